@@ -1,0 +1,161 @@
+"""People and devices: staff accounts with argon2id passwords, kiosk and display tokens, counters."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from server.engine import Invalid, NotFound
+
+ROLES = ("clerk", "manager", "admin")
+DEVICE_KINDS = ("kiosk", "display")
+MIN_PASSWORD_LENGTH = 8
+# argon2-cffi's defaults (argon2id, 64 MiB, t=3, p=4) are above OWASP's minimum profile.
+_hasher = PasswordHasher()
+# Verifying against this keeps a login for an unknown user as slow as one for a known user.
+_DUMMY_HASH = _hasher.hash("not-a-password")
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in member of staff."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    session_version: int
+
+
+@dataclass(frozen=True)
+class Device:
+    """An enrolled kiosk or display."""
+
+    id: int
+    name: str
+    kind: str
+    zone: str | None
+    prints: bool
+
+
+def create_user(
+    conn: sqlite3.Connection, username: str, password: str, role: str, now: float,
+    display_name: str | None = None,
+) -> int:
+    """Create a staff account; the password is stored only as an argon2id hash."""
+    if role not in ROLES:
+        raise Invalid("bad_role", f"Role must be one of {', '.join(ROLES)}.", "role")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid("weak_password",
+                      f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", "password")
+    if not username.strip():
+        raise Invalid("bad_username", "A username cannot be empty.", "username")
+    try:
+        cursor = conn.execute(
+            "INSERT INTO users (username, display_name, password_hash, role, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (username.strip(), display_name or username.strip(), _hasher.hash(password), role, now),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise Invalid("username_taken", f"User '{username}' exists already.", "username") from exc
+    return int(cursor.lastrowid or 0)
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(row["id"], row["username"], row["display_name"], row["role"],
+                row["session_version"])
+
+
+def authenticate(conn: sqlite3.Connection, username: str, password: str) -> User | None:
+    """Return the active user with this username and password, or None."""
+    row = conn.execute(
+        "SELECT * FROM users WHERE username = ? AND active = 1", (username,)
+    ).fetchone()
+    try:
+        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    if _hasher.check_needs_rehash(row["password_hash"]):
+        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+                     (_hasher.hash(password), row["id"]))
+    return _user(row)
+
+
+def load_user(conn: sqlite3.Connection, user_id: int, session_version: int) -> User | None:
+    """Return the user behind a session, unless the account or that session was ended."""
+    row = conn.execute(
+        "SELECT * FROM users WHERE id = ? AND active = 1 AND session_version = ?",
+        (user_id, session_version),
+    ).fetchone()
+    return _user(row) if row else None
+
+
+def end_sessions(conn: sqlite3.Connection, user_id: int) -> None:
+    """Invalidate every session of a user (logout everywhere, password change, disable)."""
+    conn.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?", (user_id,))
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; only the hash is stored.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def enrol_device(
+    conn: sqlite3.Connection, name: str, kind: str, now: float, zone: str | None = None,
+    prints: bool = True,
+) -> str:
+    """Register a kiosk or display and return its token, shown once and never stored."""
+    if kind not in DEVICE_KINDS:
+        raise Invalid("bad_device_kind", f"Device kind must be one of {DEVICE_KINDS}.", "kind")
+    token = secrets.token_urlsafe(32)
+    try:
+        conn.execute(
+            "INSERT INTO devices (name, kind, zone, token_hash, prints, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (name, kind, zone, _token_hash(token), int(prints), now),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise Invalid("device_exists", f"Device '{name}' exists already.", "name") from exc
+    return token
+
+
+def device_for_token(conn: sqlite3.Connection, token: str) -> Device | None:
+    """Return the active device holding ``token``, or None."""
+    row = conn.execute(
+        "SELECT * FROM devices WHERE token_hash = ? AND active = 1", (_token_hash(token),)
+    ).fetchone()
+    if row is None:
+        return None
+    return Device(row["id"], row["name"], row["kind"], row["zone"], bool(row["prints"]))
+
+
+def create_counter(
+    conn: sqlite3.Connection, name: str, service_weights: dict[str, float], zone: str = "main",
+    categories: list[str] | None = None,
+) -> int:
+    """Create a counter serving the given service codes (with weights) and categories."""
+    try:
+        cursor = conn.execute(
+            "INSERT INTO counters (name, zone, categories) VALUES (?, ?, ?)",
+            (name, zone, json.dumps(categories) if categories is not None else None),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise Invalid("counter_exists", f"Counter '{name}' exists already.", "name") from exc
+    counter_id = int(cursor.lastrowid or 0)
+    for code, weight in service_weights.items():
+        row = conn.execute("SELECT id FROM services WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            raise NotFound("unknown_service", f"No service with code '{code}'.", "services")
+        conn.execute(
+            "INSERT INTO counter_services (counter_id, service_id, weight) VALUES (?, ?, ?)",
+            (counter_id, row[0], weight),
+        )
+    return counter_id

@@ -1,0 +1,203 @@
+"""Queue rules: ticket states and who is called next. Plain data in, decisions out.
+
+A visit moves through one state at a time; every move is timed and logged by the caller::
+
+    issued ──print result──▶ waiting ──call──▶ called ──start──▶ serving ──finish──▶ done
+      │                        ▲  ▲              │  ▲ recall         │  │
+      └─call (by hand)─────────┘  │              │  └────────────────┘  └─hold──▶ on_hold
+                                  │              └─no-show──▶ no_show        resume ┘
+                                  └──────── transfer (called/serving/on_hold) ◀──┘
+    cancel: issued, waiting, on_hold ──▶ cancelled
+
+"issued" means committed but not yet confirmed printed: such a ticket is never called
+automatically, because nobody may be holding it (the kiosk may have died mid-print).
+
+Nothing here touches Flask, SQLite or a device, and nothing reads the clock: ``now`` is an
+argument, so the rules can be tested and replayed exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """Where a visit is now."""
+
+    ISSUED = "issued"
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    ON_HOLD = "on_hold"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class Action(StrEnum):
+    """What can happen to a visit."""
+
+    CONFIRM_PRINT = "confirm_print"
+    CALL = "call"
+    RECALL = "recall"
+    START = "start"
+    FINISH = "finish"
+    NO_SHOW = "no_show"
+    HOLD = "hold"
+    RESUME = "resume"
+    TRANSFER = "transfer"
+    CANCEL = "cancel"
+
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS: Mapping[Action, tuple[frozenset[State], State]] = {
+    Action.CONFIRM_PRINT: (frozenset({State.ISSUED}), State.WAITING),
+    Action.CALL: (frozenset({State.ISSUED, State.WAITING}), State.CALLED),
+    Action.RECALL: (frozenset({State.CALLED}), State.CALLED),
+    Action.START: (frozenset({State.CALLED}), State.SERVING),
+    Action.FINISH: (frozenset({State.SERVING}), State.DONE),
+    Action.NO_SHOW: (frozenset({State.CALLED}), State.NO_SHOW),
+    Action.HOLD: (frozenset({State.SERVING}), State.ON_HOLD),
+    Action.RESUME: (frozenset({State.ON_HOLD}), State.SERVING),
+    Action.TRANSFER: (frozenset({State.CALLED, State.SERVING, State.ON_HOLD}), State.WAITING),
+    Action.CANCEL: (frozenset({State.ISSUED, State.WAITING, State.ON_HOLD}), State.CANCELLED),
+}
+
+# A counter holds at most one visit in these states.
+ACTIVE_STATES = frozenset({State.CALLED, State.SERVING})
+# The category of a visitor with no priority.
+GENERAL = "general"
+
+
+class QueueError(Exception):
+    """A request the queue refuses; ``code`` is stable for clients, the message is for people."""
+
+    status = 409
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class NotFound(QueueError):
+    """The thing named does not exist (or is not active)."""
+
+    status = 404
+
+
+class Forbidden(QueueError):
+    """The person or device may not do this."""
+
+    status = 403
+
+
+class Invalid(QueueError):
+    """The request is well-formed but names something unusable."""
+
+    status = 422
+
+
+def next_state(current: State, action: Action) -> State:
+    """Return the state ``action`` leads to from ``current``, or raise QueueError."""
+    allowed_from, to = TRANSITIONS[action]
+    if current not in allowed_from:
+        raise QueueError(
+            "invalid_transition",
+            f"Cannot {action.value.replace('_', ' ')} a ticket that is {current.value.replace('_', ' ')}.",
+        )
+    return to
+
+
+def ticket_label(letter: str, number: int) -> str:
+    """Return the printed label of a ticket, e.g. ``A-007``."""
+    return f"{letter}-{number:03d}"
+
+
+@dataclass(frozen=True)
+class WaitingTicket:
+    """What the call policy needs to know about a waiting visit."""
+
+    id: int
+    service_id: int
+    category: str  # GENERAL or a priority category code
+    arrived_at: float  # first arrival in the center; kept across transfers
+    target_counter_id: int | None = None  # set when transferred to one counter
+
+
+@dataclass(frozen=True)
+class CounterPolicy:
+    """Which visits a counter serves: services with weights, and visitor categories."""
+
+    counter_id: int
+    service_weights: Mapping[int, float]  # service id -> weight > 0
+    categories: frozenset[str] | None = None  # None: every category, GENERAL included
+
+    def serves(self, ticket: WaitingTicket) -> bool:
+        """Tell whether this counter may call ``ticket`` at all."""
+        return (
+            ticket.service_id in self.service_weights
+            and (self.categories is None or ticket.category in self.categories)
+            and ticket.target_counter_id in (None, self.counter_id)
+        )
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """How priority visitors go first without starving everyone else."""
+
+    # At most this many priority calls in a row at one counter while general visitors wait.
+    priority_streak_limit: int = 2
+    # A visit waiting at least this long goes before everything else, oldest first.
+    overdue_after_s: float = 45 * 60
+
+
+def choose_next(
+    waiting: Iterable[WaitingTicket],
+    counter: CounterPolicy,
+    fairness: Fairness,
+    priority_streak: int,
+    now: float,
+) -> WaitingTicket | None:
+    """Pick the visit ``counter`` should call now, or None if it serves nobody waiting.
+
+    Order: overdue visits (oldest first); then priority visitors, unless the counter has
+    already called ``priority_streak_limit`` of them in a row while general visitors wait;
+    within that pool, the longest wait times the service's weight. Within one service and
+    category this is first-come, first-served by arrival time.
+    """
+    eligible = [t for t in waiting if counter.serves(t)]
+    if not eligible:
+        return None
+    overdue = [t for t in eligible if now - t.arrived_at >= fairness.overdue_after_s]
+    if overdue:
+        return min(overdue, key=lambda t: (t.arrived_at, t.id))
+    priority = [t for t in eligible if t.category != GENERAL]
+    general = [t for t in eligible if t.category == GENERAL]
+    if priority and (not general or priority_streak < fairness.priority_streak_limit):
+        pool = priority
+    else:
+        pool = general
+
+    def weighted_wait(t: WaitingTicket) -> tuple[float, float, int]:
+        return ((now - t.arrived_at) * counter.service_weights[t.service_id], -t.arrived_at, -t.id)
+
+    return max(pool, key=weighted_wait)
+
+
+def streak_after(priority_streak: int, called: WaitingTicket) -> int:
+    """Return the counter's run of consecutive priority calls after calling ``called``."""
+    return priority_streak + 1 if called.category != GENERAL else 0
+
+
+def people_ahead(waiting: Iterable[WaitingTicket], ticket: WaitingTicket) -> int:
+    """Count visits for the same service that arrived before ``ticket`` and still wait."""
+    return sum(
+        1
+        for t in waiting
+        if t.service_id == ticket.service_id
+        and (t.arrived_at, t.id) < (ticket.arrived_at, ticket.id)
+    )

@@ -1,0 +1,258 @@
+"""The center's SQLite database: opening it safely, its schema, and honest transactions.
+
+One long-lived connection per process, serialised by a lock. Measured (shared/notes/realtime.md):
+a connection per request makes WAL checkpoint on every close, and several writer connections
+give huge tails from SQLite's busy handler; one connection behind a lock gave the best p99.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+CATALOG_SCHEMA = """
+        CREATE TABLE areas (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            letter TEXT NOT NULL UNIQUE,
+            name_az TEXT NOT NULL, name_ru TEXT, name_en TEXT,
+            position INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE services (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            area_id INTEGER NOT NULL REFERENCES areas(id),
+            name_az TEXT NOT NULL, name_ru TEXT, name_en TEXT,
+            documents_az TEXT, documents_ru TEXT, documents_en TEXT,
+            target_minutes INTEGER NOT NULL,
+            position INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE priority_categories (
+            code TEXT PRIMARY KEY,
+            name_az TEXT NOT NULL, name_ru TEXT, name_en TEXT,
+            position INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+PEOPLE_AND_DEVICES_SCHEMA = """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('clerk', 'manager', 'admin')),
+            active INTEGER NOT NULL DEFAULT 1,
+            session_version INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE devices (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('kiosk', 'display')),
+            zone TEXT,
+            token_hash TEXT NOT NULL UNIQUE,
+            prints INTEGER NOT NULL DEFAULT 1,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            last_seen_at REAL
+        );
+        CREATE TABLE counters (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            zone TEXT NOT NULL DEFAULT 'main',
+            status TEXT NOT NULL DEFAULT 'closed' CHECK (status IN ('closed', 'open', 'break')),
+            status_reason TEXT,
+            clerk_user_id INTEGER REFERENCES users(id),
+            priority_streak INTEGER NOT NULL DEFAULT 0,
+            categories TEXT  -- JSON list of category codes; NULL serves everyone
+        );
+        CREATE TABLE counter_services (
+            counter_id INTEGER NOT NULL REFERENCES counters(id),
+            service_id INTEGER NOT NULL REFERENCES services(id),
+            weight REAL NOT NULL DEFAULT 1 CHECK (weight > 0),
+            PRIMARY KEY (counter_id, service_id)
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            user_id INTEGER, device_id INTEGER,
+            action TEXT NOT NULL,
+            detail TEXT,
+            remote_addr TEXT
+        );
+"""
+
+TICKETS_SCHEMA = """
+        CREATE TABLE day_sequences (
+            day TEXT NOT NULL, letter TEXT NOT NULL, last INTEGER NOT NULL,
+            PRIMARY KEY (day, letter)
+        );
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            day TEXT NOT NULL,
+            letter TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            service_id INTEGER NOT NULL REFERENCES services(id),
+            category TEXT NOT NULL DEFAULT 'general',
+            device_id INTEGER REFERENCES devices(id),
+            state TEXT NOT NULL,
+            print_status TEXT NOT NULL
+                CHECK (print_status IN ('pending', 'printed', 'failed', 'none')),
+            arrived_at REAL NOT NULL,
+            queued_at REAL NOT NULL,
+            called_at REAL, started_at REAL, finished_at REAL,
+            counter_id INTEGER REFERENCES counters(id),
+            target_counter_id INTEGER REFERENCES counters(id),
+            clerk_user_id INTEGER REFERENCES users(id),
+            recalls INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT,
+            UNIQUE (day, letter, number)
+        );
+        CREATE INDEX tickets_queue ON tickets (state, service_id, arrived_at);
+        CREATE INDEX tickets_counter ON tickets (counter_id, state);
+        -- Backstop for the engine's rule: a counter holds at most one called or serving visit.
+        CREATE UNIQUE INDEX one_active_visit_per_counter ON tickets (counter_id)
+            WHERE state IN ('called', 'serving');
+        CREATE TABLE ticket_events (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            at REAL NOT NULL,
+            action TEXT NOT NULL,
+            state TEXT NOT NULL,
+            service_id INTEGER, counter_id INTEGER, user_id INTEGER, device_id INTEGER,
+            detail TEXT
+        );
+        CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id);
+        CREATE INDEX ticket_events_action ON ticket_events (action, id);
+        CREATE TABLE delivered_services (
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            service_id INTEGER NOT NULL REFERENCES services(id),
+            PRIMARY KEY (ticket_id, service_id)
+        );
+        CREATE TABLE idempotent_requests (
+            key TEXT PRIMARY KEY,
+            at REAL NOT NULL,
+            response TEXT NOT NULL
+        );
+"""
+
+# Applied in order, each once; the number of those applied is PRAGMA user_version.
+# Each is plain SQL so it runs in one transaction with the version bump.
+MIGRATIONS: tuple[str, ...] = (CATALOG_SCHEMA, PEOPLE_AND_DEVICES_SCHEMA, TICKETS_SCHEMA)
+
+
+class Store:
+    """The database handle shared by one process; every access goes through ``read``/``write``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: the driver never opens transactions behind our back;
+        # we issue BEGIN IMMEDIATE ourselves (sqlite-utils' own transactions use a plain BEGIN).
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        conn.row_factory = sqlite3.Row
+        self.db = sqlite_utils.Database(conn)
+        # WAL + FULL: a power cut loses no acknowledged ticket (shared/notes/reliability-security.md).
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        self._lock = threading.RLock()
+        self.migrate()
+
+    def migrate(self) -> None:
+        """Bring the schema up to date; safe to call on every start."""
+        with self._lock:
+            conn = self.db.conn
+            done = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, schema in enumerate(MIGRATIONS[done:], start=done + 1):
+                try:
+                    conn.executescript(
+                        f"BEGIN IMMEDIATE; {schema}; PRAGMA user_version = {number}; COMMIT;"
+                    )
+                except sqlite3.Error:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """Run the block as one ``BEGIN IMMEDIATE`` transaction; roll back if it raises."""
+        with self._lock:
+            conn = self.db.conn
+            if conn.in_transaction:  # nested: the outer block commits
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """Give the connection for reading, one consistent snapshot for the block."""
+        with self._lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                yield conn
+                return
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection (the last close also checkpoints the WAL)."""
+        with self._lock:
+            self.db.conn.close()
+
+
+def get_setting(conn: sqlite3.Connection, key: str, default: Any) -> Any:
+    """Return a JSON setting stored in the database, or ``default``."""
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return json.loads(row[0]) if row else default
+
+
+def put_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    """Store a JSON setting."""
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, json.dumps(value, ensure_ascii=False)),
+    )
+
+
+def audit(
+    conn: sqlite3.Connection,
+    action: str,
+    at: float,
+    *,
+    user_id: int | None = None,
+    device_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    remote_addr: str | None = None,
+) -> None:
+    """Append one row to the audit log (never updated, never deleted)."""
+    conn.execute(
+        "INSERT INTO audit_log (at, user_id, device_id, action, detail, remote_addr) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (at, user_id, device_id, action, json.dumps(detail, ensure_ascii=False) if detail else None,
+         remote_addr),
+    )
