@@ -1,4 +1,4 @@
-"""People and devices: staff accounts with argon2id passwords, kiosk and display tokens, counters."""
+"""People and devices: staff accounts (argon2id), kiosk and display tokens, counters."""
 
 from __future__ import annotations
 
@@ -45,15 +45,22 @@ class Device:
 
 
 def create_user(
-    conn: sqlite3.Connection, username: str, password: str, role: str, now: float,
+    conn: sqlite3.Connection,
+    username: str,
+    password: str,
+    role: str,
+    now: float,
     display_name: str | None = None,
 ) -> int:
     """Create a staff account; the password is stored only as an argon2id hash."""
     if role not in ROLES:
         raise Invalid("bad_role", f"Role must be one of {', '.join(ROLES)}.", "role")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid("weak_password",
-                      f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", "password")
+        raise Invalid(
+            "weak_password",
+            f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
+            "password",
+        )
     if not username.strip():
         raise Invalid("bad_username", "A username cannot be empty.", "username")
     try:
@@ -68,8 +75,9 @@ def create_user(
 
 
 def _user(row: sqlite3.Row) -> User:
-    return User(row["id"], row["username"], row["display_name"], row["role"],
-                row["session_version"])
+    return User(
+        row["id"], row["username"], row["display_name"], row["role"], row["session_version"]
+    )
 
 
 def authenticate(conn: sqlite3.Connection, username: str, password: str) -> User | None:
@@ -84,8 +92,9 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str) -> User
     if row is None:
         return None
     if _hasher.check_needs_rehash(row["password_hash"]):
-        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                     (_hasher.hash(password), row["id"]))
+        conn.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), row["id"])
+        )
     return _user(row)
 
 
@@ -109,7 +118,11 @@ def _token_hash(token: str) -> str:
 
 
 def enrol_device(
-    conn: sqlite3.Connection, name: str, kind: str, now: float, zone: str | None = None,
+    conn: sqlite3.Connection,
+    name: str,
+    kind: str,
+    now: float,
+    zone: str | None = None,
     prints: bool = True,
 ) -> str:
     """Register a kiosk or display and return its token, shown once and never stored."""
@@ -138,7 +151,10 @@ def device_for_token(conn: sqlite3.Connection, token: str) -> Device | None:
 
 
 def create_counter(
-    conn: sqlite3.Connection, name: str, service_weights: dict[str, float], zone: str = "main",
+    conn: sqlite3.Connection,
+    name: str,
+    service_weights: dict[str, float],
+    zone: str = "main",
     categories: list[str] | None = None,
 ) -> int:
     """Create a counter serving the given service codes (with weights) and categories."""

@@ -112,8 +112,9 @@ def _canonical_area(raw: dict[str, Any]) -> Area:
         )
         for s in raw.get("services") or []
     ]
-    return Area(code, str(raw.get("letter") or "").strip().upper(), _names(raw["name"], where),
-                services)
+    return Area(
+        code, str(raw.get("letter") or "").strip().upper(), _names(raw["name"], where), services
+    )
 
 
 def _minutes(value: Any, where: str) -> int:
@@ -122,14 +123,19 @@ def _minutes(value: Any, where: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise Invalid("bad_catalog", f"{where}: target_minutes must be a whole number.",
-                      "target_minutes") from exc
+        raise Invalid(
+            "bad_catalog", f"{where}: target_minutes must be a whole number.", "target_minutes"
+        ) from exc
 
 
 def _recovered_names(raw: dict[str, Any], fallback: str) -> dict[str, str]:
     names = {lang: raw[f"name_{lang}"].strip() for lang in LANGUAGES if raw.get(f"name_{lang}")}
     if not names:
-        names = {"az": f"Xidmət {fallback}", "ru": f"Услуга {fallback}", "en": f"Service {fallback}"}
+        names = {
+            "az": f"Xidmət {fallback}",
+            "ru": f"Услуга {fallback}",
+            "en": f"Service {fallback}",
+        }
     return _with_fallbacks(names, fallback)
 
 
@@ -188,7 +194,8 @@ def _areas_from_csv(text: str) -> Iterator[Area]:
                 name=_names({lang: row.get(f"service_name_{lang}") for lang in LANGUAGES}, where),
                 target_minutes=_minutes(row.get("target_minutes"), where),
                 documents={
-                    lang: row[f"documents_{lang}"] for lang in LANGUAGES
+                    lang: row[f"documents_{lang}"]
+                    for lang in LANGUAGES
                     if row.get(f"documents_{lang}")
                 },
             )
@@ -219,9 +226,11 @@ def check_catalog(areas: list[Area]) -> None:
             seen_codes.add(key)
         for service in area.services:
             if not 1 <= service.target_minutes <= 480:
-                raise Invalid("bad_catalog",
-                              f"Service {service.code}: target_minutes must be 1 to 480.",
-                              "target_minutes")
+                raise Invalid(
+                    "bad_catalog",
+                    f"Service {service.code}: target_minutes must be 1 to 480.",
+                    "target_minutes",
+                )
 
 
 def import_catalog(conn: sqlite3.Connection, areas: list[Area]) -> dict[str, int]:
@@ -237,17 +246,27 @@ def import_catalog(conn: sqlite3.Connection, areas: list[Area]) -> dict[str, int
     conn.execute("UPDATE services SET active = 0")
     for area_position, area in enumerate(areas):
         db["areas"].upsert(
-            {"code": area.code, "letter": area.letter, "position": area_position, "active": 1,
-             **{f"name_{lang}": area.name.get(lang) for lang in LANGUAGES}},
+            {
+                "code": area.code,
+                "letter": area.letter,
+                "position": area_position,
+                "active": 1,
+                **{f"name_{lang}": area.name.get(lang) for lang in LANGUAGES},
+            },
             pk="code",
         )
         area_id = conn.execute("SELECT id FROM areas WHERE code = ?", (area.code,)).fetchone()[0]
         for position, service in enumerate(area.services):
             db["services"].upsert(
-                {"code": service.code, "area_id": area_id, "position": position, "active": 1,
-                 "target_minutes": service.target_minutes,
-                 **{f"name_{lang}": service.name.get(lang) for lang in LANGUAGES},
-                 **{f"documents_{lang}": service.documents.get(lang) for lang in LANGUAGES}},
+                {
+                    "code": service.code,
+                    "area_id": area_id,
+                    "position": position,
+                    "active": 1,
+                    "target_minutes": service.target_minutes,
+                    **{f"name_{lang}": service.name.get(lang) for lang in LANGUAGES},
+                    **{f"documents_{lang}": service.documents.get(lang) for lang in LANGUAGES},
+                },
                 pk="code",
             )
     stale = conn.execute("SELECT code FROM areas WHERE letter LIKE '#%'").fetchall()
@@ -289,15 +308,25 @@ def read_catalog(conn: sqlite3.Connection) -> dict[str, Any]:
     areas = []
     for area in conn.execute("SELECT * FROM areas WHERE active = 1 ORDER BY position, id"):
         services = [
-            {"code": s["code"], "name": _localized(s, "name"),
-             "target_minutes": s["target_minutes"], "documents": _localized(s, "documents")}
+            {
+                "code": s["code"],
+                "name": _localized(s, "name"),
+                "target_minutes": s["target_minutes"],
+                "documents": _localized(s, "documents"),
+            }
             for s in conn.execute(
                 "SELECT * FROM services WHERE area_id = ? AND active = 1 ORDER BY position, id",
                 (area["id"],),
             )
         ]
-        areas.append({"code": area["code"], "letter": area["letter"],
-                      "name": _localized(area, "name"), "services": services})
+        areas.append(
+            {
+                "code": area["code"],
+                "letter": area["letter"],
+                "name": _localized(area, "name"),
+                "services": services,
+            }
+        )
     categories = [
         {"code": c["code"], "name": _localized(c, "name")}
         for c in conn.execute(

@@ -62,8 +62,17 @@ def log_event(
     cursor = conn.execute(
         "INSERT INTO ticket_events (ticket_id, at, action, state, service_id, counter_id, "
         "user_id, device_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (ticket_id, at, action, state.value, service_id, counter_id, user_id, device_id,
-         json.dumps(detail, ensure_ascii=False) if detail else None),
+        (
+            ticket_id,
+            at,
+            action,
+            state.value,
+            service_id,
+            counter_id,
+            user_id,
+            device_id,
+            json.dumps(detail, ensure_ascii=False) if detail else None,
+        ),
     )
     return int(cursor.lastrowid or 0)
 

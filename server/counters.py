@@ -40,8 +40,9 @@ def _counter(conn: sqlite3.Connection, counter_id: int) -> sqlite3.Row:
 def _signed_in_counter(conn: sqlite3.Connection, counter_id: int, user: User) -> sqlite3.Row:
     counter = _counter(conn, counter_id)
     if counter["clerk_user_id"] != user.id:
-        raise Forbidden("not_your_counter",
-                        f"You are not signed in at {counter['name']}; sign in there first.")
+        raise Forbidden(
+            "not_your_counter", f"You are not signed in at {counter['name']}; sign in there first."
+        )
     return counter
 
 
@@ -61,22 +62,28 @@ def _require_active(conn: sqlite3.Connection, counter: sqlite3.Row) -> sqlite3.R
 
 def _require_free(conn: sqlite3.Connection, counter: sqlite3.Row) -> None:
     if counter["status"] != "open":
-        raise QueueError("counter_not_open", f"{counter['name']} is {counter['status']}; "
-                         "end the break before calling.")
+        raise QueueError(
+            "counter_not_open",
+            f"{counter['name']} is {counter['status']}; end the break before calling.",
+        )
     busy = _active_ticket(conn, counter["id"])
     if busy is not None:
-        raise QueueError("counter_busy",
-                         f"{busy['label']} is still {busy['state']} at {counter['name']}: "
-                         "finish it or mark it no-show first.")
+        raise QueueError(
+            "counter_busy",
+            f"{busy['label']} is still {busy['state']} at {counter['name']}: "
+            "finish it or mark it no-show first.",
+        )
 
 
 def counter_policy(conn: sqlite3.Connection, counter: sqlite3.Row) -> CounterPolicy:
     """Load which services (with weights) and categories a counter serves."""
-    weights = dict(conn.execute(
-        "SELECT cs.service_id, cs.weight FROM counter_services cs "
-        "JOIN services s ON s.id = cs.service_id WHERE cs.counter_id = ? AND s.active = 1",
-        (counter["id"],),
-    ).fetchall())
+    weights = dict(
+        conn.execute(
+            "SELECT cs.service_id, cs.weight FROM counter_services cs "
+            "JOIN services s ON s.id = cs.service_id WHERE cs.counter_id = ? AND s.active = 1",
+            (counter["id"],),
+        ).fetchall()
+    )
     categories = json.loads(counter["categories"]) if counter["categories"] else None
     return CounterPolicy(counter["id"], weights, frozenset(categories) if categories else None)
 
@@ -87,21 +94,32 @@ def queue_heads(conn: sqlite3.Connection, day: str, service_ids: list[int]) -> l
     Only a line's head can be next (the engine is first-come-first-served within a line),
     so the engine decides over a handful of rows however long the queue is.
     """
-    placeholders = ",".join("?" * len(service_ids))
     rows = conn.execute(
         "SELECT id, service_id, category, arrived_at, target_counter_id FROM ("
         " SELECT *, row_number() OVER (PARTITION BY service_id, category, target_counter_id"
         "  ORDER BY arrived_at, id) AS place FROM tickets"
-        f" WHERE day = ? AND state = 'waiting' AND service_id IN ({placeholders})"
+        " WHERE day = ? AND state = 'waiting'"
+        "  AND service_id IN (SELECT value FROM json_each(?))"
         ") WHERE place = 1",
-        (day, *service_ids),
+        (day, json.dumps(service_ids)),
     ).fetchall()
-    return [WaitingTicket(r["id"], r["service_id"], r["category"], r["arrived_at"],
-                          r["target_counter_id"]) for r in rows]
+    return [
+        WaitingTicket(
+            r["id"], r["service_id"], r["category"], r["arrived_at"], r["target_counter_id"]
+        )
+        for r in rows
+    ]
 
 
-def _call(conn: sqlite3.Connection, counter: sqlite3.Row, ticket_id: int, user: User, now: float,
-          action: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def _call(
+    conn: sqlite3.Connection,
+    counter: sqlite3.Row,
+    ticket_id: int,
+    user: User,
+    now: float,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Mark ``ticket_id`` called at ``counter`` and return the call as displays see it."""
     state = State.CALLED
     conn.execute(
@@ -109,8 +127,16 @@ def _call(conn: sqlite3.Connection, counter: sqlite3.Row, ticket_id: int, user: 
         "target_counter_id = NULL WHERE id = ?",
         (state.value, counter["id"], user.id, now, ticket_id),
     )
-    seq = log_event(conn, ticket_id, action, state, now, counter_id=counter["id"], user_id=user.id,
-                    detail=detail)
+    seq = log_event(
+        conn,
+        ticket_id,
+        action,
+        state,
+        now,
+        counter_id=counter["id"],
+        user_id=user.id,
+        detail=detail,
+    )
     return _call_view(conn, seq, ticket_id)
 
 
@@ -134,10 +160,15 @@ def sign_in(center: Center, counter_id: int, user: User) -> dict[str, Any]:
             "SELECT name FROM counters WHERE clerk_user_id = ? AND id != ?", (user.id, counter_id)
         ).fetchone()
         if elsewhere:
-            raise QueueError("signed_in_elsewhere",
-                             f"You are signed in at {elsewhere['name']}; sign out there first.")
-        conn.execute("UPDATE counters SET clerk_user_id = ?, status = 'open', status_reason = NULL "
-                     "WHERE id = ?", (user.id, counter_id))
+            raise QueueError(
+                "signed_in_elsewhere",
+                f"You are signed in at {elsewhere['name']}; sign out there first.",
+            )
+        conn.execute(
+            "UPDATE counters SET clerk_user_id = ?, status = 'open', status_reason = NULL "
+            "WHERE id = ?",
+            (user.id, counter_id),
+        )
         return counter_view(conn, counter_id)
 
 
@@ -148,13 +179,17 @@ def sign_out(center: Center, counter_id: int, user: User) -> dict[str, Any]:
         busy = _active_ticket(conn, counter_id)
         if busy is not None:
             raise QueueError("counter_busy", f"Finish {busy['label']} before signing out.")
-        conn.execute("UPDATE counters SET clerk_user_id = NULL, status = 'closed', "
-                     "priority_streak = 0 WHERE id = ?", (counter["id"],))
+        conn.execute(
+            "UPDATE counters SET clerk_user_id = NULL, status = 'closed', "
+            "priority_streak = 0 WHERE id = ?",
+            (counter["id"],),
+        )
         return counter_view(conn, counter_id)
 
 
-def set_status(center: Center, counter_id: int, user: User, status: str,
-               reason: str | None = None) -> dict[str, Any]:
+def set_status(
+    center: Center, counter_id: int, user: User, status: str, reason: str | None = None
+) -> dict[str, Any]:
     """Start a break (with a reason) or come back from it."""
     if status not in ("open", "break"):
         raise Invalid("bad_status", "Status must be 'open' or 'break'.", "status")
@@ -162,27 +197,41 @@ def set_status(center: Center, counter_id: int, user: User, status: str,
         counter = _signed_in_counter(conn, counter_id, user)
         if status == "break" and _active_ticket(conn, counter_id) is not None:
             raise QueueError("counter_busy", "Finish the current visitor before a break.")
-        conn.execute("UPDATE counters SET status = ?, status_reason = ? WHERE id = ?",
-                     (status, reason if status == "break" else None, counter["id"]))
+        conn.execute(
+            "UPDATE counters SET status = ?, status_reason = ? WHERE id = ?",
+            (status, reason if status == "break" else None, counter["id"]),
+        )
         return counter_view(conn, counter_id)
 
 
 def counter_view(conn: sqlite3.Connection, counter_id: int) -> dict[str, Any]:
     """Return a counter, its services and its current visit."""
     counter = _counter(conn, counter_id)
-    services = [r[0] for r in conn.execute(
-        "SELECT s.code FROM counter_services cs JOIN services s ON s.id = cs.service_id "
-        "WHERE cs.counter_id = ? ORDER BY s.position", (counter_id,))]
+    services = [
+        r[0]
+        for r in conn.execute(
+            "SELECT s.code FROM counter_services cs JOIN services s ON s.id = cs.service_id "
+            "WHERE cs.counter_id = ? ORDER BY s.position",
+            (counter_id,),
+        )
+    ]
     active = _active_ticket(conn, counter_id)
-    return {"id": counter["id"], "name": counter["name"], "zone": counter["zone"],
-            "status": counter["status"], "reason": counter["status_reason"],
-            "clerk_user_id": counter["clerk_user_id"], "services": services,
-            "categories": json.loads(counter["categories"]) if counter["categories"] else None,
-            "ticket": ticket_view(conn, active["id"]) if active else None}
+    return {
+        "id": counter["id"],
+        "name": counter["name"],
+        "zone": counter["zone"],
+        "status": counter["status"],
+        "reason": counter["status_reason"],
+        "clerk_user_id": counter["clerk_user_id"],
+        "services": services,
+        "categories": json.loads(counter["categories"]) if counter["categories"] else None,
+        "ticket": ticket_view(conn, active["id"]) if active else None,
+    }
 
 
-def call_next(center: Center, counter_id: int, user: User,
-              idempotency_key: str | None = None) -> dict[str, Any]:
+def call_next(
+    center: Center, counter_id: int, user: User, idempotency_key: str | None = None
+) -> dict[str, Any]:
     """Call the next visitor by the counter's policy; a retried request returns the same call."""
     now = center.now()
     key = f"call:{counter_id}:{idempotency_key}" if idempotency_key else None
@@ -197,27 +246,32 @@ def call_next(center: Center, counter_id: int, user: User,
         chosen = choose_next(heads, policy, center.fairness(conn), counter["priority_streak"], now)
         if chosen is None:
             raise QueueError("queue_empty", f"Nobody is waiting for {counter['name']}'s services.")
-        conn.execute("UPDATE counters SET priority_streak = ? WHERE id = ?",
-                     (streak_after(counter["priority_streak"], chosen), counter_id))
+        conn.execute(
+            "UPDATE counters SET priority_streak = ? WHERE id = ?",
+            (streak_after(counter["priority_streak"], chosen), counter_id),
+        )
         response = _call(conn, counter, chosen.id, user, now, "call")
         remember_response(conn, key, now, response)
         return response
 
 
-def call_ticket(center: Center, counter_id: int, user: User, label: str,
-                reason: str) -> dict[str, Any]:
+def call_ticket(
+    center: Center, counter_id: int, user: User, label: str, reason: str
+) -> dict[str, Any]:
     """Call one of today's tickets out of turn; the reason is logged with the call."""
     now = center.now()
     with center.store.write() as conn:
         counter = _signed_in_counter(conn, counter_id, user)
         _require_free(conn, counter)
-        ticket = conn.execute("SELECT * FROM tickets WHERE day = ? AND label = ?",
-                              (center.day(now), label.upper())).fetchone()
+        ticket = conn.execute(
+            "SELECT * FROM tickets WHERE day = ? AND label = ?", (center.day(now), label.upper())
+        ).fetchone()
         if ticket is None:
             raise NotFound("unknown_ticket", f"No ticket {label} today.", "ticket")
         next_state(State(ticket["state"]), Action.CALL)
-        return _call(conn, counter, ticket["id"], user, now, "call",
-                     {"out_of_turn": True, "reason": reason})
+        return _call(
+            conn, counter, ticket["id"], user, now, "call", {"out_of_turn": True, "reason": reason}
+        )
 
 
 def recall(center: Center, counter_id: int, user: User) -> dict[str, Any]:
@@ -228,13 +282,20 @@ def recall(center: Center, counter_id: int, user: User) -> dict[str, Any]:
         ticket = _require_active(conn, counter)
         next_state(State(ticket["state"]), Action.RECALL)
         conn.execute("UPDATE tickets SET recalls = recalls + 1 WHERE id = ?", (ticket["id"],))
-        seq = log_event(conn, ticket["id"], "recall", State.CALLED, now, counter_id=counter_id,
-                        user_id=user.id)
+        seq = log_event(
+            conn, ticket["id"], "recall", State.CALLED, now, counter_id=counter_id, user_id=user.id
+        )
         return _call_view(conn, seq, ticket["id"])
 
 
-def _move_active(center: Center, counter_id: int, user: User, action: Action,
-                 sets: str = "", detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def _move_active(
+    center: Center,
+    counter_id: int,
+    user: User,
+    action: Action,
+    sets: str = "",
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Apply ``action`` to the counter's current visit, stamping the time column in ``sets``."""
     now = center.now()
     with center.store.write() as conn:
@@ -242,20 +303,30 @@ def _move_active(center: Center, counter_id: int, user: User, action: Action,
         ticket = _require_active(conn, counter)
         state = next_state(State(ticket["state"]), action)
         stamp = f", {sets} = :now" if sets else ""
-        conn.execute(f"UPDATE tickets SET state = :state{stamp} WHERE id = :id",  # noqa: S608
-                     {"state": state.value, "now": now, "id": ticket["id"]})
-        log_event(conn, ticket["id"], action.value, state, now, counter_id=counter_id,
-                  user_id=user.id, detail=detail)
+        conn.execute(
+            f"UPDATE tickets SET state = :state{stamp} WHERE id = :id",  # noqa: S608
+            {"state": state.value, "now": now, "id": ticket["id"]},
+        )
+        log_event(
+            conn,
+            ticket["id"],
+            action.value,
+            state,
+            now,
+            counter_id=counter_id,
+            user_id=user.id,
+            detail=detail,
+        )
         return ticket_view(conn, ticket["id"])
 
 
 def start_service(center: Center, counter_id: int, user: User) -> dict[str, Any]:
-    """The called visitor has arrived at the desk: start timing the service."""
+    """Start timing the service: the called visitor is at the desk."""
     return _move_active(center, counter_id, user, Action.START, "started_at")
 
 
 def mark_no_show(center: Center, counter_id: int, user: User) -> dict[str, Any]:
-    """The called visitor did not come."""
+    """Mark the called visitor as not come."""
     return _move_active(center, counter_id, user, Action.NO_SHOW, "finished_at")
 
 
@@ -264,8 +335,9 @@ def hold(center: Center, counter_id: int, user: User) -> dict[str, Any]:
     return _move_active(center, counter_id, user, Action.HOLD)
 
 
-def finish(center: Center, counter_id: int, user: User, delivered: list[str],
-           outcome: str = "done") -> dict[str, Any]:
+def finish(
+    center: Center, counter_id: int, user: User, delivered: list[str], outcome: str = "done"
+) -> dict[str, Any]:
     """Finish the visit, recording the services actually delivered and the outcome."""
     if outcome not in OUTCOMES:
         raise Invalid("bad_outcome", f"Outcome must be one of {', '.join(OUTCOMES)}.", "outcome")
@@ -280,12 +352,24 @@ def finish(center: Center, counter_id: int, user: User, delivered: list[str],
             if row is None:
                 raise NotFound("unknown_service", f"No service with code '{code}'.", "delivered")
             service_ids.add(row[0])
-        conn.executemany("INSERT INTO delivered_services (ticket_id, service_id) VALUES (?, ?)",
-                         [(ticket["id"], sid) for sid in sorted(service_ids)])
-        conn.execute("UPDATE tickets SET state = ?, finished_at = ?, outcome = ? WHERE id = ?",
-                     (state.value, now, outcome, ticket["id"]))
-        log_event(conn, ticket["id"], "finish", state, now, counter_id=counter_id, user_id=user.id,
-                  detail={"outcome": outcome})
+        conn.executemany(
+            "INSERT INTO delivered_services (ticket_id, service_id) VALUES (?, ?)",
+            [(ticket["id"], sid) for sid in sorted(service_ids)],
+        )
+        conn.execute(
+            "UPDATE tickets SET state = ?, finished_at = ?, outcome = ? WHERE id = ?",
+            (state.value, now, outcome, ticket["id"]),
+        )
+        log_event(
+            conn,
+            ticket["id"],
+            "finish",
+            state,
+            now,
+            counter_id=counter_id,
+            user_id=user.id,
+            detail={"outcome": outcome},
+        )
         return ticket_view(conn, ticket["id"])
 
 
@@ -300,24 +384,32 @@ def resume(center: Center, counter_id: int, user: User, label: str) -> dict[str,
             (counter_id, label.upper()),
         ).fetchone()
         if ticket is None:
-            raise NotFound("unknown_ticket", f"{label} is not on hold at {counter['name']}.",
-                           "ticket")
+            raise NotFound(
+                "unknown_ticket", f"{label} is not on hold at {counter['name']}.", "ticket"
+            )
         state = next_state(State(ticket["state"]), Action.RESUME)
         conn.execute("UPDATE tickets SET state = ? WHERE id = ?", (state.value, ticket["id"]))
         log_event(conn, ticket["id"], "resume", state, now, counter_id=counter_id, user_id=user.id)
         return ticket_view(conn, ticket["id"])
 
 
-def transfer(center: Center, counter_id: int, user: User, label: str | None = None,
-             service_code: str | None = None, to_counter_id: int | None = None) -> dict[str, Any]:
+def transfer(
+    center: Center,
+    counter_id: int,
+    user: User,
+    label: str | None = None,
+    service_code: str | None = None,
+    to_counter_id: int | None = None,
+) -> dict[str, Any]:
     """Send the current (or a held) visit to another service and/or counter.
 
     The visit keeps its number and its first arrival time, so it queues where the policy
     puts a visitor who came in at that time; it does not go to the back of the line.
     """
     if service_code is None and to_counter_id is None:
-        raise Invalid("nothing_to_transfer_to", "Name a service or a counter to transfer to.",
-                      "service")
+        raise Invalid(
+            "nothing_to_transfer_to", "Name a service or a counter to transfer to.", "service"
+        )
     now = center.now()
     with center.store.write() as conn:
         counter = _signed_in_counter(conn, counter_id, user)
@@ -326,29 +418,44 @@ def transfer(center: Center, counter_id: int, user: User, label: str | None = No
         else:
             ticket = conn.execute(
                 "SELECT * FROM tickets WHERE counter_id = ? AND label = ? AND state = 'on_hold'",
-                (counter_id, label.upper())).fetchone()
+                (counter_id, label.upper()),
+            ).fetchone()
             if ticket is None:
                 raise NotFound("unknown_ticket", f"{label} is not on hold here.", "ticket")
         state = next_state(State(ticket["state"]), Action.TRANSFER)
         service_id = ticket["service_id"]
         if service_code is not None:
-            row = conn.execute("SELECT id FROM services WHERE code = ? AND active = 1",
-                               (service_code,)).fetchone()
+            row = conn.execute(
+                "SELECT id FROM services WHERE code = ? AND active = 1", (service_code,)
+            ).fetchone()
             if row is None:
                 raise NotFound("unknown_service", f"No open service '{service_code}'.", "service")
             service_id = row[0]
         if to_counter_id is not None:
             target = _counter(conn, to_counter_id)
-            if not conn.execute("SELECT 1 FROM counter_services WHERE counter_id = ? AND "
-                                "service_id = ?", (to_counter_id, service_id)).fetchone():
-                raise Invalid("counter_does_not_serve",
-                              f"{target['name']} does not serve that service.", "counter")
+            if not conn.execute(
+                "SELECT 1 FROM counter_services WHERE counter_id = ? AND service_id = ?",
+                (to_counter_id, service_id),
+            ).fetchone():
+                raise Invalid(
+                    "counter_does_not_serve",
+                    f"{target['name']} does not serve that service.",
+                    "counter",
+                )
         conn.execute(
             "UPDATE tickets SET state = ?, service_id = ?, target_counter_id = ?, "
             "counter_id = NULL, queued_at = ? WHERE id = ?",
             (state.value, service_id, to_counter_id, now, ticket["id"]),
         )
-        log_event(conn, ticket["id"], "transfer", state, now, service_id=service_id,
-                  counter_id=counter_id, user_id=user.id,
-                  detail={"from_service_id": ticket["service_id"], "to_counter_id": to_counter_id})
+        log_event(
+            conn,
+            ticket["id"],
+            "transfer",
+            state,
+            now,
+            service_id=service_id,
+            counter_id=counter_id,
+            user_id=user.id,
+            detail={"from_service_id": ticket["service_id"], "to_counter_id": to_counter_id},
+        )
         return ticket_view(conn, ticket["id"])

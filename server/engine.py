@@ -107,7 +107,8 @@ def next_state(current: State, action: Action) -> State:
     if current not in allowed_from:
         raise QueueError(
             "invalid_transition",
-            f"Cannot {action.value.replace('_', ' ')} a ticket that is {current.value.replace('_', ' ')}.",
+            f"Cannot {action.value.replace('_', ' ')} a ticket that is "
+            f"{current.value.replace('_', ' ')}.",
         )
     return to
 

@@ -165,7 +165,8 @@ class Store:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         conn.row_factory = sqlite3.Row
         self.db = sqlite_utils.Database(conn)
-        # WAL + FULL: a power cut loses no acknowledged ticket (shared/notes/reliability-security.md).
+        # WAL + FULL: a power cut loses no acknowledged ticket
+        # (measured in shared/notes/reliability-security.md).
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -253,6 +254,12 @@ def audit(
     conn.execute(
         "INSERT INTO audit_log (at, user_id, device_id, action, detail, remote_addr) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (at, user_id, device_id, action, json.dumps(detail, ensure_ascii=False) if detail else None,
-         remote_addr),
+        (
+            at,
+            user_id,
+            device_id,
+            action,
+            json.dumps(detail, ensure_ascii=False) if detail else None,
+            remote_addr,
+        ),
     )

@@ -35,8 +35,14 @@ def people_ahead(conn: sqlite3.Connection, ticket: sqlite3.Row) -> int:
     row = conn.execute(
         "SELECT count(*) FROM tickets WHERE service_id = ? AND day = ? AND state IN (?, ?) "
         "AND (arrived_at < ? OR (arrived_at = ? AND id < ?))",
-        (ticket["service_id"], ticket["day"], *QUEUED,
-         ticket["arrived_at"], ticket["arrived_at"], ticket["id"]),
+        (
+            ticket["service_id"],
+            ticket["day"],
+            *QUEUED,
+            ticket["arrived_at"],
+            ticket["arrived_at"],
+            ticket["id"],
+        ),
     ).fetchone()
     return int(row[0])
 
@@ -93,11 +99,16 @@ def issue_ticket(
             (service_code,),
         ).fetchone()
         if service is None:
-            raise NotFound("unknown_service", f"No open service with code '{service_code}'.",
-                           "service")
-        if category != GENERAL and conn.execute(
-            "SELECT 1 FROM priority_categories WHERE code = ? AND active = 1", (category,)
-        ).fetchone() is None:
+            raise NotFound(
+                "unknown_service", f"No open service with code '{service_code}'.", "service"
+            )
+        if (
+            category != GENERAL
+            and conn.execute(
+                "SELECT 1 FROM priority_categories WHERE code = ? AND active = 1", (category,)
+            ).fetchone()
+            is None
+        ):
             raise Invalid("unknown_category", f"No priority category '{category}'.", "category")
         day = center.day(now)
         number = conn.execute(
@@ -111,14 +122,31 @@ def issue_ticket(
             "INSERT INTO tickets (token, day, letter, number, label, service_id, category, "
             "device_id, state, print_status, arrived_at, queued_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (secrets.token_urlsafe(16), day, service["letter"], number,
-             ticket_label(service["letter"], number), service["id"], category,
-             device.id if device else None, state.value,
-             "pending" if waits_for_print else "none", now, now),
+            (
+                secrets.token_urlsafe(16),
+                day,
+                service["letter"],
+                number,
+                ticket_label(service["letter"], number),
+                service["id"],
+                category,
+                device.id if device else None,
+                state.value,
+                "pending" if waits_for_print else "none",
+                now,
+                now,
+            ),
         )
         ticket_id = int(cursor.lastrowid or 0)
-        log_event(conn, ticket_id, "issue", state, now, service_id=service["id"],
-                  device_id=device.id if device else None)
+        log_event(
+            conn,
+            ticket_id,
+            "issue",
+            state,
+            now,
+            service_id=service["id"],
+            device_id=device.id if device else None,
+        )
         response = ticket_view(conn, ticket_id)
         remember_response(conn, key, now, response)
         return response
@@ -134,8 +162,9 @@ def record_print_result(
         if row is None:
             raise NotFound("unknown_ticket", f"No ticket {ticket_id}.", "ticket")
         if row["device_id"] != device.id:
-            raise Forbidden("not_your_ticket", "Only the device that issued a ticket reports "
-                            "its print result.")
+            raise Forbidden(
+                "not_your_ticket", "Only the device that issued a ticket reports its print result."
+            )
         result = "printed" if printed else "failed"
         if row["print_status"] == result or (row["print_status"] == "printed" and not printed):
             return ticket_view(conn, ticket_id)  # a retry, or a late failure after success
@@ -145,10 +174,19 @@ def record_print_result(
         if state is State.ISSUED:
             # Printed or not, the number is now on the kiosk screen: the visitor has it.
             state = next_state(state, Action.CONFIRM_PRINT)
-        conn.execute("UPDATE tickets SET print_status = ?, state = ? WHERE id = ?",
-                     (result, state.value, ticket_id))
-        log_event(conn, ticket_id, f"print_{result}", state, now, device_id=device.id,
-                  detail={"detail": detail} if detail else None)
+        conn.execute(
+            "UPDATE tickets SET print_status = ?, state = ? WHERE id = ?",
+            (result, state.value, ticket_id),
+        )
+        log_event(
+            conn,
+            ticket_id,
+            f"print_{result}",
+            state,
+            now,
+            device_id=device.id,
+            detail={"detail": detail} if detail else None,
+        )
         return ticket_view(conn, ticket_id)
 
 
@@ -160,10 +198,11 @@ def cancel_ticket(center: Center, ticket_id: int, user: User, reason: str) -> di
         if row is None:
             raise NotFound("unknown_ticket", f"No ticket {ticket_id}.", "ticket")
         state = next_state(State(row["state"]), Action.CANCEL)
-        conn.execute("UPDATE tickets SET state = ?, finished_at = ? WHERE id = ?",
-                     (state.value, now, ticket_id))
-        log_event(conn, ticket_id, "cancel", state, now, user_id=user.id,
-                  detail={"reason": reason})
+        conn.execute(
+            "UPDATE tickets SET state = ?, finished_at = ? WHERE id = ?",
+            (state.value, now, ticket_id),
+        )
+        log_event(conn, ticket_id, "cancel", state, now, user_id=user.id, detail={"reason": reason})
         return ticket_view(conn, ticket_id)
 
 
@@ -174,8 +213,18 @@ def public_status(center: Center, token: str) -> dict[str, Any]:
         if row is None:
             raise NotFound("unknown_ticket", "No ticket with this code.", "token")
         view = ticket_view(conn, row["id"])
-    return {key: view[key] for key in ("label", "service", "state", "people_ahead", "counter",
-                                        "arrived_at", "called_at")}
+    return {
+        key: view[key]
+        for key in (
+            "label",
+            "service",
+            "state",
+            "people_ahead",
+            "counter",
+            "arrived_at",
+            "called_at",
+        )
+    }
 
 
 def recent_calls(
@@ -195,9 +244,15 @@ def recent_calls(
 
 def call_event(row: sqlite3.Row) -> dict[str, Any]:
     """Shape one call event as displays receive it: no service, no category."""
-    return {"seq": row["id"], "at": row["at"], "label": row["label"],
-            "counter_id": row["counter_id"], "counter": row["counter"], "zone": row["zone"],
-            "recall": row["action"] == "recall"}
+    return {
+        "seq": row["id"],
+        "at": row["at"],
+        "label": row["label"],
+        "counter_id": row["counter_id"],
+        "counter": row["counter"],
+        "zone": row["zone"],
+        "recall": row["action"] == "recall",
+    }
 
 
 def waiting_summary(conn: sqlite3.Connection, day: str, now: float) -> list[dict[str, Any]]:
@@ -209,9 +264,16 @@ def waiting_summary(conn: sqlite3.Connection, day: str, now: float) -> list[dict
         "WHERE t.day = ? AND t.state IN (?, ?) GROUP BY s.id ORDER BY a.position, s.position",
         (day, *QUEUED),
     ).fetchall()
-    return [{"service": r["code"], "letter": r["letter"], "waiting": r["waiting"],
-             "priority": r["priority"], "longest_wait_s": round(now - r["oldest"], 1)}
-            for r in rows]
+    return [
+        {
+            "service": r["code"],
+            "letter": r["letter"],
+            "waiting": r["waiting"],
+            "priority": r["priority"],
+            "longest_wait_s": round(now - r["oldest"], 1),
+        }
+        for r in rows
+    ]
 
 
 def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
@@ -243,10 +305,19 @@ def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
             "unconfirmed": [dict(r) for r in unconfirmed],
             "recent_calls": recent_calls(conn, day, zone),
             "counters": [
-                {"id": c["id"], "name": c["name"], "zone": c["zone"], "status": c["status"],
-                 "reason": c["status_reason"], "clerk": c["clerk"],
-                 "ticket": ({"id": c["ticket_id"], "label": c["label"], "state": c["state"]}
-                            if c["ticket_id"] else None)}
+                {
+                    "id": c["id"],
+                    "name": c["name"],
+                    "zone": c["zone"],
+                    "status": c["status"],
+                    "reason": c["status_reason"],
+                    "clerk": c["clerk"],
+                    "ticket": (
+                        {"id": c["ticket_id"], "label": c["label"], "state": c["state"]}
+                        if c["ticket_id"]
+                        else None
+                    ),
+                }
                 for c in counters
             ],
         }

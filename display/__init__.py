@@ -1,0 +1,1 @@
+"""The waiting-room display (blueprint; fed by the ticket_called Socket.IO event)."""

@@ -1,0 +1,1 @@
+"""Device drivers: ticket printers, counter displays, keypads. Imports nothing of server/."""

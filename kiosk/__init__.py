@@ -1,0 +1,1 @@
+"""The visitor's touchscreen kiosk (blueprint; built on the center server API)."""

@@ -1,0 +1,1 @@
+"""Center server: app factory, queue engine, storage, API, events and the dostq command."""

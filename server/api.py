@@ -1,0 +1,255 @@
+"""The JSON API under /api/v1: each view validates, calls one operation, publishes, answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
+
+from server import counters, tickets
+from server.auth import (
+    Unauthorized,
+    center,
+    current_device,
+    device_required,
+    sign_in,
+    sign_out,
+    user_json,
+    user_required,
+)
+from server.catalog import read_catalog
+from server.engine import GENERAL
+from server.events import Events
+from server.validation import json_body, openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def events() -> Events:
+    """Return this app's event publisher."""
+    return current_app.extensions["dostq.events"]  # type: ignore[no-any-return]
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Serve the OpenAPI document that describes (and validates) this API."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/catalog")
+def catalog() -> Response:
+    """List the active service areas, services and priority categories."""
+    with center().store.read() as conn:
+        return jsonify(read_catalog(conn))
+
+
+@bp.post("/tickets")
+@device_required("kiosk")
+def issue_ticket() -> tuple[Response, int]:
+    """Issue a ticket for the kiosk making the request."""
+    body = json_body("IssueTicket")
+    ticket = tickets.issue_ticket(
+        center(),
+        body["service"],
+        device=current_device(),
+        category=body.get("category", GENERAL),
+        printed_by_device=body.get("print", True),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    events().queue_changed()
+    return jsonify(ticket), 201
+
+
+@bp.post("/tickets/<int:ticket_id>/print-result")
+@device_required("kiosk")
+def print_result(ticket_id: int) -> Response:
+    """Record the print result reported by the issuing kiosk."""
+    body = json_body("PrintResult")
+    device = current_device()
+    assert device is not None  # noqa: S101 (device_required guarantees it)
+    ticket = tickets.record_print_result(
+        center(), ticket_id, body["printed"], device, body.get("detail")
+    )
+    events().queue_changed()
+    return jsonify(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/cancel")
+@user_required()
+def cancel_ticket(ticket_id: int) -> Response:
+    """Cancel a visit that is not being served."""
+    body = json_body("Reason")
+    ticket = tickets.cancel_ticket(center(), ticket_id, g.user, body["reason"])
+    events().queue_changed()
+    return jsonify(ticket)
+
+
+@bp.get("/tickets/status/<token>")
+def ticket_status(token: str) -> Response:
+    """Return a ticket's public status (the page behind its QR code)."""
+    return jsonify(tickets.public_status(center(), token))
+
+
+@bp.get("/snapshot")
+def snapshot() -> Response:
+    """Return the live state of the center, for a device or a member of staff."""
+    if g.device is None and g.user is None:
+        raise Unauthorized("login_required", "Sign in or send a device token.")
+    zone = request.args.get("zone") or (g.device.zone if g.device else None)
+    return jsonify(tickets.center_snapshot(center(), zone))
+
+
+@bp.get("/session")
+def get_session() -> Response:
+    """Who is signed in, and the CSRF token for the X-CSRFToken header."""
+    return jsonify({"user": user_json(g.user), "csrf_token": generate_csrf()})
+
+
+@bp.post("/session")
+def login() -> Response:
+    """Sign in with a username and password."""
+    body = json_body("Login")
+    user = sign_in(body["username"], body["password"])
+    if user is None:
+        raise Unauthorized("bad_credentials", "Wrong username or password.", "password")
+    return jsonify({"user": user_json(user), "csrf_token": generate_csrf()})
+
+
+@bp.delete("/session")
+def logout() -> tuple[str, int]:
+    """Sign out and close this user's sockets."""
+    sign_out()
+    return "", 204
+
+
+@bp.get("/counters/<int:counter_id>")
+@user_required()
+def get_counter(counter_id: int) -> Response:
+    """Return a counter, its services and its current visit."""
+    with center().store.read() as conn:
+        return jsonify(counters.counter_view(conn, counter_id))
+
+
+def _counter_changed(counter: dict[str, Any]) -> Response:
+    events().counter_changed(counter)
+    return jsonify(counter)
+
+
+@bp.post("/counters/<int:counter_id>/session")
+@user_required()
+def sign_in_at_counter(counter_id: int) -> Response:
+    """Sign in at this counter and open it."""
+    return _counter_changed(counters.sign_in(center(), counter_id, g.user))
+
+
+@bp.delete("/counters/<int:counter_id>/session")
+@user_required()
+def sign_out_of_counter(counter_id: int) -> Response:
+    """Sign out of this counter and close it."""
+    return _counter_changed(counters.sign_out(center(), counter_id, g.user))
+
+
+@bp.put("/counters/<int:counter_id>/status")
+@user_required()
+def set_counter_status(counter_id: int) -> Response:
+    """Take a break or come back."""
+    body = json_body("CounterStatus")
+    return _counter_changed(
+        counters.set_status(center(), counter_id, g.user, body["status"], body.get("reason"))
+    )
+
+
+def _called(call: dict[str, Any]) -> Response:
+    events().ticket_called(call["call"])
+    return jsonify(call)
+
+
+@bp.post("/counters/<int:counter_id>/call-next")
+@user_required()
+def call_next(counter_id: int) -> Response:
+    """Call the next visitor by the counter's policy."""
+    return _called(
+        counters.call_next(center(), counter_id, g.user, request.headers.get("Idempotency-Key"))
+    )
+
+
+@bp.post("/counters/<int:counter_id>/call")
+@user_required()
+def call_ticket(counter_id: int) -> Response:
+    """Call a specific ticket out of turn."""
+    body = json_body("CallTicket")
+    return _called(
+        counters.call_ticket(center(), counter_id, g.user, body["ticket"], body["reason"])
+    )
+
+
+@bp.post("/counters/<int:counter_id>/recall")
+@user_required()
+def recall(counter_id: int) -> Response:
+    """Call the current visitor again."""
+    return _called(counters.recall(center(), counter_id, g.user))
+
+
+def _ticket_changed(ticket: dict[str, Any]) -> Response:
+    events().queue_changed()
+    return jsonify(ticket)
+
+
+@bp.post("/counters/<int:counter_id>/start")
+@user_required()
+def start_service(counter_id: int) -> Response:
+    """Start serving the called visitor, who is at the desk."""
+    return _ticket_changed(counters.start_service(center(), counter_id, g.user))
+
+
+@bp.post("/counters/<int:counter_id>/no-show")
+@user_required()
+def no_show(counter_id: int) -> Response:
+    """Mark the called visitor as not come."""
+    return _ticket_changed(counters.mark_no_show(center(), counter_id, g.user))
+
+
+@bp.post("/counters/<int:counter_id>/hold")
+@user_required()
+def hold(counter_id: int) -> Response:
+    """Put the current visit on hold."""
+    return _ticket_changed(counters.hold(center(), counter_id, g.user))
+
+
+@bp.post("/counters/<int:counter_id>/resume")
+@user_required()
+def resume(counter_id: int) -> Response:
+    """Take a held visit back into service."""
+    body = json_body("Resume")
+    return _ticket_changed(counters.resume(center(), counter_id, g.user, body["ticket"]))
+
+
+@bp.post("/counters/<int:counter_id>/finish")
+@user_required()
+def finish(counter_id: int) -> Response:
+    """Finish the current visit."""
+    body = json_body("Finish")
+    return _ticket_changed(
+        counters.finish(
+            center(), counter_id, g.user, body.get("delivered", []), body.get("outcome", "done")
+        )
+    )
+
+
+@bp.post("/counters/<int:counter_id>/transfer")
+@user_required()
+def transfer(counter_id: int) -> Response:
+    """Send the visit to another service or counter."""
+    body = json_body("Transfer")
+    return _ticket_changed(
+        counters.transfer(
+            center(),
+            counter_id,
+            g.user,
+            body.get("ticket"),
+            body.get("service"),
+            body.get("counter"),
+        )
+    )

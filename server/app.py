@@ -1,0 +1,120 @@
+"""The application factory: the one place that knows every part and wires them together."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask_socketio import SocketIO
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from server import auth, security
+from server.api import bp as api_bp
+from server.center import Center
+from server.engine import QueueError
+from server.events import Events, register_handlers
+from server.storage import Store
+
+# Every setting, its default and what it means (also listed in README "Configuration").
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": "data",  # where dostq.db and secret_key live
+    "CENTER_NAME": "DOST",  # shown on pages and tickets
+    "TIMEZONE": "Asia/Baku",  # the center's day starts at local midnight
+    "TLS": False,  # serving HTTPS: cookies become Secure and __Host- prefixed
+    "UNCONFIRMED_AFTER_S": 120,  # flag a ticket never confirmed printed after this long
+}
+
+
+def secret_key(data_dir: Path) -> str:
+    """Return the center's session-signing key, created once (mode 0600) in the data dir."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build a center server app; ``config`` overrides defaults and ``DOSTQ_*`` variables."""
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("DOSTQ")
+    app.config.update(config or {})
+    data_dir = Path(app.config["DATA_DIR"]).resolve()
+    tls = bool(app.config["TLS"])
+    if not app.config.get("SECRET_KEY"):  # Flask's default is None, so setdefault won't do
+        app.config["SECRET_KEY"] = secret_key(data_dir)
+    app.config.update(
+        SESSION_COOKIE_NAME="__Host-dostq" if tls else "dostq",
+        SESSION_COOKIE_SECURE=tls,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),  # one working day
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    center = Center(
+        Store(data_dir / "dostq.db"),
+        timezone=ZoneInfo(app.config["TIMEZONE"]),
+        unconfirmed_after_s=float(app.config["UNCONFIRMED_AFTER_S"]),
+    )
+    # threading mode under gunicorn's gthread worker: no monkey patching, and an SQLite fsync
+    # blocks only its own thread (shared/notes/realtime.md). Pinned, never auto-detected.
+    socketio = SocketIO(app, async_mode="threading")
+    events = Events(center, socketio)
+    register_handlers(events)
+    app.extensions["dostq.center"] = center
+    app.extensions["dostq.events"] = events
+
+    security.init_app(app)
+    app.before_request(auth.identify_request)
+    app.before_request(security.protect_from_csrf)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api_bp)
+    app.register_error_handler(QueueError, _queue_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+    @app.get("/")
+    def home() -> str | Response:
+        if g.user is None:
+            return redirect(url_for("auth.login"))
+        return render_template("home.html")
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        with center.store.read() as conn:
+            conn.execute("SELECT 1").fetchone()
+        return jsonify({"ok": True})
+
+    return app
+
+
+def _queue_error(error: QueueError) -> tuple[Response, int]:
+    return jsonify(
+        {"error": {"code": error.code, "message": error.message, "field": error.field}}
+    ), error.status
+
+
+def _http_error(error: HTTPException) -> Response | HTTPException:
+    if not request.path.startswith("/api/"):
+        return error
+    response = error.get_response()
+    response.data = jsonify(
+        {
+            "error": {
+                "code": (error.name or "error").lower().replace(" ", "_"),
+                "message": error.description or error.name,
+                "field": None,
+            }
+        }
+    ).get_data()
+    response.content_type = "application/json"
+    return response

@@ -1,0 +1,164 @@
+"""Who is asking: staff sessions (cookie) and enrolled devices (``Authorization: Device``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from server import accounts
+from server.accounts import Device, User
+from server.center import Center
+from server.engine import Forbidden, QueueError
+from server.storage import audit
+
+F = TypeVar("F", bound=Callable[..., Any])
+bp = Blueprint("auth", __name__)
+
+
+class Unauthorized(QueueError):
+    """No valid session or device token."""
+
+    status = 401
+
+
+def center() -> Center:
+    """Return this app's Center."""
+    return current_app.extensions["dostq.center"]  # type: ignore[no-any-return]
+
+
+def identify_request() -> None:
+    """Set ``g.device`` / ``g.user`` for this request (runs before every view).
+
+    A request that carries an Authorization header is judged by it alone and never by a
+    cookie, so it needs no CSRF token; a cookie-authenticated one always does.
+    """
+    g.device, g.user = None, None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme == "Device" and token:
+            with center().store.read() as conn:
+                g.device = accounts.device_for_token(conn, token.strip())
+        return
+    if "uid" in session:
+        with center().store.read() as conn:
+            g.user = accounts.load_user(conn, session["uid"], session.get("sv", 0))
+        if g.user is None:
+            session.clear()
+
+
+def user_required(*roles: str) -> Callable[[F], F]:
+    """Allow the view only to a signed-in user (with one of ``roles``, if given)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if g.user is None:
+                raise Unauthorized("login_required", "Sign in first.")
+            if roles and g.user.role not in roles:
+                raise Forbidden("role_required", f"Only {' or '.join(roles)} may do this.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def device_required(kind: str) -> Callable[[F], F]:
+    """Allow the view only to an enrolled device of ``kind``."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if g.device is None:
+                raise Unauthorized(
+                    "device_token_required",
+                    "Send 'Authorization: Device <token>' of an enrolled device.",
+                )
+            if g.device.kind != kind:
+                raise Forbidden("wrong_device", f"Only a {kind} may do this.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def sign_in(username: str, password: str) -> User | None:
+    """Check the password and start a fresh session; the attempt is audit-logged."""
+    c = center()
+    with c.store.write() as conn:
+        user = accounts.authenticate(conn, username, password)
+        audit(
+            conn,
+            "login" if user else "login_failed",
+            c.now(),
+            user_id=user.id if user else None,
+            detail={"username": username[:100]},
+            remote_addr=request.remote_addr,
+        )
+    session.clear()  # a new session at login: no fixation
+    if user is not None:
+        session.permanent = True
+        session["uid"], session["sv"] = user.id, user.session_version
+        g.user = user
+    return user
+
+
+def sign_out() -> None:
+    """End the session and close this user's open sockets."""
+    user: User | None = g.user
+    session.clear()
+    if user is not None:
+        c = center()
+        with c.store.write() as conn:
+            audit(conn, "logout", c.now(), user_id=user.id, remote_addr=request.remote_addr)
+        current_app.extensions["dostq.events"].disconnect_user(user.id)
+
+
+def user_json(user: User | None) -> dict[str, Any] | None:
+    """Shape a user for the API."""
+    if user is None:
+        return None
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+    }
+
+
+def current_device() -> Device | None:
+    """Return the device making this request, if any."""
+    return g.device  # type: ignore[no-any-return]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """Staff sign-in page."""
+    if request.method == "POST":
+        if sign_in(request.form.get("username", ""), request.form.get("password", "")):
+            return redirect(url_for("home"))
+        flash("Wrong username or password.")
+    return render_template("login.html")
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out (a form POST, so a link cannot log anyone out)."""
+    sign_out()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,212 @@
+"""The ``dostq`` command: set up, seed and serve a center. Each command wraps library calls."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+import click
+
+from server import accounts
+from server.catalog import (
+    default_catalog_path,
+    default_priority_categories,
+    import_catalog,
+    import_priority_categories,
+    load_catalog,
+)
+from server.engine import QueueError
+from server.storage import Store, audit
+
+DEMO_COUNTERS = (  # name, service codes, categories (None: everyone)
+    ("Masa 1", ["1.0", "4.1", "4.2", "4.7"], None),
+    ("Masa 2", ["2.1", "2.2", "2.3", "2.4", "2.5", "8.0"], None),
+    ("Masa 3", ["3.1", "3.2.1", "3.2.2", "3.3", "3.4", "3.5", "3.8"], None),
+    ("Masa 4", ["5.1.1", "5.1.7", "5.2.2", "6", "7.6.2", "9.7", "9.8", "10.0"], None),
+    (
+        "Masa 5 (güzəştli)",
+        ["1.0", "3.1", "5.1.1", "6"],
+        ["disability", "veterans", "elderly", "infants"],
+    ),
+)
+
+
+def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
+    """Add the shared ``--data-dir`` option (default: $DOSTQ_DATA_DIR or ./data)."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=lambda: os.environ.get("DOSTQ_DATA_DIR", "data"),
+        show_default="./data",
+        help="Folder holding the database, secret key and certificates.",
+    )(function)
+
+
+def open_store(data_dir: Path) -> Store:
+    """Open (and migrate) the center database in ``data_dir``."""
+    return Store(data_dir / "dostq.db")
+
+
+@click.group()
+def main() -> None:
+    """dost-queue: the queue and kiosk system of a DOST center."""
+
+
+@main.command()
+@data_dir_option
+@click.option("--admin", "admin_name", default="admin", show_default=True)
+@click.option("--password", envvar="DOSTQ_ADMIN_PASSWORD", help="Else one is generated.")
+def init(data_dir: Path, admin_name: str, password: str | None) -> None:
+    """Create the database, load the default catalog and create the first admin."""
+    store = open_store(data_dir)
+    with store.write() as conn:
+        if conn.execute("SELECT count(*) FROM areas").fetchone()[0] == 0:
+            import_catalog(conn, load_catalog(default_catalog_path()))
+            import_priority_categories(conn, default_priority_categories())
+        if conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0:
+            password = password or secrets.token_urlsafe(12)
+            accounts.create_user(conn, admin_name, password, "admin", time.time())
+            click.echo(f"Admin '{admin_name}' created with password: {password}")
+            click.echo("Write it down now: it is stored only as a hash.")
+    click.echo(f"Database ready: {store.path}")
+
+
+@main.command("import-catalog")
+@data_dir_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_catalog_command(data_dir: Path, path: Path) -> None:
+    """Load a catalog (JSON or CSV); areas and services not in it are deactivated."""
+    try:
+        areas = load_catalog(path)
+        with open_store(data_dir).write() as conn:
+            counts = import_catalog(conn, areas)
+            audit(conn, "catalog_imported", time.time(), detail={"file": path.name, **counts})
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Imported {counts['areas']} areas and {counts['services']} services.")
+
+
+@main.command("create-user")
+@data_dir_option
+@click.argument("username")
+@click.option("--role", type=click.Choice(accounts.ROLES), required=True)
+@click.option("--name", "display_name", help="The name shown on screens.")
+@click.password_option(envvar="DOSTQ_NEW_PASSWORD")
+def create_user(
+    data_dir: Path, username: str, role: str, display_name: str | None, password: str
+) -> None:
+    """Create a clerk, manager or admin account."""
+    try:
+        with open_store(data_dir).write() as conn:
+            accounts.create_user(conn, username, password, role, time.time(), display_name)
+            audit(conn, "user_created", time.time(), detail={"username": username, "role": role})
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{role} '{username}' created.")
+
+
+@main.command("enrol-device")
+@data_dir_option
+@click.argument("name")
+@click.option("--kind", type=click.Choice(accounts.DEVICE_KINDS), required=True)
+@click.option("--zone", help="Displays: the zone (hall) whose calls it shows.")
+@click.option("--no-printer", is_flag=True, help="Kiosks: this one prints nothing.")
+def enrol_device(data_dir: Path, name: str, kind: str, zone: str | None, no_printer: bool) -> None:
+    """Register a kiosk or display and print its token (shown only this once)."""
+    try:
+        with open_store(data_dir).write() as conn:
+            token = accounts.enrol_device(conn, name, kind, time.time(), zone, not no_printer)
+            audit(conn, "device_enrolled", time.time(), detail={"name": name, "kind": kind})
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(token)
+
+
+@main.command()
+@data_dir_option
+def demo(data_dir: Path) -> None:
+    """Seed a demo center: catalog, counters, staff and devices; print URLs and logins."""
+    store = open_store(data_dir)
+    now = time.time()
+    logins = {
+        "admin": "demo-admin-pass",
+        "manager": "demo-manager-pass",
+        **{f"clerk{i}": f"demo-clerk{i}-pass" for i in range(1, 6)},
+    }
+    tokens_file = data_dir / "demo-devices.json"
+    with store.write() as conn:
+        if conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0:
+            import_catalog(conn, load_catalog(default_catalog_path()))
+            import_priority_categories(conn, default_priority_categories())
+            for username, password in logins.items():
+                role = username if username in ("admin", "manager") else "clerk"
+                accounts.create_user(conn, username, password, role, now)
+            for name, services, categories in DEMO_COUNTERS:
+                accounts.create_counter(
+                    conn, name, dict.fromkeys(services, 1.0), categories=categories
+                )
+            tokens = {
+                "kiosk-1": accounts.enrol_device(conn, "kiosk-1", "kiosk", now),
+                "display-1": accounts.enrol_device(conn, "display-1", "display", now),
+            }
+            tokens_file.touch(mode=0o600)
+            tokens_file.write_text(json.dumps(tokens, indent=2))
+    click.echo("Demo center ready.")
+    click.echo("Logins (demo only): " + ", ".join(f"{u} / {p}" for u, p in logins.items()))
+    click.echo(f"Device tokens: {tokens_file}")
+
+
+@main.command()
+@data_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--threads",
+    default=200,
+    show_default=True,
+    type=int,
+    help="At least the number of screens connected at once, plus headroom.",
+)
+@click.option("--allow-http", is_flag=True, help="Serve plain HTTP on a non-loopback address.")
+def serve(data_dir: Path, host: str, port: int, threads: int, allow_http: bool) -> None:
+    """Serve pages, API and Socket.IO under gunicorn (HTTPS when `dostq cert` was run)."""
+    from server.app import create_app
+    from server.serve import serve as run_server
+
+    tls_dir = data_dir / "tls"
+    tls = (tls_dir / "cert.pem").exists()
+    if not tls and not allow_http and not _is_loopback(host):
+        raise click.ClickException(
+            f"Refusing plain HTTP on {host}: staff passwords would cross the LAN in clear. "
+            "Run 'dostq cert' first, or pass --allow-http for a closed test network."
+        )
+    app = create_app({"DATA_DIR": str(data_dir), "TLS": tls})
+    scheme = "https" if tls else "http"
+    click.echo(f"Center at {scheme}://{host}:{port}/  (API: /api/v1/openapi.json)")
+    run_server(app, host, port, tls_dir if tls else None, threads)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@main.command()
+@data_dir_option
+@click.option("--hostname", "hostnames", multiple=True, default=["localhost"], show_default=True)
+@click.option("--ip", "ips", multiple=True, help="LAN addresses the center is reached at.")
+@click.option("--days", default=825, show_default=True, type=int)
+def cert(data_dir: Path, hostnames: tuple[str, ...], ips: tuple[str, ...], days: int) -> None:
+    """Make the center's TLS key and self-signed certificate (install it on kiosks/displays)."""
+    from server.tls import write_self_signed
+
+    cert_path = write_self_signed(data_dir / "tls", list(hostnames), list(ips), days)
+    click.echo(f"Certificate: {cert_path} (valid {days} days)")

@@ -1,0 +1,114 @@
+"""Socket.IO: who joins which room on connect, and the facts pushed after each committed change.
+
+Rooms are named after what they show: ``display:<zone>`` (``display:all`` for a display with no
+zone), ``counters``, ``managers``, ``kiosks``. Every screen gets a full ``snapshot`` on connect,
+so a reconnect never misses a call; ``ticket_called`` carries ``seq`` so a gap is detectable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+from flask import request, session
+from flask_socketio import SocketIO, join_room
+
+from server import accounts
+from server.center import Center
+from server.tickets import center_snapshot, waiting_summary
+
+
+class Events:
+    """Publishes queue facts to the rooms that show them and tracks staff sockets."""
+
+    def __init__(self, center: Center, socketio: SocketIO) -> None:
+        self.center = center
+        self.socketio = socketio
+        self._user_sids: dict[int, set[str]] = defaultdict(set)
+        self._sid_user: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def connect(self, auth: Any) -> bool:
+        """Authenticate a new socket and join its rooms; refuse it otherwise."""
+        token = auth.get("device_token") if isinstance(auth, dict) else None
+        zone: str | None = None
+        if isinstance(token, str) and token:
+            with self.center.store.read() as conn:
+                device = accounts.device_for_token(conn, token)
+            if device is None:
+                return False
+            if device.kind == "display":
+                zone = device.zone
+                join_room(f"display:{zone}" if zone else "display:all")
+            else:
+                join_room("kiosks")
+        else:
+            with self.center.store.read() as conn:
+                user = accounts.load_user(conn, session.get("uid", 0), session.get("sv", 0))
+            if user is None:
+                return False
+            join_room("counters")
+            if user.role in ("manager", "admin"):
+                join_room("managers")
+            with self._lock:
+                self._user_sids[user.id].add(request.sid)  # type: ignore[attr-defined]
+                self._sid_user[request.sid] = user.id  # type: ignore[attr-defined]
+        self.socketio.emit("snapshot", center_snapshot(self.center, zone), to=request.sid)  # type: ignore[attr-defined]
+        return True
+
+    def forget(self, sid: str) -> None:
+        """Drop a closed socket from the staff map."""
+        with self._lock:
+            user_id = self._sid_user.pop(sid, None)
+            if user_id is not None:
+                self._user_sids[user_id].discard(sid)
+
+    def disconnect_user(self, user_id: int) -> None:
+        """Close every socket of a user (logout, disabled account)."""
+        with self._lock:
+            sids = list(self._user_sids.pop(user_id, ()))
+        for sid in sids:
+            self.socketio.server.disconnect(sid, namespace="/")
+
+    def ticket_called(self, call: dict[str, Any]) -> None:
+        """Push a call (or recall) to the displays of its zone, counters and managers."""
+        self.socketio.emit(
+            "ticket_called",
+            call,
+            to=[f"display:{call['zone']}", "display:all", "counters", "managers"],
+        )
+        self.queue_changed()
+
+    def queue_changed(self) -> None:
+        """Push the waiting counts to every screen that shows them."""
+        now = self.center.now()
+        with self.center.store.read() as conn:
+            waiting = waiting_summary(conn, self.center.day(now), now)
+        self.socketio.emit(
+            "queue_changed", {"at": now, "waiting": waiting}, to=["counters", "managers", "kiosks"]
+        )
+
+    def counter_changed(self, counter: dict[str, Any]) -> None:
+        """Push a counter's new status to staff screens."""
+        self.socketio.emit("counter_changed", counter, to=["counters", "managers"])
+        self.queue_changed()
+
+
+def register_handlers(events: Events) -> None:
+    """Bind the socket handlers to ``events`` (called once by the app factory)."""
+    socketio = events.socketio
+
+    @socketio.on("connect")
+    def on_connect(auth: Any = None) -> bool:
+        return events.connect(auth)
+
+    @socketio.on("disconnect")
+    def on_disconnect(*_reason: Any) -> None:
+        events.forget(request.sid)  # type: ignore[attr-defined]
+
+    @socketio.on("request_snapshot")
+    def on_request_snapshot(data: Any = None) -> dict[str, Any]:
+        # A display that sees a gap in ``seq`` asks again; the ack carries the answer.
+        zone = data.get("zone") if isinstance(data, dict) else None
+        return center_snapshot(events.center, zone if isinstance(zone, str) else None)
