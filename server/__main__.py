@@ -1,0 +1,5 @@
+"""Run the dostq command: python -m server."""
+
+from server.cli import main
+
+main()

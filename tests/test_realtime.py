@@ -1,0 +1,113 @@
+"""Socket.IO end to end: a real python-socketio client against `dostq serve` (gunicorn)."""
+
+import queue
+import threading
+
+import pytest
+import socketio
+
+CLERK = ("clerk1", "demo-clerk1-pass")
+COUNTER = 1  # demo "Masa 1": services 1.0, 4.1, 4.2, 4.7
+
+
+class Screen:
+    """A socket client that records every event it receives."""
+
+    def __init__(self, url, auth=None, headers=None):
+        self.events = queue.Queue()
+        self.client = socketio.Client(reconnection=False)
+        self.connected = threading.Event()
+        for name in ("snapshot", "ticket_called", "queue_changed", "counter_changed"):
+            self.client.on(name, self._recorder(name))
+        self.client.on("disconnect", lambda *_: self.connected.clear())
+        self.client.connect(
+            url, auth=auth, headers=headers or {}, transports=["websocket"], wait_timeout=10
+        )
+        self.connected.set()
+
+    def _recorder(self, name):
+        return lambda data: self.events.put((name, data))
+
+    def next(self, name, timeout=10):
+        while True:
+            event, data = self.events.get(timeout=timeout)
+            if event == name:
+                return data
+
+    def close(self):
+        self.client.disconnect()
+
+
+def issue(live, service="4.2"):
+    response = live.kiosk().post(
+        f"{live.url}/api/v1/tickets", json={"service": service, "print": False}, timeout=10
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_display_gets_a_snapshot_then_each_call_pushed(live_center):
+    display = Screen(live_center.url, auth={"device_token": live_center.tokens["display-1"]})
+    snapshot = display.next("snapshot")
+    assert snapshot["recent_calls"] == []
+    ticket = issue(live_center)
+    clerk = live_center.session(*CLERK)
+    clerk.post(f"{live_center.url}/api/v1/counters/{COUNTER}/session", timeout=10)
+    call = clerk.post(f"{live_center.url}/api/v1/counters/{COUNTER}/call-next", timeout=10).json()
+    pushed = display.next("ticket_called")
+    assert pushed == call["call"]
+    assert (pushed["label"], pushed["counter"]) == (ticket["label"], "Masa 1")
+    display.close()
+
+
+def test_reconnecting_display_sees_calls_it_missed(live_center):
+    token = {"device_token": live_center.tokens["display-1"]}
+    display = Screen(live_center.url, auth=token)
+    display.next("snapshot")
+    display.close()
+    labels = [issue(live_center)["label"] for _ in range(2)]
+    clerk = live_center.session(*CLERK)
+    base = f"{live_center.url}/api/v1/counters/{COUNTER}"
+    clerk.post(f"{base}/session", timeout=10)
+    for _ in labels:
+        clerk.post(f"{base}/call-next", timeout=10).raise_for_status()
+        clerk.post(f"{base}/no-show", timeout=10).raise_for_status()
+    again = Screen(live_center.url, auth=token)
+    snapshot = again.next("snapshot")
+    assert [c["label"] for c in snapshot["recent_calls"]] == labels[::-1]
+    seqs = [c["seq"] for c in snapshot["recent_calls"]]
+    assert snapshot["last_seq"] == max(seqs)
+    again.close()
+
+
+def test_unknown_device_token_is_refused(live_center):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Screen(live_center.url, auth={"device_token": "stolen-or-made-up"})
+
+
+def test_anonymous_socket_is_refused(live_center):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Screen(live_center.url)
+
+
+def test_logout_closes_the_clerks_open_socket(live_center):
+    clerk = live_center.session(*CLERK)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in clerk.cookies)
+    screen = Screen(live_center.url, headers={"Cookie": cookie})
+    screen.next("snapshot")
+    assert clerk.delete(f"{live_center.url}/api/v1/session", timeout=10).status_code == 204
+    screen.client.sleep(1)
+    deadline = 50
+    while screen.client.connected and deadline:
+        screen.client.sleep(0.1)
+        deadline -= 1
+    assert not screen.client.connected
+
+
+def test_socket_from_a_foreign_origin_is_refused(live_center):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Screen(
+            live_center.url,
+            auth={"device_token": live_center.tokens["display-1"]},
+            headers={"Origin": "http://evil.example"},
+        )
