@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,16 @@ class Center:
     def now(self) -> float:
         """Return the current time in epoch seconds."""
         return self.clock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[tuple[sqlite3.Connection, float]]:
+        """Open a write transaction and read the clock only once it is ours.
+
+        Reading the clock before the lock would let a later-stamped visit commit first,
+        and arrival order would no longer be the order of the queue.
+        """
+        with self.store.write() as conn:
+            yield conn, self.now()
 
     def day(self, at: float) -> str:
         """Return the center's local calendar day (ISO date) at epoch time ``at``."""

@@ -88,20 +88,25 @@ def counter_policy(conn: sqlite3.Connection, counter: sqlite3.Row) -> CounterPol
     return CounterPolicy(counter["id"], weights, frozenset(categories) if categories else None)
 
 
-def queue_heads(conn: sqlite3.Connection, day: str, service_ids: list[int]) -> list[WaitingTicket]:
-    """Return the first waiting visit of each (service, category, target counter) line.
+def queue_heads(conn: sqlite3.Connection, day: str, counter_id: int) -> list[WaitingTicket]:
+    """Return the first waiting visit of each line this counter may call from.
 
-    Only a line's head can be next (the engine is first-come-first-served within a line),
-    so the engine decides over a handful of rows however long the queue is.
+    A line is (service, category, target counter). Only a line's head can be next (the engine
+    is first-come-first-served within a line), so each head is one index probe and the engine
+    decides over a handful of rows however long the queue is.
     """
     rows = conn.execute(
-        "SELECT id, service_id, category, arrived_at, target_counter_id FROM ("
-        " SELECT *, row_number() OVER (PARTITION BY service_id, category, target_counter_id"
-        "  ORDER BY arrived_at, id) AS place FROM tickets"
-        " WHERE day = ? AND state = 'waiting'"
-        "  AND service_id IN (SELECT value FROM json_each(?))"
-        ") WHERE place = 1",
-        (day, json.dumps(service_ids)),
+        "WITH lines (service_id, category, target) AS ("
+        " SELECT cs.service_id, c.code, t.target FROM counter_services cs,"
+        "  (SELECT code FROM priority_categories UNION SELECT 'general') c,"
+        "  (SELECT NULL AS target UNION ALL SELECT :counter) t"
+        " WHERE cs.counter_id = :counter)"
+        " SELECT w.id, w.service_id, w.category, w.arrived_at, w.target_counter_id"
+        " FROM tickets w WHERE w.id IN (SELECT (SELECT id FROM tickets h"
+        "  WHERE h.day = :day AND h.state = 'waiting' AND h.service_id = l.service_id"
+        "  AND h.category = l.category AND h.target_counter_id IS l.target"
+        "  ORDER BY h.arrived_at, h.id LIMIT 1) FROM lines l)",
+        {"day": day, "counter": counter_id},
     ).fetchall()
     return [
         WaitingTicket(
@@ -233,16 +238,15 @@ def call_next(
     center: Center, counter_id: int, user: User, idempotency_key: str | None = None
 ) -> dict[str, Any]:
     """Call the next visitor by the counter's policy; a retried request returns the same call."""
-    now = center.now()
     key = f"call:{counter_id}:{idempotency_key}" if idempotency_key else None
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         replay = replayed_response(conn, key)
         if replay:
             return replay
         counter = _signed_in_counter(conn, counter_id, user)
         _require_free(conn, counter)
         policy = counter_policy(conn, counter)
-        heads = queue_heads(conn, center.day(now), list(policy.service_weights))
+        heads = queue_heads(conn, center.day(now), counter_id)
         chosen = choose_next(heads, policy, center.fairness(conn), counter["priority_streak"], now)
         if chosen is None:
             raise QueueError("queue_empty", f"Nobody is waiting for {counter['name']}'s services.")
@@ -259,8 +263,7 @@ def call_ticket(
     center: Center, counter_id: int, user: User, label: str, reason: str
 ) -> dict[str, Any]:
     """Call one of today's tickets out of turn; the reason is logged with the call."""
-    now = center.now()
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         counter = _signed_in_counter(conn, counter_id, user)
         _require_free(conn, counter)
         ticket = conn.execute(
@@ -276,8 +279,7 @@ def call_ticket(
 
 def recall(center: Center, counter_id: int, user: User) -> dict[str, Any]:
     """Call the current visitor again (a new call event, announced again)."""
-    now = center.now()
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         counter = _signed_in_counter(conn, counter_id, user)
         ticket = _require_active(conn, counter)
         next_state(State(ticket["state"]), Action.RECALL)
@@ -297,8 +299,7 @@ def _move_active(
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Apply ``action`` to the counter's current visit, stamping the time column in ``sets``."""
-    now = center.now()
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         counter = _signed_in_counter(conn, counter_id, user)
         ticket = _require_active(conn, counter)
         state = next_state(State(ticket["state"]), action)
@@ -341,8 +342,7 @@ def finish(
     """Finish the visit, recording the services actually delivered and the outcome."""
     if outcome not in OUTCOMES:
         raise Invalid("bad_outcome", f"Outcome must be one of {', '.join(OUTCOMES)}.", "outcome")
-    now = center.now()
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         counter = _signed_in_counter(conn, counter_id, user)
         ticket = _require_active(conn, counter)
         state = next_state(State(ticket["state"]), Action.FINISH)
@@ -375,8 +375,7 @@ def finish(
 
 def resume(center: Center, counter_id: int, user: User, label: str) -> dict[str, Any]:
     """Take a visit this counter put on hold back into service."""
-    now = center.now()
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         counter = _signed_in_counter(conn, counter_id, user)
         _require_free(conn, counter)
         ticket = conn.execute(
@@ -410,8 +409,7 @@ def transfer(
         raise Invalid(
             "nothing_to_transfer_to", "Name a service or a counter to transfer to.", "service"
         )
-    now = center.now()
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         counter = _signed_in_counter(conn, counter_id, user)
         if label is None:
             ticket = _require_active(conn, counter)

@@ -81,13 +81,14 @@ class Events:
         self.queue_changed()
 
     def queue_changed(self) -> None:
-        """Push the waiting counts to every screen that shows them."""
+        """Push the waiting counts to every screen that shows them (if any is connected)."""
+        rooms = ["counters", "managers", "kiosks"]
+        if not any(True for _ in self.socketio.server.manager.get_participants("/", rooms)):
+            return  # nobody to tell: skip the query
         now = self.center.now()
         with self.center.store.read() as conn:
             waiting = waiting_summary(conn, self.center.day(now), now)
-        self.socketio.emit(
-            "queue_changed", {"at": now, "waiting": waiting}, to=["counters", "managers", "kiosks"]
-        )
+        self.socketio.emit("queue_changed", {"at": now, "waiting": waiting}, to=rooms)
 
     def counter_changed(self, counter: dict[str, Any]) -> None:
         """Push a counter's new status to staff screens."""

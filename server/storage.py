@@ -121,7 +121,10 @@ TICKETS_SCHEMA = """
             outcome TEXT,
             UNIQUE (day, letter, number)
         );
-        CREATE INDEX tickets_queue ON tickets (state, service_id, arrived_at);
+        -- One queue line per (service, category, target counter), in arrival order: the
+        -- head of each line is one index probe, and the waiting counts read the index only.
+        CREATE INDEX tickets_line ON tickets
+            (day, state, service_id, category, target_counter_id, arrived_at, id);
         CREATE INDEX tickets_counter ON tickets (counter_id, state);
         -- Backstop for the engine's rule: a counter holds at most one called or serving visit.
         CREATE UNIQUE INDEX one_active_visit_per_counter ON tickets (counter_id)

@@ -87,9 +87,8 @@ def issue_ticket(
     With ``printed_by_device`` the ticket waits as *issued* until the device reports the print
     result; otherwise (no printer on that device) it waits at once.
     """
-    now = center.now()
     key = f"issue:{device.id if device else 0}:{idempotency_key}" if idempotency_key else None
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         replay = replayed_response(conn, key)
         if replay:
             return replay
@@ -156,8 +155,7 @@ def record_print_result(
     center: Center, ticket_id: int, printed: bool, device: Device, detail: str | None = None
 ) -> dict[str, Any]:
     """Record whether the issuing device printed the ticket; a repeated report changes nothing."""
-    now = center.now()
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         if row is None:
             raise NotFound("unknown_ticket", f"No ticket {ticket_id}.", "ticket")
@@ -192,8 +190,7 @@ def record_print_result(
 
 def cancel_ticket(center: Center, ticket_id: int, user: User, reason: str) -> dict[str, Any]:
     """Cancel a visit that is not being served (e.g. a flagged, never-printed ticket)."""
-    now = center.now()
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         row = conn.execute("SELECT state FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         if row is None:
             raise NotFound("unknown_ticket", f"No ticket {ticket_id}.", "ticket")

@@ -108,12 +108,17 @@ class LiveCenter:
         return http
 
 
-def start_live_center(data_dir: Path) -> LiveCenter:
+def start_live_center(data_dir: Path, prepare=None) -> LiveCenter:
+    """Seed a demo center in ``data_dir`` (then ``prepare(store)``) and serve it."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     dostq = [sys.executable, "-m", "server"]
     subprocess.run(
         [*dostq, "demo", "--data-dir", str(data_dir)], check=True, env=env, capture_output=True
     )
+    if prepare is not None:
+        store = Store(data_dir / "dostq.db")
+        prepare(store)
+        store.close()
     port = free_port()
     with (data_dir / "server.log").open("wb") as log:  # the child keeps its own handle
         process = subprocess.Popen(

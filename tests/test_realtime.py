@@ -111,3 +111,15 @@ def test_socket_from_a_foreign_origin_is_refused(live_center):
             auth={"device_token": live_center.tokens["display-1"]},
             headers={"Origin": "http://evil.example"},
         )
+
+
+def test_clerk_screen_sees_the_queue_grow(live_center):
+    clerk = live_center.session(*CLERK)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in clerk.cookies)
+    screen = Screen(live_center.url, headers={"Cookie": cookie})
+    screen.next("snapshot")
+    ticket = issue(live_center, "4.2")
+    waiting = screen.next("queue_changed")["waiting"]
+    assert [(w["service"], w["waiting"]) for w in waiting] == [("4.2", 1)]
+    assert ticket["label"].startswith("D-")
+    screen.close()
