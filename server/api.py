@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import generate_csrf
+from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
 from server import counters, tickets
@@ -22,9 +24,32 @@ from server.auth import (
 from server.catalog import read_catalog
 from server.engine import GENERAL
 from server.events import Events
-from server.validation import json_body, openapi_document
+from server.validation import json_body, openapi_document, query_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class RowId(BaseConverter):
+    """A database id in a path: 1 to 18 digits, so it always fits SQLite's 64-bit integer.
+
+    A longer number does not match the route at all (a plain 404); Werkzeug's own int
+    converter with ``max`` answers 405 instead when the bound is exceeded.
+    """
+
+    regex = r"\d{1,18}"
+
+    def to_python(self, value: str) -> int:
+        """Return the id as an int."""
+        return int(value)
+
+
+@bp.record_once
+def _register_row_id(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["id"] = RowId
+
+
+TICKET_ID = "<id:ticket_id>"
+COUNTER_ID = "<id:counter_id>"
 
 
 def events() -> Events:
@@ -62,7 +87,7 @@ def issue_ticket() -> tuple[Response, int]:
     return jsonify(ticket), 201
 
 
-@bp.post("/tickets/<int:ticket_id>/print-result")
+@bp.post(f"/tickets/{TICKET_ID}/print-result")
 @device_required("kiosk")
 def print_result(ticket_id: int) -> Response:
     """Record the print result reported by the issuing kiosk."""
@@ -76,7 +101,7 @@ def print_result(ticket_id: int) -> Response:
     return jsonify(ticket)
 
 
-@bp.post("/tickets/<int:ticket_id>/cancel")
+@bp.post(f"/tickets/{TICKET_ID}/cancel")
 @user_required()
 def cancel_ticket(ticket_id: int) -> Response:
     """Cancel a visit that is not being served."""
@@ -97,7 +122,7 @@ def snapshot() -> Response:
     """Return the live state of the center, for a device or a member of staff."""
     if g.device is None and g.user is None:
         raise Unauthorized("login_required", "Sign in or send a device token.")
-    zone = request.args.get("zone") or (g.device.zone if g.device else None)
+    zone = query_text("zone", max_length=50) or (g.device.zone if g.device else None)
     return jsonify(tickets.center_snapshot(center(), zone))
 
 
@@ -124,7 +149,7 @@ def logout() -> tuple[str, int]:
     return "", 204
 
 
-@bp.get("/counters/<int:counter_id>")
+@bp.get(f"/counters/{COUNTER_ID}")
 @user_required()
 def get_counter(counter_id: int) -> Response:
     """Return a counter, its services and its current visit."""
@@ -137,21 +162,21 @@ def _counter_changed(counter: dict[str, Any]) -> Response:
     return jsonify(counter)
 
 
-@bp.post("/counters/<int:counter_id>/session")
+@bp.post(f"/counters/{COUNTER_ID}/session")
 @user_required()
 def sign_in_at_counter(counter_id: int) -> Response:
     """Sign in at this counter and open it."""
     return _counter_changed(counters.sign_in(center(), counter_id, g.user))
 
 
-@bp.delete("/counters/<int:counter_id>/session")
+@bp.delete(f"/counters/{COUNTER_ID}/session")
 @user_required()
 def sign_out_of_counter(counter_id: int) -> Response:
     """Sign out of this counter and close it."""
     return _counter_changed(counters.sign_out(center(), counter_id, g.user))
 
 
-@bp.put("/counters/<int:counter_id>/status")
+@bp.put(f"/counters/{COUNTER_ID}/status")
 @user_required()
 def set_counter_status(counter_id: int) -> Response:
     """Take a break or come back."""
@@ -166,7 +191,7 @@ def _called(call: dict[str, Any]) -> Response:
     return jsonify(call)
 
 
-@bp.post("/counters/<int:counter_id>/call-next")
+@bp.post(f"/counters/{COUNTER_ID}/call-next")
 @user_required()
 def call_next(counter_id: int) -> Response:
     """Call the next visitor by the counter's policy."""
@@ -175,7 +200,7 @@ def call_next(counter_id: int) -> Response:
     )
 
 
-@bp.post("/counters/<int:counter_id>/call")
+@bp.post(f"/counters/{COUNTER_ID}/call")
 @user_required()
 def call_ticket(counter_id: int) -> Response:
     """Call a specific ticket out of turn."""
@@ -185,7 +210,7 @@ def call_ticket(counter_id: int) -> Response:
     )
 
 
-@bp.post("/counters/<int:counter_id>/recall")
+@bp.post(f"/counters/{COUNTER_ID}/recall")
 @user_required()
 def recall(counter_id: int) -> Response:
     """Call the current visitor again."""
@@ -197,28 +222,28 @@ def _ticket_changed(ticket: dict[str, Any]) -> Response:
     return jsonify(ticket)
 
 
-@bp.post("/counters/<int:counter_id>/start")
+@bp.post(f"/counters/{COUNTER_ID}/start")
 @user_required()
 def start_service(counter_id: int) -> Response:
     """Start serving the called visitor, who is at the desk."""
     return _ticket_changed(counters.start_service(center(), counter_id, g.user))
 
 
-@bp.post("/counters/<int:counter_id>/no-show")
+@bp.post(f"/counters/{COUNTER_ID}/no-show")
 @user_required()
 def no_show(counter_id: int) -> Response:
     """Mark the called visitor as not come."""
     return _ticket_changed(counters.mark_no_show(center(), counter_id, g.user))
 
 
-@bp.post("/counters/<int:counter_id>/hold")
+@bp.post(f"/counters/{COUNTER_ID}/hold")
 @user_required()
 def hold(counter_id: int) -> Response:
     """Put the current visit on hold."""
     return _ticket_changed(counters.hold(center(), counter_id, g.user))
 
 
-@bp.post("/counters/<int:counter_id>/resume")
+@bp.post(f"/counters/{COUNTER_ID}/resume")
 @user_required()
 def resume(counter_id: int) -> Response:
     """Take a held visit back into service."""
@@ -226,7 +251,7 @@ def resume(counter_id: int) -> Response:
     return _ticket_changed(counters.resume(center(), counter_id, g.user, body["ticket"]))
 
 
-@bp.post("/counters/<int:counter_id>/finish")
+@bp.post(f"/counters/{COUNTER_ID}/finish")
 @user_required()
 def finish(counter_id: int) -> Response:
     """Finish the current visit."""
@@ -238,7 +263,7 @@ def finish(counter_id: int) -> Response:
     )
 
 
-@bp.post("/counters/<int:counter_id>/transfer")
+@bp.post(f"/counters/{COUNTER_ID}/transfer")
 @user_required()
 def transfer(counter_id: int) -> Response:
     """Send the visit to another service or counter."""

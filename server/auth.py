@@ -126,6 +126,9 @@ def sign_out() -> None:
     if user is not None:
         c = center()
         with c.store.write() as conn:
+            # The session cookie is signed, not stored: a copy of it would stay valid after
+            # clearing it here, so logout retires every session of this user instead.
+            accounts.end_sessions(conn, user.id)
             audit(conn, "logout", c.now(), user_id=user.id, remote_addr=request.remote_addr)
         current_app.extensions["dostq.events"].disconnect_user(user.id)
 

@@ -21,7 +21,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class CsrfFailed(QueueError):
     """A cookie-authenticated change came without a valid CSRF token."""
 
-    status = 400
+    status = 403
 
 
 # Sign-in forms are protected too, so nobody can sign a browser into someone else's account.

@@ -47,3 +47,11 @@ def json_body(schema_name: str) -> dict[str, Any]:
             field = error.message.split("'")[1] if "'" in error.message else field
         raise BadRequest("invalid_field", f"{field or 'body'}: {error.message}", field)
     return dict(body)
+
+
+def query_text(name: str, max_length: int) -> str | None:
+    """Return an optional query parameter of 1 to ``max_length`` characters, else BadRequest."""
+    value = request.args.get(name)
+    if value is not None and not 1 <= len(value) <= max_length:
+        raise BadRequest("invalid_field", f"{name}: 1 to {max_length} characters.", name)
+    return value

@@ -187,7 +187,7 @@ def test_clerk_can_act_only_at_own_counter(client, app_center):
 def test_changes_with_a_session_need_the_csrf_token(client, app_center):
     login(client, "clerk1", "clerk1-pass")
     response = client.post(f"/api/v1/counters/{app_center.ids['counter1']}/session")
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert error_of(response)["code"] == "csrf_failed"
 
 
@@ -205,10 +205,14 @@ def test_wrong_password_is_refused_and_audited(client, app_center):
     assert actions == ["login_failed"]
 
 
-def test_logout_ends_the_session(client, app_center):
+def test_logout_ends_the_session_even_for_a_copied_cookie(client, app_center):
     csrf = login(client, "clerk1", "clerk1-pass")
+    copied = client.get_cookie("dostq").value
     assert client.delete("/api/v1/session", headers=csrf).status_code == 204
     assert client.get(f"/api/v1/counters/{app_center.ids['counter1']}").status_code == 401
+    replay = app_center.app.test_client()
+    replay.set_cookie("dostq", copied)
+    assert replay.get(f"/api/v1/counters/{app_center.ids['counter1']}").status_code == 401
 
 
 def test_public_status_by_token_shows_no_category(client, kiosk):
