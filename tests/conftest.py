@@ -108,7 +108,7 @@ class LiveCenter:
         return http
 
 
-def start_live_center(data_dir: Path, prepare=None) -> LiveCenter:
+def start_live_center(data_dir: Path, prepare=None, tls=False) -> LiveCenter:
     """Seed a demo center in ``data_dir`` (then ``prepare(store)``) and serve it."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     dostq = [sys.executable, "-m", "server"]
@@ -119,6 +119,10 @@ def start_live_center(data_dir: Path, prepare=None) -> LiveCenter:
         store = Store(data_dir / "dostq.db")
         prepare(store)
         store.close()
+    if tls:
+        subprocess.run(
+            [*dostq, "cert", "--data-dir", str(data_dir)], check=True, env=env, capture_output=True
+        )
     port = free_port()
     with (data_dir / "server.log").open("wb") as log:  # the child keeps its own handle
         process = subprocess.Popen(
@@ -127,11 +131,12 @@ def start_live_center(data_dir: Path, prepare=None) -> LiveCenter:
             stderr=subprocess.STDOUT,
             env=env,
         )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    verify = str(data_dir / "tls" / "cert.pem") if tls else True
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
+            if requests.get(f"{url}/healthz", timeout=1, verify=verify).ok:
                 break
         except requests.ConnectionError:
             time.sleep(0.1)

@@ -1,0 +1,112 @@
+"""The dostq command: init, catalog import, users, devices, demo, serve's refusal, cert."""
+
+import json
+
+from click.testing import CliRunner
+
+from server import accounts
+from server.cli import main
+from server.storage import Store
+
+
+def run(*args, input=None):
+    result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+    return result
+
+
+def test_init_creates_database_catalog_and_a_generated_admin_password(tmp_path):
+    result = run("init", "--data-dir", str(tmp_path))
+    assert result.exit_code == 0
+    password = result.output.split("password: ")[1].split()[0]
+    store = Store(tmp_path / "dostq.db")
+    with store.read() as conn:
+        assert conn.execute("SELECT count(*) FROM areas").fetchone()[0] == 14
+        assert accounts.authenticate(conn, "admin", password) is not None
+        stored = conn.execute("SELECT password_hash FROM users").fetchone()[0]
+    assert stored.startswith("$argon2id$") and password not in stored
+    assert "created" not in run("init", "--data-dir", str(tmp_path)).output  # idempotent
+
+
+def test_import_catalog_from_csv_and_clear_error_on_a_bad_file(tmp_path):
+    run("init", "--data-dir", str(tmp_path))
+    good = tmp_path / "full.csv"
+    good.write_text(
+        "area_code,area_letter,area_name_az,service_code,service_name_az\n"
+        "1,A,Arayışlar,1.1,Arayış\n2,B,Əmək,2.1,Əmək müqaviləsi\n",
+        encoding="utf-8",
+    )
+    assert (
+        "2 areas and 2 services"
+        in run("import-catalog", "--data-dir", str(tmp_path), str(good)).output
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "areas": [
+                    {
+                        "code": "a",
+                        "letter": "1",
+                        "name": {"az": "x"},
+                        "services": [{"code": "s", "name": {"az": "y"}}],
+                    }
+                ]
+            }
+        )
+    )
+    result = CliRunner().invoke(main, ["import-catalog", "--data-dir", str(tmp_path), str(bad)])
+    assert result.exit_code == 1 and "letter must be one of A-Z" in result.output
+
+
+def test_create_user_refuses_a_short_password(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["create-user", "--data-dir", str(tmp_path), "leyla", "--role", "clerk"],
+        input="short\nshort\n",
+    )
+    assert result.exit_code == 1 and "at least 8 characters" in result.output
+    ok = run(
+        "create-user",
+        "--data-dir",
+        str(tmp_path),
+        "leyla",
+        "--role",
+        "clerk",
+        input="long-enough-pass\nlong-enough-pass\n",
+    )
+    assert "clerk 'leyla' created" in ok.output
+
+
+def test_enrolled_device_token_is_printed_once_and_only_its_hash_stored(tmp_path):
+    token = run("enrol-device", "--data-dir", str(tmp_path), "kiosk-2", "--kind", "kiosk")
+    token = token.output.strip()
+    with Store(tmp_path / "dostq.db").read() as conn:
+        assert accounts.device_for_token(conn, token).name == "kiosk-2"
+        assert (
+            conn.execute("SELECT count(*) FROM devices WHERE token_hash = ?", (token,)).fetchone()[
+                0
+            ]
+            == 0
+        )
+
+
+def test_demo_seeds_counters_users_and_devices(tmp_path):
+    result = run("demo", "--data-dir", str(tmp_path))
+    assert "clerk1 / demo-clerk1-pass" in result.output
+    tokens = json.loads((tmp_path / "demo-devices.json").read_text())
+    assert set(tokens) == {"kiosk-1", "display-1"}
+    assert (tmp_path / "demo-devices.json").stat().st_mode & 0o077 == 0
+    with Store(tmp_path / "dostq.db").read() as conn:
+        assert conn.execute("SELECT count(*) FROM counters").fetchone()[0] == 5
+
+
+def test_serve_refuses_plain_http_on_the_lan(tmp_path):
+    result = CliRunner().invoke(main, ["serve", "--data-dir", str(tmp_path), "--host", "0.0.0.0"])
+    assert result.exit_code == 1 and "Run 'dostq cert' first" in result.output
+
+
+def test_cert_writes_a_private_key_and_certificate(tmp_path):
+    result = run("cert", "--data-dir", str(tmp_path), "--ip", "192.168.1.10")
+    assert result.exit_code == 0
+    assert (tmp_path / "tls" / "key.pem").stat().st_mode & 0o077 == 0
+    assert b"BEGIN CERTIFICATE" in (tmp_path / "tls" / "cert.pem").read_bytes()
