@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
+from bench.server import LiveCenter, start_live_center
 from server import accounts
 from server.catalog import (
     default_catalog_path,
@@ -73,86 +67,11 @@ def center(tmp_path: Path, clock: FakeClock) -> Iterator[Center]:
     store.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class LiveCenter:
-    """A real `dostq serve` process on loopback, seeded by `dostq demo`."""
-
-    url: str
-    data_dir: Path
-    process: subprocess.Popen[bytes]
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def session(self, username: str, password: str) -> requests.Session:
-        """Return a requests session signed in as a member of staff, CSRF header set."""
-        http = requests.Session()
-        csrf = http.get(f"{self.url}/api/v1/session", timeout=10).json()["csrf_token"]
-        http.headers["X-CSRFToken"] = csrf
-        response = http.post(
-            f"{self.url}/api/v1/session",
-            json={"username": username, "password": password},
-            timeout=10,
-        )
-        response.raise_for_status()
-        http.headers["X-CSRFToken"] = response.json()["csrf_token"]
-        return http
-
-    def kiosk(self) -> requests.Session:
-        http = requests.Session()
-        http.headers["Authorization"] = f"Device {self.tokens['kiosk-1']}"
-        return http
-
-
-def start_live_center(data_dir: Path, prepare=None, tls=False) -> LiveCenter:
-    """Seed a demo center in ``data_dir`` (then ``prepare(store)``) and serve it."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    dostq = [sys.executable, "-m", "server"]
-    subprocess.run(
-        [*dostq, "demo", "--data-dir", str(data_dir)], check=True, env=env, capture_output=True
-    )
-    if prepare is not None:
-        store = Store(data_dir / "dostq.db")
-        prepare(store)
-        store.close()
-    if tls:
-        subprocess.run(
-            [*dostq, "cert", "--data-dir", str(data_dir)], check=True, env=env, capture_output=True
-        )
-    port = free_port()
-    with (data_dir / "server.log").open("wb") as log:  # the child keeps its own handle
-        process = subprocess.Popen(
-            [*dostq, "serve", "--data-dir", str(data_dir), "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-    verify = str(data_dir / "tls" / "cert.pem") if tls else True
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/healthz", timeout=1, verify=verify).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()}")
-    tokens = json.loads((data_dir / "demo-devices.json").read_text())
-    return LiveCenter(url, data_dir, process, tokens)
-
-
 @pytest.fixture
 def live_center(tmp_path: Path) -> Iterator[LiveCenter]:
     live = start_live_center(tmp_path / "center")
     yield live
-    live.process.terminate()
-    live.process.wait(timeout=10)
+    live.stop()
 
 
 @dataclass
