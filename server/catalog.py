@@ -74,6 +74,17 @@ def load_catalog(path: Path) -> list[Area]:
     return areas
 
 
+def load_priority_categories(path: Path) -> list[dict[str, Any]] | None:
+    """Return the "priority_categories" of a JSON catalog file, or None if it has none."""
+    if path.suffix.lower() == ".csv":
+        return None
+    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    categories = data.get("priority_categories") if isinstance(data, dict) else None
+    if categories is not None and not isinstance(categories, list):
+        raise Invalid("bad_catalog", "'priority_categories' must be a list.", "priority_categories")
+    return categories
+
+
 def parse_catalog(data: Any) -> list[Area]:
     """Turn catalog JSON (canonical or the recovered DOST format) into areas."""
     if not isinstance(data, dict) or not isinstance(data.get("areas"), list):

@@ -46,7 +46,11 @@ class Center:
 
     def fairness(self, conn: sqlite3.Connection) -> Fairness:
         """Return the fairness rule as configured now (editable without a restart)."""
-        stored = get_setting(conn, "fairness", {})
+        return self.fairness_from(get_setting(conn, "fairness", {}))
+
+    @staticmethod
+    def fairness_from(stored: dict[str, Any]) -> Fairness:
+        """Build the fairness rule from its stored setting, defaults filling the gaps."""
         defaults = Fairness()
         return Fairness(
             priority_streak_limit=int(

@@ -18,9 +18,11 @@ from server.catalog import (
     import_catalog,
     import_priority_categories,
     load_catalog,
+    load_priority_categories,
 )
+from server.center import Center
 from server.engine import QueueError
-from server.storage import Store, audit
+from server.storage import Store, audit, get_setting, put_setting
 
 DEMO_COUNTERS = (  # name, service codes, categories (None: everyone)
     ("Masa 1", ["1.0", "4.1", "4.2", "4.7"], None),
@@ -79,11 +81,17 @@ def init(data_dir: Path, admin_name: str, password: str | None) -> None:
 @data_dir_option
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_catalog_command(data_dir: Path, path: Path) -> None:
-    """Load a catalog (JSON or CSV); areas and services not in it are deactivated."""
+    """Load a catalog (JSON or CSV); areas and services not in it are deactivated.
+
+    A JSON catalog may also carry "priority_categories" (code and names), replacing the list.
+    """
     try:
         areas = load_catalog(path)
+        categories = load_priority_categories(path)
         with open_store(data_dir).write() as conn:
             counts = import_catalog(conn, areas)
+            if categories is not None:
+                counts["priority_categories"] = import_priority_categories(conn, categories)
             audit(conn, "catalog_imported", time.time(), detail={"file": path.name, **counts})
     except QueueError as exc:
         raise click.ClickException(exc.message) from exc
@@ -124,6 +132,81 @@ def enrol_device(data_dir: Path, name: str, kind: str, zone: str | None, no_prin
     except QueueError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(token)
+
+
+@main.command("create-counter")
+@data_dir_option
+@click.argument("name")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    required=True,
+    help="A service code it serves, optionally with a weight: 4.2 or 4.2:2.",
+)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    help="Serve only these visitor categories (repeat; 'general' for no priority).",
+)
+@click.option("--zone", default="main", show_default=True, help="The hall whose displays show it.")
+def create_counter(
+    data_dir: Path, name: str, services: tuple[str, ...], categories: tuple[str, ...], zone: str
+) -> None:
+    """Create a counter serving some services (with weights) and, if given, only some categories."""
+    weights: dict[str, float] = {}
+    for spec in services:
+        code, _, weight = spec.partition(":")
+        try:
+            weights[code] = float(weight or 1)
+        except ValueError as exc:
+            raise click.BadParameter(
+                f"weight of {code} must be a number", param_hint="--service"
+            ) from exc
+        if weights[code] <= 0:
+            raise click.BadParameter(f"weight of {code} must be above 0", param_hint="--service")
+    try:
+        with open_store(data_dir).write() as conn:
+            counter_id = accounts.create_counter(
+                conn, name, weights, zone, list(categories) or None
+            )
+            audit(conn, "counter_created", time.time(), detail={"name": name})
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Counter {counter_id} '{name}' created.")
+
+
+@main.command()
+@data_dir_option
+@click.option(
+    "--priority-streak-limit",
+    type=click.IntRange(1, 20),
+    help="Most priority calls in a row at a counter while general visitors wait.",
+)
+@click.option(
+    "--overdue-minutes",
+    type=click.IntRange(5, 600),
+    help="A visitor waiting this long is called before everyone else.",
+)
+def fairness(
+    data_dir: Path, priority_streak_limit: int | None, overdue_minutes: int | None
+) -> None:
+    """Show or change the fairness rule (takes effect at the next call, no restart)."""
+    with open_store(data_dir).write() as conn:
+        stored = get_setting(conn, "fairness", {})
+        if priority_streak_limit is not None:
+            stored["priority_streak_limit"] = priority_streak_limit
+        if overdue_minutes is not None:
+            stored["overdue_after_s"] = overdue_minutes * 60
+        if priority_streak_limit is not None or overdue_minutes is not None:
+            put_setting(conn, "fairness", stored)
+            audit(conn, "fairness_changed", time.time(), detail=stored)
+    rule = Center.fairness_from(stored)
+    click.echo(
+        f"At most {rule.priority_streak_limit} priority calls in a row while others wait; "
+        f"anyone waiting {rule.overdue_after_s / 60:.0f} min or more goes first."
+    )
 
 
 @main.command()

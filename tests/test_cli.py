@@ -110,3 +110,82 @@ def test_cert_writes_a_private_key_and_certificate(tmp_path):
     assert result.exit_code == 0
     assert (tmp_path / "tls" / "key.pem").stat().st_mode & 0o077 == 0
     assert b"BEGIN CERTIFICATE" in (tmp_path / "tls" / "cert.pem").read_bytes()
+
+
+def test_create_counter_with_weights_and_dedicated_categories(tmp_path):
+    run("init", "--data-dir", str(tmp_path))
+    result = run(
+        "create-counter",
+        "--data-dir",
+        str(tmp_path),
+        "Masa 9",
+        "--service",
+        "4.2:2",
+        "--service",
+        "6",
+        "--category",
+        "disability",
+        "--zone",
+        "hall2",
+    )
+    assert "Counter 1 'Masa 9' created." in result.output
+    with Store(tmp_path / "dostq.db").read() as conn:
+        weights = conn.execute(
+            "SELECT s.code, cs.weight FROM counter_services cs JOIN services s"
+            " ON s.id = cs.service_id ORDER BY s.code"
+        ).fetchall()
+        row = conn.execute("SELECT zone, categories FROM counters").fetchone()
+    assert [tuple(w) for w in weights] == [("4.2", 2.0), ("6", 1.0)]
+    assert tuple(row) == ("hall2", '["disability"]')
+    bad = CliRunner().invoke(
+        main, ["create-counter", "--data-dir", str(tmp_path), "X", "--service", "nope"]
+    )
+    assert bad.exit_code == 1 and "No service with code 'nope'" in bad.output
+
+
+def test_fairness_rule_is_changed_without_a_restart(tmp_path):
+    from server.center import Center
+
+    run("init", "--data-dir", str(tmp_path))
+    result = run(
+        "fairness",
+        "--data-dir",
+        str(tmp_path),
+        "--priority-streak-limit",
+        "4",
+        "--overdue-minutes",
+        "30",
+    )
+    assert "At most 4 priority calls" in result.output and "30 min" in result.output
+    center = Center(Store(tmp_path / "dostq.db"))
+    with center.store.read() as conn:
+        rule = center.fairness(conn)
+    assert (rule.priority_streak_limit, rule.overdue_after_s) == (4, 1800)
+
+
+def test_catalog_file_may_replace_the_priority_categories(tmp_path):
+    run("init", "--data-dir", str(tmp_path))
+    path = tmp_path / "catalog.json"
+    path.write_text(
+        json.dumps(
+            {
+                "areas": [
+                    {
+                        "code": "1",
+                        "letter": "A",
+                        "name": {"az": "Arayışlar"},
+                        "services": [{"code": "1.1", "name": {"az": "Arayış"}}],
+                    }
+                ],
+                "priority_categories": [{"code": "pregnant", "name": {"az": "Hamilə qadınlar"}}],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    run("import-catalog", "--data-dir", str(tmp_path), str(path))
+    with Store(tmp_path / "dostq.db").read() as conn:
+        active = [
+            r[0] for r in conn.execute("SELECT code FROM priority_categories WHERE active = 1")
+        ]
+    assert active == ["pregnant"]
