@@ -6,7 +6,10 @@ import ipaddress
 import json
 import os
 import secrets
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -53,6 +56,16 @@ def open_store(data_dir: Path) -> Store:
     return Store(data_dir / "dostq.db")
 
 
+@contextmanager
+def admin_change(data_dir: Path) -> Iterator[sqlite3.Connection]:
+    """Run one admin change as a transaction; a refusal becomes a clear CLI error, exit 1."""
+    try:
+        with open_store(data_dir).write() as conn:
+            yield conn
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
 @click.group()
 def main() -> None:
     """dost-queue: the queue and kiosk system of a DOST center."""
@@ -85,16 +98,13 @@ def import_catalog_command(data_dir: Path, path: Path) -> None:
 
     A JSON catalog may also carry "priority_categories" (code and names), replacing the list.
     """
-    try:
+    with admin_change(data_dir) as conn:
         areas = load_catalog(path)
         categories = load_priority_categories(path)
-        with open_store(data_dir).write() as conn:
-            counts = import_catalog(conn, areas)
-            if categories is not None:
-                counts["priority_categories"] = import_priority_categories(conn, categories)
-            audit(conn, "catalog_imported", time.time(), detail={"file": path.name, **counts})
-    except QueueError as exc:
-        raise click.ClickException(exc.message) from exc
+        counts = import_catalog(conn, areas)
+        if categories is not None:
+            counts["priority_categories"] = import_priority_categories(conn, categories)
+        audit(conn, "catalog_imported", time.time(), detail={"file": path.name, **counts})
     click.echo(f"Imported {counts['areas']} areas and {counts['services']} services.")
 
 
@@ -108,12 +118,9 @@ def create_user(
     data_dir: Path, username: str, role: str, display_name: str | None, password: str
 ) -> None:
     """Create a clerk, manager or admin account."""
-    try:
-        with open_store(data_dir).write() as conn:
-            accounts.create_user(conn, username, password, role, time.time(), display_name)
-            audit(conn, "user_created", time.time(), detail={"username": username, "role": role})
-    except QueueError as exc:
-        raise click.ClickException(exc.message) from exc
+    with admin_change(data_dir) as conn:
+        accounts.create_user(conn, username, password, role, time.time(), display_name)
+        audit(conn, "user_created", time.time(), detail={"username": username, "role": role})
     click.echo(f"{role} '{username}' created.")
 
 
@@ -125,12 +132,9 @@ def create_user(
 @click.option("--no-printer", is_flag=True, help="Kiosks: this one prints nothing.")
 def enrol_device(data_dir: Path, name: str, kind: str, zone: str | None, no_printer: bool) -> None:
     """Register a kiosk or display and print its token (shown only this once)."""
-    try:
-        with open_store(data_dir).write() as conn:
-            token = accounts.enrol_device(conn, name, kind, time.time(), zone, not no_printer)
-            audit(conn, "device_enrolled", time.time(), detail={"name": name, "kind": kind})
-    except QueueError as exc:
-        raise click.ClickException(exc.message) from exc
+    with admin_change(data_dir) as conn:
+        token = accounts.enrol_device(conn, name, kind, time.time(), zone, not no_printer)
+        audit(conn, "device_enrolled", time.time(), detail={"name": name, "kind": kind})
     click.echo(token)
 
 
@@ -166,14 +170,9 @@ def create_counter(
             ) from exc
         if weights[code] <= 0:
             raise click.BadParameter(f"weight of {code} must be above 0", param_hint="--service")
-    try:
-        with open_store(data_dir).write() as conn:
-            counter_id = accounts.create_counter(
-                conn, name, weights, zone, list(categories) or None
-            )
-            audit(conn, "counter_created", time.time(), detail={"name": name})
-    except QueueError as exc:
-        raise click.ClickException(exc.message) from exc
+    with admin_change(data_dir) as conn:
+        counter_id = accounts.create_counter(conn, name, weights, zone, list(categories) or None)
+        audit(conn, "counter_created", time.time(), detail={"name": name})
     click.echo(f"Counter {counter_id} '{name}' created.")
 
 
