@@ -1,0 +1,155 @@
+"""An ESC/POS reader for the command subset tickets use.
+
+It checks a byte stream is well formed and gives back its text (by code page), bitmaps,
+QR payloads, user-defined glyphs and cuts.
+
+Written from the ESC/POS command reference, not from our layout code, so tests can check
+what a printer would make of our bytes. Anything it does not know is an error, not skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+# Epson slot numbers -> Python codecs, for the pages our layouts may select.
+CODE_PAGES = {
+    0: "cp437",
+    2: "cp850",
+    13: "cp857",
+    16: "cp1252",
+    17: "cp866",
+    46: "cp1251",
+    48: "cp1254",
+}
+# Commands with a fixed number of argument bytes after ESC x or GS x.
+ESC_FIXED = {
+    b"@": 0,
+    b"!": 1,
+    b"E": 1,
+    b"-": 1,
+    b"a": 1,
+    b"M": 1,
+    b"d": 1,
+    b"G": 1,
+    b"{": 1,
+    b"V": 1,
+    b"%": 1,
+    b"t": 1,
+    b"2": 0,
+    b"3": 1,
+    b"J": 1,
+    b"=": 1,
+}
+GS_FIXED = {b"!": 1, b"B": 1, b"b": 1, b"H": 1, b"h": 1, b"w": 1, b"f": 1}
+
+
+class DecodeError(ValueError):
+    """The stream is not valid ESC/POS (as far as this reader knows it)."""
+
+
+@dataclass
+class Decoded:
+    """What a printer would do with a stream."""
+
+    lines: list[str] = field(default_factory=list)
+    images: list[Image.Image] = field(default_factory=list)
+    qr_codes: list[str] = field(default_factory=list)
+    user_glyphs: dict[int, bytes] = field(default_factory=dict)
+    cuts: int = 0
+    commands: list[str] = field(default_factory=list)
+    # Everything printed, in order: ("text", line, magnification), ("image", Image, 1),
+    # ("qr", payload, 1).
+    items: list[tuple[str, object, int]] = field(default_factory=list)
+
+
+def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
+    """Decode ``data``; user-defined characters appear in text as ``<udc:7e>``."""
+    result = Decoded()
+    page, use_udc, line, i, scale = "cp437", False, "", 0, 1
+
+    def need(count: int) -> bytes:
+        if i + count > len(data):
+            raise DecodeError(f"truncated command at byte {i}")
+        return data[i : i + count]
+
+    while i < len(data):
+        byte = data[i]
+        if byte == 0x0A:
+            result.lines.append(line)
+            result.items.append(("text", line, scale))
+            line, i = "", i + 1
+        elif byte == 0x1B:
+            command = need(2)[1:2]
+            i += 2
+            if command == b"&":
+                y, first, last = need(3)
+                i += 3
+                for code in range(first, last + 1):
+                    width = need(1)[0]
+                    result.user_glyphs[code] = need(1 + y * width)[1:]
+                    i += 1 + y * width
+            elif command in ESC_FIXED:
+                args = need(ESC_FIXED[command])
+                i += len(args)
+                if command == b"t":
+                    if args[0] not in code_pages:
+                        raise DecodeError(f"ESC t {args[0]}: unknown code page slot")
+                    page = code_pages[args[0]]
+                elif command == b"%":
+                    use_udc = bool(args[0] & 1)
+                elif command == b"!":
+                    # ESC ! and GS ! both set the size; the later one wins (bit 4: double height).
+                    scale = 2 if args[0] & 0x10 else 1
+                result.commands.append(f"ESC {command.decode()}")
+            else:
+                raise DecodeError(f"unknown command ESC 0x{command.hex()} at byte {i - 2}")
+        elif byte == 0x1D:
+            command = need(2)[1:2]
+            i += 2
+            if command == b"V":
+                mode = need(1)[0]
+                i += 1 + (1 if mode in (65, 66) else 0)
+                result.cuts += 1
+            elif command == b"v":
+                _zero, _m, xl, xh, yl, yh = need(6)
+                i += 6
+                width_bytes, height = xl + 256 * xh, yl + 256 * yh
+                raster = need(width_bytes * height)
+                i += len(raster)
+                image = Image.frombytes("1", (width_bytes * 8, height), bytes(raster))
+                result.images.append(Image.eval(image.convert("L"), lambda v: 255 - v).convert("1"))
+                result.items.append(("image", result.images[-1], 1))
+            elif command == b"(":
+                function, pl, ph = need(3)
+                i += 3
+                payload = need(pl + 256 * ph)
+                i += len(payload)
+                if function == ord("k") and payload[:3] == b"1P0":
+                    result.qr_codes.append(payload[3:].decode("ascii"))
+                    result.items.append(("qr", result.qr_codes[-1], 1))
+                elif function not in (ord("k"), ord("L")):
+                    raise DecodeError(f"unknown GS ( {chr(function)}")
+            elif command in GS_FIXED:
+                args = need(GS_FIXED[command])
+                i += len(args)
+                if command == b"!":
+                    scale = (args[0] & 0x0F) + 1  # character height multiplier
+                result.commands.append(f"GS {command.decode()}")
+            else:
+                raise DecodeError(f"unknown command GS 0x{command.hex()} at byte {i - 2}")
+        elif byte == 0x10:
+            i += 3  # DLE EOT n: a status request, nothing printed
+        elif byte < 0x20:
+            raise DecodeError(f"unexpected control byte 0x{byte:02x} at {i}")
+        else:
+            if use_udc and byte in result.user_glyphs:
+                line += f"<udc:{byte:02x}>"
+            else:
+                line += bytes([byte]).decode(page)
+            i += 1
+    if line:
+        result.lines.append(line)
+        result.items.append(("text", line, scale))
+    return result

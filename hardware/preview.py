@@ -1,0 +1,42 @@
+"""A picture of what a printer would print: for the virtual printer and for people to look at."""
+
+from __future__ import annotations
+
+import qrcode
+from PIL import Image, ImageDraw
+
+from hardware.decode import decode
+from hardware.glyphs import font
+from hardware.layout import USER_DEFINED
+
+WIDTH = 576
+
+
+def render_preview(data: bytes) -> Image.Image:
+    """Render an ESC/POS job as a 576-dot-wide image: text, bitmaps and QR codes in order."""
+    decoded = decode(data)
+    glyph_for = {f"<udc:{ord(code):02x}>": letter for letter, code in USER_DEFINED.items()}
+    parts: list[Image.Image] = []
+    for kind, value, scale in decoded.items:
+        if kind == "text":
+            line = str(value)
+            for placeholder, letter in glyph_for.items():
+                line = line.replace(placeholder, letter)
+            face = font(24 * scale, bold=scale > 1)
+            image = Image.new("L", (WIDTH, 34 * scale), 255)
+            draw = ImageDraw.Draw(image)
+            draw.text(((WIDTH - draw.textlength(line, font=face)) / 2, 4), line, font=face, fill=0)
+            parts.append(image)
+        elif kind == "image":
+            parts.append(value.convert("L"))  # type: ignore[attr-defined]
+        else:
+            qr = qrcode.QRCode(border=2, box_size=6)
+            qr.add_data(str(value))
+            parts.append(qr.make_image().get_image().convert("L"))
+    height = sum(p.height + 8 for p in parts) + 16
+    page = Image.new("L", (WIDTH, height), 255)
+    y = 8
+    for part in parts:
+        page.paste(part, ((WIDTH - part.width) // 2, y))
+        y += part.height + 8
+    return page

@@ -1,0 +1,44 @@
+"""What goes on a ticket: hardware's own plain data, filled in by the server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The ticket's fixed wording, per visitor language. Azerbaijani is the default.
+WORDING = {
+    "az": {"number": "Növbə nömrəsi", "ahead": "Qarşınızda: {n} nəfər",
+           "wait": "Təxmini gözləmə: {m} dəq", "documents": "Sənədlər: {d}",
+           "watch": "Nömrənizi ekranda izləyin"},
+    "ru": {"number": "Номер очереди", "ahead": "Перед вами: {n} чел.",
+           "wait": "Ожидание: около {m} мин", "documents": "Документы: {d}",
+           "watch": "Следите за номером на экране"},
+    "en": {"number": "Queue number", "ahead": "Ahead of you: {n}",
+           "wait": "Estimated wait: {m} min", "documents": "Documents: {d}",
+           "watch": "Watch for your number on the screen"},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TicketPrint:
+    """Everything printed on one ticket."""
+
+    center: str
+    label: str  # "A-042"
+    service: str  # in the visitor's language
+    issued_at: str  # "23.11.2026 12:13", already in the center's time zone
+    people_ahead: int
+    status_url: str  # the QR code: the ticket's live status page
+    language: str = "az"
+    wait_minutes: int | None = None
+    documents: str | None = None
+
+    def text_lines(self) -> list[str]:
+        """Return the ticket's lines below the big number, in the visitor's language."""
+        words = WORDING.get(self.language, WORDING["az"])
+        lines = [self.service, words["ahead"].format(n=self.people_ahead)]
+        if self.wait_minutes is not None:
+            lines.append(words["wait"].format(m=self.wait_minutes))
+        if self.documents:
+            lines.append(words["documents"].format(d=self.documents))
+        lines.append(words["watch"])
+        return lines
