@@ -205,14 +205,23 @@ class EscposPrinter:
         return parse_status(*replies)
 
     def send(self, data: bytes) -> None:
-        """Send one job; PrinterUnavailable if nothing went out, PrintInterrupted if some did."""
+        """Send one job and confirm it; PrinterUnavailable if nothing went out.
+
+        A write can "succeed" into the kernel's buffers after the printer is gone, so the job
+        counts as delivered only when the printer answers a status request sent after it on
+        the same connection; otherwise PrintInterrupted.
+        """
         transport = self._open()
         try:
             transport.write(data)
+            transport.write(DLE_EOT + b"\x01")
+            answer = transport.read_byte()
         except (OSError, serial.SerialException) as exc:
             raise PrintInterrupted(f"{self.name}: {exc}") from exc
         finally:
             _close_quietly(transport)
+        if answer is None:
+            raise PrintInterrupted(f"{self.name}: no answer after the job")
 
 
 def _close_quietly(transport: Transport) -> None:

@@ -1,0 +1,178 @@
+"""Printers over real byte paths (TCP on loopback, a pseudo-terminal), status, and the spooler."""
+
+import threading
+import time
+
+import pytest
+
+from hardware.decode import decode
+from hardware.layout import build_ticket
+from hardware.printers import (
+    PrinterState,
+    PrinterUnavailable,
+    VirtualPrinter,
+    make_printer,
+    parse_status,
+)
+from hardware.spooler import PrintJob, Spooler
+from tests.fake_printer import PtyPrinter, TcpPrinter
+from tests.test_hardware_layout import ticket
+
+
+@pytest.fixture
+def tcp_printer():
+    printer = TcpPrinter()
+    yield printer
+    printer.unplug()
+
+
+@pytest.mark.parametrize(
+    ("replies", "state"),
+    [
+        ((0x12, 0x12, 0x12), PrinterState.READY),
+        ((0x12, 0x12, 0x1E), PrinterState.PAPER_NEAR_END),
+        ((0x1A, 0x32, 0x7E), PrinterState.PAPER_OUT),
+        ((0x1A, 0x16, 0x12), PrinterState.COVER_OPEN),
+        ((0x1A, 0x52, 0x12), PrinterState.ERROR),
+        ((None, None, None), PrinterState.OFFLINE),
+        ((0x12, 0x12, None), PrinterState.UNKNOWN),  # no paper answer is not "paper OK"
+        ((0x10, 0x10, 0x10), PrinterState.UNKNOWN),  # an echo, not a status byte
+    ],
+)
+def test_status_replies_are_read_by_epson_bit_layout(replies, state):
+    assert parse_status(*replies).state is state
+
+
+@pytest.mark.parametrize(
+    ("setting", "state"),
+    [
+        ({}, PrinterState.READY),
+        ({"paper": "near_end"}, PrinterState.PAPER_NEAR_END),
+        ({"paper": "end"}, PrinterState.PAPER_OUT),
+        ({"cover_open": True}, PrinterState.COVER_OPEN),
+        ({"error": True}, PrinterState.ERROR),
+        ({"silent": True}, PrinterState.OFFLINE),
+    ],
+)
+def test_network_printer_status_over_tcp(tcp_printer, setting, state):
+    for key, value in setting.items():
+        setattr(tcp_printer.state, key, value)
+    status = make_printer("kiosk-1", tcp_printer.url, timeout=0.3).status()
+    assert status.state is state and status.message
+
+
+def test_network_printer_receives_the_exact_ticket_bytes(tcp_printer):
+    data = build_ticket(ticket(), "text")
+    make_printer("kiosk-1", tcp_printer.url).send(data)
+    assert tcp_printer.wait_for_jobs(1) == [data]
+    assert decode(tcp_printer.jobs[0]).qr_codes == [ticket().status_url]
+
+
+def test_unplugged_network_printer_is_offline_and_refuses_jobs(tcp_printer):
+    tcp_printer.unplug()
+    printer = make_printer("kiosk-1", tcp_printer.url, timeout=0.3)
+    assert printer.status().state is PrinterState.OFFLINE
+    with pytest.raises(PrinterUnavailable):
+        printer.send(b"\x1b@")
+
+
+def test_serial_printer_on_a_pseudo_terminal():
+    fake = PtyPrinter()
+    try:
+        printer = make_printer("kiosk-2", f"serial:{fake.path}?baud=9600", timeout=0.3)
+        assert printer.status().state is PrinterState.READY
+        data = build_ticket(ticket(), "text")
+        printer.send(data)
+        deadline = time.monotonic() + 5
+        received = b""
+        while len(received) < len(data) and time.monotonic() < deadline:
+            time.sleep(0.02)
+            received += fake.take_job()
+        assert received == data
+        fake.state.silent = True
+        assert printer.status().state is PrinterState.OFFLINE
+    finally:
+        fake.close()
+
+
+def test_echoing_serial_line_is_not_taken_for_a_ready_printer():
+    printer = make_printer("kiosk-3", "serial:loop://", timeout=0.2)
+    assert printer.status().state is PrinterState.UNKNOWN
+
+
+class Outcomes:
+    def __init__(self):
+        self.results, self.statuses = [], []
+        self.done = threading.Event()
+
+    def result(self, job, printed, message):
+        self.results.append((job.job_id, printed, message))
+        self.done.set()
+
+    def status(self, status):
+        self.statuses.append(status.state)
+
+
+def spooler_for(printer, outcomes, give_up_after_s=10.0):
+    return Spooler(
+        printer,
+        outcomes.result,
+        outcomes.status,
+        give_up_after_s=give_up_after_s,
+        retry_every_s=0.05,
+        poll_every_s=60,
+    )
+
+
+def test_printer_that_comes_back_prints_the_ticket_once(tcp_printer):
+    outcomes = Outcomes()
+    tcp_printer.unplug()
+    spooler = spooler_for(make_printer("kiosk-1", tcp_printer.url, timeout=0.3), outcomes)
+    data = build_ticket(ticket(), "text")
+    spooler.submit(PrintJob(7, data))
+    while PrinterState.OFFLINE not in outcomes.statuses:
+        time.sleep(0.02)
+    tcp_printer.plug_back()
+    assert outcomes.done.wait(10)
+    spooler.stop()
+    assert [r[:2] for r in outcomes.results] == [(7, True)]
+    assert tcp_printer.wait_for_jobs(1) == [data]
+    time.sleep(0.2)  # room for a second copy to show up, if there were one
+    assert tcp_printer.jobs == [data]
+    assert outcomes.statuses == [PrinterState.OFFLINE, PrinterState.READY]
+
+
+def test_job_cut_off_mid_send_is_reported_and_not_printed_twice(tcp_printer):
+    outcomes = Outcomes()
+    tcp_printer.state.cut_after = 100
+    spooler = spooler_for(make_printer("kiosk-1", tcp_printer.url, timeout=0.3), outcomes)
+    spooler.submit(PrintJob(8, build_ticket(ticket(), "raster")))
+    assert outcomes.done.wait(10)
+    spooler.stop()
+    job_id, printed, message = outcomes.results[0]
+    assert (job_id, printed) == (8, False) and "reprint" in message
+    tcp_printer.wait_for_jobs(1)
+    time.sleep(0.2)
+    assert len(tcp_printer.jobs) == 1  # one partial attempt, no automatic second copy
+
+
+def test_paper_out_fails_the_job_with_a_message_for_staff(tmp_path):
+    outcomes = Outcomes()
+    printer = VirtualPrinter("kiosk-1", tmp_path)
+    (tmp_path / "STATE").write_text("paper_out")
+    spooler = spooler_for(printer, outcomes, give_up_after_s=0.3)
+    spooler.submit(PrintJob(9, build_ticket(ticket(), "text")))
+    assert outcomes.done.wait(10)
+    spooler.stop()
+    assert outcomes.results == [(9, False, "Printer is out of paper: load a new roll.")]
+    assert outcomes.statuses == [PrinterState.PAPER_OUT]
+    assert printer.jobs() == []
+
+
+def test_virtual_printer_keeps_bytes_and_a_png_preview(tmp_path):
+    printer = VirtualPrinter("kiosk-1", tmp_path)
+    data = build_ticket(ticket(), "text")
+    printer.send(data)
+    (preview,) = printer.jobs()
+    assert preview.with_suffix(".bin").read_bytes() == data
+    assert preview.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
