@@ -15,6 +15,7 @@ from server.engine import Invalid, NotFound
 
 ROLES = ("clerk", "manager", "admin")
 DEVICE_KINDS = ("kiosk", "display")
+PRINT_MODES = ("text", "raster")
 MIN_PASSWORD_LENGTH = 8
 # argon2-cffi's defaults (argon2id, 64 MiB, t=3, p=4) are above OWASP's minimum profile.
 _hasher = PasswordHasher()
@@ -42,6 +43,8 @@ class Device:
     kind: str
     zone: str | None
     prints: bool
+    printer: str | None = None  # URL of a printer the server drives for this kiosk
+    print_mode: str = "text"
 
 
 def create_user(
@@ -124,16 +127,33 @@ def enrol_device(
     now: float,
     zone: str | None = None,
     prints: bool = True,
+    printer: str | None = None,
+    print_mode: str = "text",
 ) -> str:
-    """Register a kiosk or display and return its token, shown once and never stored."""
+    """Register a kiosk or display and return its token, shown once and never stored.
+
+    ``printer`` is the URL of a printer the server drives for this kiosk (see
+    hardware.printers); without it a printing kiosk reports its own print results.
+    """
     if kind not in DEVICE_KINDS:
         raise Invalid("bad_device_kind", f"Device kind must be one of {DEVICE_KINDS}.", "kind")
+    if print_mode not in PRINT_MODES:
+        raise Invalid("bad_print_mode", f"Print mode must be one of {PRINT_MODES}.", "print_mode")
     token = secrets.token_urlsafe(32)
     try:
         conn.execute(
-            "INSERT INTO devices (name, kind, zone, token_hash, prints, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (name, kind, zone, _token_hash(token), int(prints), now),
+            "INSERT INTO devices (name, kind, zone, token_hash, prints, printer, print_mode, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                name,
+                kind,
+                zone,
+                _token_hash(token),
+                int(prints or printer is not None),
+                printer,
+                print_mode,
+                now,
+            ),
         )
     except sqlite3.IntegrityError as exc:
         raise Invalid("device_exists", f"Device '{name}' exists already.", "name") from exc
@@ -147,7 +167,20 @@ def device_for_token(conn: sqlite3.Connection, token: str) -> Device | None:
     ).fetchone()
     if row is None:
         return None
-    return Device(row["id"], row["name"], row["kind"], row["zone"], bool(row["prints"]))
+    return device_from_row(row)
+
+
+def device_from_row(row: sqlite3.Row) -> Device:
+    """Shape a devices row."""
+    return Device(
+        row["id"],
+        row["name"],
+        row["kind"],
+        row["zone"],
+        bool(row["prints"]),
+        row["printer"],
+        row["print_mode"],
+    )
 
 
 def create_counter(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import BaseConverter
@@ -24,6 +24,7 @@ from server.auth import (
 from server.catalog import read_catalog
 from server.engine import GENERAL
 from server.events import Events
+from server.printing import PrintService
 from server.validation import json_body, openapi_document, query_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -52,6 +53,11 @@ TICKET_ID = "<id:ticket_id>"
 COUNTER_ID = "<id:counter_id>"
 
 
+def printing() -> PrintService:
+    """Return this app's print service."""
+    return current_app.extensions["dostq.printing"]  # type: ignore[no-any-return]
+
+
 def events() -> Events:
     """Return this app's event publisher."""
     return current_app.extensions["dostq.events"]  # type: ignore[no-any-return]
@@ -75,14 +81,23 @@ def catalog() -> Response:
 def issue_ticket() -> tuple[Response, int]:
     """Issue a ticket for the kiosk making the request."""
     body = json_body("IssueTicket")
+    device = current_device()
     ticket = tickets.issue_ticket(
         center(),
         body["service"],
-        device=current_device(),
+        device=device,
         category=body.get("category", GENERAL),
         printed_by_device=body.get("print", True),
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
+    if (
+        device is not None
+        and device.printer
+        and ticket["state"] == "issued"
+        and not ticket.get("replayed")
+    ):
+        status_url = url_for("pages.ticket_status", token=ticket["token"], _external=True)
+        printing().submit(device, ticket, body.get("language", "az"), status_url)
     events().queue_changed()
     return jsonify(ticket), 201
 

@@ -18,6 +18,8 @@ from server.api import bp as api_bp
 from server.center import Center
 from server.engine import QueueError
 from server.events import Events, register_handlers
+from server.pages import bp as pages_bp
+from server.printing import PrintService
 from server.storage import Store
 
 # Every setting, its default and what it means (also listed in README "Configuration").
@@ -73,12 +75,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_handlers(events)
     app.extensions["dostq.center"] = center
     app.extensions["dostq.events"] = events
+    app.extensions["dostq.printing"] = PrintService(
+        center, events, app.config["CENTER_NAME"], data_dir
+    )
 
     security.init_app(app)
     app.before_request(auth.identify_request)
     app.before_request(security.protect_from_csrf)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(pages_bp)
     app.register_error_handler(QueueError, _queue_error)
     app.register_error_handler(HTTPException, _http_error)
 
@@ -97,7 +103,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _queue_error(error: QueueError) -> tuple[Response, int]:
+def _queue_error(error: QueueError) -> tuple[Response, int] | Response:
+    if error.status == 401 and not request.path.startswith("/api/"):
+        return redirect(url_for("auth.login"))
     return jsonify(
         {"error": {"code": error.code, "message": error.message, "field": error.field}}
     ), error.status

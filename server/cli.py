@@ -130,10 +130,34 @@ def create_user(
 @click.option("--kind", type=click.Choice(accounts.DEVICE_KINDS), required=True)
 @click.option("--zone", help="Displays: the zone (hall) whose calls it shows.")
 @click.option("--no-printer", is_flag=True, help="Kiosks: this one prints nothing.")
-def enrol_device(data_dir: Path, name: str, kind: str, zone: str | None, no_printer: bool) -> None:
+@click.option(
+    "--printer",
+    "printer_url",
+    metavar="URL",
+    help="Kiosks: a printer the server drives (tcp://IP:9100, serial:/dev/ttyUSB0?baud="
+    "9600, virtual:FOLDER).",
+)
+@click.option(
+    "--print-mode",
+    type=click.Choice(accounts.PRINT_MODES),
+    default="text",
+    show_default=True,
+    help="text: small, for serial; raster: drawn, for USB/LAN.",
+)
+def enrol_device(
+    data_dir: Path,
+    name: str,
+    kind: str,
+    zone: str | None,
+    no_printer: bool,
+    printer_url: str | None,
+    print_mode: str,
+) -> None:
     """Register a kiosk or display and print its token (shown only this once)."""
     with admin_change(data_dir) as conn:
-        token = accounts.enrol_device(conn, name, kind, time.time(), zone, not no_printer)
+        token = accounts.enrol_device(
+            conn, name, kind, time.time(), zone, not no_printer, printer_url, print_mode
+        )
         audit(conn, "device_enrolled", time.time(), detail={"name": name, "kind": kind})
     click.echo(token)
 
@@ -232,7 +256,9 @@ def demo(data_dir: Path) -> None:
                     conn, name, dict.fromkeys(services, 1.0), categories=categories
                 )
             tokens = {
-                "kiosk-1": accounts.enrol_device(conn, "kiosk-1", "kiosk", now),
+                "kiosk-1": accounts.enrol_device(
+                    conn, "kiosk-1", "kiosk", now, printer="virtual:printer"
+                ),
                 "display-1": accounts.enrol_device(conn, "display-1", "display", now),
             }
             tokens_file.touch(mode=0o600)
@@ -240,6 +266,49 @@ def demo(data_dir: Path) -> None:
     click.echo("Demo center ready.")
     click.echo("Logins (demo only): " + ", ".join(f"{u} / {p}" for u, p in logins.items()))
     click.echo(f"Device tokens: {tokens_file}")
+    click.echo(
+        f"kiosk-1 prints on a virtual printer: {data_dir / 'printer'} "
+        "(previews at /printers/kiosk-1/ for managers)"
+    )
+
+
+@main.group()
+def printer() -> None:
+    """Check ticket printers."""
+
+
+@printer.command("test")
+@data_dir_option
+@click.option("--device", "device_name", help="Use the printer configured for this kiosk.")
+@click.option("--url", help="Or a printer URL: tcp://IP:9100, serial:/dev/ttyUSB0?baud=9600 ...")
+@click.option("--mode", type=click.Choice(accounts.PRINT_MODES), default="text", show_default=True)
+def printer_test(data_dir: Path, device_name: str | None, url: str | None, mode: str) -> None:
+    """Report a printer's status and print a self-test page (every letter, QR, big number)."""
+    from hardware.layout import build_self_test
+    from hardware.printers import PrinterError, make_printer
+
+    if device_name:
+        with open_store(data_dir).read() as conn:
+            row = conn.execute(
+                "SELECT printer, print_mode FROM devices WHERE name = ?", (device_name,)
+            ).fetchone()
+        if row is None or not row["printer"]:
+            raise click.ClickException(f"Device '{device_name}' has no printer configured.")
+        url, mode = row["printer"], row["print_mode"]
+    if not url:
+        raise click.UsageError("Name a --device or a printer --url.")
+    if url.startswith("virtual:") and not url.startswith("virtual:/"):
+        url = f"virtual:{data_dir / url[8:]}"
+    target = make_printer(device_name or "printer", url)
+    status = target.status()
+    click.echo(f"Status: {status.state.value} - {status.message}")
+    if not status.printable:
+        raise click.ClickException("Not printing the test page until the printer is ready.")
+    try:
+        target.send(build_self_test(mode, status_line=f"{status.state.value}"))
+    except PrinterError as exc:
+        raise click.ClickException(f"The test page did not print: {exc}") from exc
+    click.echo(f"Self-test page sent ({mode} mode). Check every letter: Əə Ğğ İı Şş Çç Öö Üü.")
 
 
 @main.command()

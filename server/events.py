@@ -90,6 +90,31 @@ class Events:
             waiting = waiting_summary(conn, self.center.day(now), now)
         self.socketio.emit("queue_changed", {"at": now, "waiting": waiting}, to=rooms)
 
+    def print_result(
+        self, device: str, ticket: dict[str, Any], printed: bool, message: str
+    ) -> None:
+        """Tell the kiosk and staff how a ticket's printing ended."""
+        self.socketio.emit(
+            "print_result",
+            {
+                "device": device,
+                "ticket_id": ticket["id"],
+                "label": ticket["label"],
+                "printed": printed,
+                "message": message,
+            },
+            to=["kiosks", "counters", "managers"],
+        )
+        self.queue_changed()
+
+    def printer_status(self, device: str, state: str, message: str) -> None:
+        """Tell staff (and kiosks) that a printer changed state: paper out, back online..."""
+        self.socketio.emit(
+            "printer_status",
+            {"device": device, "state": state, "message": message},
+            to=["kiosks", "counters", "managers"],
+        )
+
     def counter_changed(self, counter: dict[str, Any]) -> None:
         """Push a counter's new status to staff screens."""
         self.socketio.emit("counter_changed", counter, to=["counters", "managers"])

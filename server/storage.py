@@ -152,9 +152,26 @@ TICKETS_SCHEMA = """
         );
 """
 
+PRINTERS_SCHEMA = """
+        ALTER TABLE devices ADD COLUMN printer TEXT;  -- URL; NULL: the device prints itself
+        ALTER TABLE devices ADD COLUMN print_mode TEXT NOT NULL DEFAULT 'text'
+            CHECK (print_mode IN ('text', 'raster'));
+        CREATE TABLE printer_status (
+            device_id INTEGER PRIMARY KEY REFERENCES devices(id),
+            state TEXT NOT NULL,
+            message TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
-MIGRATIONS: tuple[str, ...] = (CATALOG_SCHEMA, PEOPLE_AND_DEVICES_SCHEMA, TICKETS_SCHEMA)
+MIGRATIONS: tuple[str, ...] = (
+    CATALOG_SCHEMA,
+    PEOPLE_AND_DEVICES_SCHEMA,
+    TICKETS_SCHEMA,
+    PRINTERS_SCHEMA,
+)
 
 
 class Store:

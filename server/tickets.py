@@ -91,7 +91,7 @@ def issue_ticket(
     with center.transaction() as (conn, now):
         replay = replayed_response(conn, key)
         if replay:
-            return replay
+            return {**replay, "replayed": True}  # the same ticket: nothing to print again
         service = conn.execute(
             "SELECT s.id, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
             "WHERE s.code = ? AND s.active = 1 AND a.active = 1",
@@ -294,9 +294,14 @@ def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
             "WHERE ? IS NULL OR c.zone = ? ORDER BY c.id",
             (zone, zone),
         ).fetchall()
+        printers = conn.execute(
+            "SELECT d.name AS device, p.state, p.message, p.at FROM printer_status p "
+            "JOIN devices d ON d.id = p.device_id ORDER BY d.name"
+        ).fetchall()
         return {
             "day": day,
             "at": now,
+            "printers": [dict(p) for p in printers],
             "last_seq": last or 0,
             "waiting": waiting_summary(conn, day, now),
             "unconfirmed": [dict(r) for r in unconfirmed],

@@ -36,7 +36,16 @@ def test_every_operation_is_in_docs_api(method, path):
 
 
 @pytest.mark.parametrize(
-    "event", ["snapshot", "ticket_called", "queue_changed", "counter_changed", "request_snapshot"]
+    "event",
+    [
+        "snapshot",
+        "ticket_called",
+        "queue_changed",
+        "counter_changed",
+        "request_snapshot",
+        "print_result",
+        "printer_status",
+    ],
 )
 def test_every_socket_event_is_in_docs_api(event):
     source = (ROOT / "server" / "events.py").read_text()
