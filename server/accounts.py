@@ -110,6 +110,16 @@ def load_user(conn: sqlite3.Connection, user_id: int, session_version: int) -> U
     return _user(row) if row else None
 
 
+def clerk_at_counter(conn: sqlite3.Connection, counter_id: int) -> User | None:
+    """Return the active user signed in at a counter, if any."""
+    row = conn.execute(
+        "SELECT u.* FROM counters c JOIN users u ON u.id = c.clerk_user_id "
+        "WHERE c.id = ? AND u.active = 1",
+        (counter_id,),
+    ).fetchone()
+    return _user(row) if row else None
+
+
 def end_sessions(conn: sqlite3.Connection, user_id: int) -> None:
     """Invalidate every session of a user (logout everywhere, password change, disable)."""
     conn.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?", (user_id,))

@@ -232,8 +232,11 @@ def recall(counter_id: int) -> Response:
     return _called(counters.recall(center(), counter_id, g.user))
 
 
-def _ticket_changed(ticket: dict[str, Any]) -> Response:
-    events().queue_changed()
+def _ticket_changed(ticket: dict[str, Any], freed_counter: int | None = None) -> Response:
+    if freed_counter is not None:
+        events().counter_freed(freed_counter)  # blanks its LED display too
+    else:
+        events().queue_changed()
     return jsonify(ticket)
 
 
@@ -248,14 +251,14 @@ def start_service(counter_id: int) -> Response:
 @user_required()
 def no_show(counter_id: int) -> Response:
     """Mark the called visitor as not come."""
-    return _ticket_changed(counters.mark_no_show(center(), counter_id, g.user))
+    return _ticket_changed(counters.mark_no_show(center(), counter_id, g.user), counter_id)
 
 
 @bp.post(f"/counters/{COUNTER_ID}/hold")
 @user_required()
 def hold(counter_id: int) -> Response:
     """Put the current visit on hold."""
-    return _ticket_changed(counters.hold(center(), counter_id, g.user))
+    return _ticket_changed(counters.hold(center(), counter_id, g.user), counter_id)
 
 
 @bp.post(f"/counters/{COUNTER_ID}/resume")
@@ -274,7 +277,8 @@ def finish(counter_id: int) -> Response:
     return _ticket_changed(
         counters.finish(
             center(), counter_id, g.user, body.get("delivered", []), body.get("outcome", "done")
-        )
+        ),
+        counter_id,
     )
 
 
@@ -291,5 +295,6 @@ def transfer(counter_id: int) -> Response:
             body.get("ticket"),
             body.get("service"),
             body.get("counter"),
-        )
+        ),
+        counter_id,
     )

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from server import auth, security
 from server.api import bp as api_bp
 from server.center import Center
+from server.counter_devices import CounterDevices
 from server.engine import QueueError
 from server.events import Events, register_handlers
 from server.pages import bp as pages_bp
@@ -75,6 +76,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_handlers(events)
     app.extensions["dostq.center"] = center
     app.extensions["dostq.events"] = events
+    devices = CounterDevices(center, events)
+    app.extensions["dostq.counter_devices"] = devices
+    # Device threads start with the first request: gunicorn builds the app before it forks
+    # its worker, and threads do not survive a fork.
+    app.before_request(devices.start)
     app.extensions["dostq.printing"] = PrintService(
         center, events, app.config["CENTER_NAME"], data_dir
     )

@@ -272,6 +272,36 @@ def demo(data_dir: Path) -> None:
     )
 
 
+@main.group("serial-line")
+def serial_line() -> None:
+    """Manage serial lines for counter LED displays and call keypads (used from next start)."""
+
+
+@serial_line.command("add")
+@data_dir_option
+@click.argument("url")
+@click.option("--baud", default=9600, show_default=True, type=int)
+def serial_line_add(data_dir: Path, url: str, baud: int) -> None:
+    """Add a line: a port (/dev/serial/by-id/...) or pyserial URL (socket://host:port)."""
+    with admin_change(data_dir) as conn:
+        lines = [line for line in get_setting(conn, "serial_lines", []) if line["url"] != url]
+        put_setting(conn, "serial_lines", [*lines, {"url": url, "baudrate": baud}])
+        audit(conn, "serial_line_added", time.time(), detail={"url": url, "baudrate": baud})
+    click.echo(f"Serial line {url} at {baud} baud added; restart the server to open it.")
+
+
+@serial_line.command("remove")
+@data_dir_option
+@click.argument("url")
+def serial_line_remove(data_dir: Path, url: str) -> None:
+    """Remove a line."""
+    with admin_change(data_dir) as conn:
+        lines = get_setting(conn, "serial_lines", [])
+        put_setting(conn, "serial_lines", [line for line in lines if line["url"] != url])
+        audit(conn, "serial_line_removed", time.time(), detail={"url": url})
+    click.echo(f"Serial line {url} removed.")
+
+
 @main.group()
 def printer() -> None:
     """Check ticket printers."""

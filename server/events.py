@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from flask import request, session
@@ -25,6 +26,8 @@ class Events:
     def __init__(self, center: Center, socketio: SocketIO) -> None:
         self.center = center
         self.socketio = socketio
+        # Other outlets for the same facts (serial LED displays): called as listener(fact, data).
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._user_sids: dict[int, set[str]] = defaultdict(set)
         self._sid_user: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -78,7 +81,31 @@ class Events:
             call,
             to=[f"display:{call['zone']}", "display:all", "counters", "managers"],
         )
+        self._tell_listeners("ticket_called", call)
         self.queue_changed()
+
+    def counter_freed(self, counter_id: int) -> None:
+        """Publish that a counter's visitor left it (finished, no-show, held, transferred)."""
+        self._tell_listeners("counter_freed", {"counter_id": counter_id})
+        self.queue_changed()
+
+    def device_status(self, device: str, connected: bool, message: str) -> None:
+        """Tell staff a serial line (LED displays, keypads) was lost or came back."""
+        self.socketio.emit(
+            "device_status",
+            {"device": device, "connected": connected, "message": message},
+            to=["counters", "managers"],
+        )
+
+    def keypad_refused(self, counter_id: int, message: str) -> None:
+        """Tell the clerk's screen why a keypad press did nothing."""
+        self.socketio.emit(
+            "keypad_refused", {"counter_id": counter_id, "message": message}, to=["counters"]
+        )
+
+    def _tell_listeners(self, fact: str, data: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(fact, data)
 
     def queue_changed(self) -> None:
         """Push the waiting counts to every screen that shows them (if any is connected)."""

@@ -45,6 +45,8 @@ def test_every_operation_is_in_docs_api(method, path):
         "request_snapshot",
         "print_result",
         "printer_status",
+        "device_status",
+        "keypad_refused",
     ],
 )
 def test_every_socket_event_is_in_docs_api(event):
