@@ -16,6 +16,8 @@ from server.engine import Invalid, NotFound
 ROLES = ("clerk", "manager", "admin")
 DEVICE_KINDS = ("kiosk", "display")
 PRINT_MODES = ("text", "raster")
+# The printer URL of a kiosk whose printer hangs on the kiosk PC, driven by `dostq agent`.
+AGENT_PRINTER = "agent:"
 MIN_PASSWORD_LENGTH = 8
 # argon2-cffi's defaults (argon2id, 64 MiB, t=3, p=4) are above OWASP's minimum profile.
 _hasher = PasswordHasher()

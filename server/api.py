@@ -112,6 +112,7 @@ def print_result(ticket_id: int) -> Response:
     ticket = tickets.record_print_result(
         center(), ticket_id, body["printed"], device, body.get("detail")
     )
+    printing().reported(device, ticket_id)
     events().queue_changed()
     return jsonify(ticket)
 

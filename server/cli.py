@@ -135,7 +135,7 @@ def create_user(
     "printer_url",
     metavar="URL",
     help="Kiosks: a printer the server drives (tcp://IP:9100, serial:/dev/ttyUSB0?baud="
-    "9600, virtual:FOLDER).",
+    "9600, virtual:FOLDER), or agent: for one on the kiosk PC (dostq agent).",
 )
 @click.option(
     "--print-mode",
@@ -300,6 +300,38 @@ def serial_line_remove(data_dir: Path, url: str) -> None:
         put_setting(conn, "serial_lines", [line for line in lines if line["url"] != url])
         audit(conn, "serial_line_removed", time.time(), detail={"url": url})
     click.echo(f"Serial line {url} removed.")
+
+
+@main.command()
+@click.option(
+    "--server", "server_url", required=True, help="The center, e.g. https://10.0.0.5:8080"
+)
+@click.option(
+    "--token",
+    envvar="DOSTQ_DEVICE_TOKEN",
+    required=True,
+    help="The kiosk's device token (or $DOSTQ_DEVICE_TOKEN).",
+)
+@click.option(
+    "--printer",
+    "printer_url",
+    required=True,
+    help="The local printer: serial:/dev/ttyUSB0?baud=115200, tcp://..., virtual:DIR",
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The center's certificate (cert.pem from dostq cert), for HTTPS.",
+)
+def agent(server_url: str, token: str, printer_url: str, ca_file: str | None) -> None:
+    """Run on a kiosk PC: print the center's tickets on the printer attached to this PC."""
+    import logging
+
+    from hardware.agent import EdgeAgent
+    from hardware.printers import make_printer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    EdgeAgent(server_url, token, make_printer("local", printer_url), ca_file).run()
 
 
 @main.group()

@@ -16,6 +16,7 @@ from flask import request, session
 from flask_socketio import SocketIO, join_room
 
 from server import accounts
+from server.accounts import AGENT_PRINTER
 from server.center import Center
 from server.tickets import center_snapshot, waiting_summary
 
@@ -30,6 +31,7 @@ class Events:
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._user_sids: dict[int, set[str]] = defaultdict(set)
         self._sid_user: dict[str, int] = {}
+        self._agents: dict[str, accounts.Device] = {}
         self._lock = threading.Lock()
 
     def connect(self, auth: Any) -> bool:
@@ -46,6 +48,11 @@ class Events:
                 join_room(f"display:{zone}" if zone else "display:all")
             else:
                 join_room("kiosks")
+                if auth.get("agent") is True and device.printer == AGENT_PRINTER:
+                    join_room(f"agent:{device.id}")
+                    with self._lock:
+                        self._agents[request.sid] = device  # type: ignore[attr-defined]
+                    self._tell_listeners("agent_connected", {"device": device})
         else:
             with self.center.store.read() as conn:
                 user = accounts.load_user(conn, session.get("uid", 0), session.get("sv", 0))
@@ -63,6 +70,7 @@ class Events:
     def forget(self, sid: str) -> None:
         """Drop a closed socket from the staff map."""
         with self._lock:
+            self._agents.pop(sid, None)
             user_id = self._sid_user.pop(sid, None)
             if user_id is not None:
                 self._user_sids[user_id].discard(sid)
@@ -101,6 +109,19 @@ class Events:
         """Tell the clerk's screen why a keypad press did nothing."""
         self.socketio.emit(
             "keypad_refused", {"counter_id": counter_id, "message": message}, to=["counters"]
+        )
+
+    def agent_reported(self, sid: str, report: Any) -> None:
+        """Pass on a printer state reported by a connected edge agent (ignore anyone else)."""
+        with self._lock:
+            device = self._agents.get(sid)
+        if device is not None and isinstance(report, dict):
+            self._tell_listeners("agent_printer_status", {"device": device, **report})
+
+    def send_print_job(self, device_id: int, ticket_id: int, data: bytes) -> None:
+        """Send ESC/POS bytes to the edge agent of a kiosk (lost if none is connected)."""
+        self.socketio.emit(
+            "print_job", {"ticket_id": ticket_id, "data": data}, to=f"agent:{device_id}"
         )
 
     def _tell_listeners(self, fact: str, data: dict[str, Any]) -> None:
@@ -159,6 +180,10 @@ def register_handlers(events: Events) -> None:
     @socketio.on("disconnect")
     def on_disconnect(*_reason: Any) -> None:
         events.forget(request.sid)  # type: ignore[attr-defined]
+
+    @socketio.on("printer_status")
+    def on_printer_status(report: Any = None) -> None:
+        events.agent_reported(request.sid, report)  # type: ignore[attr-defined]
 
     @socketio.on("request_snapshot")
     def on_request_snapshot(data: Any = None) -> dict[str, Any]:

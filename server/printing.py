@@ -14,11 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from hardware.layout import build_ticket
-from hardware.printers import PrinterStatus, TicketPrinter, VirtualPrinter, make_printer
+from hardware.printers import (
+    PrinterState,
+    PrinterStatus,
+    TicketPrinter,
+    VirtualPrinter,
+    make_printer,
+    status_of,
+)
 from hardware.spooler import PrintJob, Spooler
 from hardware.ticket import TicketPrint
 from server import tickets
-from server.accounts import Device
+from server.accounts import AGENT_PRINTER, Device
 from server.center import Center
 from server.events import Events
 
@@ -32,7 +39,10 @@ class PrintService:
         self.center_name = center_name
         self.data_dir = data_dir
         self._spoolers: dict[int, Spooler] = {}
+        # Jobs sent to edge agents, kept until the agent reports them (resent on reconnect).
+        self._agent_jobs: dict[int, dict[int, bytes]] = {}
         self._lock = threading.Lock()
+        events.listeners.append(self.on_fact)
 
     def printer_for(self, device: Device) -> TicketPrinter:
         """Build the printer a device's URL names (a relative virtual folder is in the data dir)."""
@@ -57,7 +67,32 @@ class PrintService:
     ) -> None:
         """Queue a committed ticket for printing on the device's printer."""
         data = build_ticket(self.ticket_print(ticket, language, status_url), device.print_mode)
-        self.spooler(device).submit(PrintJob(ticket["id"], data))
+        if device.printer == AGENT_PRINTER:
+            with self._lock:
+                self._agent_jobs.setdefault(device.id, {})[ticket["id"]] = data
+            self.events.send_print_job(device.id, ticket["id"], data)
+        else:
+            self.spooler(device).submit(PrintJob(ticket["id"], data))
+
+    def reported(self, device: Device, ticket_id: int) -> None:
+        """Forget an agent's job once its result came back."""
+        with self._lock:
+            self._agent_jobs.get(device.id, {}).pop(ticket_id, None)
+
+    def on_fact(self, fact: str, data: dict[str, Any]) -> None:
+        """Resend held jobs to a reconnected agent; store the printer states agents report."""
+        device: Device = data.get("device")  # type: ignore[assignment]
+        if fact == "agent_connected":
+            with self._lock:
+                held = dict(self._agent_jobs.get(device.id, {}))
+            for ticket_id, job in held.items():
+                self.events.send_print_job(device.id, ticket_id, job)
+        elif fact == "agent_printer_status":
+            try:
+                state = PrinterState(data.get("state"))
+            except ValueError:
+                return  # not a state we know: ignore rather than store nonsense
+            self._status_handler(device)(status_of(state))
 
     def ticket_print(self, ticket: dict[str, Any], language: str, status_url: str) -> TicketPrint:
         """Turn the API's ticket into what hardware prints."""

@@ -47,6 +47,7 @@ def test_every_operation_is_in_docs_api(method, path):
         "printer_status",
         "device_status",
         "keypad_refused",
+        "print_job",
     ],
 )
 def test_every_socket_event_is_in_docs_api(event):
