@@ -57,14 +57,21 @@ class Spooler:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, job: PrintJob) -> None:
-        """Queue a job; the worker starts on first use (so it lives in the serving process)."""
+    def start(self) -> None:
+        """Start the worker (idempotent; call it in the serving process, threads don't fork).
+
+        The worker probes the printer at once, then every ``poll_every_s`` while idle.
+        """
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, daemon=True, name=f"spooler-{self.printer.name}"
                 )
                 self._thread.start()
+
+    def submit(self, job: PrintJob) -> None:
+        """Queue a job (starting the worker if needed)."""
+        self.start()
         self._jobs.put(job)
 
     def stop(self) -> None:
@@ -86,6 +93,7 @@ class Spooler:
         return status
 
     def _run(self) -> None:
+        self.check_status()
         while True:
             try:
                 job = self._jobs.get(timeout=self.poll_every_s)

@@ -81,9 +81,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Device threads start with the first request: gunicorn builds the app before it forks
     # its worker, and threads do not survive a fork.
     app.before_request(devices.start)
-    app.extensions["dostq.printing"] = PrintService(
-        center, events, app.config["CENTER_NAME"], data_dir
-    )
+    printing = PrintService(center, events, app.config["CENTER_NAME"], data_dir)
+    app.extensions["dostq.printing"] = printing
+    app.before_request(printing.start)
 
     security.init_app(app)
     app.before_request(auth.identify_request)

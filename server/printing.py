@@ -25,7 +25,7 @@ from hardware.printers import (
 from hardware.spooler import PrintJob, Spooler
 from hardware.ticket import TicketPrint
 from server import tickets
-from server.accounts import AGENT_PRINTER, Device
+from server.accounts import AGENT_PRINTER, Device, device_from_row
 from server.center import Center
 from server.events import Events
 
@@ -41,8 +41,23 @@ class PrintService:
         self._spoolers: dict[int, Spooler] = {}
         # Jobs sent to edge agents, kept until the agent reports them (resent on reconnect).
         self._agent_jobs: dict[int, dict[int, bytes]] = {}
+        self._started = False
         self._lock = threading.Lock()
         events.listeners.append(self.on_fact)
+
+    def start(self) -> None:
+        """Start a spooler for every printer the server drives, so staff see their state now."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        with self.center.store.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM devices WHERE active = 1 AND printer IS NOT NULL AND printer != ?",
+                (AGENT_PRINTER,),
+            ).fetchall()
+        for row in rows:
+            self.spooler(device_from_row(row)).start()
 
     def printer_for(self, device: Device) -> TicketPrinter:
         """Build the printer a device's URL names (a relative virtual folder is in the data dir)."""

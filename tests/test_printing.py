@@ -74,3 +74,14 @@ def test_printer_out_of_paper_still_queues_the_visitor_and_tells_staff(live_cent
     manager = live_center.session("manager", "demo-manager-pass")
     with_token = manager.get(f"{live_center.url}/api/v1/snapshot", timeout=10).json()
     assert with_token["printers"][0]["state"] == "paper_out"
+
+
+def test_printer_state_is_known_before_the_first_ticket(live_center):
+    manager = live_center.session("manager", "demo-manager-pass")
+    deadline = time.monotonic() + 10
+    printers = []
+    while time.monotonic() < deadline and not printers:
+        printers = manager.get(f"{live_center.url}/api/v1/snapshot", timeout=10).json()["printers"]
+        time.sleep(0.1)
+    assert [(p["device"], p["state"]) for p in printers] == [("kiosk-1", "ready")]
+    assert list((live_center.data_dir / KIOSK_PRINTER).glob("*.bin")) == []  # nothing printed
