@@ -4,6 +4,7 @@ Transports only move bytes. ``make_printer(url)`` picks one by a URL in the conf
 
     tcp://10.0.0.21:9100          network printer (raw port 9100)
     serial:///dev/ttyUSB0?baud=9600   or any pyserial URL: serial:loop://, serial:socket://h:p
+    usb:/dev/usb/lp0              USB printer through the kernel's usblp driver
     virtual:/path/to/folder       keeps each job as .bin and a .png preview (demo, tests)
 
 Errors::
@@ -15,6 +16,8 @@ Errors::
 
 from __future__ import annotations
 
+import os
+import select
 import socket
 import time
 from collections.abc import Callable
@@ -165,6 +168,32 @@ class SerialTransport:
         self.port.close()
 
 
+class DeviceFileTransport:
+    """A printer device node, e.g. /dev/usb/lp0 from the kernel's usblp driver (USB printers)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        self.timeout = timeout
+
+    def write(self, data: bytes) -> None:
+        """Send all bytes."""
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+    def read_byte(self) -> int | None:
+        """Return one byte, or None if none came within the timeout."""
+        ready, _, _ = select.select([self.fd], [], [], self.timeout)
+        if not ready:
+            return None
+        data = os.read(self.fd, 1)
+        return data[0] if data else None
+
+    def close(self) -> None:
+        """Close the device."""
+        os.close(self.fd)
+
+
 class TicketPrinter(Protocol):
     """What the spooler needs from a printer."""
 
@@ -274,6 +303,9 @@ def make_printer(name: str, url: str, timeout: float = 0.5) -> TicketPrinter:
         target, _, query = target.partition("?")
         baudrate = int(parse_qs(query).get("baud", ["9600"])[0])
         return EscposPrinter(name, lambda: SerialTransport(target, baudrate, timeout))
+    if parts.scheme == "usb":
+        path = url.removeprefix("usb:")
+        return EscposPrinter(name, lambda: DeviceFileTransport(path, timeout))
     if parts.scheme == "virtual":
         return VirtualPrinter(name, Path(parts.path or "printer"))
-    raise ValueError(f"unknown printer URL {url!r}: use tcp://, serial: or virtual:")
+    raise ValueError(f"unknown printer URL {url!r}: use tcp://, serial:, usb: or virtual:")

@@ -95,6 +95,25 @@ def test_serial_printer_on_a_pseudo_terminal():
         fake.close()
 
 
+def test_usb_device_node_printer_prints_and_reports_status():
+    # /dev/usb/lp0 is a character device like a pty: the same reads and writes reach it.
+    fake = PtyPrinter()
+    try:
+        printer = make_printer("kiosk-4", f"usb:{fake.path}", timeout=0.3)
+        fake.state.paper = "near_end"
+        assert printer.status().state is PrinterState.PAPER_NEAR_END
+        data = build_ticket(ticket(), "raster")
+        printer.send(data)
+        received = b""
+        deadline = time.monotonic() + 5
+        while len(received) < len(data) and time.monotonic() < deadline:
+            time.sleep(0.02)
+            received += fake.take_job()
+        assert received == data
+    finally:
+        fake.close()
+
+
 def test_echoing_serial_line_is_not_taken_for_a_ready_printer():
     printer = make_printer("kiosk-3", "serial:loop://", timeout=0.2)
     assert printer.status().state is PrinterState.UNKNOWN
