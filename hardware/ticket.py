@@ -36,7 +36,7 @@ class TicketPrint:
         """Return the ticket's lines below the big number, in the visitor's language."""
         words = WORDING.get(self.language, WORDING["az"])
         lines = [self.service, words["ahead"].format(n=self.people_ahead)]
-        if self.wait_minutes is not None:
+        if self.wait_minutes:  # nobody ahead: no "about 0 min" line
             lines.append(words["wait"].format(m=self.wait_minutes))
         if self.documents:
             lines.append(words["documents"].format(d=self.documents))

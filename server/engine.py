@@ -18,6 +18,7 @@ argument, so the rules can be tested and replayed exactly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -192,6 +193,13 @@ def choose_next(
 def streak_after(priority_streak: int, called: WaitingTicket) -> int:
     """Return the counter's run of consecutive priority calls after calling ``called``."""
     return priority_streak + 1 if called.category != GENERAL else 0
+
+
+def estimate_wait_minutes(people_ahead: int, service_minutes: float, counters_open: int) -> int:
+    """Estimate a visitor's wait: those ahead, shared by the open counters, at today's pace."""
+    if people_ahead <= 0:
+        return 0
+    return math.ceil(people_ahead * service_minutes / max(1, counters_open))
 
 
 def people_ahead(waiting: Iterable[WaitingTicket], ticket: WaitingTicket) -> int:

@@ -125,6 +125,7 @@ class PrintService:
             service=names.get(language) or names["az"],
             issued_at=issued.strftime("%d.%m.%Y %H:%M"),
             people_ahead=ticket["people_ahead"],
+            wait_minutes=ticket["estimated_wait_min"],
             status_url=status_url,
             language=language,
             documents=documents,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import statistics
 from typing import Any
 
 from server.accounts import Device, User
@@ -17,6 +18,7 @@ from server.engine import (
     NotFound,
     QueueError,
     State,
+    estimate_wait_minutes,
     next_state,
     ticket_label,
 )
@@ -47,6 +49,31 @@ def people_ahead(conn: sqlite3.Connection, ticket: sqlite3.Row) -> int:
     return int(row[0])
 
 
+def estimated_wait(conn: sqlite3.Connection, ticket: sqlite3.Row, ahead: int) -> int:
+    """Estimate a queued ticket's wait from today's real service times for its service."""
+    durations = [
+        r[0]
+        for r in conn.execute(
+            "SELECT (finished_at - started_at) / 60.0 FROM tickets WHERE service_id = ? "
+            "AND day = ? AND state = 'done' AND started_at IS NOT NULL "
+            "ORDER BY finished_at DESC LIMIT 20",
+            (ticket["service_id"], ticket["day"]),
+        )
+    ]
+    if durations:
+        minutes = statistics.median(durations)
+    else:  # no one served yet today: the catalog's target time
+        minutes = conn.execute(
+            "SELECT target_minutes FROM services WHERE id = ?", (ticket["service_id"],)
+        ).fetchone()[0]
+    counters_open = conn.execute(
+        "SELECT count(*) FROM counters c JOIN counter_services cs ON cs.counter_id = c.id "
+        "WHERE cs.service_id = ? AND c.status = 'open'",
+        (ticket["service_id"],),
+    ).fetchone()[0]
+    return estimate_wait_minutes(ahead, minutes, counters_open)
+
+
 def ticket_view(conn: sqlite3.Connection, ticket_id: int) -> dict[str, Any]:
     """Return a ticket as the API shows it to staff and to the issuing device."""
     row = conn.execute(
@@ -57,6 +84,8 @@ def ticket_view(conn: sqlite3.Connection, ticket_id: int) -> dict[str, Any]:
     ).fetchone()
     if row is None:
         raise NotFound("unknown_ticket", f"No ticket {ticket_id}.", "ticket")
+    queued = row["state"] in QUEUED
+    ahead = people_ahead(conn, row) if queued else 0
     return {
         "id": row["id"],
         "label": row["label"],
@@ -69,7 +98,8 @@ def ticket_view(conn: sqlite3.Connection, ticket_id: int) -> dict[str, Any]:
         "arrived_at": row["arrived_at"],
         "called_at": row["called_at"],
         "counter": row["counter_name"],
-        "people_ahead": people_ahead(conn, row) if row["state"] in QUEUED else 0,
+        "people_ahead": ahead,
+        "estimated_wait_min": estimated_wait(conn, row, ahead) if queued else None,
     }
 
 
@@ -217,6 +247,7 @@ def public_status(center: Center, token: str) -> dict[str, Any]:
             "service",
             "state",
             "people_ahead",
+            "estimated_wait_min",
             "counter",
             "arrived_at",
             "called_at",

@@ -241,3 +241,20 @@ def test_unknown_api_route_answers_json(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+def test_wait_estimate_uses_todays_real_service_times(client, kiosk, app_center):
+    csrf = login(client, "clerk1", "clerk1-pass")
+    base = f"/api/v1/counters/{app_center.ids['counter1']}"
+    client.post(f"{base}/session", headers=csrf)
+    first = issue(client, kiosk, "2.1", print=False)
+    second = issue(client, kiosk, "2.1", print=False)
+    assert second["estimated_wait_min"] == 15  # catalog target x 1 ahead / 1 open counter
+    client.post(f"{base}/call-next", headers=csrf)
+    client.post(f"{base}/start", headers=csrf)
+    app_center.clock.advance(6 * 60)  # today this service takes 6 minutes
+    client.post(f"{base}/finish", json={}, headers=csrf)
+    third = issue(client, kiosk, "2.1", print=False)
+    assert (third["people_ahead"], third["estimated_wait_min"]) == (1, 6)
+    status = client.get(f"/api/v1/tickets/status/{first['token']}").get_json()
+    assert status["estimated_wait_min"] is None  # served
