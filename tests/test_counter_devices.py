@@ -1,17 +1,26 @@
 """LED displays and keypads joined to the queue, through the app and a real pseudo-terminal."""
 
+import pytest
+
 from server.storage import put_setting
 from tests.conftest import login
 from tests.test_hardware_serial import PluggableDevice, wait_until
 
 
-def test_call_shows_on_the_led_and_keypad_calls_the_next_visitor(app_center, tmp_path):
+@pytest.fixture
+def hall(app_center, tmp_path):
+    """A serial line (a real pty) for the hall, a test client and kiosk headers."""
     device = PluggableDevice(str(tmp_path / "ttyHALL"))
     center = app_center.app.extensions["dostq.center"]
     with center.store.write() as conn:
         put_setting(conn, "serial_lines", [{"url": device.link, "baudrate": 9600}])
-    client = app_center.app.test_client()
     kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
+    yield device, center, app_center.app.test_client(), kiosk
+    app_center.app.extensions["dostq.counter_devices"].stop()
+
+
+def test_call_shows_on_the_led_and_keypad_calls_the_next_visitor(app_center, hall):
+    device, center, client, kiosk = hall
     for _ in range(2):
         client.post("/api/v1/tickets", json={"service": "2.1", "print": False}, headers=kiosk)
     counter = app_center.ids["counter1"]
@@ -27,16 +36,10 @@ def test_call_shows_on_the_led_and_keypad_calls_the_next_visitor(app_center, tmp
     with center.store.read() as conn:
         states = dict(conn.execute("SELECT label, state FROM tickets").fetchall())
     assert states == {"B-001": "no_show", "B-002": "called"}
-    app_center.app.extensions["dostq.counter_devices"].stop()
 
 
-def test_keypad_at_a_counter_nobody_is_signed_in_at_is_refused_on_screen(app_center, tmp_path):
-    device = PluggableDevice(str(tmp_path / "ttyHALL"))
-    center = app_center.app.extensions["dostq.center"]
-    with center.store.write() as conn:
-        put_setting(conn, "serial_lines", [{"url": device.link, "baudrate": 9600}])
-    client = app_center.app.test_client()
-    kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
+def test_keypad_at_a_counter_nobody_is_signed_in_at_is_refused_on_screen(app_center, hall):
+    device, center, client, kiosk = hall
     client.post("/api/v1/tickets", json={"service": "2.1", "print": False}, headers=kiosk)
     login(client, "clerk2", "clerk2-pass")  # a clerk screen elsewhere in the hall
     socketio = app_center.app.extensions["socketio"]
@@ -59,4 +62,3 @@ def test_keypad_at_a_counter_nobody_is_signed_in_at_is_refused_on_screen(app_cen
     with center.store.read() as conn:
         assert conn.execute("SELECT state FROM tickets").fetchone()[0] == "waiting"
     screen.disconnect()
-    devices.stop()
