@@ -127,6 +127,16 @@ def cancel_ticket(ticket_id: int) -> Response:
     return jsonify(ticket)
 
 
+@bp.post(f"/tickets/{TICKET_ID}/reprint")
+@user_required()
+def reprint_ticket(ticket_id: int) -> Response:
+    """Print a waiting ticket again (after a paper-out or a cut-off job)."""
+    ticket, device = tickets.prepare_reprint(center(), ticket_id, g.user)
+    status_url = url_for("pages.ticket_status", token=ticket["token"], _external=True)
+    printing().submit(device, ticket, "az", status_url)
+    return jsonify(ticket)
+
+
 @bp.get("/tickets/status/<token>")
 def ticket_status(token: str) -> Response:
     """Return a ticket's public status (the page behind its QR code)."""

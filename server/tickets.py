@@ -7,7 +7,7 @@ import sqlite3
 import statistics
 from typing import Any
 
-from server.accounts import Device, User
+from server.accounts import Device, User, device_from_row
 from server.catalog import LANGUAGES
 from server.center import Center, log_event, remember_response, replayed_response
 from server.engine import (
@@ -231,6 +231,25 @@ def cancel_ticket(center: Center, ticket_id: int, user: User, reason: str) -> di
         )
         log_event(conn, ticket_id, "cancel", state, now, user_id=user.id, detail={"reason": reason})
         return ticket_view(conn, ticket_id)
+
+
+def prepare_reprint(center: Center, ticket_id: int, user: User) -> tuple[dict[str, Any], Device]:
+    """Log a staff reprint of a ticket still in the queue; return it and its kiosk."""
+    with center.transaction() as (conn, now):
+        row = conn.execute(
+            "SELECT t.state, d.* FROM tickets t LEFT JOIN devices d ON d.id = t.device_id "
+            "WHERE t.id = ?",
+            (ticket_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound("unknown_ticket", f"No ticket {ticket_id}.", "ticket")
+        if row["state"] not in QUEUED:
+            raise QueueError("not_queued", "Only a ticket still waiting can be reprinted.")
+        if row["printer"] is None:
+            raise QueueError("no_printer", "This ticket's kiosk has no printer the server drives.")
+        conn.execute("UPDATE tickets SET print_status = 'pending' WHERE id = ?", (ticket_id,))
+        log_event(conn, ticket_id, "reprint", State(row["state"]), now, user_id=user.id)
+        return ticket_view(conn, ticket_id), device_from_row(row)
 
 
 def public_status(center: Center, token: str) -> dict[str, Any]:

@@ -85,3 +85,34 @@ def test_printer_state_is_known_before_the_first_ticket(live_center):
         time.sleep(0.1)
     assert [(p["device"], p["state"]) for p in printers] == [("kiosk-1", "ready")]
     assert list((live_center.data_dir / KIOSK_PRINTER).glob("*.bin")) == []  # nothing printed
+
+
+def test_staff_reprint_after_paper_out_prints_the_ticket(live_center):
+    import sqlite3
+
+    folder = live_center.data_dir / KIOSK_PRINTER
+    folder.mkdir(exist_ok=True)
+    (folder / "STATE").write_text("paper_out")
+    ticket = (
+        live_center.kiosk()
+        .post(f"{live_center.url}/api/v1/tickets", json={"service": "4.7"}, timeout=10)
+        .json()
+    )
+    wait_for_print_status(live_center, ticket["token"], timeout=60)
+    (folder / "STATE").unlink()  # paper loaded
+    manager = live_center.session("manager", "demo-manager-pass")
+    reprint = manager.post(f"{live_center.url}/api/v1/tickets/{ticket['id']}/reprint", timeout=10)
+    assert reprint.status_code == 200 and reprint.json()["print_status"] == "pending"
+    deadline = time.monotonic() + 15
+    status = None
+    while time.monotonic() < deadline and status != "printed":
+        with sqlite3.connect(live_center.data_dir / "dostq.db") as db:
+            status = db.execute(
+                "SELECT print_status FROM tickets WHERE id = ?", (ticket["id"],)
+            ).fetchone()[0]
+        time.sleep(0.1)
+    assert status == "printed"
+    (job,) = folder.glob("*.bin")
+    assert ticket["label"] in decode(job.read_bytes()).lines
+    not_waiting = manager.post(f"{live_center.url}/api/v1/tickets/999/reprint", timeout=10)
+    assert not_waiting.status_code == 404
