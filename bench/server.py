@@ -62,10 +62,17 @@ class LiveCenter:
 
 
 def start_live_center(
-    data_dir: Path, prepare: Callable[[Store], None] | None = None, tls: bool = False
+    data_dir: Path,
+    prepare: Callable[[Store], None] | None = None,
+    tls: bool = False,
+    settings: dict[str, str] | None = None,
 ) -> LiveCenter:
-    """Seed a demo center in ``data_dir`` (then ``prepare(store)``) and serve it."""
+    """Seed a demo center in ``data_dir`` (then ``prepare(store)``) and serve it.
+
+    ``settings`` are server settings by name (e.g. {"KIOSK_IDLE_S": "3"}).
+    """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.update({f"DOSTQ_{name}": value for name, value in (settings or {}).items()})
     dostq = [sys.executable, "-m", "server"]
     subprocess.run(
         [*dostq, "demo", "--data-dir", str(data_dir)], check=True, env=env, capture_output=True

@@ -22,9 +22,10 @@ from server.auth import (
     user_required,
 )
 from server.catalog import read_catalog
-from server.engine import GENERAL
+from server.engine import GENERAL, QueueError
 from server.events import Events
 from server.printing import PrintService
+from server.storage import audit
 from server.validation import json_body, openapi_document, query_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -51,6 +52,12 @@ def _register_row_id(state: BlueprintSetupState) -> None:
 
 TICKET_ID = "<id:ticket_id>"
 COUNTER_ID = "<id:counter_id>"
+
+
+class TooManyRequests(QueueError):
+    """A kiosk issues faster than any visitor could."""
+
+    status = 429
 
 
 def printing() -> PrintService:
@@ -82,6 +89,11 @@ def issue_ticket() -> tuple[Response, int]:
     """Issue a ticket for the kiosk making the request."""
     body = json_body("IssueTicket")
     device = current_device()
+    wait_s = current_app.extensions["dostq.kiosk_limit"].allow(device.id if device else 0)
+    if wait_s:
+        raise TooManyRequests(
+            "too_many_tickets", f"Too many tickets from this kiosk: try again in {wait_s:.0f} s."
+        )
     ticket = tickets.issue_ticket(
         center(),
         body["service"],
@@ -100,6 +112,18 @@ def issue_ticket() -> tuple[Response, int]:
         printing().submit(device, ticket, body.get("language", "az"), status_url)
     events().queue_changed()
     return jsonify(ticket), 201
+
+
+@bp.post("/assistance")
+@device_required("kiosk")
+def request_assistance() -> tuple[Response, int]:
+    """Alert the volunteers' room that a visitor at this kiosk asks for help."""
+    device = current_device()
+    assert device is not None  # noqa: S101 (device_required guarantees it)
+    with center().transaction() as (conn, now):
+        audit(conn, "assistance_requested", now, device_id=device.id)
+    events().assistance_requested(device.name, device.zone)
+    return jsonify({"requested": True, "device": device.name}), 202
 
 
 @bp.post(f"/tickets/{TICKET_ID}/print-result")

@@ -13,6 +13,7 @@ from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from kiosk import bp as kiosk_bp
 from server import auth, security
 from server.api import bp as api_bp
 from server.center import Center
@@ -21,6 +22,7 @@ from server.engine import QueueError
 from server.events import Events, register_handlers
 from server.pages import bp as pages_bp
 from server.printing import PrintService
+from server.ratelimit import RateLimit
 from server.storage import Store
 
 # Every setting, its default and what it means (also listed in README "Configuration").
@@ -30,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Asia/Baku",  # the center's day starts at local midnight
     "TLS": False,  # serving HTTPS: cookies become Secure and __Host- prefixed
     "UNCONFIRMED_AFTER_S": 120,  # flag a ticket never confirmed printed after this long
+    "KIOSK_TICKETS_PER_MINUTE": 20,  # more from one kiosk is a stuck screen or a prank
+    "KIOSK_IDLE_S": 30,  # a kiosk screen left untouched this long goes back to the start
+    "PRINT_GIVE_UP_S": 20,  # how long a job waits for a printer that is down
 }
 
 
@@ -81,8 +86,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Device threads start with the first request: gunicorn builds the app before it forks
     # its worker, and threads do not survive a fork.
     app.before_request(devices.start)
-    printing = PrintService(center, events, app.config["CENTER_NAME"], data_dir)
+    printing = PrintService(
+        center,
+        events,
+        app.config["CENTER_NAME"],
+        data_dir,
+        give_up_after_s=float(app.config["PRINT_GIVE_UP_S"]),
+    )
     app.extensions["dostq.printing"] = printing
+    app.extensions["dostq.kiosk_limit"] = RateLimit(int(app.config["KIOSK_TICKETS_PER_MINUTE"]), 60)
     app.before_request(printing.start)
 
     security.init_app(app)
@@ -91,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(kiosk_bp)
     app.register_error_handler(QueueError, _queue_error)
     app.register_error_handler(HTTPException, _http_error)
 

@@ -26,6 +26,8 @@ from server.engine import Forbidden, QueueError
 from server.storage import audit
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A kiosk or display browser holds its device token in this cookie, set once at enrolment.
+DEVICE_COOKIE = "dostq_device"
 bp = Blueprint("auth", __name__)
 
 
@@ -46,7 +48,7 @@ def identify_request() -> None:
     A request that carries an Authorization header is judged by it alone and never by a
     cookie, so it needs no CSRF token; a cookie-authenticated one always does.
     """
-    g.device, g.user = None, None
+    g.device, g.user, g.device_by_cookie = None, None, False
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
@@ -54,6 +56,11 @@ def identify_request() -> None:
             with center().store.read() as conn:
                 g.device = accounts.device_for_token(conn, token.strip())
         return
+    cookie_token = request.cookies.get(DEVICE_COOKIE)
+    if cookie_token:
+        with center().store.read() as conn:
+            g.device = accounts.device_for_token(conn, cookie_token)
+        g.device_by_cookie = g.device is not None
     if "uid" in session:
         with center().store.read() as conn:
             g.user = accounts.load_user(conn, session["uid"], session.get("sv", 0))

@@ -314,6 +314,17 @@ def _localized(row: sqlite3.Row, prefix: str) -> dict[str, str]:
     return {lang: row[f"{prefix}_{lang}"] for lang in LANGUAGES if row[f"{prefix}_{lang}"]}
 
 
+def service_availability(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """Return, per active service code, how many counters serve it and how many are open now."""
+    rows = conn.execute(
+        "SELECT s.code, count(cs.counter_id) AS counters, "
+        "coalesce(sum(c.status = 'open'), 0) AS open FROM services s "
+        "LEFT JOIN counter_services cs ON cs.service_id = s.id "
+        "LEFT JOIN counters c ON c.id = cs.counter_id WHERE s.active = 1 GROUP BY s.id"
+    ).fetchall()
+    return {r["code"]: {"counters": r["counters"], "open": r["open"]} for r in rows}
+
+
 def read_catalog(conn: sqlite3.Connection) -> dict[str, Any]:
     """Return the active catalog and priority categories as plain JSON-ready data."""
     areas = []

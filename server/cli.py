@@ -24,7 +24,7 @@ from server.catalog import (
     load_priority_categories,
 )
 from server.center import Center
-from server.engine import QueueError
+from server.engine import OpeningHours, QueueError
 from server.storage import Store, audit, get_setting, put_setting
 
 DEMO_COUNTERS = (  # name, service codes, categories (None: everyone)
@@ -229,6 +229,43 @@ def fairness(
     click.echo(
         f"At most {rule.priority_streak_limit} priority calls in a row while others wait; "
         f"anyone waiting {rule.overdue_after_s / 60:.0f} min or more goes first."
+    )
+
+
+@main.command()
+@data_dir_option
+@click.option("--opens", help="First ticket of the day, e.g. 09:00.")
+@click.option("--last-ticket", help="The daily cut-off, e.g. 17:30.")
+@click.option(
+    "--weekdays",
+    default="1-5",
+    show_default=True,
+    help="Days open, 1 = Monday: 1-5 or 1,2,3,4,5,6.",
+)
+@click.option("--always", is_flag=True, help="Issue tickets at any time (no hours).")
+def hours(
+    data_dir: Path, opens: str | None, last_ticket: str | None, weekdays: str, always: bool
+) -> None:
+    """Set when kiosks issue tickets (takes effect at once; kiosks show when they reopen)."""
+    if always:
+        value = None
+    else:
+        if not opens or not last_ticket:
+            raise click.UsageError("Give --opens and --last-ticket, or --always.")
+        first, _, last = weekdays.partition("-")
+        days = range(int(first), int(last) + 1) if last else [int(d) for d in weekdays.split(",")]
+        value = {"opens": opens, "last_ticket": last_ticket, "weekdays": [d - 1 for d in days]}
+        try:
+            OpeningHours.from_setting(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    with admin_change(data_dir) as conn:
+        put_setting(conn, "hours", value)
+        audit(conn, "hours_changed", time.time(), detail={"hours": value})
+    click.echo(
+        "Tickets at any time."
+        if value is None
+        else f"Tickets {opens}-{last_ticket} on weekdays {weekdays}."
     )
 
 

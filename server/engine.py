@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -200,6 +201,42 @@ def estimate_wait_minutes(people_ahead: int, service_minutes: float, counters_op
     if people_ahead <= 0:
         return 0
     return math.ceil(people_ahead * service_minutes / max(1, counters_open))
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """When tickets are issued: from ``opens`` until ``last_ticket`` (the daily cut-off)."""
+
+    opens: time
+    last_ticket: time
+    weekdays: frozenset[int] = frozenset(range(5))  # Monday = 0
+
+    @classmethod
+    def from_setting(cls, value: Mapping[str, object] | None) -> OpeningHours | None:
+        """Read the stored setting, e.g. {"opens": "09:00", "last_ticket": "17:30"}."""
+        if not value:
+            return None
+        return cls(
+            time.fromisoformat(str(value["opens"])),
+            time.fromisoformat(str(value["last_ticket"])),
+            frozenset(int(d) for d in value.get("weekdays", range(5))),
+        )  # type: ignore[attr-defined]
+
+
+def next_issuing_time(hours: OpeningHours | None, local: datetime) -> datetime | None:
+    """Return None if tickets can be issued at ``local`` time, else when issuing starts again."""
+    if hours is None:
+        return None
+    if local.weekday() in hours.weekdays and hours.opens <= local.time() < hours.last_ticket:
+        return None
+    day = local.date()
+    if local.weekday() in hours.weekdays and local.time() < hours.opens:
+        return datetime.combine(day, hours.opens, local.tzinfo)
+    for ahead in range(1, 8):
+        candidate = day + timedelta(days=ahead)
+        if candidate.weekday() in hours.weekdays:
+            return datetime.combine(candidate, hours.opens, local.tzinfo)
+    return None  # no weekday configured: treat as always open rather than never
 
 
 def people_ahead(waiting: Iterable[WaitingTicket], ticket: WaitingTicket) -> int:

@@ -17,6 +17,7 @@ from flask_socketio import SocketIO, join_room
 
 from server import accounts
 from server.accounts import AGENT_PRINTER
+from server.auth import DEVICE_COOKIE
 from server.center import Center
 from server.tickets import center_snapshot, waiting_summary
 
@@ -37,7 +38,10 @@ class Events:
     def connect(self, auth: Any) -> bool:
         """Authenticate a new socket and join its rooms; refuse it otherwise."""
         token = auth.get("device_token") if isinstance(auth, dict) else None
+        # A kiosk or display page sends its enrolment cookie with the handshake instead.
+        token = token or request.cookies.get(DEVICE_COOKIE)
         zone: str | None = None
+        auth = auth if isinstance(auth, dict) else {}
         if isinstance(token, str) and token:
             with self.center.store.read() as conn:
                 device = accounts.device_for_token(conn, token)
@@ -96,6 +100,14 @@ class Events:
         """Publish that a counter's visitor left it (finished, no-show, held, transferred)."""
         self._tell_listeners("counter_freed", {"counter_id": counter_id})
         self.queue_changed()
+
+    def assistance_requested(self, device: str, zone: str | None) -> None:
+        """Alert the volunteers' room (managers) and counters that a visitor needs help."""
+        self.socketio.emit(
+            "assistance_requested",
+            {"device": device, "zone": zone, "at": self.center.now()},
+            to=["managers", "counters"],
+        )
 
     def device_status(self, device: str, connected: bool, message: str) -> None:
         """Tell staff a serial line (LED displays, keypads) was lost or came back."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, abort, current_app, render_template, send_file, url_for
 from werkzeug.wrappers import Response
 
+from hardware.glyphs import FONTS
 from hardware.printers import VirtualPrinter
 from server import tickets
 from server.accounts import device_from_row
@@ -13,6 +16,30 @@ from server.engine import NotFound
 from server.printing import PrintService
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.get("/t/<token>/qr.svg")
+def ticket_qr(token: str) -> Response:
+    """Return the QR code of a ticket's status page, as SVG (for the kiosk screen)."""
+    try:
+        tickets.public_status(center(), token)
+    except NotFound:
+        abort(404)
+    image = qrcode.make(
+        url_for("pages.ticket_status", token=token, _external=True),
+        image_factory=qrcode.image.svg.SvgPathImage,
+        border=2,
+    )
+    return Response(image.to_string(), mimetype="image/svg+xml")
+
+
+@bp.get("/fonts/<name>.ttf")
+def font(name: str) -> Response:
+    """Serve the bundled DejaVu font to pages: no web fonts, and ə renders on every screen."""
+    path = FONTS / f"{name}.ttf"
+    if "/" in name or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="font/ttf", max_age=86400)
 
 
 @bp.get("/t/<token>")

@@ -33,8 +33,16 @@ from server.events import Events
 class PrintService:
     """Owns the spoolers of the printers this server drives, keyed by kiosk device id."""
 
-    def __init__(self, center: Center, events: Events, center_name: str, data_dir: Path) -> None:
+    def __init__(
+        self,
+        center: Center,
+        events: Events,
+        center_name: str,
+        data_dir: Path,
+        give_up_after_s: float = 20.0,
+    ) -> None:
         self.center = center
+        self.give_up_after_s = give_up_after_s
         self.events = events
         self.center_name = center_name
         self.data_dir = data_dir
@@ -74,6 +82,7 @@ class PrintService:
                     self.printer_for(device),
                     on_result=self._result_handler(device),
                     on_status=self._status_handler(device),
+                    give_up_after_s=self.give_up_after_s,
                 )
             return self._spoolers[device.id]
 

@@ -36,7 +36,7 @@ def protect_from_csrf() -> None:
     """
     if request.method not in UNSAFE_METHODS:
         return
-    if g.user is not None or request.endpoint in LOGIN_ENDPOINTS:
+    if g.user is not None or g.device_by_cookie or request.endpoint in LOGIN_ENDPOINTS:
         try:
             csrf.protect()
         except CSRFError as exc:

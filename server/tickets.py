@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import statistics
+from datetime import datetime
 from typing import Any
 
 from server.accounts import Device, User, device_from_row
@@ -16,12 +17,15 @@ from server.engine import (
     Forbidden,
     Invalid,
     NotFound,
+    OpeningHours,
     QueueError,
     State,
     estimate_wait_minutes,
+    next_issuing_time,
     next_state,
     ticket_label,
 )
+from server.storage import get_setting
 
 RECENT_CALLS = 10
 # States of a visit still in the queue (an unconfirmed ticket still holds its place).
@@ -127,6 +131,12 @@ def issue_ticket(
             "WHERE s.code = ? AND s.active = 1 AND a.active = 1",
             (service_code,),
         ).fetchone()
+        opens = next_issuing_time(
+            OpeningHours.from_setting(get_setting(conn, "hours", None)),
+            datetime.fromtimestamp(now, center.timezone),
+        )
+        if opens is not None:
+            raise QueueError("closed", f"Tickets are issued again from {opens:%d.%m %H:%M}.")
         if service is None:
             raise NotFound(
                 "unknown_service", f"No open service with code '{service_code}'.", "service"

@@ -20,7 +20,7 @@ from server.catalog import (
 from server.center import Center
 from server.storage import Store
 
-T0 = 1_795_400_000.0  # 2026-11-23 12:13 in Baku: inside a working day
+T0 = 1_795_400_000.0  # Monday 2026-11-23, 06:13 in Baku
 
 
 class FakeClock:
@@ -110,3 +110,38 @@ def login(client, username: str, password: str):
     )
     assert response.status_code == 200, response.get_json()
     return {"X-CSRFToken": response.get_json()["csrf_token"]}
+
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (scripts/test installs both)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or CHROMIUM
+    if not Path(executable).exists():
+        pytest.fail(
+            "Chromium is missing: run scripts/test (it installs Debian's chromium), "
+            "or: apt-get install -y chromium"
+        )
+    with sync_playwright() as playwright:
+        # The flags keep Chromium from reaching for Google's services on a closed network.
+        chromium = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield chromium
+        chromium.close()

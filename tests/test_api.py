@@ -258,3 +258,33 @@ def test_wait_estimate_uses_todays_real_service_times(client, kiosk, app_center)
     assert (third["people_ahead"], third["estimated_wait_min"]) == (1, 6)
     status = client.get(f"/api/v1/tickets/status/{first['token']}").get_json()
     assert status["estimated_wait_min"] is None  # served
+
+
+def test_a_burst_of_taps_is_rate_limited_per_kiosk(client, kiosk, app_center):
+    from server.ratelimit import RateLimit
+
+    app_center.app.extensions["dostq.kiosk_limit"] = RateLimit(3, 60)
+    statuses = [
+        client.post("/api/v1/tickets", json={"service": "2.1"}, headers=kiosk).status_code
+        for _ in range(5)
+    ]
+    assert statuses == [201, 201, 201, 429, 429]
+    refused = client.post("/api/v1/tickets", json={"service": "2.1"}, headers=kiosk)
+    assert refused.get_json()["error"]["code"] == "too_many_tickets"
+
+
+def test_no_tickets_outside_opening_hours(client, kiosk, app_center):
+    from server.storage import put_setting
+
+    store = app_center.app.extensions["dostq.center"].store
+    with store.write() as conn:  # the test clock is Monday 06:13 in Baku
+        put_setting(conn, "hours", {"opens": "07:00", "last_ticket": "17:30"})
+    response = client.post("/api/v1/tickets", json={"service": "2.1"}, headers=kiosk)
+    assert response.status_code == 409
+    assert response.get_json()["error"] == {
+        "code": "closed",
+        "message": "Tickets are issued again from 23.11 07:00.",
+        "field": None,
+    }
+    app_center.clock.advance(3600)
+    assert client.post("/api/v1/tickets", json={"service": "2.1"}, headers=kiosk).status_code == 201

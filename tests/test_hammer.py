@@ -39,7 +39,11 @@ def add_hammer_counters(store):
 
 @pytest.fixture
 def hammer_center(tmp_path):
-    live = start_live_center(tmp_path / "center", prepare=add_hammer_counters)
+    live = start_live_center(
+        tmp_path / "center",
+        prepare=add_hammer_counters,
+        settings={"KIOSK_TICKETS_PER_MINUTE": "1000000"},
+    )
     yield live
     live.process.terminate()
     live.process.wait(timeout=10)

@@ -1,0 +1,250 @@
+// The visitor's kiosk: area → service → (priority) → ticket, in az / ru / en.
+// Every text comes from i18n/<lang>.json; the DOM is built with textContent only.
+"use strict";
+
+(function () {
+  const root = document.getElementById("kiosk");
+  const offline = document.getElementById("offline");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const deviceName = root.dataset.device;
+  const idleMs = Number(root.dataset.idleS) * 1000;
+  // The standard Azerbaijani, Russian and English layouts (all 32 Azerbaijani letters).
+  const KEYBOARD = {
+    az: ["qüertyuiopöğ", "asdfghjklıə", "zxcvbnmçş"],
+    ru: ["йцукенгшщзх", "фывапролджэ", "ячсмитьбю"],
+    en: ["qwertyuiop", "asdfghjkl", "zxcvbnm"],
+  };
+  const texts = {};
+  let lang = "az";
+  let catalog = null;
+  let printerProblem = false;
+  let idleTimer = null;
+  let current = { screen: "home" };
+  // A print result can come before the ticket screen is drawn: keep them by ticket id.
+  const printResults = new Map();
+
+  function t(key, values) {
+    let text = (texts[lang] && texts[lang][key]) || key;
+    for (const [name, value] of Object.entries(values || {})) {
+      text = text.replace(`{${name}}`, value);
+    }
+    return text;
+  }
+  function name(names) {
+    return names[lang] || names.az;
+  }
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === "onclick") node.addEventListener("click", value);
+      else if (key === "text") node.textContent = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+  function button(label, onclick, cls) {
+    return el("button", { class: cls || "tile", type: "button", text: label, onclick });
+  }
+
+  async function loadTexts(language) {
+    if (!texts[language]) {
+      const response = await fetch(`${root.dataset.i18nUrl}${language}.json`);
+      texts[language] = await response.json();
+    }
+  }
+  async function loadCatalog() {
+    const response = await fetch(root.dataset.stateUrl, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`state ${response.status}`);
+    catalog = await response.json();
+  }
+
+  // ---- screens --------------------------------------------------------------------------
+  function chrome(title, body, withNavigation) {
+    const languages = el("nav", { class: "languages" },
+      ...["az", "ru", "en"].map((code) => button(code.toUpperCase(), () => setLanguage(code),
+        `lang${code === lang ? " active" : ""}`)));
+    const access = el("div", { class: "access" },
+      button(t("large_text"), () => document.body.classList.toggle("large"), "small"),
+      button(t("contrast"), () => document.body.classList.toggle("contrast"), "small"),
+      button(t("low_reach"), () => document.body.classList.toggle("low-reach"), "small"));
+    const navigation = withNavigation ? el("nav", { class: "navigation" },
+      button(`← ${t("back")}`, back, "nav"), button(t("home"), home, "nav")) : null;
+    const help = button(t("assistance"), requestAssistance, "assistance");
+    root.replaceChildren(
+      el("header", {}, el("span", { class: "center", text: catalog ? catalog.center : "" }),
+        languages),
+      el("section", { class: "content" }, el("h1", { text: title }), body),
+      el("footer", {}, navigation, help, access));
+  }
+
+  function home() {
+    current = { screen: "home" };
+    const tiles = el("div", { class: "grid areas" }, ...catalog.areas.map((area) =>
+      el("button", { class: "tile area", type: "button", onclick: () => showArea(area) },
+        el("span", { class: "letter", text: area.letter }),
+        el("span", { class: "name", text: name(area.name) }))));
+    chrome(t("choose_area"), el("div", {}, tiles,
+      button(t("search"), showSearch, "tile search")), false);
+  }
+
+  function serviceButton(service) {
+    const offered = service.counters > 0 && !catalog.opens_at;
+    const note = catalog.opens_at ? t("opens_at", { time: catalog.opens_at })
+      : service.counters === 0 ? t("not_offered")
+      : service.open === 0 ? t("counters_closed") : "";
+    const node = el("button", { class: "tile service", type: "button",
+      onclick: () => chooseService(service) },
+      el("span", { class: "name", text: name(service.name) }),
+      note ? el("span", { class: "note", text: note }) : null);
+    if (!offered) node.disabled = true;
+    return node;
+  }
+
+  function showArea(area) {
+    current = { screen: "area", area };
+    chrome(name(area.name), el("div", { class: "list" },
+      ...area.services.map(serviceButton)), true);
+  }
+
+  function showSearch(query) {
+    current = { screen: "search", query: typeof query === "string" ? query : "" };
+    const needle = current.query.toLocaleLowerCase(lang);
+    const matches = needle ? catalog.areas.flatMap((area) => area.services).filter((service) =>
+      Object.values(service.name).some((n) => n.toLocaleLowerCase(lang).includes(needle))) : [];
+    const field = el("output", { class: "query", text: current.query || t("search_hint") });
+    const keys = el("div", { class: "keyboard" }, ...KEYBOARD[lang].map((row) =>
+      el("div", { class: "row" }, ...Array.from(row).map((key) =>
+        button(key, () => showSearch(current.query + key), "key")))),
+      el("div", { class: "row" },
+        button("␣", () => showSearch(`${current.query} `), "key space"),
+        button("⌫", () => showSearch(current.query.slice(0, -1)), "key")));
+    const results = needle && matches.length === 0 ? el("p", { text: t("no_results") })
+      : el("div", { class: "list" }, ...matches.slice(0, 8).map(serviceButton));
+    chrome(t("search"), el("div", {}, field, results, keys), true);
+  }
+
+  function chooseService(service) {
+    // One key per choice: a double tap (or a retry after a timeout) cannot issue twice.
+    const key = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+    if (catalog.priority_categories.length === 0) return issue(service, null, key);
+    current = { screen: "priority", service, from: current };
+    const choices = catalog.priority_categories.map((category) =>
+      button(name(category.name), () => issue(service, category.code, key), "tile priority"));
+    chrome(t("priority_question"), el("div", { class: "list" },
+      button(t("priority_no"), () => issue(service, null, key), "tile general"), ...choices), true);
+  }
+
+  async function issue(service, category, key) {
+    for (const node of root.querySelectorAll("button")) node.disabled = true;
+    const body = { service: service.code, language: lang };
+    if (category) body.category = category;
+    let response;
+    try {
+      response = await fetch("/api/v1/tickets", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf,
+          "Idempotency-Key": key },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      return showMessage(t("error"));
+    }
+    if (response.status === 429) return showMessage(t("too_many"));
+    if (!response.ok) return showMessage(t("error"));
+    showTicket(await response.json(), service);
+  }
+
+  function showTicket(ticket, service) {
+    current = { screen: "ticket", ticket };
+    const status = el("p", { class: "print-status", id: "print-status",
+      text: ticket.print_status === "none" ? t("no_print")
+        : printerProblem ? t("printer_problem") : t("printing") });
+    if (printerProblem) status.classList.add("problem");
+    const wait = ticket.estimated_wait_min ? t("wait", { m: ticket.estimated_wait_min })
+      : t("no_wait");
+    chrome(t("your_number"), el("div", { class: "ticket" },
+      el("p", { class: "number", id: "ticket-number", text: ticket.label }),
+      el("p", { class: "service", text: name(service.name) }),
+      el("p", { text: t("ahead", { n: ticket.people_ahead }) }),
+      el("p", { text: wait }),
+      status,
+      el("figure", {}, el("img", { src: `/t/${ticket.token}/qr.svg`, alt: "QR" }),
+        el("figcaption", { text: t("scan_qr") })),
+      button(t("done"), home, "tile done")), false);
+    restartIdle(printerProblem ? 3 * idleMs : idleMs);
+    if (printResults.has(ticket.id)) showPrintResult(printResults.get(ticket.id));
+  }
+
+  function showMessage(text) {
+    current = { screen: "message" };
+    chrome(text, el("div", {}, button(t("home"), home, "tile done")), false);
+  }
+
+  function back() {
+    if (current.screen === "priority") return current.from.screen === "search"
+      ? showSearch(current.from.query) : showArea(current.from.area);
+    home();
+  }
+
+  async function requestAssistance() {
+    const response = await fetch("/api/v1/assistance", { method: "POST",
+      credentials: "same-origin", headers: { "X-CSRFToken": csrf } });
+    showMessage(response.ok ? t("assistance_sent") : t("error"));
+  }
+
+  async function setLanguage(code) {
+    await loadTexts(code);
+    lang = code;
+    document.documentElement.lang = code;
+    for (const node of document.querySelectorAll("[data-i18n]")) {
+      node.textContent = t(node.dataset.i18n);
+    }
+    ({ home, area: () => showArea(current.area), search: () => showSearch(current.query),
+      priority: () => chooseService(current.service) }[current.screen] || home)();
+  }
+
+  // ---- idle reset and live events -------------------------------------------------------
+  function restartIdle(ms) {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      if (current.screen !== "home") {
+        lang = "az";
+        document.documentElement.lang = "az";
+        home();
+      }
+    }, ms || idleMs);
+  }
+  document.addEventListener("pointerdown", () => restartIdle(), { capture: true });
+
+  function onPrintResult(result) {
+    if (result.device !== deviceName) return;
+    printResults.set(result.ticket_id, result);
+    showPrintResult(result);
+  }
+  function showPrintResult(result) {
+    const status = document.getElementById("print-status");
+    if (current.screen !== "ticket" || current.ticket.id !== result.ticket_id || !status) return;
+    status.textContent = result.printed ? t("printed") : t("print_failed");
+    status.classList.toggle("problem", !result.printed);
+    if (!result.printed) restartIdle(3 * idleMs); // keep the number on screen longer
+  }
+  function onPrinterStatus(printer) {
+    if (printer.device === deviceName) {
+      printerProblem = !["ready", "paper_near_end"].includes(printer.state);
+    }
+  }
+
+  const socket = io({ transports: ["websocket"] });
+  socket.on("connect", () => { offline.hidden = true; });
+  socket.on("disconnect", () => { offline.hidden = false; });
+  socket.on("snapshot", (snapshot) => (snapshot.printers || []).forEach(onPrinterStatus));
+  socket.on("printer_status", onPrinterStatus);
+  socket.on("print_result", onPrintResult);
+  socket.on("queue_changed", () => { if (current.screen === "home") loadCatalog(); });
+
+  Promise.all([loadTexts("az"), loadCatalog()]).then(() => {
+    setLanguage("az");
+    restartIdle();
+  }).catch(() => { offline.hidden = false; setTimeout(() => location.reload(), 5000); });
+})();

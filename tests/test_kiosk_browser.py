@@ -1,0 +1,181 @@
+"""The kiosk in headless Chromium, as a visitor uses it; also regenerates its screenshots."""
+
+import sqlite3
+import time
+
+import pytest
+
+from bench.server import start_live_center
+from hardware.decode import decode
+from tests.conftest import SCREENSHOTS
+
+LANGUAGES = {  # language: (button, area tile, the service's name, "take your ticket")
+    "az": ("AZ", "Məşğulluq", "Xidmət 4.2", "Biletinizi götürün"),
+    "ru": ("RU", "Məşğulluq", "Услуга 4.2", "Возьмите талон"),
+    "en": ("EN", "Employment services", "Service 4.2", "Please take your ticket"),
+}
+
+
+@pytest.fixture
+def kiosk_center(tmp_path):
+    live = start_live_center(
+        tmp_path / "center", settings={"KIOSK_IDLE_S": "3", "PRINT_GIVE_UP_S": "1"}
+    )
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def kiosk(browser, kiosk_center):
+    """A kiosk browser enrolled through the enrolment page, as staff do once."""
+    context = browser.new_context(viewport={"width": 1080, "height": 1920})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{kiosk_center.url}/kiosk/")
+    page.fill("input[name=token]", kiosk_center.tokens["kiosk-1"])
+    page.click("button[type=submit]")
+    page.wait_for_selector(".area")
+    yield page
+    assert errors == []
+    context.close()
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"kiosk-{name}.png"))
+
+
+def tickets(live):
+    with sqlite3.connect(live.data_dir / "dostq.db") as db:
+        return db.execute(
+            "SELECT label, category, state, print_status FROM tickets ORDER BY id"
+        ).fetchall()
+
+
+@pytest.mark.parametrize("language", ["az", "ru", "en"])
+def test_visitor_takes_a_ticket_in_each_language(kiosk, kiosk_center, language):
+    button, area, service, take = LANGUAGES[language]
+    kiosk.click(f"button.lang:text-is('{button}')")
+    kiosk.wait_for_selector(f"html[lang={language}]")
+    shot(kiosk, f"home-{language}")
+    kiosk.click(f".area:has-text('{area}')")
+    kiosk.wait_for_selector(".service")
+    shot(kiosk, f"services-{language}")
+    kiosk.click(f".service:has-text('{service}')")
+    kiosk.wait_for_selector(".general")
+    shot(kiosk, f"priority-{language}")
+    kiosk.click(".general")
+    kiosk.wait_for_selector(f"#print-status:text-is('{take}')")
+    assert kiosk.text_content("#ticket-number") == "D-001"
+    shot(kiosk, f"ticket-{language}")
+    (job,) = (kiosk_center.data_dir / "printer").glob("*.bin")
+    assert "D-001" in decode(job.read_bytes()).lines
+    assert tickets(kiosk_center) == [("D-001", "general", "waiting", "printed")]
+
+
+def test_priority_visitor_gets_an_ordinary_looking_number(kiosk, kiosk_center):
+    kiosk.click(".area:has-text('Əlillik')")
+    kiosk.click(".service >> nth=0")
+    kiosk.click(".priority:has-text('Əlilliyi olan şəxslər')")
+    kiosk.wait_for_selector("#ticket-number")
+    assert kiosk.text_content("#ticket-number") == "C-001"
+    assert tickets(kiosk_center)[0][:2] == ("C-001", "disability")
+
+
+def test_search_with_the_on_screen_keyboard(kiosk):
+    kiosk.click(".search")
+    for key in "təqaüd":
+        kiosk.click(f".key:text-is('{key}')")
+    kiosk.wait_for_selector(".service:has-text('təqaüdün')")
+    shot(kiosk, "search-az")
+    kiosk.click(".service:has-text('təqaüdün')")
+    kiosk.wait_for_selector(".general")
+
+
+def test_double_tap_issues_one_ticket(kiosk, kiosk_center):
+    kiosk.click(".area:has-text('Məşğulluq')")
+    kiosk.click(".service:has-text('Xidmət 4.2')")
+    kiosk.dblclick(".general")
+    kiosk.wait_for_selector("#ticket-number")
+    time.sleep(0.5)
+    assert len(tickets(kiosk_center)) == 1
+
+
+def test_idle_kiosk_returns_to_the_start_in_azerbaijani(kiosk):
+    kiosk.click("button.lang:text-is('EN')")
+    kiosk.click(".area >> nth=3")
+    kiosk.wait_for_selector(".service")
+    kiosk.wait_for_selector(".area", timeout=10_000)  # KIOSK_IDLE_S=3 in this test
+    assert kiosk.get_attribute("html", "lang") == "az"
+
+
+def test_assistance_button_alerts_staff(kiosk, kiosk_center):
+    kiosk.click(".assistance")
+    kiosk.wait_for_selector("h1:has-text('Könüllü')")
+    with sqlite3.connect(kiosk_center.data_dir / "dostq.db") as db:
+        assert (
+            db.execute(
+                "SELECT count(*) FROM audit_log WHERE action = 'assistance_requested'"
+            ).fetchone()[0]
+            == 1
+        )
+
+
+def test_printer_out_of_paper_keeps_the_number_on_screen(kiosk, kiosk_center):
+    (kiosk_center.data_dir / "printer" / "STATE").write_text("paper_out")
+    kiosk.click(".area:has-text('Məşğulluq')")
+    kiosk.click(".service:has-text('Xidmət 4.2')")
+    kiosk.click(".general")
+    kiosk.wait_for_selector("#print-status.problem:has-text('çap olunmadı')", timeout=15_000)
+    shot(kiosk, "printer-fault-az")
+    assert kiosk.text_content("#ticket-number") == "D-001"
+    assert tickets(kiosk_center) == [("D-001", "general", "waiting", "failed")]
+
+
+def test_unenrolled_browser_cannot_issue(browser, kiosk_center):
+    page = browser.new_page()
+    page.goto(f"{kiosk_center.url}/kiosk/")
+    assert page.url.endswith("/kiosk/enrol")
+    page.fill("input[name=token]", "a-guess")
+    page.click("button[type=submit]")
+    assert page.is_visible("text=This is not the token of an enrolled kiosk.")
+    page.close()
+
+
+def test_kiosk_shows_please_wait_while_the_server_is_down(kiosk, kiosk_center):
+    kiosk_center.stop()
+    kiosk.wait_for_selector("#offline:not([hidden])", timeout=15_000)
+    assert kiosk.is_visible("text=bağlantı bərpa olunur")
+
+
+def test_azerbaijani_keyboard_has_every_letter_once(kiosk):
+    kiosk.click(".search")
+    keys = [k for k in kiosk.locator(".key").all_text_contents() if k not in ("␣", "⌫")]
+    assert sorted(keys) == sorted("abcçdeəfgğhxıijkqlmnoöprsştuüvyz")
+
+
+def test_closed_center_says_when_tickets_start_again(browser, tmp_path):
+    from server.storage import Store, put_setting
+
+    def close_until_tomorrow(store: Store):
+        with store.write() as conn:  # a cut-off at 00:00 closes every day at any hour
+            put_setting(
+                conn,
+                "hours",
+                {"opens": "00:00", "last_ticket": "00:00", "weekdays": [0, 1, 2, 3, 4, 5, 6]},
+            )
+
+    live = start_live_center(tmp_path / "closed", prepare=close_until_tomorrow)
+    try:
+        page = browser.new_page(viewport={"width": 1080, "height": 1920})
+        page.goto(f"{live.url}/kiosk/enrol")
+        page.fill("input[name=token]", live.tokens["kiosk-1"])
+        page.click("button[type=submit]")
+        page.click(".area:has-text('Məşğulluq')")
+        note = page.text_content(".service >> nth=0")
+        assert "Bilet verilməsi" in note and "00:00 başlayır" in note
+        assert page.is_disabled(".service >> nth=0")
+        page.close()
+    finally:
+        live.stop()
