@@ -34,6 +34,8 @@ class LiveCenter:
     data_dir: Path
     process: subprocess.Popen[bytes]
     tokens: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    tls: bool = False
 
     def session(self, username: str, password: str) -> requests.Session:
         """Return a requests session signed in as a member of staff, CSRF header set."""
@@ -53,6 +55,12 @@ class LiveCenter:
         """Stop the server (gunicorn shuts down gracefully on SIGTERM)."""
         self.process.terminate()
         self.process.wait(timeout=15)
+
+    def restart(self) -> None:
+        """Stop the server and start it again on the same port and data (a power cycle)."""
+        self.stop()
+        port = int(self.url.rsplit(":", 1)[1])
+        self.process = _serve(self.data_dir, port, self.env, self.tls)
 
     def kiosk(self) -> requests.Session:
         """Return a requests session authenticated as the demo kiosk."""
@@ -86,7 +94,16 @@ def start_live_center(
             [*dostq, "cert", "--data-dir", str(data_dir)], check=True, env=env, capture_output=True
         )
     port = free_port()
-    with (data_dir / "server.log").open("wb") as log:  # the child keeps its own handle
+    process = _serve(data_dir, port, env, tls)
+    tokens = json.loads((data_dir / "demo-devices.json").read_text())
+    scheme = "https" if tls else "http"
+    return LiveCenter(f"{scheme}://127.0.0.1:{port}", data_dir, process, tokens, env=env, tls=tls)
+
+
+def _serve(data_dir: Path, port: int, env: dict[str, str], tls: bool) -> subprocess.Popen[bytes]:
+    """Start `dostq serve` and wait until it answers."""
+    dostq = [sys.executable, "-m", "server"]
+    with (data_dir / "server.log").open("ab") as log:  # the child keeps its own handle
         process = subprocess.Popen(
             [*dostq, "serve", "--data-dir", str(data_dir), "--port", str(port)],
             stdout=log,
@@ -99,11 +116,8 @@ def start_live_center(
     while time.monotonic() < deadline:
         try:
             if requests.get(f"{url}/healthz", timeout=1, verify=verify).ok:
-                break
+                return process
         except requests.ConnectionError:
             time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()}")
-    tokens = json.loads((data_dir / "demo-devices.json").read_text())
-    return LiveCenter(url, data_dir, process, tokens)
+    process.kill()
+    raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()}")

@@ -143,10 +143,32 @@ def test_unenrolled_browser_cannot_issue(browser, kiosk_center):
     page.close()
 
 
-def test_kiosk_shows_please_wait_while_the_server_is_down(kiosk, kiosk_center):
+def test_kiosk_waits_through_a_server_restart_and_carries_on(kiosk, kiosk_center):
     kiosk_center.stop()
     kiosk.wait_for_selector("#offline:not([hidden])", timeout=15_000)
     assert kiosk.is_visible("text=bağlantı bərpa olunur")
+    shot(kiosk, "reconnecting-az")
+    kiosk_center.restart()
+    kiosk.wait_for_selector("#offline[hidden]", state="attached", timeout=20_000)
+    kiosk.click(".area:has-text('Məşğulluq')")
+    kiosk.click(".service:has-text('Xidmət 4.2')")
+    kiosk.click(".general")
+    kiosk.wait_for_selector("#ticket-number")
+    assert kiosk.text_content("#ticket-number") == "D-001"
+
+
+def test_accessibility_modes(kiosk):
+    normal = kiosk.locator(".area").first.bounding_box()["height"]
+    kiosk.click(".small:has-text('Kontrast')")
+    kiosk.click(".small:has-text('Böyük şrift')")
+    kiosk.click(".small:has-text('Aşağı düymələr')")
+    assert kiosk.get_attribute("body", "class").split() == ["contrast", "low-reach"]
+    assert kiosk.locator(".area").first.bounding_box()["height"] > normal  # larger text
+    first_tile = kiosk.locator(".area").first.bounding_box()
+    assert first_tile["y"] > 1920 / 2 - 100  # everything within reach from a wheelchair
+    tile = kiosk.locator(".area").first.bounding_box()
+    assert tile["height"] >= 20 / 25.4 * 96  # at least 20 mm at 96 dpi
+    shot(kiosk, "accessible-az")
 
 
 def test_azerbaijani_keyboard_has_every_letter_once(kiosk):

@@ -65,7 +65,8 @@
       ...["az", "ru", "en"].map((code) => button(code.toUpperCase(), () => setLanguage(code),
         `lang${code === lang ? " active" : ""}`)));
     const access = el("div", { class: "access" },
-      button(t("large_text"), () => document.body.classList.toggle("large"), "small"),
+      // Sizes are in rem, so large text scales the root element.
+      button(t("large_text"), () => document.documentElement.classList.toggle("large"), "small"),
       button(t("contrast"), () => document.body.classList.toggle("contrast"), "small"),
       button(t("low_reach"), () => document.body.classList.toggle("low-reach"), "small"));
     const navigation = withNavigation ? el("nav", { class: "navigation" },
