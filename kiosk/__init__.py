@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from server import accounts
-from server.auth import DEVICE_COOKIE, center
+from server.auth import center
 from server.catalog import read_catalog, service_availability
 from server.engine import OpeningHours, next_issuing_time
-from server.security import csrf
+from server.enrolment import enrol_view
 from server.storage import get_setting
 
 bp = Blueprint(
     "kiosk", __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static"
 )
 LANGUAGES = ("az", "ru", "en")
-TEN_YEARS_S = 10 * 365 * 24 * 3600
 
 
 @bp.get("/")
@@ -35,29 +32,7 @@ def index() -> str | Response:
 @bp.route("/enrol", methods=["GET", "POST"])
 def enrol() -> str | Response:
     """Enrol this browser as a kiosk once, with the token `dostq enrol-device` printed."""
-    error = None
-    if request.method == "POST":
-        try:
-            csrf.protect()
-        except CSRFError:
-            error = "csrf"
-        else:
-            token = request.form.get("token", "").strip()
-            with center().store.read() as conn:
-                device = accounts.device_for_token(conn, token) if token else None
-            if device is not None and device.kind == "kiosk":
-                response = redirect(url_for("kiosk.index"))
-                response.set_cookie(
-                    DEVICE_COOKIE,
-                    token,
-                    max_age=TEN_YEARS_S,
-                    httponly=True,
-                    samesite="Strict",
-                    secure=bool(current_app.config["TLS"]),
-                )
-                return response
-            error = "token"
-    return render_template("kiosk/enrol.html", error=error)
+    return enrol_view("kiosk", "kiosk.index")
 
 
 @bp.get("/state")

@@ -13,6 +13,7 @@ from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from display import bp as display_bp
 from kiosk import bp as kiosk_bp
 from server import auth, security
 from server.api import bp as api_bp
@@ -104,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(kiosk_bp)
+    app.register_blueprint(display_bp)
     app.register_error_handler(QueueError, _queue_error)
     app.register_error_handler(HTTPException, _http_error)
 

@@ -271,6 +271,41 @@ def hours(
 
 @main.command()
 @data_dir_option
+@click.option("--az", "text_az", help="The notice in Azerbaijani.")
+@click.option("--ru", "text_ru", help="In Russian.")
+@click.option("--en", "text_en", help="In English.")
+def notice(data_dir: Path, text_az: str | None, text_ru: str | None, text_en: str | None) -> None:
+    """Set the notice the waiting-room displays scroll (none given: clear it)."""
+    texts = {
+        lang: text for lang, text in (("az", text_az), ("ru", text_ru), ("en", text_en)) if text
+    }
+    with admin_change(data_dir) as conn:
+        put_setting(conn, "notices", texts)
+        audit(conn, "notice_changed", time.time(), detail=texts)
+    click.echo("Notice set." if texts else "Notice cleared.")
+
+
+@main.command()
+@data_dir_option
+@click.option(
+    "--languages",
+    default="az",
+    show_default=True,
+    help="Languages each call is spoken in, in order: az, az,ru or az,ru,en.",
+)
+def announce(data_dir: Path, languages: str) -> None:
+    """Choose the languages the displays announce calls in (after a display reload)."""
+    chosen = [lang.strip() for lang in languages.split(",") if lang.strip()]
+    if not chosen or any(lang not in ("az", "ru", "en") for lang in chosen):
+        raise click.BadParameter("use az, ru and en, separated by commas", param_hint="--languages")
+    with admin_change(data_dir) as conn:
+        put_setting(conn, "announce_languages", chosen)
+        audit(conn, "announce_languages_changed", time.time(), detail={"languages": chosen})
+    click.echo(f"Calls are announced in: {', '.join(chosen)}.")
+
+
+@main.command()
+@data_dir_option
 def demo(data_dir: Path) -> None:
     """Seed a demo center: catalog, counters, staff and devices; print URLs and logins."""
     store = open_store(data_dir)
@@ -288,6 +323,15 @@ def demo(data_dir: Path) -> None:
             for username, password in logins.items():
                 role = username if username in ("admin", "manager") else "clerk"
                 accounts.create_user(conn, username, password, role, now)
+            put_setting(
+                conn,
+                "notices",
+                {
+                    "az": "Xoş gəlmisiniz! Nömrənizi ekranda izləyin.",
+                    "ru": "Добро пожаловать! Следите за своим номером на экране.",
+                    "en": "Welcome! Watch for your number on the screen.",
+                },
+            )
             for name, services, categories in DEMO_COUNTERS:
                 accounts.create_counter(
                     conn, name, dict.fromkeys(services, 1.0), categories=categories
@@ -297,6 +341,9 @@ def demo(data_dir: Path) -> None:
                     conn, "kiosk-1", "kiosk", now, printer="virtual:printer"
                 ),
                 "display-1": accounts.enrol_device(conn, "display-1", "display", now),
+                "display-hall2": accounts.enrol_device(
+                    conn, "display-hall2", "display", now, zone="hall2"
+                ),
             }
             tokens_file.touch(mode=0o600)
             tokens_file.write_text(json.dumps(tokens, indent=2))

@@ -1,0 +1,50 @@
+"""What the waiting room hears: the words of a call in Azerbaijani, Russian or English.
+
+Numbers are written out, so the voice says "qırx iki", not letter by letter, whatever the
+speech engine does with digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+UNITS_AZ = ["", "bir", "iki", "üç", "dörd", "beş", "altı", "yeddi", "səkkiz", "doqquz"]
+TENS_AZ = ["", "on", "iyirmi", "otuz", "qırx", "əlli", "altmış", "yetmiş", "səksən", "doxsan"]
+LANGUAGES = ("az", "ru", "en")
+
+
+def number_words_az(number: int) -> str:
+    """Write 0 to 9999 in Azerbaijani words (yüz, min without "bir": 100 = yüz, 1000 = min)."""
+    if number == 0:
+        return "sıfır"
+    words = []
+    thousands, rest = divmod(number, 1000)
+    hundreds, rest = divmod(rest, 100)
+    tens, units = divmod(rest, 10)
+    if thousands:
+        words += [UNITS_AZ[thousands], "min"] if thousands > 1 else ["min"]
+    if hundreds:
+        words += [UNITS_AZ[hundreds], "yüz"] if hundreds > 1 else ["yüz"]
+    words += [TENS_AZ[tens], UNITS_AZ[units]]
+    return " ".join(word for word in words if word)
+
+
+def counter_number(counter: str) -> int | None:
+    """Return the number in a counter's name ("Masa 5" → 5), if it has one."""
+    match = re.search(r"\d+", counter)
+    return int(match.group()) if match else None
+
+
+def announcement(label: str, counter: str, language: str = "az") -> str:
+    """Return the sentence announcing ticket ``label`` at ``counter``."""
+    letter, _, digits = label.partition("-")
+    number = int(digits)
+    desk = counter_number(counter)
+    if language == "ru":
+        where = f"к окну {desk}" if desk is not None else f"к {counter}"
+        return f"Талон {letter} {number}, пройдите {where}."
+    if language == "en":
+        where = f"counter {desk}" if desk is not None else counter
+        return f"Ticket {letter} {number}, please go to {where}."
+    where = f"{number_words_az(desk)} nömrəli masaya" if desk is not None else f"{counter} masasına"
+    return f"{letter} {number_words_az(number)} nömrəli bilet, {where} yaxınlaşın."

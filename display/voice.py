@@ -1,0 +1,73 @@
+"""Sound for the display, made on the center with no internet: a chime and spoken calls.
+
+The voice is espeak-ng (Debian package espeak-ng, which has Azerbaijani); each sentence is
+synthesised once and cached as a WAV file in the data folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import shutil
+import struct
+import subprocess
+import wave
+from functools import cache
+from pathlib import Path
+
+VOICES = {"az": "az", "ru": "ru", "en": "en"}
+RATE = 22050
+
+
+class VoiceUnavailable(RuntimeError):
+    """No speech engine on this server: the display plays the chime alone."""
+
+
+def speech_wav(text: str, language: str, cache_dir: Path) -> Path:
+    """Return a WAV file of ``text`` spoken in ``language`` (made once, then cached)."""
+    engine = shutil.which("espeak-ng")
+    if engine is None:
+        raise VoiceUnavailable("espeak-ng is not installed: apt-get install espeak-ng")
+    digest = hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:32]
+    path = cache_dir / f"{digest}.wav"
+    if not path.exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp")
+        # A list of arguments, no shell: the text cannot become a command.
+        subprocess.run(  # noqa: S603
+            [
+                engine,
+                "-v",
+                VOICES.get(language, "az"),
+                "-s",
+                "150",
+                "-w",
+                str(partial),
+                text,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=20,
+        )
+        partial.replace(path)
+    return path
+
+
+@cache
+def chime_wav() -> bytes:
+    """Return a soft two-note chime (E5 then C5), 0.9 s, as WAV bytes."""
+    frames = bytearray()
+    for frequency, seconds in ((659.25, 0.35), (523.25, 0.55)):
+        count = int(RATE * seconds)
+        for i in range(count):
+            envelope = math.exp(-3.5 * i / count)
+            value = 0.4 * envelope * math.sin(2 * math.pi * frequency * i / RATE)
+            frames += struct.pack("<h", int(value * 32767))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(bytes(frames))
+    return buffer.getvalue()

@@ -1,0 +1,69 @@
+"""Announcement wording, Azerbaijani numbers, and the sound files."""
+
+import shutil
+import wave
+
+import pytest
+
+from display.announcement import announcement, counter_number, number_words_az
+from display.voice import chime_wav, speech_wav
+
+
+@pytest.mark.parametrize(
+    ("number", "words"),
+    [
+        (0, "sıfır"),
+        (1, "bir"),
+        (7, "yeddi"),
+        (10, "on"),
+        (15, "on beş"),
+        (42, "qırx iki"),
+        (60, "altmış"),
+        (99, "doxsan doqquz"),
+        (100, "yüz"),
+        (101, "yüz bir"),
+        (250, "iki yüz əlli"),
+        (999, "doqquz yüz doxsan doqquz"),
+        (1000, "min"),
+        (2024, "iki min iyirmi dörd"),
+    ],
+)
+def test_azerbaijani_number_words(number, words):
+    assert number_words_az(number) == words
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("az", "A qırx iki nömrəli bilet, beş nömrəli masaya yaxınlaşın."),
+        ("ru", "Талон A 42, пройдите к окну 5."),
+        ("en", "Ticket A 42, please go to counter 5."),
+    ],
+)
+def test_call_is_announced_in_each_language(language, sentence):
+    assert announcement("A-042", "Masa 5", language) == sentence
+
+
+def test_counter_without_a_number_is_named():
+    assert counter_number("Qəbul") is None
+    assert announcement("B-007", "Qəbul") == "B yeddi nömrəli bilet, Qəbul masasına yaxınlaşın."
+
+
+def test_chime_is_a_short_valid_wav(tmp_path):
+    path = tmp_path / "chime.wav"
+    path.write_bytes(chime_wav())
+    with wave.open(str(path)) as sound:
+        assert (sound.getnchannels(), sound.getframerate()) == (1, 22050)
+        assert 0.5 < sound.getnframes() / sound.getframerate() < 1.5
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_azerbaijani_voice_is_a_plausible_wav_and_cached(tmp_path):
+    text = announcement("A-042", "Masa 5")
+    path = speech_wav(text, "az", tmp_path)
+    with wave.open(str(path)) as sound:
+        seconds = sound.getnframes() / sound.getframerate()
+    assert 2.0 < seconds < 8.0  # a sentence of nine words
+    modified = path.stat().st_mtime_ns
+    assert speech_wav(text, "az", tmp_path) == path
+    assert path.stat().st_mtime_ns == modified  # served from the cache
