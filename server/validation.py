@@ -38,7 +38,10 @@ def json_body(schema_name: str) -> dict[str, Any]:
     body = request.get_json(silent=True)
     if body is None:
         raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
-    error = next(iter(sorted(_validator(schema_name).iter_errors(body), key=str)), None)
+    validator = _validator(schema_name)
+    if validator.is_valid(body):  # the usual case: skip collecting and sorting errors
+        return dict(body)
+    error = min(validator.iter_errors(body), key=str, default=None)
     if error is not None:
         field = ".".join(str(part) for part in error.absolute_path) or None
         if error.validator == "required":

@@ -56,7 +56,8 @@
 
   function enqueue(call) {
     queue.push(call);
-    announced.push({ seq: call.seq, label: call.label, counter: call.counter, recall: call.recall });
+    announced.push({ seq: call.seq, label: call.label, counter: call.counter, recall: call.recall,
+      shownAt: Date.now() });
     playNext();
   }
 
