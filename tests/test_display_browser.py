@@ -156,3 +156,15 @@ def test_voice_is_served_to_displays_only(browser, center):
     anonymous = requests.get(f"{center.url}/display/voice.wav?label=D-001&counter=1", timeout=10)
     assert anonymous.status_code == 403
     page.close()
+
+
+def test_a_recall_is_announced_again(browser, center):
+    page = open_display(browser, center, "display-1")
+    issue(center, "4.2")
+    clerk = clerk_at(center, "clerk1", "demo-clerk1-pass", 1)
+    first = clerk.post(f"{center.url}/api/v1/counters/1/call-next", timeout=10).json()["call"]
+    clerk.post(f"{center.url}/api/v1/counters/1/recall", timeout=10).raise_for_status()
+    wait_js(page, "window.dostqDisplay.announced.length === 2")
+    recalls = page.evaluate("window.dostqDisplay.announced.map(a => [a.label, a.recall])")
+    assert recalls == [[first["label"], False], [first["label"], True]]
+    page.close()
