@@ -1,1 +1,27 @@
-"""The clerk's counter page (blueprint; calls the /api/v1/counters actions)."""
+"""The clerk's counter page: one page for a whole day of calls, served by the JSON API."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from werkzeug.wrappers import Response
+
+from server.auth import center, user_required
+from server.catalog import read_catalog
+
+bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="templates",
+               static_folder="static")
+
+
+@bp.get("/")
+@user_required()
+def index() -> str:
+    """Show the counter page to a signed-in member of staff."""
+    return render_template("counter/index.html")
+
+
+@bp.get("/catalog")
+@user_required()
+def catalog() -> Response:
+    """Return the catalog the page needs to name services and categories."""
+    with center().store.read() as conn:
+        return jsonify(read_catalog(conn))

@@ -199,6 +199,22 @@ def logout() -> tuple[str, int]:
     return "", 204
 
 
+@bp.get("/counters")
+@user_required()
+def list_counters() -> Response:
+    """List the counters with their status and who is signed in."""
+    with center().store.read() as conn:
+        return jsonify(counters.list_counters(conn))
+
+
+@bp.post(f"/counters/{COUNTER_ID}/walk-in")
+@user_required()
+def walk_in(counter_id: int) -> Response:
+    """Serve a visitor who has no ticket (counted in reports)."""
+    body = json_body("WalkIn")
+    return _ticket_changed(counters.serve_walk_in(center(), counter_id, g.user, body["service"]))
+
+
 @bp.get(f"/counters/{COUNTER_ID}")
 @user_required()
 def get_counter(counter_id: int) -> Response:

@@ -13,6 +13,7 @@ from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from counter import bp as counter_bp
 from display import bp as display_bp
 from kiosk import bp as kiosk_bp
 from server import auth, security
@@ -106,6 +107,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
+    app.register_blueprint(counter_bp)
     app.register_error_handler(QueueError, _queue_error)
     app.register_error_handler(HTTPException, _http_error)
 
@@ -126,7 +128,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _queue_error(error: QueueError) -> tuple[Response, int] | Response:
     if error.status == 401 and not request.path.startswith("/api/"):
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("auth.login", next=request.path))
     return jsonify(
         {"error": {"code": error.code, "message": error.message, "field": error.field}}
     ), error.status

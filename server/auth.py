@@ -162,7 +162,11 @@ def login() -> str | Response:
     """Staff sign-in page."""
     if request.method == "POST":
         if sign_in(request.form.get("username", ""), request.form.get("password", "")):
-            return redirect(url_for("home"))
+            target = request.args.get("next", "")
+            # Only a path on this server: never an open redirect to another site.
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("home")
+            return redirect(target)
         flash("Wrong username or password.")
     return render_template("login.html")
 

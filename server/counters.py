@@ -7,6 +7,7 @@ Callers publish the returned facts only after the transaction has committed.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from typing import Any
 
@@ -24,6 +25,7 @@ from server.engine import (
     choose_next,
     next_state,
     streak_after,
+    ticket_label,
 )
 from server.tickets import call_event, ticket_view
 
@@ -231,7 +233,98 @@ def counter_view(conn: sqlite3.Connection, counter_id: int) -> dict[str, Any]:
         "services": services,
         "categories": json.loads(counter["categories"]) if counter["categories"] else None,
         "ticket": ticket_view(conn, active["id"]) if active else None,
+        "on_hold": [
+            r[0]
+            for r in conn.execute(
+                "SELECT label FROM tickets WHERE counter_id = ? AND state = 'on_hold' ORDER BY id",
+                (counter_id,),
+            )
+        ],
+        "today": clerk_day(conn, counter["clerk_user_id"]) if counter["clerk_user_id"] else None,
     }
+
+
+def clerk_day(conn: sqlite3.Connection, user_id: int) -> dict[str, Any]:
+    """Return a clerk's day so far: visits served, no-shows, average service time."""
+    day = conn.execute(
+        "SELECT day FROM tickets WHERE clerk_user_id = ? ORDER BY id DESC LIMIT 1", (user_id,)
+    ).fetchone()
+    if day is None:
+        return {"served": 0, "no_show": 0, "average_service_s": None}
+    row = conn.execute(
+        "SELECT sum(state = 'done') AS served, sum(state = 'no_show') AS no_show, "
+        "avg(CASE WHEN state = 'done' THEN finished_at - started_at END) AS average "
+        "FROM tickets WHERE clerk_user_id = ? AND day = ?",
+        (user_id, day[0]),
+    ).fetchone()
+    average = round(row["average"]) if row["average"] is not None else None
+    return {
+        "served": row["served"] or 0,
+        "no_show": row["no_show"] or 0,
+        "average_service_s": average,
+    }
+
+
+def list_counters(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Return every counter with its status and who is signed in there."""
+    rows = conn.execute(
+        "SELECT c.id, c.name, c.zone, c.status, c.clerk_user_id, u.display_name AS clerk "
+        "FROM counters c "
+        "LEFT JOIN users u ON u.id = c.clerk_user_id ORDER BY c.id"
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def serve_walk_in(center: Center, counter_id: int, user: User, service_code: str) -> dict[str, Any]:
+    """Serve a visitor who came to the desk without a ticket; counted like any visit."""
+    with center.transaction() as (conn, now):
+        counter = _signed_in_counter(conn, counter_id, user)
+        _require_free(conn, counter)
+        service = conn.execute(
+            "SELECT s.id, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
+            "WHERE s.code = ? AND s.active = 1",
+            (service_code,),
+        ).fetchone()
+        if service is None:
+            raise NotFound("unknown_service", f"No open service '{service_code}'.", "service")
+        day = center.day(now)
+        number = conn.execute(
+            "INSERT INTO day_sequences (day, letter, last) VALUES (?, ?, 1) "
+            "ON CONFLICT (day, letter) DO UPDATE SET last = last + 1 RETURNING last",
+            (day, service["letter"]),
+        ).fetchone()[0]
+        cursor = conn.execute(
+            "INSERT INTO tickets (token, day, letter, number, label, service_id, state, "
+            "print_status, arrived_at, queued_at, called_at, started_at, counter_id, "
+            "clerk_user_id, walk_in) VALUES (?, ?, ?, ?, ?, ?, 'serving', 'none', ?, ?, ?, ?, ?, "
+            "?, 1)",
+            (
+                secrets.token_urlsafe(16),
+                day,
+                service["letter"],
+                number,
+                ticket_label(service["letter"], number),
+                service["id"],
+                now,
+                now,
+                now,
+                now,
+                counter_id,
+                user.id,
+            ),
+        )
+        ticket_id = int(cursor.lastrowid or 0)
+        log_event(
+            conn,
+            ticket_id,
+            "walk_in",
+            State.SERVING,
+            now,
+            service_id=service["id"],
+            counter_id=counter_id,
+            user_id=user.id,
+        )
+        return ticket_view(conn, ticket_id)
 
 
 def call_next(

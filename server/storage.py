@@ -164,6 +164,11 @@ PRINTERS_SCHEMA = """
         );
 """
 
+WALK_IN_SCHEMA = """
+        -- A visitor served at the desk without a ticket: in every report, never in the queue.
+        ALTER TABLE tickets ADD COLUMN walk_in INTEGER NOT NULL DEFAULT 0;
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -171,6 +176,7 @@ MIGRATIONS: tuple[str, ...] = (
     PEOPLE_AND_DEVICES_SCHEMA,
     TICKETS_SCHEMA,
     PRINTERS_SCHEMA,
+    WALK_IN_SCHEMA,
 )
 
 

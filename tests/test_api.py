@@ -288,3 +288,17 @@ def test_no_tickets_outside_opening_hours(client, kiosk, app_center):
     }
     app_center.clock.advance(3600)
     assert client.post("/api/v1/tickets", json={"service": "2.1"}, headers=kiosk).status_code == 201
+
+
+def test_walk_in_is_served_at_once_and_counted_for_the_clerk(client, app_center):
+    csrf = login(client, "clerk1", "clerk1-pass")
+    base = f"/api/v1/counters/{app_center.ids['counter1']}"
+    client.post(f"{base}/session", headers=csrf)
+    visit = client.post(f"{base}/walk-in", json={"service": "6"}, headers=csrf).get_json()
+    assert (visit["label"], visit["state"], visit["print_status"]) == ("F-001", "serving", "none")
+    app_center.clock.advance(300)
+    client.post(f"{base}/finish", json={}, headers=csrf)
+    counter = client.get(base).get_json()
+    assert counter["today"] == {"served": 1, "no_show": 0, "average_service_s": 300}
+    names = [c["name"] for c in client.get("/api/v1/counters").get_json()]
+    assert names == ["Masa 1", "Masa 2", "Masa 3"]
