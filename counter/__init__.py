@@ -8,8 +8,9 @@ from werkzeug.wrappers import Response
 from server.auth import center, user_required
 from server.catalog import read_catalog
 
-bp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="templates",
-               static_folder="static")
+bp = Blueprint(
+    "counter", __name__, url_prefix="/counter", template_folder="templates", static_folder="static"
+)
 
 
 @bp.get("/")

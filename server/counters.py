@@ -27,7 +27,7 @@ from server.engine import (
     streak_after,
     ticket_label,
 )
-from server.tickets import call_event, ticket_view
+from server.tickets import call_event, next_number, open_service, ticket_view
 
 OUTCOMES = ("done", "documents_missing", "referred")
 
@@ -280,19 +280,9 @@ def serve_walk_in(center: Center, counter_id: int, user: User, service_code: str
     with center.transaction() as (conn, now):
         counter = _signed_in_counter(conn, counter_id, user)
         _require_free(conn, counter)
-        service = conn.execute(
-            "SELECT s.id, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
-            "WHERE s.code = ? AND s.active = 1",
-            (service_code,),
-        ).fetchone()
-        if service is None:
-            raise NotFound("unknown_service", f"No open service '{service_code}'.", "service")
+        service = open_service(conn, service_code)
         day = center.day(now)
-        number = conn.execute(
-            "INSERT INTO day_sequences (day, letter, last) VALUES (?, ?, 1) "
-            "ON CONFLICT (day, letter) DO UPDATE SET last = last + 1 RETURNING last",
-            (day, service["letter"]),
-        ).fetchone()[0]
+        number = next_number(conn, day, service["letter"])
         cursor = conn.execute(
             "INSERT INTO tickets (token, day, letter, number, label, service_id, state, "
             "print_status, arrived_at, queued_at, called_at, started_at, counter_id, "

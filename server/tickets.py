@@ -107,6 +107,33 @@ def ticket_view(conn: sqlite3.Connection, ticket_id: int) -> dict[str, Any]:
     }
 
 
+def open_service(conn: sqlite3.Connection, code: str) -> sqlite3.Row:
+    """Return an active service (id, letter) by code, or raise NotFound naming the field."""
+    service = conn.execute(
+        "SELECT s.id, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
+        "WHERE s.code = ? AND s.active = 1 AND a.active = 1",
+        (code,),
+    ).fetchone()
+    if service is None:
+        raise NotFound("unknown_service", f"No open service with code '{code}'.", "service")
+    return service
+
+
+def next_number(conn: sqlite3.Connection, day: str, letter: str) -> int:
+    """Take the next number of ``letter`` today; call it inside the ticket's own transaction.
+
+    One UPSERT ... RETURNING under BEGIN IMMEDIATE: two kiosks can never get the same number,
+    and a rolled-back ticket gives its number back.
+    """
+    return int(
+        conn.execute(
+            "INSERT INTO day_sequences (day, letter, last) VALUES (?, ?, 1) "
+            "ON CONFLICT (day, letter) DO UPDATE SET last = last + 1 RETURNING last",
+            (day, letter),
+        ).fetchone()[0]
+    )
+
+
 def issue_ticket(
     center: Center,
     service_code: str,
@@ -126,21 +153,13 @@ def issue_ticket(
         replay = replayed_response(conn, key)
         if replay:
             return {**replay, "replayed": True}  # the same ticket: nothing to print again
-        service = conn.execute(
-            "SELECT s.id, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
-            "WHERE s.code = ? AND s.active = 1 AND a.active = 1",
-            (service_code,),
-        ).fetchone()
         opens = next_issuing_time(
             OpeningHours.from_setting(get_setting(conn, "hours", None)),
             datetime.fromtimestamp(now, center.timezone),
         )
         if opens is not None:
             raise QueueError("closed", f"Tickets are issued again from {opens:%d.%m %H:%M}.")
-        if service is None:
-            raise NotFound(
-                "unknown_service", f"No open service with code '{service_code}'.", "service"
-            )
+        service = open_service(conn, service_code)
         if (
             category != GENERAL
             and conn.execute(
@@ -150,11 +169,7 @@ def issue_ticket(
         ):
             raise Invalid("unknown_category", f"No priority category '{category}'.", "category")
         day = center.day(now)
-        number = conn.execute(
-            "INSERT INTO day_sequences (day, letter, last) VALUES (?, ?, 1) "
-            "ON CONFLICT (day, letter) DO UPDATE SET last = last + 1 RETURNING last",
-            (day, service["letter"]),
-        ).fetchone()[0]
+        number = next_number(conn, day, service["letter"])
         waits_for_print = printed_by_device and device is not None and device.prints
         state = State.ISSUED if waits_for_print else State.WAITING
         cursor = conn.execute(
