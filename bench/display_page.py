@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bench.realtime import percentile
-from bench.server import start_live_center
+from bench.server import CHROMIUM_ARGS, start_live_center
 
 PAGES = 5
 CALLS = 40
@@ -41,14 +41,7 @@ def run(work_dir: Path) -> dict[str, float]:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=executable,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
+                args=CHROMIUM_ARGS,
             )
             context = browser.new_context(viewport={"width": 1920, "height": 1080})
             context.add_cookies(

@@ -19,6 +19,17 @@ import requests
 
 from server.storage import Store
 
+# Headless Chromium on a closed network: without these it keeps reaching for Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import LiveCenter, start_live_center
+from bench.server import CHROMIUM_ARGS, LiveCenter, start_live_center
 from server import accounts
 from server.catalog import (
     default_catalog_path,
@@ -130,18 +130,9 @@ def browser():
             "or: apt-get install -y chromium"
         )
     with sync_playwright() as playwright:
-        # The flags keep Chromium from reaching for Google's services on a closed network.
         chromium = playwright.chromium.launch(
             executable_path=executable,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-dev-shm-usage",
-            ],
+            args=CHROMIUM_ARGS,
         )
         yield chromium
         chromium.close()
