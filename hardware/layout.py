@@ -53,7 +53,7 @@ FOLDED = str.maketrans(
     }
 )
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-ESC, GS = b"\x1b", b"\x1d"
+ESC = b"\x1b"
 
 SELF_TEST_LINES = [
     "Aa Bb Cc Çç Dd Ee Əə Ff Gg Ğğ Hh Xx Iı İi",

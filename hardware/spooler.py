@@ -80,10 +80,6 @@ class Spooler:
             self._jobs.put(None)
             self._thread.join(timeout=self.give_up_after_s + 5)
 
-    def pending(self) -> int:
-        """Return how many jobs wait to be printed."""
-        return self._jobs.qsize()
-
     def check_status(self) -> PrinterStatus:
         """Probe the printer now and report a change of state."""
         status = self.printer.status()

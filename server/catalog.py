@@ -183,11 +183,19 @@ def _areas_from_recovered(raw_areas: list[Any]) -> list[Area]:
 
 def _areas_from_csv(text: str) -> Iterator[Area]:
     reader = csv.DictReader(io.StringIO(text))
-    missing = {"area_code", "area_letter", "area_name_az", "service_code", "service_name_az"} - set(
-        reader.fieldnames or ()
-    )
+    columns = set(reader.fieldnames or ())
+    missing = {"area_code", "area_letter", "area_name_az", "service_code", "service_name_az"}
+    missing -= columns
     if missing:
         raise Invalid("bad_catalog", f"CSV catalog lacks columns: {', '.join(sorted(missing))}.")
+    # A misspelt column ("service_nmae_ru") would otherwise import as silently empty names.
+    unknown = columns - set(CSV_COLUMNS)
+    if unknown:
+        raise Invalid(
+            "bad_catalog",
+            f"CSV catalog has unknown columns: {', '.join(sorted(unknown))}"
+            f". Known: {', '.join(CSV_COLUMNS)}.",
+        )
     areas: dict[str, Area] = {}
     for line, row in enumerate(reader, start=2):
         where = f"CSV line {line}"

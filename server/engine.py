@@ -67,8 +67,6 @@ TRANSITIONS: Mapping[Action, tuple[frozenset[State], State]] = {
     Action.CANCEL: (frozenset({State.ISSUED, State.WAITING, State.ON_HOLD}), State.CANCELLED),
 }
 
-# A counter holds at most one visit in these states.
-ACTIVE_STATES = frozenset({State.CALLED, State.SERVING})
 # The category of a visitor with no priority.
 GENERAL = "general"
 

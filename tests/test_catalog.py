@@ -129,3 +129,14 @@ def test_bad_catalog_is_refused_with_a_message(catalog, message, tmp_path):
     path.write_text(json.dumps(catalog))
     with pytest.raises(Invalid, match=message):
         load_catalog(path)
+
+
+def test_csv_with_a_misspelt_column_is_refused_not_half_imported(tmp_path):
+    path = tmp_path / "catalog.csv"
+    path.write_text(
+        "area_code,area_letter,area_name_az,service_code,service_name_az,"
+        "service_nmae_ru\n1,A,Arayışlar,1.1,Arayış,Справка\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(Invalid, match="unknown columns: service_nmae_ru"):
+        load_catalog(path)
