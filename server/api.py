@@ -60,6 +60,11 @@ class TooManyRequests(QueueError):
     status = 429
 
 
+def _status_url(ticket: dict[str, Any]) -> str:
+    """Return the ticket's public status page, where its QR code points."""
+    return url_for("pages.ticket_status", token=ticket["token"], _external=True)
+
+
 def printing() -> PrintService:
     """Return this app's print service."""
     return current_app.extensions["dostq.printing"]  # type: ignore[no-any-return]
@@ -102,14 +107,8 @@ def issue_ticket() -> tuple[Response, int]:
         printed_by_device=body.get("print", True),
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
-    if (
-        device is not None
-        and device.printer
-        and ticket["state"] == "issued"
-        and not ticket.get("replayed")
-    ):
-        status_url = url_for("pages.ticket_status", token=ticket["token"], _external=True)
-        printing().submit(device, ticket, body.get("language", "az"), status_url)
+    if device is not None:
+        printing().print_issued(device, ticket, body.get("language", "az"), _status_url(ticket))
     events().queue_changed()
     return jsonify(ticket), 201
 
@@ -156,8 +155,7 @@ def cancel_ticket(ticket_id: int) -> Response:
 def reprint_ticket(ticket_id: int) -> Response:
     """Print a waiting ticket again (after a paper-out or a cut-off job)."""
     ticket, device = tickets.prepare_reprint(center(), ticket_id, g.user)
-    status_url = url_for("pages.ticket_status", token=ticket["token"], _external=True)
-    printing().submit(device, ticket, "az", status_url)
+    printing().submit(device, ticket, "az", _status_url(ticket))
     return jsonify(ticket)
 
 

@@ -86,6 +86,17 @@ class PrintService:
                 )
             return self._spoolers[device.id]
 
+    def print_issued(
+        self, device: Device, ticket: dict[str, Any], language: str, status_url: str
+    ) -> None:
+        """Print a just-issued ticket if this server drives the kiosk's printer.
+
+        Not for a kiosk that prints by itself, a ticket issued with "print": false (it waits
+        already), nor an idempotent replay (the first request printed it).
+        """
+        if device.printer and ticket["state"] == "issued" and not ticket.get("replayed"):
+            self.submit(device, ticket, language, status_url)
+
     def submit(
         self, device: Device, ticket: dict[str, Any], language: str, status_url: str
     ) -> None:
