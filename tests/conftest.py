@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,16 @@ from server.center import Center
 from server.storage import Store
 
 T0 = 1_795_400_000.0  # Monday 2026-11-23, 06:13 in Baku
+
+
+def wait_until(condition, timeout=5.0):
+    """Poll ``condition`` until it is truthy; False if ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 class FakeClock:

@@ -3,8 +3,8 @@
 import pytest
 
 from server.storage import put_setting
-from tests.conftest import login
-from tests.test_hardware_serial import PluggableDevice, wait_until
+from tests.conftest import login, wait_until
+from tests.test_hardware_serial import PluggableDevice
 
 
 @pytest.fixture

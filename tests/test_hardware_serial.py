@@ -2,21 +2,12 @@
 
 import os
 import pty
-import time
 import tty
 
 import pytest
 
 from hardware.serial_devices import Key, KeyPress, LineProtocol, SerialLink
-
-
-def wait_until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-    return True
+from tests.conftest import wait_until
 
 
 class PluggableDevice:

@@ -1,22 +1,47 @@
 """Printing through the real server: kiosk issues, the spooler prints, the ticket is confirmed."""
 
+import sqlite3
 import time
 
+import pytest
+
+from bench.server import start_live_center
 from hardware.decode import decode
+from tests.conftest import wait_until
 
 KIOSK_PRINTER = "printer"  # the demo's kiosk-1 prints on virtual:printer in the data dir
 
 
 def wait_for_print_status(live, token, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        clerk = live.kiosk()
-        snapshot = clerk.get(f"{live.url}/api/v1/snapshot", timeout=10).json()
-        status = clerk.get(f"{live.url}/api/v1/tickets/status/{token}", timeout=10).json()
-        if status["state"] != "issued":
-            return status, snapshot
-        time.sleep(0.1)
-    raise AssertionError("the ticket was never confirmed printed or failed")
+    """Wait until the ticket left "issued" (printed or failed); return it and the snapshot."""
+    http = live.kiosk()
+    seen = {}
+
+    def settled():
+        seen["status"] = http.get(f"{live.url}/api/v1/tickets/status/{token}", timeout=10).json()
+        return seen["status"]["state"] != "issued"
+
+    assert wait_until(settled, timeout), "the ticket was never confirmed printed or failed"
+    return seen["status"], http.get(f"{live.url}/api/v1/snapshot", timeout=10).json()
+
+
+def take_ticket(live, **body):
+    response = live.kiosk().post(
+        f"{live.url}/api/v1/tickets", json={"service": "4.7", **body}, timeout=10
+    )
+    assert response.status_code == 201
+    return response.json()
+
+
+@pytest.fixture
+def paper_out_center(tmp_path):
+    """A demo center whose virtual printer is out of paper; jobs give up after 1 s, not 20."""
+    live = start_live_center(tmp_path / "center", settings={"PRINT_GIVE_UP_S": "1"})
+    folder = live.data_dir / KIOSK_PRINTER
+    folder.mkdir(exist_ok=True)
+    (folder / "STATE").write_text("paper_out")
+    yield live
+    live.stop()
 
 
 def test_kiosk_ticket_prints_on_the_server_driven_printer(live_center):
@@ -57,62 +82,48 @@ def test_double_tap_prints_one_ticket(live_center):
     assert len(list((live_center.data_dir / KIOSK_PRINTER).glob("*.bin"))) == 1
 
 
-def test_printer_out_of_paper_still_queues_the_visitor_and_tells_staff(live_center):
-    folder = live_center.data_dir / KIOSK_PRINTER
-    folder.mkdir(exist_ok=True)
-    (folder / "STATE").write_text("paper_out")
-    ticket = (
-        live_center.kiosk()
-        .post(f"{live_center.url}/api/v1/tickets", json={"service": "4.7"}, timeout=10)
-        .json()
-    )
-    status, snapshot = wait_for_print_status(live_center, ticket["token"], timeout=60)
+def test_printer_out_of_paper_still_queues_the_visitor_and_tells_staff(paper_out_center):
+    live = paper_out_center
+    ticket = take_ticket(live)
+    status, snapshot = wait_for_print_status(live, ticket["token"])
     assert status["state"] == "waiting"  # the number is on the kiosk screen: keep the place
     assert snapshot["printers"][0]["state"] == "paper_out"
     assert "out of paper" in snapshot["printers"][0]["message"]
-    assert list(folder.glob("*.bin")) == []
-    manager = live_center.session("manager", "demo-manager-pass")
-    with_token = manager.get(f"{live_center.url}/api/v1/snapshot", timeout=10).json()
+    assert list((live.data_dir / KIOSK_PRINTER).glob("*.bin")) == []
+    manager = live.session("manager", "demo-manager-pass")
+    with_token = manager.get(f"{live.url}/api/v1/snapshot", timeout=10).json()
     assert with_token["printers"][0]["state"] == "paper_out"
 
 
 def test_printer_state_is_known_before_the_first_ticket(live_center):
     manager = live_center.session("manager", "demo-manager-pass")
-    deadline = time.monotonic() + 10
-    printers = []
-    while time.monotonic() < deadline and not printers:
-        printers = manager.get(f"{live_center.url}/api/v1/snapshot", timeout=10).json()["printers"]
-        time.sleep(0.1)
-    assert [(p["device"], p["state"]) for p in printers] == [("kiosk-1", "ready")]
+
+    def printers():
+        return manager.get(f"{live_center.url}/api/v1/snapshot", timeout=10).json()["printers"]
+
+    assert wait_until(printers, 10)
+    assert [(p["device"], p["state"]) for p in printers()] == [("kiosk-1", "ready")]
     assert list((live_center.data_dir / KIOSK_PRINTER).glob("*.bin")) == []  # nothing printed
 
 
-def test_staff_reprint_after_paper_out_prints_the_ticket(live_center):
-    import sqlite3
-
-    folder = live_center.data_dir / KIOSK_PRINTER
-    folder.mkdir(exist_ok=True)
-    (folder / "STATE").write_text("paper_out")
-    ticket = (
-        live_center.kiosk()
-        .post(f"{live_center.url}/api/v1/tickets", json={"service": "4.7"}, timeout=10)
-        .json()
-    )
-    wait_for_print_status(live_center, ticket["token"], timeout=60)
+def test_staff_reprint_after_paper_out_prints_the_ticket(paper_out_center):
+    live = paper_out_center
+    folder = live.data_dir / KIOSK_PRINTER
+    ticket = take_ticket(live)
+    wait_for_print_status(live, ticket["token"])
     (folder / "STATE").unlink()  # paper loaded
-    manager = live_center.session("manager", "demo-manager-pass")
-    reprint = manager.post(f"{live_center.url}/api/v1/tickets/{ticket['id']}/reprint", timeout=10)
+    manager = live.session("manager", "demo-manager-pass")
+    reprint = manager.post(f"{live.url}/api/v1/tickets/{ticket['id']}/reprint", timeout=10)
     assert reprint.status_code == 200 and reprint.json()["print_status"] == "pending"
-    deadline = time.monotonic() + 15
-    status = None
-    while time.monotonic() < deadline and status != "printed":
-        with sqlite3.connect(live_center.data_dir / "dostq.db") as db:
-            status = db.execute(
+
+    def print_status():
+        with sqlite3.connect(live.data_dir / "dostq.db") as db:
+            return db.execute(
                 "SELECT print_status FROM tickets WHERE id = ?", (ticket["id"],)
             ).fetchone()[0]
-        time.sleep(0.1)
-    assert status == "printed"
+
+    assert wait_until(lambda: print_status() == "printed", 15)
     (job,) = folder.glob("*.bin")
     assert ticket["label"] in decode(job.read_bytes()).lines
-    not_waiting = manager.post(f"{live_center.url}/api/v1/tickets/999/reprint", timeout=10)
+    not_waiting = manager.post(f"{live.url}/api/v1/tickets/999/reprint", timeout=10)
     assert not_waiting.status_code == 404
