@@ -18,6 +18,12 @@ from hardware.spooler import PrintJob, Spooler
 from tests.fake_printer import PtyPrinter, TcpPrinter
 from tests.test_hardware_layout import ticket
 
+# A probe returns as soon as the printer answers, so a printer that should answer gets a long
+# timeout (a loaded CI machine can take a while to schedule the fake's thread) and only a
+# printer that should stay silent gets a short one.
+ANSWERS_WITHIN_S = 3.0
+SILENT_AFTER_S = 0.3
+
 
 @pytest.fixture
 def tcp_printer():
@@ -57,7 +63,8 @@ def test_status_replies_are_read_by_epson_bit_layout(replies, state):
 def test_network_printer_status_over_tcp(tcp_printer, setting, state):
     for key, value in setting.items():
         setattr(tcp_printer.state, key, value)
-    status = make_printer("kiosk-1", tcp_printer.url, timeout=0.3).status()
+    timeout = SILENT_AFTER_S if setting.get("silent") else ANSWERS_WITHIN_S
+    status = make_printer("kiosk-1", tcp_printer.url, timeout=timeout).status()
     assert status.state is state and status.message
 
 
@@ -70,7 +77,7 @@ def test_network_printer_receives_the_exact_ticket_bytes(tcp_printer):
 
 def test_unplugged_network_printer_is_offline_and_refuses_jobs(tcp_printer):
     tcp_printer.unplug()
-    printer = make_printer("kiosk-1", tcp_printer.url, timeout=0.3)
+    printer = make_printer("kiosk-1", tcp_printer.url, timeout=SILENT_AFTER_S)
     assert printer.status().state is PrinterState.OFFLINE
     with pytest.raises(PrinterUnavailable):
         printer.send(b"\x1b@")
@@ -79,7 +86,7 @@ def test_unplugged_network_printer_is_offline_and_refuses_jobs(tcp_printer):
 def test_serial_printer_on_a_pseudo_terminal():
     fake = PtyPrinter()
     try:
-        printer = make_printer("kiosk-2", f"serial:{fake.path}?baud=9600", timeout=0.3)
+        printer = make_printer("kiosk-2", f"serial:{fake.path}?baud=9600", timeout=ANSWERS_WITHIN_S)
         assert printer.status().state is PrinterState.READY
         data = build_ticket(ticket(), "text")
         printer.send(data)
@@ -90,7 +97,8 @@ def test_serial_printer_on_a_pseudo_terminal():
             received += fake.take_job()
         assert received == data
         fake.state.silent = True
-        assert printer.status().state is PrinterState.OFFLINE
+        silent = make_printer("kiosk-2", f"serial:{fake.path}?baud=9600", timeout=SILENT_AFTER_S)
+        assert silent.status().state is PrinterState.OFFLINE
     finally:
         fake.close()
 
@@ -99,7 +107,7 @@ def test_usb_device_node_printer_prints_and_reports_status():
     # /dev/usb/lp0 is a character device like a pty: the same reads and writes reach it.
     fake = PtyPrinter()
     try:
-        printer = make_printer("kiosk-4", f"usb:{fake.path}", timeout=0.3)
+        printer = make_printer("kiosk-4", f"usb:{fake.path}", timeout=ANSWERS_WITHIN_S)
         fake.state.paper = "near_end"
         assert printer.status().state is PrinterState.PAPER_NEAR_END
         data = build_ticket(ticket(), "raster")
@@ -146,7 +154,9 @@ def spooler_for(printer, outcomes, give_up_after_s=10.0):
 def test_printer_that_comes_back_prints_the_ticket_once(tcp_printer):
     outcomes = Outcomes()
     tcp_printer.unplug()
-    spooler = spooler_for(make_printer("kiosk-1", tcp_printer.url, timeout=0.3), outcomes)
+    spooler = spooler_for(
+        make_printer("kiosk-1", tcp_printer.url, timeout=ANSWERS_WITHIN_S), outcomes
+    )
     data = build_ticket(ticket(), "text")
     spooler.submit(PrintJob(7, data))
     while PrinterState.OFFLINE not in outcomes.statuses:
@@ -164,7 +174,9 @@ def test_printer_that_comes_back_prints_the_ticket_once(tcp_printer):
 def test_job_cut_off_mid_send_is_reported_and_not_printed_twice(tcp_printer):
     outcomes = Outcomes()
     tcp_printer.state.cut_after = 100
-    spooler = spooler_for(make_printer("kiosk-1", tcp_printer.url, timeout=0.3), outcomes)
+    spooler = spooler_for(
+        make_printer("kiosk-1", tcp_printer.url, timeout=ANSWERS_WITHIN_S), outcomes
+    )
     spooler.submit(PrintJob(8, build_ticket(ticket(), "raster")))
     assert outcomes.done.wait(10)
     spooler.stop()
