@@ -60,12 +60,7 @@ def create_user(
     """Create a staff account; the password is stored only as an argon2id hash."""
     if role not in ROLES:
         raise Invalid("bad_role", f"Role must be one of {', '.join(ROLES)}.", "role")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            "weak_password",
-            f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
-            "password",
-        )
+    _check_password(password)
     if not username.strip():
         raise Invalid("bad_username", "A username cannot be empty.", "username")
     try:
@@ -77,6 +72,25 @@ def create_user(
     except sqlite3.IntegrityError as exc:
         raise Invalid("username_taken", f"User '{username}' exists already.", "username") from exc
     return int(cursor.lastrowid or 0)
+
+
+def set_password(conn: sqlite3.Connection, user_id: int, password: str) -> None:
+    """Give a user a new password and end their sessions everywhere."""
+    _check_password(password)
+    if not conn.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), user_id)
+    ).rowcount:
+        raise NotFound("unknown_user", f"No user {user_id}.", "user")
+    end_sessions(conn, user_id)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            "weak_password",
+            f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
+            "password",
+        )
 
 
 def _user(row: sqlite3.Row) -> User:

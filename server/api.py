@@ -120,8 +120,11 @@ def request_assistance() -> tuple[Response, int]:
     device = current_device()
     assert device is not None  # noqa: S101 (device_required guarantees it)
     with center().transaction() as (conn, now):
+        request_id = conn.execute(
+            "INSERT INTO assistance_requests (device_id, at) VALUES (?, ?)", (device.id, now)
+        ).lastrowid
         audit(conn, "assistance_requested", now, device_id=device.id)
-    events().assistance_requested(device.name, device.zone)
+    events().assistance_requested(int(request_id or 0), device.name, device.zone)
     return jsonify({"requested": True, "device": device.name}), 202
 
 

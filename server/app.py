@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,8 @@ from werkzeug.wrappers import Response
 from counter import bp as counter_bp
 from display import bp as display_bp
 from kiosk import bp as kiosk_bp
+from manager import bp as manager_bp
+from manager.admin import bp as admin_bp
 from server import auth, security
 from server.api import bp as api_bp
 from server.center import Center
@@ -108,6 +110,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
     app.register_blueprint(counter_bp)
+    app.register_blueprint(manager_bp)
+    app.register_blueprint(admin_bp)
+    app.add_template_filter(duration)
+    app.add_template_filter(lambda at: local_clock(at, center.timezone), "clock")
     app.register_error_handler(QueueError, _queue_error)
     app.register_error_handler(HTTPException, _http_error)
 
@@ -124,6 +130,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return jsonify({"ok": True})
 
     return app
+
+
+def duration(seconds: float | None) -> str:
+    """Show a span of seconds as minutes and seconds, e.g. 12:05 (– for none)."""
+    if seconds is None:
+        return "–"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def local_clock(at: float, timezone: ZoneInfo) -> str:
+    """Show an epoch time as the center's local date and time."""
+    return datetime.fromtimestamp(at, timezone).strftime("%Y-%m-%d %H:%M")
 
 
 def _queue_error(error: QueueError) -> tuple[Response, int] | Response:

@@ -61,14 +61,18 @@ def default_catalog_path() -> Path:
 
 def load_catalog(path: Path) -> list[Area]:
     """Read a catalog file (canonical JSON, recovered DOST JSON or CSV) and check it."""
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".csv":
+    return parse_catalog_text(path.read_text(encoding="utf-8-sig"), path.name)
+
+
+def parse_catalog_text(text: str, filename: str) -> list[Area]:
+    """Read a catalog's text (CSV if ``filename`` ends in .csv, else JSON) and check it."""
+    if filename.lower().endswith(".csv"):
         areas = list(_areas_from_csv(text))
     else:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise Invalid("bad_catalog", f"{path.name} is not valid JSON: {exc}") from exc
+            raise Invalid("bad_catalog", f"{filename} is not valid JSON: {exc}") from exc
         areas = parse_catalog(data)
     check_catalog(areas)
     return areas

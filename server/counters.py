@@ -131,8 +131,8 @@ def _call(
     state = State.CALLED
     conn.execute(
         "UPDATE tickets SET state = ?, counter_id = ?, clerk_user_id = ?, called_at = ?, "
-        "target_counter_id = NULL WHERE id = ?",
-        (state.value, counter["id"], user.id, now, ticket_id),
+        "first_called_at = coalesce(first_called_at, ?), target_counter_id = NULL WHERE id = ?",
+        (state.value, counter["id"], user.id, now, now, ticket_id),
     )
     seq = log_event(
         conn,
@@ -285,9 +285,9 @@ def serve_walk_in(center: Center, counter_id: int, user: User, service_code: str
         number = next_number(conn, day, service["letter"])
         cursor = conn.execute(
             "INSERT INTO tickets (token, day, letter, number, label, service_id, state, "
-            "print_status, arrived_at, queued_at, called_at, started_at, counter_id, "
-            "clerk_user_id, walk_in) VALUES (?, ?, ?, ?, ?, ?, 'serving', 'none', ?, ?, ?, ?, ?, "
-            "?, 1)",
+            "print_status, arrived_at, queued_at, called_at, first_called_at, started_at, "
+            "counter_id, clerk_user_id, walk_in) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'serving', 'none', ?, ?, ?, ?, ?, ?, ?, 1)",
             (
                 secrets.token_urlsafe(16),
                 day,
@@ -295,6 +295,7 @@ def serve_walk_in(center: Center, counter_id: int, user: User, service_code: str
                 number,
                 ticket_label(service["letter"], number),
                 service["id"],
+                now,
                 now,
                 now,
                 now,
@@ -525,7 +526,7 @@ def transfer(
                 )
         conn.execute(
             "UPDATE tickets SET state = ?, service_id = ?, target_counter_id = ?, "
-            "counter_id = NULL, queued_at = ? WHERE id = ?",
+            "counter_id = NULL, queued_at = ?, transfers = transfers + 1 WHERE id = ?",
             (state.value, service_id, to_counter_id, now, ticket["id"]),
         )
         log_event(

@@ -33,6 +33,7 @@ class Events:
         self._user_sids: dict[int, set[str]] = defaultdict(set)
         self._sid_user: dict[str, int] = {}
         self._agents: dict[str, accounts.Device] = {}
+        self._displays: dict[str, str] = {}  # socket id -> display name
         self._lock = threading.Lock()
 
     def connect(self, auth: Any) -> bool:
@@ -50,6 +51,9 @@ class Events:
             if device.kind == "display":
                 zone = device.zone
                 join_room(f"display:{zone}" if zone else "display:all")
+                with self._lock:
+                    self._displays[request.sid] = device.name  # type: ignore[attr-defined]
+                self._display_status(device.name, online=True)
             else:
                 join_room("kiosks")
                 if auth.get("agent") is True and device.printer == AGENT_PRINTER:
@@ -75,9 +79,15 @@ class Events:
         """Drop a closed socket from the staff map."""
         with self._lock:
             self._agents.pop(sid, None)
+            display = self._displays.pop(sid, None)
             user_id = self._sid_user.pop(sid, None)
             if user_id is not None:
                 self._user_sids[user_id].discard(sid)
+        if display is not None:
+            self._display_status(display, online=False)
+
+    def _display_status(self, name: str, online: bool) -> None:
+        self.socketio.emit("display_status", {"device": name, "online": online}, to="managers")
 
     def disconnect_user(self, user_id: int) -> None:
         """Close every socket of a user (logout, disabled account)."""
@@ -101,13 +111,22 @@ class Events:
         self._tell_listeners("counter_freed", {"counter_id": counter_id})
         self.queue_changed()
 
-    def assistance_requested(self, device: str, zone: str | None) -> None:
+    def assistance_requested(self, request_id: int, device: str, zone: str | None) -> None:
         """Alert the volunteers' room (managers) and counters that a visitor needs help."""
         self.socketio.emit(
             "assistance_requested",
-            {"device": device, "zone": zone, "at": self.center.now()},
+            {"id": request_id, "device": device, "zone": zone, "at": self.center.now()},
             to=["managers", "counters"],
         )
+
+    def assistance_resolved(self, request_id: int) -> None:
+        """Tell staff screens that someone answered a call for help."""
+        self.socketio.emit("assistance_resolved", {"id": request_id}, to=["managers", "counters"])
+
+    def displays_online(self) -> set[str]:
+        """Return the names of the displays with a socket open now."""
+        with self._lock:
+            return set(self._displays.values())
 
     def device_status(self, device: str, connected: bool, message: str) -> None:
         """Tell staff a serial line (LED displays, keypads) was lost or came back."""

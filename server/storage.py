@@ -169,6 +169,27 @@ WALK_IN_SCHEMA = """
         ALTER TABLE tickets ADD COLUMN walk_in INTEGER NOT NULL DEFAULT 0;
 """
 
+REPORTING_SCHEMA = """
+        -- Reports measure the wait to the first call and count transfers; the later calls of a
+        -- transferred visit overwrite called_at, so the first one is kept apart.
+        ALTER TABLE tickets ADD COLUMN first_called_at REAL;
+        ALTER TABLE tickets ADD COLUMN transfers INTEGER NOT NULL DEFAULT 0;
+        UPDATE tickets SET
+            first_called_at = (SELECT min(at) FROM ticket_events e
+                               WHERE e.ticket_id = tickets.id AND e.action = 'call'),
+            transfers = (SELECT count(*) FROM ticket_events e
+                         WHERE e.ticket_id = tickets.id AND e.action = 'transfer');
+        UPDATE tickets SET first_called_at = called_at WHERE walk_in = 1;
+        -- A kiosk's call for help stays on the manager's floor view until someone answers it.
+        CREATE TABLE assistance_requests (
+            id INTEGER PRIMARY KEY,
+            device_id INTEGER NOT NULL REFERENCES devices(id),
+            at REAL NOT NULL,
+            resolved_at REAL,
+            resolved_by INTEGER REFERENCES users(id)
+        );
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -177,6 +198,7 @@ MIGRATIONS: tuple[str, ...] = (
     TICKETS_SCHEMA,
     PRINTERS_SCHEMA,
     WALK_IN_SCHEMA,
+    REPORTING_SCHEMA,
 )
 
 

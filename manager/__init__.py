@@ -1,0 +1,118 @@
+"""The manager's pages: the live floor, reports over any range of days, and their exports."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, current_app, flash, g, jsonify, render_template, request
+from werkzeug.wrappers import Response
+
+from manager import exports
+from manager.charts import hours_chart
+from server import reports
+from server.auth import center, user_required
+from server.engine import Invalid, NotFound
+from server.floor import floor_view
+from server.storage import audit
+
+bp = Blueprint(
+    "manager", __name__, url_prefix="/manager", template_folder="templates", static_folder="static"
+)
+STAFF_ROLES = ("manager", "admin")
+
+
+def _range() -> tuple[str, str]:
+    c = center()
+    return reports.parse_range(request.args.get("from"), request.args.get("to"), c.day(c.now()))
+
+
+def _download(body: bytes, name: str, mimetype: str) -> Response:
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.get("/")
+@user_required(*STAFF_ROLES)
+def floor() -> str:
+    """Show the live floor view."""
+    return render_template("manager/floor.html")
+
+
+@bp.get("/floor.json")
+@user_required(*STAFF_ROLES)
+def floor_json() -> Response:
+    """Return the live floor; the page reads it again whenever a socket says something moved."""
+    events = current_app.extensions["dostq.events"]
+    return jsonify(floor_view(center(), events.displays_online()))
+
+
+@bp.post("/assistance/<int:request_id>/resolve")
+@user_required(*STAFF_ROLES)
+def resolve_assistance(request_id: int) -> Response:
+    """Mark a kiosk's call for help as answered."""
+    c = center()
+    user = g.user.id
+    with c.transaction() as (conn, now):
+        done = conn.execute(
+            "UPDATE assistance_requests SET resolved_at = ?, resolved_by = ? "
+            "WHERE id = ? AND resolved_at IS NULL",
+            (now, user, request_id),
+        ).rowcount
+        if not done:
+            raise NotFound("unknown_request", "That call for help is answered already.", "id")
+        audit(conn, "assistance_resolved", now, user_id=user, detail={"request": request_id})
+    current_app.extensions["dostq.events"].assistance_resolved(request_id)
+    return jsonify({"resolved": request_id})
+
+
+@bp.get("/report")
+@user_required(*STAFF_ROLES)
+def report() -> str:
+    """Show the report of a day or range (today by default)."""
+    c = center()
+    try:
+        first, last = _range()
+    except Invalid as error:
+        flash(error.message, "error")
+        first = last = c.day(c.now())
+    with c.store.read() as conn:
+        figures = reports.report(conn, first, last, c.timezone)
+    day = date.fromisoformat(first)
+    return render_template(
+        "manager/report.html",
+        report=figures,
+        chart=hours_chart(figures["hours"], "Gələnlər / arrived", "Xidmət olunub / served"),
+        previous=(day - timedelta(days=1)).isoformat(),
+        following=(day + timedelta(days=1)).isoformat(),
+    )
+
+
+@bp.get("/report.<any(csv, xlsx):kind>")
+@user_required(*STAFF_ROLES)
+def report_export(kind: str) -> Response:
+    """Download the report of a range as CSV or XLSX."""
+    first, last = _range()
+    c = center()
+    with c.store.read() as conn:
+        figures = reports.report(conn, first, last, c.timezone)
+    name = f"dostq-report-{first}-{last}.{kind}"
+    if kind == "csv":
+        return _download(exports.report_csv(figures), name, "text/csv")
+    return _download(exports.report_xlsx(figures), name, exports.XLSX_MIMETYPE)
+
+
+@bp.get("/visits.<any(csv, xlsx):kind>")
+@user_required(*STAFF_ROLES)
+def visits_export(kind: str) -> Response:
+    """Download every visit of a range, one row each, as CSV or XLSX."""
+    first, last = _range()
+    c = center()
+    with c.store.read() as conn:
+        rows = list(reports.visit_rows(reports.visits(conn, first, last), c.timezone))
+    name = f"dostq-visits-{first}-{last}.{kind}"
+    if kind == "csv":
+        body = exports.visits_csv(reports.VISIT_COLUMNS, rows)
+        return _download(body, name, "text/csv")
+    body = exports.visits_xlsx(reports.VISIT_COLUMNS, rows)
+    return _download(body, name, exports.XLSX_MIMETYPE)

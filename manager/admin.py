@@ -1,0 +1,388 @@
+"""Administration pages: catalog, counters, staff and devices, rules. Thin forms over server.admin.
+
+Every change runs in one transaction with its audit row; a refused change comes back to the
+same page with the reason, and the page keeps what was stored.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from server import accounts, admin
+from server.auth import center, user_required
+from server.catalog import import_catalog, parse_catalog_text
+from server.engine import Forbidden, Invalid, QueueError
+from server.reports import service_level
+from server.storage import audit, get_setting
+
+bp = Blueprint("admin", __name__, url_prefix="/manager/admin", template_folder="templates")
+F = TypeVar("F", bound=Callable[..., Any])
+WEEKDAYS = ("B.e.", "Ç.a.", "Ç.", "C.a.", "C.", "Ş.", "B.")  # Monday first, as in Azerbaijan
+
+
+def change(page: str) -> Callable[[F], F]:
+    """Run a form's change for managers and admins; on refusal, flash why and show ``page``."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @user_required("manager", "admin")
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                message = view(*args, **kwargs)
+            except QueueError as error:
+                flash(f"Dəyişmədi / Not changed: {error.message}", "error")
+                return redirect(url_for(page))
+            if isinstance(message, str):
+                flash(message, "done")
+                return redirect(url_for(page))
+            return message
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+@contextmanager
+def _audited(action: str, detail: dict[str, Any]) -> Iterator[sqlite3.Connection]:
+    """Run a change as one transaction that also writes its audit row (none if it fails)."""
+    with center().transaction() as (conn, now):
+        yield conn
+        audit(conn, action, now, user_id=g.user.id, detail=detail, remote_addr=request.remote_addr)
+
+
+def _form() -> dict[str, Any]:
+    """Return the submitted fields fit for the audit log: no CSRF token, no password."""
+    return {
+        key: values if len(values) > 1 else values[0]
+        for key, values in request.form.lists()
+        if key not in ("csrf_token", "password")
+    }
+
+
+def _names(prefix: str = "name") -> dict[str, str]:
+    return {lang: request.form.get(f"{prefix}_{lang}", "") for lang in ("az", "ru", "en")}
+
+
+def _int(field: str) -> int:
+    try:
+        return int(request.form.get(field, ""))
+    except ValueError as exc:
+        raise Invalid("not_a_number", f"{field} must be a whole number.", field) from exc
+
+
+def _weights() -> dict[str, float]:
+    """Read the ticked services and their weights (``service`` and ``weight_<code>`` fields)."""
+    weights = {}
+    for code in request.form.getlist("service"):
+        raw = request.form.get(f"weight_{code}") or "1"
+        try:
+            weights[code] = float(raw)
+        except ValueError as exc:
+            raise Invalid("bad_weight", f"The weight of {code} must be a number.") from exc
+    return weights
+
+
+# ---- catalog ---------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@bp.get("/catalog")
+@user_required("manager", "admin")
+def catalog() -> str:
+    """Show areas, services and opening hours, each editable."""
+    with center().store.read() as conn:
+        areas = conn.execute("SELECT * FROM areas ORDER BY active DESC, position, id").fetchall()
+        services = conn.execute(
+            "SELECT s.*, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
+            "ORDER BY s.active DESC, a.position, s.position, s.id"
+        ).fetchall()
+        hours = get_setting(conn, "hours", None)
+    return render_template(
+        "manager/admin_catalog.html", areas=areas, services=services, hours=hours, weekdays=WEEKDAYS
+    )
+
+
+@bp.post("/areas/<code>")
+@change("admin.catalog")
+def update_area(code: str) -> str:
+    """Save one area's letter, names and whether it is open."""
+    with _audited("area_changed", {"area": code, **_form()}) as conn:
+        admin.update_area(
+            conn, code, request.form.get("letter", ""), _names(), "active" in request.form
+        )
+    return f"Sahə {code} saxlanıldı / Area {code} saved."
+
+
+@bp.post("/services/<code>")
+@change("admin.catalog")
+def update_service(code: str) -> str:
+    """Save one service's names, target time and whether it is open."""
+    with _audited("service_changed", {"service": code, **_form()}) as conn:
+        admin.update_service(conn, code, _names(), _int("target_minutes"), "active" in request.form)
+    return f"Xidmət {code} saxlanıldı / Service {code} saved."
+
+
+@bp.post("/catalog/import")
+@change("admin.catalog")
+def import_catalog_file() -> str:
+    """Load a full catalog (JSON or CSV); what it does not list is closed, never deleted."""
+    upload = request.files.get("catalog")
+    if upload is None or not upload.filename:
+        raise Invalid("no_file", "Choose a catalog file (JSON or CSV).", "catalog")
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid("not_utf8", "Save the catalog as UTF-8 and try again.") from exc
+    areas = parse_catalog_text(text, upload.filename)
+    with _audited("catalog_imported", {"file": upload.filename}) as conn:
+        counts = import_catalog(conn, areas)
+    return f"{counts['areas']} sahə, {counts['services']} xidmət / areas, services imported."
+
+
+@bp.post("/hours")
+@change("admin.catalog")
+def set_hours() -> str:
+    """Save when kiosks issue tickets (the daily cut-off is the last ticket)."""
+    weekdays = [int(d) for d in request.form.getlist("weekday") if d.isdigit()]
+    with _audited("hours_changed", _form()) as conn:
+        value = admin.set_hours(
+            conn, request.form.get("opens", ""), request.form.get("last_ticket", ""), weekdays
+        )
+    return "Saatlar saxlanıldı / Hours saved." if value else "Biletlər hər vaxt / Tickets any time."
+
+
+# ---- counters --------------------------------------------------------------------------------
+
+
+@bp.get("/counters")
+@user_required("manager", "admin")
+def counters() -> str:
+    """Show each counter, its hall, the services it serves with weights, and its categories."""
+    with center().store.read() as conn:
+        rows = conn.execute("SELECT * FROM counters ORDER BY id").fetchall()
+        served = {
+            (r["counter_id"], r["code"]): r["weight"]
+            for r in conn.execute(
+                "SELECT cs.counter_id, s.code, cs.weight FROM counter_services cs "
+                "JOIN services s ON s.id = cs.service_id"
+            )
+        }
+        services = conn.execute(
+            "SELECT s.code, s.name_az, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
+            "WHERE s.active = 1 ORDER BY a.position, s.position"
+        ).fetchall()
+        categories = conn.execute(
+            "SELECT code, name_az FROM priority_categories WHERE active = 1 ORDER BY position"
+        ).fetchall()
+    counter_list = [
+        {**dict(r), "categories": json.loads(r["categories"]) if r["categories"] else None}
+        for r in rows
+    ]
+    return render_template(
+        "manager/admin_counters.html",
+        counters=counter_list,
+        served=served,
+        services=services,
+        categories=categories,
+    )
+
+
+@bp.post("/counters")
+@change("admin.counters")
+def create_counter() -> str:
+    """Create a counter serving the ticked services."""
+    name = request.form.get("name", "").strip()
+    if not name:
+        raise Invalid("name_required", "A counter needs a name.", "name")
+    with _audited("counter_created", {"name": name}) as conn:
+        weights = _weights()
+        if not weights:
+            raise Invalid("no_services", "A counter serves at least one service.")
+        accounts.create_counter(conn, name, weights, request.form.get("zone") or "main")
+    return f"Masa {name} yaradıldı / Counter {name} created."
+
+
+@bp.post("/counters/<int:counter_id>")
+@change("admin.counters")
+def update_counter(counter_id: int) -> str:
+    """Save a counter's hall, services with weights and categories."""
+    categories = request.form.getlist("category") or None
+    with _audited("counter_changed", {"counter": counter_id, **_form()}) as conn:
+        admin.set_counter(conn, counter_id, request.form.get("zone", ""), _weights(), categories)
+    return "Masa saxlanıldı / Counter saved."
+
+
+# ---- staff and devices -----------------------------------------------------------------------
+
+
+@bp.get("/people")
+@user_required("manager", "admin")
+def people() -> str:
+    """Show staff accounts and enrolled devices."""
+    with center().store.read() as conn:
+        users = conn.execute("SELECT * FROM users ORDER BY active DESC, username").fetchall()
+        devices = conn.execute("SELECT * FROM devices ORDER BY active DESC, kind, name").fetchall()
+    return render_template(
+        "manager/admin_people.html", users=users, devices=devices, roles=accounts.ROLES
+    )
+
+
+def _may_manage(role: str, user_id: int | None = None) -> None:
+    """Only an admin grants or touches the admin role: a manager cannot raise themself."""
+    if g.user.role == "admin":
+        return
+    target_role = None
+    if user_id is not None:
+        with center().store.read() as conn:
+            row = conn.execute("SELECT role FROM users WHERE id = ?", (user_id,)).fetchone()
+        target_role = row["role"] if row else None
+    if "admin" in (role, target_role):
+        raise Forbidden("admin_only", "Only an admin may give or change the admin role.", "role")
+
+
+@bp.post("/users")
+@change("admin.people")
+def create_user() -> str:
+    """Create a staff account."""
+    username, role = request.form.get("username", ""), request.form.get("role", "")
+    _may_manage(role)
+    with _audited("user_created", {"username": username, "role": role}) as conn:
+        accounts.create_user(
+            conn,
+            username,
+            request.form.get("password", ""),
+            role,
+            center().now(),
+            request.form.get("display_name") or None,
+        )
+    return f"{username} yaradıldı / created."
+
+
+@bp.post("/users/<int:user_id>")
+@change("admin.people")
+def update_user(user_id: int) -> str:
+    """Save a staff member's name, role and whether they may sign in."""
+    role = request.form.get("role", "")
+    _may_manage(role, user_id)
+    detail = {"user": user_id, "role": role, "active": "active" in request.form}
+    with _audited("user_changed", detail) as conn:
+        admin.update_user(
+            conn, user_id, request.form.get("display_name", ""), role, "active" in request.form
+        )
+    return "İstifadəçi saxlanıldı / User saved."
+
+
+@bp.post("/users/<int:user_id>/password")
+@change("admin.people")
+def reset_password(user_id: int) -> str:
+    """Give a staff member a new password (their open sessions end)."""
+    _may_manage("", user_id)
+    with _audited("password_reset", {"user": user_id}) as conn:
+        accounts.set_password(conn, user_id, request.form.get("password", ""))
+    return "Şifrə dəyişdi / Password changed."
+
+
+@bp.post("/devices")
+@change("admin.people")
+def enrol_device() -> Response:
+    """Enrol a kiosk or display and show its token this once."""
+    name, kind = request.form.get("name", "").strip(), request.form.get("kind", "")
+    if not name:
+        raise Invalid("name_required", "A device needs a name.", "name")
+    with _audited("device_enrolled", {"name": name, "kind": kind}) as conn:
+        token = accounts.enrol_device(
+            conn,
+            name,
+            kind,
+            center().now(),
+            request.form.get("zone") or None,
+            prints="prints" in request.form,
+            printer=request.form.get("printer") or None,
+            print_mode=request.form.get("print_mode") or "text",
+        )
+    return make_response(render_template("manager/admin_token.html", name=name, token=token))
+
+
+@bp.post("/devices/<int:device_id>")
+@change("admin.people")
+def update_device(device_id: int) -> str:
+    """Move a device to another hall, or revoke its token."""
+    detail = {"device": device_id, **_form()}
+    with _audited("device_changed", detail) as conn:
+        admin.update_device(conn, device_id, request.form.get("zone"), "active" in request.form)
+    return "Cihaz saxlanıldı / Device saved."
+
+
+# ---- rules -----------------------------------------------------------------------------------
+
+
+@bp.get("/rules")
+@user_required("manager", "admin")
+def rules() -> str:
+    """Show priority categories, the fairness rule, the service level and the display notice."""
+    c = center()
+    with c.store.read() as conn:
+        categories = conn.execute(
+            "SELECT * FROM priority_categories ORDER BY active DESC, position"
+        ).fetchall()
+        fairness = c.fairness(conn)
+        level = service_level(conn)
+        notices = get_setting(conn, "notices", {})
+        log = conn.execute(
+            "SELECT a.at, a.action, a.detail, u.username FROM audit_log a "
+            "LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT 50"
+        ).fetchall()
+    return render_template(
+        "manager/admin_rules.html",
+        categories=categories,
+        fairness=fairness,
+        level=level,
+        notices=notices,
+        log=log,
+    )
+
+
+@bp.post("/categories")
+@change("admin.rules")
+def set_category() -> str:
+    """Add or change a priority category."""
+    code = request.form.get("code", "")
+    with _audited("category_changed", {"code": code, **_form()}) as conn:
+        admin.set_priority_category(conn, code, _names(), "active" in request.form)
+    return f"Kateqoriya {code} saxlanıldı / Category saved."
+
+
+@bp.post("/fairness")
+@change("admin.rules")
+def set_fairness() -> str:
+    """Save the fairness rule."""
+    with _audited("fairness_changed", _form()) as conn:
+        admin.set_fairness(conn, _int("priority_streak_limit"), _int("overdue_minutes"))
+    return "Ədalət qaydası saxlanıldı / Fairness rule saved."
+
+
+@bp.post("/service-level")
+@change("admin.rules")
+def set_service_level() -> str:
+    """Save the service-level target the reports measure."""
+    with _audited("service_level_changed", _form()) as conn:
+        admin.set_service_level(conn, _int("target_minutes"), _int("goal_percent"))
+    return "Xidmət səviyyəsi saxlanıldı / Service level saved."
+
+
+@bp.post("/notice")
+@change("admin.rules")
+def set_notice() -> str:
+    """Save the notice the displays scroll."""
+    texts = {lang: request.form.get(f"notice_{lang}", "") for lang in ("az", "ru", "en")}
+    with _audited("notice_changed", texts) as conn:
+        admin.set_notice(conn, texts)
+    return "Elan saxlanıldı / Notice saved."

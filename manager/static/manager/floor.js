@@ -1,0 +1,124 @@
+// The live floor: every socket event only says "something moved"; the page then reads the
+// whole floor again, so it can never drift from the server, however many events it missed.
+"use strict";
+(() => {
+  const root = document.getElementById("floor");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const $ = (id) => document.getElementById(id);
+  const STATUS = { open: "açıq / open", closed: "bağlı / closed", break: "fasilə / break" };
+
+  const minutes = (seconds) => (seconds == null ? "–" : `${Math.floor(seconds / 60)} dəq`);
+  const clock = (epoch) => new Date(epoch * 1000).toLocaleTimeString("az", { hour: "2-digit", minute: "2-digit" });
+  function cell(row, text, className) {
+    const td = row.insertCell();
+    td.textContent = text;
+    if (className) td.className = className;
+    return td;
+  }
+
+  function renderAlerts(floor) {
+    const box = $("alerts");
+    box.replaceChildren();
+    for (const help of floor.assistance) {
+      const item = document.createElement("div");
+      item.className = "alert";
+      item.textContent = `Kömək lazımdır / Help needed: ${help.device}${help.zone ? ` (${help.zone})` : ""}, ${clock(help.at)} `;
+      const button = document.createElement("button");
+      button.textContent = "Cavablandı / Answered";
+      button.addEventListener("click", () => resolve(help.id));
+      item.append(button);
+      box.append(item);
+    }
+    for (const ticket of floor.unconfirmed) {
+      const item = document.createElement("div");
+      item.className = "alert";
+      item.textContent = `${ticket.label}: çap təsdiqlənməyib / print never confirmed (${clock(ticket.arrived_at)})`;
+      box.append(item);
+    }
+    for (const printer of floor.printers.filter((p) => p.state !== "ready")) {
+      const item = document.createElement("div");
+      item.className = "alert";
+      item.textContent = `${printer.device}: ${printer.message}`;
+      box.append(item);
+    }
+    for (const display of floor.displays.filter((d) => !d.online)) {
+      const item = document.createElement("div");
+      item.className = "alert";
+      item.textContent = `${display.name}: ekran qoşulmayıb / display not connected`;
+      box.append(item);
+    }
+  }
+
+  function render(floor) {
+    $("waiting").textContent = floor.waiting;
+    $("longest").textContent = minutes(floor.longest_wait_s);
+    $("calls").textContent = floor.calls_last_hour;
+    $("today").textContent = `${floor.today.issued} · ${floor.today.served} · ${floor.today.no_show}`;
+    $("counters-summary").textContent = `${floor.counters_open} · ${floor.counters_serving} · ${floor.counters_on_break}`;
+    const areas = $("areas");
+    areas.replaceChildren();
+    for (const area of floor.areas) {
+      const row = areas.insertRow();
+      row.dataset.letter = area.letter;
+      cell(row, `${area.letter} · ${area.name}`);
+      cell(row, area.waiting, "num");
+      cell(row, area.priority, "num");
+      cell(row, area.waiting ? minutes(area.longest_wait_s) : "–", "num");
+    }
+    const counters = $("counters");
+    counters.replaceChildren();
+    for (const counter of floor.counters) {
+      const row = counters.insertRow();
+      cell(row, counter.name);
+      cell(row, STATUS[counter.status] + (counter.reason ? ` (${counter.reason})` : ""), `status-${counter.status}`);
+      cell(row, counter.clerk || "–");
+      cell(row, counter.ticket ? `${counter.ticket.label} (${counter.ticket.state})` : "–");
+    }
+    const devices = $("devices");
+    devices.replaceChildren();
+    for (const printer of floor.printers) {
+      const item = document.createElement("li");
+      item.className = printer.state === "ready" ? "ok" : "bad";
+      item.textContent = `🖨 ${printer.device}: ${printer.message}`;
+      devices.append(item);
+    }
+    for (const display of floor.displays) {
+      const item = document.createElement("li");
+      item.className = display.online ? "ok" : "bad";
+      item.textContent = `🖵 ${display.name}${display.zone ? ` (${display.zone})` : ""}: ${display.online ? "qoşulub / online" : "qoşulmayıb / offline"}`;
+      devices.append(item);
+    }
+    renderAlerts(floor);
+    $("updated").textContent = clock(floor.at);
+    root.dataset.at = floor.at;
+  }
+
+  let reading = null;
+  let again = false;
+  async function refresh() {
+    if (reading) { again = true; return; }
+    reading = fetch(root.dataset.floorUrl, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then(render)
+      .catch(() => { $("link").textContent = "məlumat alınmadı / could not read the floor"; })
+      .finally(() => { reading = null; if (again) { again = false; refresh(); } });
+  }
+
+  async function resolve(id) {
+    await fetch(`/manager/assistance/${id}/resolve`, {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf },
+    });
+    refresh();
+  }
+
+  const socket = io({ transports: ["websocket"] });
+  socket.on("connect", () => { $("link").textContent = "canlı / live"; root.dataset.live = "1"; });
+  socket.on("disconnect", () => { $("link").textContent = "bağlantı kəsilib / reconnecting…"; root.dataset.live = ""; });
+  for (const name of ["snapshot", "queue_changed", "ticket_called", "counter_changed", "printer_status",
+    "print_result", "assistance_requested", "assistance_resolved", "display_status", "device_status"]) {
+    socket.on(name, refresh);
+  }
+  // Waits grow while nothing happens: read again every half minute anyway.
+  setInterval(refresh, 30000);
+  refresh();
+})();

@@ -1,0 +1,219 @@
+"""Changes an administrator makes while the center runs; each takes effect at the next request.
+
+Every function works inside the caller's transaction, checks its input and raises Invalid or
+NotFound naming the field at fault; the caller writes the audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import string
+from typing import Any
+
+from server import accounts
+from server.catalog import LANGUAGES
+from server.engine import Invalid, NotFound, OpeningHours
+from server.reports import ServiceLevel
+from server.storage import put_setting
+
+
+def _names(names: dict[str, str], what: str) -> dict[str, str | None]:
+    cleaned = {lang: (names.get(lang) or "").strip() or None for lang in LANGUAGES}
+    if not cleaned["az"]:
+        raise Invalid("name_required", f"The {what} needs an Azerbaijani name.", "name_az")
+    return cleaned
+
+
+def _exists(conn: sqlite3.Connection, table: str, key: str, value: Any, what: str) -> None:
+    if not conn.execute(f"SELECT 1 FROM {table} WHERE {key} = ?", (value,)).fetchone():  # noqa: S608
+        raise NotFound(f"unknown_{what}", f"No {what} '{value}'.", key)
+
+
+def update_area(
+    conn: sqlite3.Connection, code: str, letter: str, names: dict[str, str], active: bool
+) -> None:
+    """Rename an area, change its ticket letter, open or close it."""
+    _exists(conn, "areas", "code", code, "area")
+    letter = letter.strip().upper()
+    if len(letter) != 1 or letter not in string.ascii_uppercase:
+        raise Invalid("bad_letter", "A ticket letter is one of A-Z.", "letter")
+    taken = conn.execute(
+        "SELECT code FROM areas WHERE letter = ? AND code != ?", (letter, code)
+    ).fetchone()
+    if taken:
+        raise Invalid("letter_taken", f"Letter {letter} belongs to area {taken[0]}.", "letter")
+    cleaned = _names(names, "area")
+    conn.execute(
+        "UPDATE areas SET letter = ?, name_az = ?, name_ru = ?, name_en = ?, active = ? "
+        "WHERE code = ?",
+        (letter, cleaned["az"], cleaned["ru"], cleaned["en"], int(active), code),
+    )
+
+
+def update_service(
+    conn: sqlite3.Connection,
+    code: str,
+    names: dict[str, str],
+    target_minutes: int,
+    active: bool,
+) -> None:
+    """Rename a service, change its target service time, open or close it."""
+    _exists(conn, "services", "code", code, "service")
+    if not 1 <= target_minutes <= 480:
+        raise Invalid("bad_target", "A target service time is 1 to 480 minutes.", "target_minutes")
+    cleaned = _names(names, "service")
+    conn.execute(
+        "UPDATE services SET name_az = ?, name_ru = ?, name_en = ?, target_minutes = ?, "
+        "active = ? WHERE code = ?",
+        (cleaned["az"], cleaned["ru"], cleaned["en"], target_minutes, int(active), code),
+    )
+
+
+def set_counter(
+    conn: sqlite3.Connection,
+    counter_id: int,
+    zone: str,
+    service_weights: dict[str, float],
+    categories: list[str] | None,
+) -> None:
+    """Set the hall a counter is in, the services it serves (with weights) and its categories."""
+    _exists(conn, "counters", "id", counter_id, "counter")
+    if not zone.strip():
+        raise Invalid("zone_required", "A counter belongs to a hall (zone).", "zone")
+    if not service_weights:
+        raise Invalid("no_services", "A counter serves at least one service.", "services")
+    known = {r[0] for r in conn.execute("SELECT code FROM priority_categories")} | {"general"}
+    for code in categories or []:
+        if code not in known:
+            raise NotFound("unknown_category", f"No visitor category '{code}'.", "categories")
+    conn.execute(
+        "UPDATE counters SET zone = ?, categories = ? WHERE id = ?",
+        (zone.strip(), json.dumps(categories) if categories else None, counter_id),
+    )
+    conn.execute("DELETE FROM counter_services WHERE counter_id = ?", (counter_id,))
+    for code, weight in service_weights.items():
+        row = conn.execute("SELECT id FROM services WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            raise NotFound("unknown_service", f"No service with code '{code}'.", "services")
+        if not weight > 0:
+            raise Invalid("bad_weight", f"The weight of {code} must be above 0.", "services")
+        conn.execute(
+            "INSERT INTO counter_services (counter_id, service_id, weight) VALUES (?, ?, ?)",
+            (counter_id, row[0], weight),
+        )
+
+
+def update_user(
+    conn: sqlite3.Connection, user_id: int, display_name: str, role: str, active: bool
+) -> None:
+    """Rename a member of staff, change their role or disable them (ending their sessions)."""
+    _exists(conn, "users", "id", user_id, "user")
+    if role not in accounts.ROLES:
+        raise Invalid("bad_role", f"Role must be one of {', '.join(accounts.ROLES)}.", "role")
+    if not display_name.strip():
+        raise Invalid("name_required", "A member of staff needs a name.", "display_name")
+    before = conn.execute("SELECT role, active FROM users WHERE id = ?", (user_id,)).fetchone()
+    others = conn.execute(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1 AND id != ?", (user_id,)
+    ).fetchone()[0]
+    was_admin = before["role"] == "admin" and before["active"]
+    if was_admin and others == 0 and (role != "admin" or not active):
+        raise Invalid("last_admin", "Keep at least one active admin.", "role")
+    conn.execute(
+        "UPDATE users SET display_name = ?, role = ?, active = ? WHERE id = ?",
+        (display_name.strip(), role, int(active), user_id),
+    )
+    if (before["role"], bool(before["active"])) != (role, active):
+        accounts.end_sessions(conn, user_id)  # new rights apply from the next sign-in
+    if not active:
+        conn.execute("UPDATE counters SET clerk_user_id = NULL WHERE clerk_user_id = ?", (user_id,))
+
+
+def update_device(conn: sqlite3.Connection, device_id: int, zone: str | None, active: bool) -> None:
+    """Move a display to another hall, or revoke (or restore) a kiosk's or display's token."""
+    _exists(conn, "devices", "id", device_id, "device")
+    conn.execute(
+        "UPDATE devices SET zone = ?, active = ? WHERE id = ?",
+        ((zone or "").strip() or None, int(active), device_id),
+    )
+
+
+def set_priority_category(
+    conn: sqlite3.Connection, code: str, names: dict[str, str], active: bool
+) -> None:
+    """Add or change a priority category (codes are kept: past visits name them)."""
+    code = code.strip().lower()
+    if not code or code == "general" or not code.replace("_", "").isalnum():
+        raise Invalid(
+            "bad_category", "A category code is letters, digits or _ and not 'general'.", "code"
+        )
+    cleaned = _names(names, "category")
+    conn.execute(
+        "INSERT INTO priority_categories (code, name_az, name_ru, name_en, position, active) "
+        "VALUES (?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM priority_categories), ?) "
+        "ON CONFLICT (code) DO UPDATE SET name_az = excluded.name_az, "
+        "name_ru = excluded.name_ru, name_en = excluded.name_en, active = excluded.active",
+        (code, cleaned["az"], cleaned["ru"], cleaned["en"], int(active)),
+    )
+
+
+def set_fairness(
+    conn: sqlite3.Connection, priority_streak_limit: int, overdue_minutes: int
+) -> dict[str, Any]:
+    """Store the fairness rule (used from the next call on)."""
+    if not 1 <= priority_streak_limit <= 20:
+        raise Invalid("bad_streak", "Priority calls in a row: 1 to 20.", "priority_streak_limit")
+    if not 5 <= overdue_minutes <= 600:
+        raise Invalid("bad_overdue", "Overdue after: 5 to 600 minutes.", "overdue_minutes")
+    value = {
+        "priority_streak_limit": priority_streak_limit,
+        "overdue_after_s": overdue_minutes * 60,
+    }
+    put_setting(conn, "fairness", value)
+    return value
+
+
+def set_service_level(
+    conn: sqlite3.Connection, target_minutes: int, goal_percent: int
+) -> dict[str, Any]:
+    """Store the service-level target the reports measure against."""
+    if not 1 <= target_minutes <= 240:
+        raise Invalid("bad_target", "The target wait is 1 to 240 minutes.", "target_minutes")
+    if not 1 <= goal_percent <= 100:
+        raise Invalid("bad_goal", "The goal is 1 to 100 percent.", "goal_percent")
+    level = ServiceLevel(target_minutes, goal_percent)
+    value = {"target_minutes": level.target_minutes, "goal_percent": level.goal_percent}
+    put_setting(conn, "service_level", value)
+    return value
+
+
+def set_hours(
+    conn: sqlite3.Connection, opens: str, last_ticket: str, weekdays: list[int]
+) -> dict[str, Any] | None:
+    """Store when kiosks issue tickets; no times at all means at any time."""
+    if not opens and not last_ticket:
+        put_setting(conn, "hours", None)
+        return None
+    value = {"opens": opens, "last_ticket": last_ticket, "weekdays": sorted(set(weekdays))}
+    try:
+        hours = OpeningHours.from_setting(value)
+    except (ValueError, KeyError) as exc:
+        raise Invalid(
+            "bad_hours", "Times are written HH:MM, e.g. 09:00 and 17:30.", "opens"
+        ) from exc
+    if hours is None or hours.last_ticket <= hours.opens:
+        raise Invalid("bad_hours", "The last ticket comes after opening.", "last_ticket")
+    if not value["weekdays"] or any(not 0 <= d <= 6 for d in value["weekdays"]):
+        raise Invalid("bad_weekdays", "Choose the days the center opens.", "weekdays")
+    put_setting(conn, "hours", value)
+    return value
+
+
+def set_notice(conn: sqlite3.Connection, texts: dict[str, str]) -> dict[str, str]:
+    """Store the notice the waiting-room displays scroll (empty texts clear it)."""
+    cleaned = {lang: texts[lang].strip() for lang in LANGUAGES if (texts.get(lang) or "").strip()}
+    if any(len(text) > 500 for text in cleaned.values()):
+        raise Invalid("notice_too_long", "A notice is at most 500 characters.", "notice")
+    put_setting(conn, "notices", cleaned)
+    return cleaned

@@ -1,0 +1,209 @@
+"""Realistic past days for a center, for reports to chew on: demos, tests and the benchmark.
+
+A day's visitors arrive between opening and the cut-off with a morning peak, choose services
+in proportions like a DOST center's (pensions, disability and social assistance busiest), and
+are served first-come at as many desks as a manager would open for that load (up to
+MAX_DESKS, so a record day queues), for a time spread around each service's target. Each desk's
+visits are credited to one of the center's counters and its clerk. The same seed gives the same
+history.
+Only visit rows are written (with their times), not every step; days that already hold visits
+are left alone, so running it twice doubles nothing.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from server.engine import ticket_label
+
+# Relative demand per area letter (the others get 1): the busiest desks of a DOST center.
+AREA_DEMAND = {"D": 5.0, "C": 4.0, "E": 3.0, "F": 2.5, "A": 2.0, "B": 1.5}
+PRIORITY_SHARE = 0.08
+NO_SHOW_SHARE = 0.05
+TRANSFER_SHARE = 0.03
+WALK_IN_SHARE = 0.02
+# Lognormal service times around the target (sigma 0.45) average 1.1 times the target.
+MEAN_SERVICE_FACTOR = 1.1
+WORKING_MINUTES = 510  # 09:00 to 17:30
+MAX_DESKS = 30
+UTILISATION = 0.7  # a manager opens desks for the peak, not for the day's average
+
+
+@dataclass(frozen=True)
+class ServiceChoice:
+    """A service a generated visitor can ask for."""
+
+    id: int
+    letter: str
+    target_minutes: int
+    weight: float
+
+
+def visits_on(rng: random.Random, day: date) -> int:
+    """Return how many visit on ``day``: about 430, more on Mondays and early in the month."""
+    count = rng.gauss(430, 35)
+    if day.weekday() == 0:
+        count *= 1.15
+    if day.day <= 5:
+        count *= 1.2
+    if rng.random() < 0.02:  # a record day: a new benefit opened, a deadline
+        count = rng.uniform(1200, 1600)
+    return int(min(1600, max(400, count)))
+
+
+def arrival_minute(rng: random.Random) -> float:
+    """Return minutes after 09:00 a visitor arrives: a peak near 10:30, then a steady flow."""
+    if rng.random() < 0.4:
+        minute = rng.gauss(90, 70)
+    else:
+        minute = rng.uniform(0, 510)
+    return min(509.0, max(0.0, minute))
+
+
+def generate(
+    conn: sqlite3.Connection,
+    first_day: date,
+    days: int,
+    timezone: ZoneInfo,
+    seed: int = 2026,
+    counters: int = 12,
+) -> int:
+    """Write the visits of ``days`` working days from ``first_day``; return how many.
+
+    Uses the center's counters and clerks if it has some, else creates ``counters`` of each
+    (named "History N") so reports have someone to credit.
+    """
+    rng = random.Random(seed)
+    services = [
+        ServiceChoice(r["id"], r["letter"], r["target_minutes"], AREA_DEMAND.get(r["letter"], 1.0))
+        for r in conn.execute(
+            "SELECT s.id, a.letter, s.target_minutes FROM services s "
+            "JOIN areas a ON a.id = s.area_id WHERE s.active = 1 ORDER BY s.id"
+        )
+    ]
+    if not services:
+        raise ValueError("The catalog has no open service: import one first.")
+    staff = _staff(conn, counters)
+    categories = [r[0] for r in conn.execute("SELECT code FROM priority_categories")] or [
+        "disability"
+    ]
+    written = 0
+    day = first_day
+    for _ in range(days):
+        while day.weekday() >= 5:  # centers close at weekends
+            day += timedelta(days=1)
+        if not conn.execute(
+            "SELECT 1 FROM tickets WHERE day = ? LIMIT 1", (day.isoformat(),)
+        ).fetchone():
+            written += _day(conn, rng, day, timezone, services, staff, categories)
+        day += timedelta(days=1)
+    return written
+
+
+def _staff(conn: sqlite3.Connection, wanted: int) -> list[tuple[int, int]]:
+    """Return (counter id, clerk id) pairs to serve generated visits."""
+    pairs = [
+        (r[0], r[1])
+        for r in conn.execute(
+            "SELECT c.id, coalesce(c.clerk_user_id, (SELECT min(id) FROM users "
+            "WHERE role = 'clerk')) FROM counters c ORDER BY c.id"
+        )
+        if r[1] is not None
+    ]
+    if pairs:
+        return pairs
+    for n in range(1, wanted + 1):
+        clerk = conn.execute(
+            "INSERT INTO users (username, display_name, password_hash, role, active, created_at) "
+            "VALUES (?, ?, '!', 'clerk', 0, 0)",  # '!' matches no password: nobody signs in
+            (f"history{n}", f"History clerk {n}"),
+        ).lastrowid
+        counter = conn.execute(
+            "INSERT INTO counters (name) VALUES (?)", (f"History {n}",)
+        ).lastrowid
+        conn.execute(
+            "INSERT INTO counter_services (counter_id, service_id) SELECT ?, id FROM services",
+            (counter,),
+        )
+        pairs.append((int(counter or 0), int(clerk or 0)))
+    return pairs
+
+
+def _day(
+    conn: sqlite3.Connection,
+    rng: random.Random,
+    day: date,
+    timezone: ZoneInfo,
+    services: list[ServiceChoice],
+    staff: list[tuple[int, int]],
+    categories: list[str],
+) -> int:
+    opening = datetime.combine(day, time(9, 0), timezone).timestamp()
+    count = visits_on(rng, day)
+    arrivals = sorted(opening + 60 * arrival_minute(rng) for _ in range(count))
+    chosen = rng.choices(services, weights=[s.weight for s in services], k=count)
+    mean_minutes = sum(s.target_minutes for s in chosen) / count * MEAN_SERVICE_FACTOR
+    desks = min(MAX_DESKS, math.ceil(count * mean_minutes / (WORKING_MINUTES * UTILISATION)))
+    # Every desk is free at opening; each visitor goes to the desk free soonest.
+    free_at = [(opening, index) for index in range(desks)]
+    heapq.heapify(free_at)
+    numbers: dict[str, int] = {}
+    rows = []
+    for arrived, service in zip(arrivals, chosen, strict=True):
+        numbers[service.letter] = numbers.get(service.letter, 0) + 1
+        number = numbers[service.letter]
+        walk_in = rng.random() < WALK_IN_SHARE
+        free, index = heapq.heappop(free_at)
+        counter_id, clerk_id = staff[index % len(staff)]
+        called = arrived if walk_in else max(arrived, free) + rng.uniform(5, 40)
+        if not walk_in and rng.random() < NO_SHOW_SHARE:
+            state, started, finished = "no_show", None, called + 120
+            heapq.heappush(free_at, (finished, index))
+        else:
+            state = "done"
+            started = called + rng.uniform(20, 90)
+            minutes = rng.lognormvariate(0, 0.45) * service.target_minutes
+            finished = started + 60 * min(minutes, 4 * service.target_minutes)
+            heapq.heappush(free_at, (finished, index))
+        rows.append(
+            (
+                f"h{rng.getrandbits(96):024x}",
+                day.isoformat(),
+                service.letter,
+                number,
+                ticket_label(service.letter, number),
+                service.id,
+                rng.choice(categories) if rng.random() < PRIORITY_SHARE else "general",
+                state,
+                "none" if walk_in else "printed",
+                arrived,
+                arrived,
+                called,
+                called,
+                started,
+                finished,
+                counter_id,
+                clerk_id,
+                "done" if state == "done" else None,
+                int(walk_in),
+                int(rng.random() < TRANSFER_SHARE),
+            )
+        )
+    conn.executemany(
+        "INSERT INTO tickets (token, day, letter, number, label, service_id, category, state, "
+        "print_status, arrived_at, queued_at, called_at, first_called_at, started_at, "
+        "finished_at, counter_id, clerk_user_id, outcome, walk_in, transfers) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.executemany(
+        "INSERT INTO day_sequences (day, letter, last) VALUES (?, ?, ?)",
+        [(day.isoformat(), letter, last) for letter, last in numbers.items()],
+    )
+    return len(rows)

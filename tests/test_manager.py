@@ -1,0 +1,191 @@
+"""Manager pages through the app: who may see them, administration changes and their audit."""
+
+import io
+import json
+
+import pytest
+
+from server.storage import get_setting
+from tests.conftest import login
+
+MANAGER_PAGES = [
+    "/manager/",
+    "/manager/floor.json",
+    "/manager/report",
+    "/manager/report.csv",
+    "/manager/visits.xlsx",
+    "/manager/admin/",
+    "/manager/admin/counters",
+    "/manager/admin/people",
+    "/manager/admin/rules",
+]
+
+
+@pytest.fixture
+def manager(app_center):
+    client = app_center.app.test_client()
+    client.csrf = login(client, "manager", "manager-pass")
+    return client
+
+
+def audit_actions(app_center):
+    with app_center.app.extensions["dostq.center"].store.read() as conn:
+        return [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
+
+
+def read(app_center, sql, *args):
+    with app_center.app.extensions["dostq.center"].store.read() as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+@pytest.mark.parametrize("path", MANAGER_PAGES)
+def test_only_managers_and_admins_see_manager_pages(app_center, manager, path):
+    assert manager.get(path).status_code == 200
+    anonymous = app_center.app.test_client()
+    assert anonymous.get(path).status_code in (302, 401)
+    clerk = app_center.app.test_client()
+    login(clerk, "clerk1", "clerk1-pass")
+    assert clerk.get(path).status_code == 403
+
+
+def test_a_change_without_the_csrf_token_is_refused(app_center, manager):
+    response = manager.post("/manager/admin/areas/2", data={"letter": "Z", "name_az": "X"})
+    assert response.status_code == 403
+    assert read(app_center, "SELECT letter FROM areas WHERE code = '2'")[0][0] == "B"
+
+
+def test_area_and_service_changes_apply_at_once_and_are_audited(app_center, manager):
+    response = manager.post(
+        "/manager/admin/services/2.1",
+        data={"name_az": "Əmək müqaviləsi", "name_en": "Contracts", "target_minutes": "25",
+              "active": "on"},
+        headers=manager.csrf,
+    )  # fmt: skip
+    assert response.status_code == 302
+    catalog = manager.get("/counter/catalog").get_json()
+    service = next(s for a in catalog["areas"] for s in a["services"] if s["code"] == "2.1")
+    assert service["target_minutes"] == 25 and service["name"]["en"] == "Contracts"
+    assert "service_changed" in audit_actions(app_center)
+
+
+def test_a_refused_change_says_why_and_keeps_what_was_stored(app_center, manager):
+    response = manager.post(
+        "/manager/admin/areas/2",
+        data={"letter": "D", "name_az": "Əmək"},
+        headers=manager.csrf,
+        follow_redirects=True,
+    )
+    assert "Letter D belongs to area 4" in response.get_data(as_text=True)
+    assert read(app_center, "SELECT letter FROM areas WHERE code = '2'")[0][0] == "B"
+    assert "area_changed" not in audit_actions(app_center)
+
+
+def test_catalog_import_upload_closes_what_it_does_not_list(app_center, manager):
+    csv_text = (
+        "area_code,area_letter,area_name_az,service_code,service_name_az,target_minutes\n"
+        "2,B,Əmək münasibətləri,2.1,Əmək müqaviləsi,12\n"
+    )
+    response = manager.post(
+        "/manager/admin/catalog/import",
+        data={"catalog": (io.BytesIO(csv_text.encode()), "full.csv")},
+        headers=manager.csrf,
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "1 sahə, 1 xidmət" in response.get_data(as_text=True)
+    assert read(app_center, "SELECT count(*) FROM services WHERE active = 1")[0][0] == 1
+
+
+def test_counter_services_and_categories_are_edited(app_center, manager):
+    response = manager.post(
+        "/manager/admin/counters/1",
+        data={"zone": "hall2", "service": ["4.2", "6"], "weight_4.2": "2", "category": "elderly"},
+        headers=manager.csrf,
+    )
+    assert response.status_code == 302
+    served = read(
+        app_center,
+        "SELECT s.code, cs.weight FROM counter_services cs JOIN services s ON s.id = cs.service_id"
+        " WHERE cs.counter_id = 1 ORDER BY s.code",
+    )
+    assert [tuple(r) for r in served] == [("4.2", 2.0), ("6", 1.0)]
+    zone, categories = read(app_center, "SELECT zone, categories FROM counters WHERE id = 1")[0]
+    assert (zone, json.loads(categories)) == ("hall2", ["elderly"])
+
+
+def test_a_manager_cannot_make_an_admin(app_center, manager):
+    response = manager.post(
+        "/manager/admin/users",
+        data={"username": "boss", "role": "admin", "password": "long-enough-pass"},
+        headers=manager.csrf,
+        follow_redirects=True,
+    )
+    assert "Only an admin may" in response.get_data(as_text=True)
+    assert read(app_center, "SELECT count(*) FROM users WHERE username = 'boss'")[0][0] == 0
+
+
+def test_disabling_a_clerk_ends_their_session(app_center, manager):
+    clerk = app_center.app.test_client()
+    login(clerk, "clerk1", "clerk1-pass")
+    assert clerk.get("/counter/").status_code == 200
+    manager.post(
+        f"/manager/admin/users/{app_center.ids['clerk1']}",
+        data={"display_name": "Clerk One", "role": "clerk"},  # "active" unticked
+        headers=manager.csrf,
+    )
+    assert clerk.get("/counter/").status_code == 302
+    assert "user_changed" in audit_actions(app_center)
+
+
+def test_enrolled_device_token_is_shown_once_and_works(app_center, manager):
+    response = manager.post(
+        "/manager/admin/devices",
+        data={"name": "kiosk-9", "kind": "kiosk", "print_mode": "text"},
+        headers=manager.csrf,
+    )
+    page = response.get_data(as_text=True)
+    token = page.split('id="device-token">')[1].split("<")[0]
+    device = app_center.app.test_client()
+    issued = device.post(
+        "/api/v1/tickets", json={"service": "2.1"}, headers={"Authorization": f"Device {token}"}
+    )
+    assert issued.status_code == 201
+    assert token not in json.dumps(audit_actions(app_center))
+
+
+def test_rules_apply_without_a_restart(app_center, manager):
+    for path, data in [
+        ("/manager/admin/fairness", {"priority_streak_limit": "3", "overdue_minutes": "30"}),
+        ("/manager/admin/service-level", {"target_minutes": "15", "goal_percent": "85"}),
+        ("/manager/admin/notice", {"notice_az": "Bu gün 18:00-a qədər", "notice_en": ""}),
+        ("/manager/admin/categories", {"code": "pregnant", "name_az": "Hamilə", "active": "on"}),
+    ]:
+        assert manager.post(path, data=data, headers=manager.csrf).status_code == 302
+    with app_center.app.extensions["dostq.center"].store.read() as conn:
+        assert get_setting(conn, "fairness", {}) == {
+            "priority_streak_limit": 3,
+            "overdue_after_s": 1800,
+        }
+        assert get_setting(conn, "notices", {}) == {"az": "Bu gün 18:00-a qədər"}
+    assert manager.get("/manager/report").status_code == 200
+    catalog = manager.get("/counter/catalog").get_json()
+    assert "pregnant" in [c["code"] for c in catalog["priority_categories"]]
+    bad = manager.post(
+        "/manager/admin/fairness",
+        data={"priority_streak_limit": "many", "overdue_minutes": "30"},
+        headers=manager.csrf,
+        follow_redirects=True,
+    )
+    assert "must be a whole number" in bad.get_data(as_text=True)
+
+
+def test_assistance_request_stays_on_the_floor_until_answered(app_center, manager):
+    kiosk = app_center.app.test_client()
+    auth = {"Authorization": f"Device {app_center.kiosk_token}"}
+    assert kiosk.post("/api/v1/assistance", headers=auth).status_code == 202
+    (help_request,) = manager.get("/manager/floor.json").get_json()["assistance"]
+    assert help_request["device"] == "kiosk-1"
+    path = f"/manager/assistance/{help_request['id']}/resolve"
+    assert manager.post(path, headers=manager.csrf).status_code == 200
+    assert manager.get("/manager/floor.json").get_json()["assistance"] == []
+    assert manager.post(path, headers=manager.csrf).status_code == 404
