@@ -124,7 +124,8 @@ class PtyPrinter(Recorder):
         self._slave = slave
         self._job = bytearray()
         self._stop = False
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
 
     def _serve(self) -> None:
         while not self._stop:
@@ -141,6 +142,9 @@ class PtyPrinter(Recorder):
         return job
 
     def close(self) -> None:
+        # Join before closing: the next pty may reuse these fd numbers, and a thread still
+        # polling the old number would read (and swallow) the next test's bytes.
         self._stop = True
+        self._thread.join()
         os.close(self.master)
         os.close(self._slave)
