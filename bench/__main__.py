@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import display_page, printing, realtime
+from bench import display_page, printing, realtime, reports
 
 # Targets from the issues, on the 2-core reference machine: (key, comparison, bound).
 TARGETS = {
@@ -18,6 +18,8 @@ TARGETS = {
     "call_to_display_page_p99_ms": ("<", 100),
     "ticket_bytes_text": ("<", 600),
     "ticket_bytes_raster": ("<", 15_000),
+    "report_day_ms": ("<", 100),
+    "report_month_ms": ("<", 1000),
 }
 
 
@@ -30,6 +32,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dostq-bench-") as work:
         figures = realtime.run(Path(work))
         figures.update(display_page.run(Path(work)))
+        figures.update(reports.run(Path(work)))
     figures.update(printing.run())
     figures["bench_wall_s"] = round(time.perf_counter() - started, 1)
     width = max(len(k) for k in figures)

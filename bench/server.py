@@ -85,16 +85,21 @@ def start_live_center(
     prepare: Callable[[Store], None] | None = None,
     tls: bool = False,
     settings: dict[str, str] | None = None,
+    history_days: int = 0,
 ) -> LiveCenter:
     """Seed a demo center in ``data_dir`` (then ``prepare(store)``) and serve it.
 
-    ``settings`` are server settings by name (e.g. {"KIOSK_IDLE_S": "3"}).
+    ``settings`` are server settings by name (e.g. {"KIOSK_IDLE_S": "3"}); ``history_days``
+    working days of generated visits go before today (none by default: today starts empty).
     """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.update({f"DOSTQ_{name}": value for name, value in (settings or {}).items()})
     dostq = [sys.executable, "-m", "server"]
     subprocess.run(
-        [*dostq, "demo", "--data-dir", str(data_dir)], check=True, env=env, capture_output=True
+        [*dostq, "demo", "--data-dir", str(data_dir), "--history-days", str(history_days)],
+        check=True,
+        env=env,
+        capture_output=True,
     )
     if prepare is not None:
         store = Store(data_dir / "dostq.db")

@@ -220,8 +220,9 @@ def walk_in(counter_id: int) -> Response:
 @user_required()
 def get_counter(counter_id: int) -> Response:
     """Return a counter, its services and its current visit."""
-    with center().store.read() as conn:
-        return jsonify(counters.counter_view(conn, counter_id))
+    c = center()
+    with c.store.read() as conn:
+        return jsonify(counters.counter_view(conn, counter_id, c.day(c.now())))
 
 
 def _counter_changed(counter: dict[str, Any]) -> Response:

@@ -133,11 +133,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def duration(seconds: float | None) -> str:
-    """Show a span of seconds as minutes and seconds, e.g. 12:05 (– for none)."""
+    """Show a span of seconds as m:ss, or h:mm:ss from an hour on (– for none)."""
     if seconds is None:
         return "–"
     minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}:{rest:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
 
 
 def local_clock(at: float, timezone: ZoneInfo) -> str:

@@ -10,7 +10,9 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -25,6 +27,8 @@ from server.catalog import (
 )
 from server.center import Center
 from server.engine import OpeningHours, QueueError
+from server.history import generate as generate_history
+from server.history import working_days_before
 from server.storage import Store, audit, get_setting, put_setting
 
 DEMO_COUNTERS = (  # name, service codes, categories (None: everyone)
@@ -306,8 +310,15 @@ def announce(data_dir: Path, languages: str) -> None:
 
 @main.command()
 @data_dir_option
-def demo(data_dir: Path) -> None:
-    """Seed a demo center: catalog, counters, staff and devices; print URLs and logins."""
+@click.option(
+    "--history-days",
+    type=click.IntRange(0, 2000),
+    default=60,
+    show_default=True,
+    help="Working days of generated history for the reports.",
+)
+def demo(data_dir: Path, history_days: int) -> None:
+    """Seed a demo center: catalog, counters, staff, devices and history; print the logins."""
     store = open_store(data_dir)
     now = time.time()
     logins = {
@@ -347,6 +358,8 @@ def demo(data_dir: Path) -> None:
             }
             tokens_file.touch(mode=0o600)
             tokens_file.write_text(json.dumps(tokens, indent=2))
+        if history_days:
+            _generate_history(conn, history_days)
     click.echo("Demo center ready.")
     click.echo("Logins (demo only): " + ", ".join(f"{u} / {p}" for u, p in logins.items()))
     click.echo(f"Device tokens: {tokens_file}")
@@ -354,6 +367,31 @@ def demo(data_dir: Path) -> None:
         f"kiosk-1 prints on a virtual printer: {data_dir / 'printer'} "
         "(previews at /printers/kiosk-1/ for managers)"
     )
+
+
+@main.command()
+@data_dir_option
+@click.option(
+    "--days",
+    type=click.IntRange(1, 2000),
+    default=260,
+    show_default=True,
+    help="Working days of history, ending yesterday.",
+)
+@click.option("--seed", type=int, default=2026, show_default=True, help="Same seed, same history.")
+def history(data_dir: Path, days: int, seed: int) -> None:
+    """Fill past days with realistic visits (demos, training, trying reports); skips busy days."""
+    with admin_change(data_dir) as conn:
+        written = _generate_history(conn, days, seed)
+    click.echo(f"{written} visits written over {days} working days.")
+
+
+def _generate_history(conn: sqlite3.Connection, days: int, seed: int = 2026) -> int:
+    timezone = ZoneInfo(os.environ.get("DOSTQ_TIMEZONE", "Asia/Baku"))
+    today = datetime.now(timezone).date()
+    written = generate_history(conn, working_days_before(today, days), days, timezone, seed=seed)
+    audit(conn, "history_generated", time.time(), detail={"days": days, "visits": written})
+    return written
 
 
 @main.group("serial-line")

@@ -176,7 +176,7 @@ def sign_in(center: Center, counter_id: int, user: User) -> dict[str, Any]:
             "WHERE id = ?",
             (user.id, counter_id),
         )
-        return counter_view(conn, counter_id)
+        return counter_view(conn, counter_id, center.day(center.now()))
 
 
 def sign_out(center: Center, counter_id: int, user: User) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def sign_out(center: Center, counter_id: int, user: User) -> dict[str, Any]:
             "priority_streak = 0 WHERE id = ?",
             (counter["id"],),
         )
-        return counter_view(conn, counter_id)
+        return counter_view(conn, counter_id, center.day(center.now()))
 
 
 def set_status(
@@ -208,11 +208,11 @@ def set_status(
             "UPDATE counters SET status = ?, status_reason = ? WHERE id = ?",
             (status, reason if status == "break" else None, counter["id"]),
         )
-        return counter_view(conn, counter_id)
+        return counter_view(conn, counter_id, center.day(center.now()))
 
 
-def counter_view(conn: sqlite3.Connection, counter_id: int) -> dict[str, Any]:
-    """Return a counter, its services and its current visit."""
+def counter_view(conn: sqlite3.Connection, counter_id: int, day: str) -> dict[str, Any]:
+    """Return a counter, its services, its current visit and its clerk's ``day`` so far."""
     counter = _counter(conn, counter_id)
     services = [
         r[0]
@@ -240,22 +240,19 @@ def counter_view(conn: sqlite3.Connection, counter_id: int) -> dict[str, Any]:
                 (counter_id,),
             )
         ],
-        "today": clerk_day(conn, counter["clerk_user_id"]) if counter["clerk_user_id"] else None,
+        "today": (
+            clerk_day(conn, counter["clerk_user_id"], day) if counter["clerk_user_id"] else None
+        ),
     }
 
 
-def clerk_day(conn: sqlite3.Connection, user_id: int) -> dict[str, Any]:
-    """Return a clerk's day so far: visits served, no-shows, average service time."""
-    day = conn.execute(
-        "SELECT day FROM tickets WHERE clerk_user_id = ? ORDER BY id DESC LIMIT 1", (user_id,)
-    ).fetchone()
-    if day is None:
-        return {"served": 0, "no_show": 0, "average_service_s": None}
+def clerk_day(conn: sqlite3.Connection, user_id: int, day: str) -> dict[str, Any]:
+    """Return a clerk's visits on ``day``: served, no-shows, average service time."""
     row = conn.execute(
         "SELECT sum(state = 'done') AS served, sum(state = 'no_show') AS no_show, "
         "avg(CASE WHEN state = 'done' THEN finished_at - started_at END) AS average "
         "FROM tickets WHERE clerk_user_id = ? AND day = ?",
-        (user_id, day[0]),
+        (user_id, day),
     ).fetchone()
     average = round(row["average"]) if row["average"] is not None else None
     return {

@@ -31,7 +31,7 @@ WALK_IN_SHARE = 0.02
 # Lognormal service times around the target (sigma 0.45) average 1.1 times the target.
 MEAN_SERVICE_FACTOR = 1.1
 WORKING_MINUTES = 510  # 09:00 to 17:30
-MAX_DESKS = 30
+MAX_DESKS = 45
 UTILISATION = 0.7  # a manager opens desks for the peak, not for the day's average
 
 
@@ -107,17 +107,12 @@ def generate(
 
 
 def _staff(conn: sqlite3.Connection, wanted: int) -> list[tuple[int, int]]:
-    """Return (counter id, clerk id) pairs to serve generated visits."""
-    pairs = [
-        (r[0], r[1])
-        for r in conn.execute(
-            "SELECT c.id, coalesce(c.clerk_user_id, (SELECT min(id) FROM users "
-            "WHERE role = 'clerk')) FROM counters c ORDER BY c.id"
-        )
-        if r[1] is not None
-    ]
-    if pairs:
-        return pairs
+    """Return (counter id, clerk id) pairs to credit generated visits to, clerks taking turns."""
+    counters = [r[0] for r in conn.execute("SELECT id FROM counters ORDER BY id")]
+    clerks = [r[0] for r in conn.execute("SELECT id FROM users WHERE role = 'clerk' ORDER BY id")]
+    if counters and clerks:
+        return [(counter, clerks[n % len(clerks)]) for n, counter in enumerate(counters)]
+    pairs = []
     for n in range(1, wanted + 1):
         clerk = conn.execute(
             "INSERT INTO users (username, display_name, password_hash, role, active, created_at) "
@@ -133,6 +128,15 @@ def _staff(conn: sqlite3.Connection, wanted: int) -> list[tuple[int, int]]:
         )
         pairs.append((int(counter or 0), int(clerk or 0)))
     return pairs
+
+
+def working_days_before(day: date, count: int) -> date:
+    """Return the first of the ``count`` working days (Monday to Friday) just before ``day``."""
+    first = day
+    while count:
+        first -= timedelta(days=1)
+        count -= first.weekday() < 5
+    return first
 
 
 def _day(

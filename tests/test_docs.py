@@ -48,6 +48,9 @@ def test_every_operation_is_in_docs_api(method, path):
         "device_status",
         "keypad_refused",
         "print_job",
+        "assistance_requested",
+        "assistance_resolved",
+        "display_status",
     ],
 )
 def test_every_socket_event_is_in_docs_api(event):

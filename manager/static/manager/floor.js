@@ -7,7 +7,7 @@
   const $ = (id) => document.getElementById(id);
   const STATUS = { open: "açıq / open", closed: "bağlı / closed", break: "fasilə / break" };
 
-  const minutes = (seconds) => (seconds == null ? "–" : `${Math.floor(seconds / 60)} dəq`);
+  const minutes = (seconds) => (seconds == null ? "–" : seconds < 60 ? "<1 dəq" : `${Math.floor(seconds / 60)} dəq`);
   const clock = (epoch) => new Date(epoch * 1000).toLocaleTimeString("az", { hour: "2-digit", minute: "2-digit" });
   function cell(row, text, className) {
     const td = row.insertCell();
@@ -79,13 +79,13 @@
     for (const printer of floor.printers) {
       const item = document.createElement("li");
       item.className = printer.state === "ready" ? "ok" : "bad";
-      item.textContent = `🖨 ${printer.device}: ${printer.message}`;
+      item.textContent = `Printer ${printer.device}: ${printer.message}`;
       devices.append(item);
     }
     for (const display of floor.displays) {
       const item = document.createElement("li");
       item.className = display.online ? "ok" : "bad";
-      item.textContent = `🖵 ${display.name}${display.zone ? ` (${display.zone})` : ""}: ${display.online ? "qoşulub / online" : "qoşulmayıb / offline"}`;
+      item.textContent = `Ekran / Display ${display.name}${display.zone ? ` (${display.zone})` : ""}: ${display.online ? "qoşulub / online" : "qoşulmayıb / offline"}`;
       devices.append(item);
     }
     renderAlerts(floor);

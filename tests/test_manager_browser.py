@@ -1,0 +1,87 @@
+"""Manager pages in headless Chromium: the live floor follows the queue; a report downloads."""
+
+import csv
+import io
+from datetime import date, timedelta
+from urllib.parse import quote
+
+import pytest
+
+from bench.server import start_live_center
+from tests.conftest import SCREENSHOTS, wait_until
+
+
+@pytest.fixture
+def center(tmp_path):
+    live = start_live_center(tmp_path / "center", history_days=30)
+    yield live
+    live.stop()
+
+
+def manager_page(browser, live, path):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live.url}/login?next={quote(path)}")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", "demo-manager-pass")
+    page.click("button[type=submit]")
+    page.errors = errors
+    return page
+
+
+def text(page, selector):
+    return page.evaluate(f"document.querySelector({selector!r}).textContent")
+
+
+def test_live_floor_follows_issues_and_calls(browser, center):
+    page = manager_page(browser, center, "/manager/")
+    assert wait_until(lambda: text(page, "#link") == "canlı / live", timeout=10)
+    assert wait_until(lambda: text(page, "#waiting") == "0", timeout=10)
+    kiosk = center.kiosk()
+    for service in ("4.2", "4.2", "6"):
+        kiosk.post(
+            f"{center.url}/api/v1/tickets", json={"service": service, "print": False}, timeout=10
+        ).raise_for_status()
+    # Issued over the API: the page hears it over its socket and shows it, no reload.
+    assert wait_until(lambda: text(page, "#waiting") == "3", timeout=10)
+    area_d = "#areas tr[data-letter='D'] td:nth-child(2)"
+    assert text(page, area_d) == "2"
+    clerk = center.session("clerk1", "demo-clerk1-pass")
+    clerk.post(f"{center.url}/api/v1/counters/1/session", timeout=10).raise_for_status()
+    clerk.post(f"{center.url}/api/v1/counters/1/call-next", timeout=10).raise_for_status()
+    assert wait_until(lambda: text(page, "#waiting") == "2", timeout=10)
+    assert wait_until(lambda: text(page, "#calls") == "1", timeout=10)
+    assert "D-001" in text(page, "#counters")
+    kiosk.post(f"{center.url}/api/v1/assistance", timeout=10).raise_for_status()
+    page.wait_for_selector("#alerts >> text=Help needed: kiosk-1")
+    page.screenshot(path=str(SCREENSHOTS / "manager-floor.png"), full_page=True)
+    page.click("#alerts >> text=Cavablandı / Answered")
+    page.wait_for_selector("#alerts >> text=Help needed", state="detached")
+    assert page.errors == []
+
+
+def test_report_shows_history_sorts_and_downloads(browser, center):
+    yesterday = date.today() - timedelta(days=1)
+    first = yesterday - timedelta(days=13)
+    page = manager_page(browser, center, f"/manager/report?from={first}&to={yesterday}")
+    page.wait_for_selector("svg.chart rect.arrived")
+    assert int(text(page, "#total-visits")) >= 400
+    # Sorting the services table by visits puts the busiest service first.
+    page.click("#services th:has-text('Visits')")
+    page.click("#services th:has-text('Visits')")
+    visits = page.evaluate(
+        "[...document.querySelectorAll('#services tbody tr')].map(r => +r.cells[2].textContent)"
+    )
+    assert visits == sorted(visits, reverse=True)
+    page.screenshot(path=str(SCREENSHOTS / "manager-report.png"), full_page=True)
+    with page.expect_download() as download_info:
+        page.click("#visits-csv")
+    download = download_info.value
+    assert download.suggested_filename == f"dostq-visits-{first}-{yesterday}.csv"
+    rows = list(csv.DictReader(io.StringIO(download.path().read_text(encoding="utf-8-sig"))))
+    assert len(rows) == int(text(page, "#total-visits"))
+    assert {row["day"] for row in rows} <= {
+        (first + timedelta(days=n)).isoformat() for n in range(14)
+    }
+    assert page.errors == []
