@@ -18,13 +18,13 @@ def center(tmp_path):
     live.stop()
 
 
-def manager_page(browser, live, path):
+def manager_page(browser, live, path, username="manager"):
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{live.url}/login?next={quote(path)}")
-    page.fill("input[name=username]", "manager")
-    page.fill("input[name=password]", "demo-manager-pass")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", f"demo-{username}-pass")
     page.click("button[type=submit]")
     page.errors = errors
     return page
@@ -84,4 +84,21 @@ def test_report_shows_history_sorts_and_downloads(browser, center):
     assert {row["day"] for row in rows} <= {
         (first + timedelta(days=n)).isoformat() for n in range(14)
     }
+    assert page.errors == []
+
+
+def test_admin_edits_a_service_in_the_page_and_the_kiosk_catalog_follows(browser, center):
+    page = manager_page(browser, center, "/manager/admin/", username="admin")
+    page.fill("input[aria-label='Target minutes of 4.2']", "25")
+    page.fill("input[aria-label='Name az of 4.2']", "Məşğulluq üzrə məsləhət")
+    page.click("button[form='service-4.2']")
+    page.wait_for_selector(".flash.done >> text=Service 4.2 saved")
+    page.screenshot(path=str(SCREENSHOTS / "manager-admin.png"))
+    catalog = center.kiosk().get(f"{center.url}/api/v1/catalog", timeout=10).json()
+    service = next(s for a in catalog["areas"] for s in a["services"] if s["code"] == "4.2")
+    assert (service["target_minutes"], service["name"]["az"]) == (25, "Məşğulluq üzrə məsləhət")
+    page.fill("input[aria-label='Letter of 4']", "B")  # taken by area 2: refused, nothing lost
+    page.click("button[form='area-4']")
+    page.wait_for_selector(".flash.error >> text=Letter B belongs to area 2")
+    assert page.input_value("input[aria-label='Letter of 4']") == "D"
     assert page.errors == []
