@@ -317,8 +317,24 @@ def update_device(device_id: int) -> str:
     """Move a device to another hall, or revoke its token."""
     detail = {"device": device_id, **_form()}
     with _audited("device_changed", detail) as conn:
-        admin.update_device(conn, device_id, request.form.get("zone"), "active" in request.form)
+        admin.update_device(
+            conn,
+            device_id,
+            request.form.get("name", ""),
+            request.form.get("zone"),
+            "active" in request.form,
+        )
     return "Cihaz saxlanıldı / Device saved."
+
+
+@bp.post("/devices/<int:device_id>/token")
+@change("admin.people")
+def replace_device_token(device_id: int) -> Response:
+    """Issue a new token for a device (a replaced PC); the old one stops working at once."""
+    with _audited("device_token_replaced", {"device": device_id}) as conn:
+        token = accounts.replace_device_token(conn, device_id)
+        name = conn.execute("SELECT name FROM devices WHERE id = ?", (device_id,)).fetchone()[0]
+    return make_response(render_template("manager/admin_token.html", name=name, token=token))
 
 
 # ---- rules -----------------------------------------------------------------------------------
@@ -336,6 +352,7 @@ def rules() -> str:
         fairness = c.fairness(conn)
         level = service_level(conn)
         notices = get_setting(conn, "notices", {})
+        announce = get_setting(conn, "announce_languages", ["az"])
         log = conn.execute(
             "SELECT a.at, a.action, a.detail, u.username FROM audit_log a "
             "LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT 50"
@@ -346,6 +363,7 @@ def rules() -> str:
         fairness=fairness,
         level=level,
         notices=notices,
+        announce=announce,
         log=log,
     )
 
@@ -376,6 +394,16 @@ def set_service_level() -> str:
     with _audited("service_level_changed", _form()) as conn:
         admin.set_service_level(conn, _int("target_minutes"), _int("goal_percent"))
     return "Xidmət səviyyəsi saxlanıldı / Service level saved."
+
+
+@bp.post("/announce")
+@change("admin.rules")
+def set_announce_languages() -> str:
+    """Save the languages calls are spoken in."""
+    languages = request.form.getlist("language")
+    with _audited("announce_languages_changed", {"languages": languages}) as conn:
+        admin.set_announce_languages(conn, languages)
+    return "Elan dilləri saxlanıldı / Announcement languages saved."
 
 
 @bp.post("/notice")

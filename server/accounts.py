@@ -186,6 +186,16 @@ def enrol_device(
     return token
 
 
+def replace_device_token(conn: sqlite3.Connection, device_id: int) -> str:
+    """Give a device a new token (a replaced kiosk PC); the old token stops working at once."""
+    token = secrets.token_urlsafe(32)
+    if not conn.execute(
+        "UPDATE devices SET token_hash = ? WHERE id = ?", (_token_hash(token), device_id)
+    ).rowcount:
+        raise NotFound("unknown_device", f"No device {device_id}.", "device")
+    return token
+
+
 def device_for_token(conn: sqlite3.Connection, token: str) -> Device | None:
     """Return the active device holding ``token``, or None."""
     row = conn.execute(

@@ -130,12 +130,21 @@ def update_user(
         conn.execute("UPDATE counters SET clerk_user_id = NULL WHERE clerk_user_id = ?", (user_id,))
 
 
-def update_device(conn: sqlite3.Connection, device_id: int, zone: str | None, active: bool) -> None:
-    """Move a display to another hall, or revoke (or restore) a kiosk's or display's token."""
+def update_device(
+    conn: sqlite3.Connection, device_id: int, name: str, zone: str | None, active: bool
+) -> None:
+    """Rename a device, move a display to another hall, or revoke (or restore) its token."""
     _exists(conn, "devices", "id", device_id, "device")
+    if not name.strip():
+        raise Invalid("name_required", "A device needs a name.", "name")
+    taken = conn.execute(
+        "SELECT 1 FROM devices WHERE name = ? AND id != ?", (name.strip(), device_id)
+    ).fetchone()
+    if taken:
+        raise Invalid("device_exists", f"Device '{name.strip()}' exists already.", "name")
     conn.execute(
-        "UPDATE devices SET zone = ?, active = ? WHERE id = ?",
-        ((zone or "").strip() or None, int(active), device_id),
+        "UPDATE devices SET name = ?, zone = ?, active = ? WHERE id = ?",
+        (name.strip(), (zone or "").strip() or None, int(active), device_id),
     )
 
 
@@ -208,6 +217,15 @@ def set_hours(
         raise Invalid("bad_weekdays", "Choose the days the center opens.", "weekdays")
     put_setting(conn, "hours", value)
     return value
+
+
+def set_announce_languages(conn: sqlite3.Connection, languages: list[str]) -> list[str]:
+    """Store the languages each call is spoken in, in order (displays use them after a reload)."""
+    chosen = [lang for lang in dict.fromkeys(languages) if lang]
+    if not chosen or any(lang not in LANGUAGES for lang in chosen):
+        raise Invalid("bad_languages", "Choose at least one of az, ru and en.", "languages")
+    put_setting(conn, "announce_languages", chosen)
+    return chosen
 
 
 def set_notice(conn: sqlite3.Connection, texts: dict[str, str]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from server import accounts
+from server import accounts, admin
 from server.catalog import (
     default_catalog_path,
     default_priority_categories,
@@ -26,7 +26,7 @@ from server.catalog import (
     load_priority_categories,
 )
 from server.center import Center
-from server.engine import OpeningHours, QueueError
+from server.engine import QueueError
 from server.history import generate as generate_history
 from server.history import working_days_before
 from server.storage import Store, audit, get_setting, put_setting
@@ -251,20 +251,18 @@ def hours(
     data_dir: Path, opens: str | None, last_ticket: str | None, weekdays: str, always: bool
 ) -> None:
     """Set when kiosks issue tickets (takes effect at once; kiosks show when they reopen)."""
-    if always:
-        value = None
-    else:
-        if not opens or not last_ticket:
-            raise click.UsageError("Give --opens and --last-ticket, or --always.")
-        first, _, last = weekdays.partition("-")
+    if not always and (not opens or not last_ticket):
+        raise click.UsageError("Give --opens and --last-ticket, or --always.")
+    first, _, last = weekdays.partition("-")
+    try:
         days = range(int(first), int(last) + 1) if last else [int(d) for d in weekdays.split(",")]
-        value = {"opens": opens, "last_ticket": last_ticket, "weekdays": [d - 1 for d in days]}
-        try:
-            OpeningHours.from_setting(value)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from exc
+    except ValueError as exc:
+        raise click.BadParameter("write 1-5 or 1,2,3", param_hint="--weekdays") from exc
     with admin_change(data_dir) as conn:
-        put_setting(conn, "hours", value)
+        value = admin.set_hours(
+            conn, "" if always else opens or "", "" if always else last_ticket or "",
+            [d - 1 for d in days],
+        )  # fmt: skip
         audit(conn, "hours_changed", time.time(), detail={"hours": value})
     click.echo(
         "Tickets at any time."
@@ -280,11 +278,10 @@ def hours(
 @click.option("--en", "text_en", help="In English.")
 def notice(data_dir: Path, text_az: str | None, text_ru: str | None, text_en: str | None) -> None:
     """Set the notice the waiting-room displays scroll (none given: clear it)."""
-    texts = {
-        lang: text for lang, text in (("az", text_az), ("ru", text_ru), ("en", text_en)) if text
-    }
     with admin_change(data_dir) as conn:
-        put_setting(conn, "notices", texts)
+        texts = admin.set_notice(
+            conn, {"az": text_az or "", "ru": text_ru or "", "en": text_en or ""}
+        )
         audit(conn, "notice_changed", time.time(), detail=texts)
     click.echo("Notice set." if texts else "Notice cleared.")
 
@@ -299,11 +296,8 @@ def notice(data_dir: Path, text_az: str | None, text_ru: str | None, text_en: st
 )
 def announce(data_dir: Path, languages: str) -> None:
     """Choose the languages the displays announce calls in (after a display reload)."""
-    chosen = [lang.strip() for lang in languages.split(",") if lang.strip()]
-    if not chosen or any(lang not in ("az", "ru", "en") for lang in chosen):
-        raise click.BadParameter("use az, ru and en, separated by commas", param_hint="--languages")
     with admin_change(data_dir) as conn:
-        put_setting(conn, "announce_languages", chosen)
+        chosen = admin.set_announce_languages(conn, [lang.strip() for lang in languages.split(",")])
         audit(conn, "announce_languages_changed", time.time(), detail={"languages": chosen})
     click.echo(f"Calls are announced in: {', '.join(chosen)}.")
 

@@ -189,3 +189,38 @@ def test_catalog_file_may_replace_the_priority_categories(tmp_path):
             r[0] for r in conn.execute("SELECT code FROM priority_categories WHERE active = 1")
         ]
     assert active == ["pregnant"]
+
+
+def test_hours_notice_and_announce_are_checked_and_stored(tmp_path):
+    data = str(tmp_path)
+    run("init", "--data-dir", data)
+    assert (
+        "Tickets 09:00-17:30"
+        in run("hours", "--data-dir", data, "--opens", "09:00", "--last-ticket", "17:30").output
+    )
+    late = run("hours", "--data-dir", data, "--opens", "18:00", "--last-ticket", "09:00")
+    assert late.exit_code == 1 and "last ticket comes after opening" in late.output
+    assert run("notice", "--data-dir", data, "--az", "Xoş gəlmisiniz").exit_code == 0
+    wrong = run("announce", "--data-dir", data, "--languages", "az,de")
+    assert wrong.exit_code == 1 and "az, ru and en" in wrong.output
+    assert "az, ru" in run("announce", "--data-dir", data, "--languages", "az,ru").output
+    with Store(tmp_path / "dostq.db").read() as conn:
+        settings = dict(conn.execute("SELECT key, value FROM settings").fetchall())
+    assert json.loads(settings["hours"]) == {
+        "opens": "09:00",
+        "last_ticket": "17:30",
+        "weekdays": [0, 1, 2, 3, 4],
+    }
+    assert json.loads(settings["notices"]) == {"az": "Xoş gəlmisiniz"}
+    assert json.loads(settings["announce_languages"]) == ["az", "ru"]
+
+
+def test_history_fills_working_days_once(tmp_path):
+    data = str(tmp_path)
+    run("demo", "--data-dir", data, "--history-days", "0")
+    first = run("history", "--data-dir", data, "--days", "3")
+    written = int(first.output.split()[0])
+    assert 3 * 400 <= written <= 3 * 1600
+    assert run("history", "--data-dir", data, "--days", "3").output.startswith("0 visits")
+    with Store(tmp_path / "dostq.db").read() as conn:
+        assert conn.execute("SELECT count(DISTINCT day) FROM tickets").fetchone()[0] == 3

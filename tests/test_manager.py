@@ -189,3 +189,23 @@ def test_assistance_request_stays_on_the_floor_until_answered(app_center, manage
     assert manager.post(path, headers=manager.csrf).status_code == 200
     assert manager.get("/manager/floor.json").get_json()["assistance"] == []
     assert manager.post(path, headers=manager.csrf).status_code == 404
+
+
+def test_a_replaced_token_works_and_the_old_one_stops_at_once(app_center, manager):
+    old = {"Authorization": f"Device {app_center.kiosk_token}"}
+    device = app_center.app.test_client()
+    assert device.post("/api/v1/tickets", json={"service": "2.1"}, headers=old).status_code == 201
+    (device_id,) = read(app_center, "SELECT id FROM devices WHERE name = 'kiosk-1'")[0]
+    page = manager.post(f"/manager/admin/devices/{device_id}/token", headers=manager.csrf)
+    token = page.get_data(as_text=True).split('id="device-token">')[1].split("<")[0]
+    new = {"Authorization": f"Device {token}"}
+    assert device.post("/api/v1/tickets", json={"service": "2.1"}, headers=old).status_code == 401
+    assert device.post("/api/v1/tickets", json={"service": "2.1"}, headers=new).status_code == 201
+    renamed = manager.post(
+        f"/manager/admin/devices/{device_id}",
+        data={"name": "display-1", "zone": "", "active": "on"},  # taken by the display
+        headers=manager.csrf,
+        follow_redirects=True,
+    )
+    assert "display-1&#39; exists already" in renamed.get_data(as_text=True)
+    assert "device_token_replaced" in audit_actions(app_center)
