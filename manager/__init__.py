@@ -26,7 +26,8 @@ def _range() -> tuple[str, str]:
     return reports.parse_range(request.args.get("from"), request.args.get("to"), c.day(c.now()))
 
 
-def _download(body: bytes, name: str, mimetype: str) -> Response:
+def _download(body: bytes, name: str) -> Response:
+    mimetype = "text/csv" if name.endswith(".csv") else exports.XLSX_MIMETYPE
     return Response(
         body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
@@ -96,10 +97,8 @@ def report_export(kind: str) -> Response:
     c = center()
     with c.store.read() as conn:
         figures = reports.report(conn, first, last, c.timezone)
-    name = f"dostq-report-{first}-{last}.{kind}"
-    if kind == "csv":
-        return _download(exports.report_csv(figures), name, "text/csv")
-    return _download(exports.report_xlsx(figures), name, exports.XLSX_MIMETYPE)
+    write = exports.report_csv if kind == "csv" else exports.report_xlsx
+    return _download(write(figures), f"dostq-report-{first}-{last}.{kind}")
 
 
 @bp.get("/visits.<any(csv, xlsx):kind>")
@@ -110,9 +109,5 @@ def visits_export(kind: str) -> Response:
     c = center()
     with c.store.read() as conn:
         rows = list(reports.visit_rows(reports.visits(conn, first, last), c.timezone))
-    name = f"dostq-visits-{first}-{last}.{kind}"
-    if kind == "csv":
-        body = exports.visits_csv(reports.VISIT_COLUMNS, rows)
-        return _download(body, name, "text/csv")
-    body = exports.visits_xlsx(reports.VISIT_COLUMNS, rows)
-    return _download(body, name, exports.XLSX_MIMETYPE)
+    write = exports.visits_csv if kind == "csv" else exports.visits_xlsx
+    return _download(write(reports.VISIT_COLUMNS, rows), f"dostq-visits-{first}-{last}.{kind}")
