@@ -137,3 +137,76 @@ def _serve(data_dir: Path, port: int, env: dict[str, str], tls: bool) -> subproc
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()}")
+
+
+@dataclass
+class LiveHq:
+    """A real `dostq hq serve` process on loopback, with its own database."""
+
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes] | None
+
+    def add_center(self, code: str, name: str) -> str:
+        """Register a center with `dostq hq add-center` and return its key."""
+        result = subprocess.run(
+            [sys.executable, "-m", "server", "hq", "add-center", code, "--name", name,
+             "--data-dir", str(self.data_dir)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        return result.stdout.strip()
+
+    def create_user(self, username: str, password: str) -> None:
+        """Create an analyst with `dostq hq create-user`."""
+        subprocess.run(
+            [sys.executable, "-m", "server", "hq", "create-user", username,
+             "--data-dir", str(self.data_dir)],
+            check=True, capture_output=True, env={**os.environ, "DOSTQ_NEW_PASSWORD": password},
+        )  # fmt: skip
+
+    def start(self) -> None:
+        """Start serving (again) on the same port and data."""
+        self.process = _serve_hq(self.data_dir, int(self.url.rsplit(":", 1)[1]))
+
+    def kill(self) -> None:
+        """Kill the server outright, as a power cut would (SIGKILL: no clean shutdown)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=15)
+            self.process = None
+
+    def stop(self) -> None:
+        """Stop the server if it runs."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+            self.process = None
+
+
+def start_hq(data_dir: Path, serve: bool = True) -> LiveHq:
+    """Prepare an HQ in ``data_dir`` on a free port; serve it unless ``serve`` is False."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    hq = LiveHq(f"http://127.0.0.1:{free_port()}", data_dir, None)
+    if serve:
+        hq.start()
+    return hq
+
+
+def _serve_hq(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start `dostq hq serve` and wait until it answers."""
+    with (data_dir / "hq.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server", "hq", "serve", "--data-dir", str(data_dir),
+             "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).ok:
+                return process
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"HQ did not start: {(data_dir / 'hq.log').read_text()}")

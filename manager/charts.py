@@ -21,21 +21,30 @@ def _nice_ceiling(value: int) -> int:
 
 
 def hours_chart(hours: list[dict[str, Any]], arrived_label: str, served_label: str) -> Markup:
-    """Draw arrivals and served visits per hour as paired bars, with a labelled axis."""
-    if not hours:
+    """Draw arrivals and served visits per hour as paired bars."""
+    return bar_chart(
+        [f"{h['hour']:02d}" for h in hours],
+        [("arrived", arrived_label, [h["arrived"] for h in hours]),
+         ("served", served_label, [h["served"] for h in hours])],
+    )  # fmt: skip
+
+
+def bar_chart(labels: list[str], series: list[tuple[str, str, list[int]]]) -> Markup:
+    """Draw grouped bars, one group per label; ``series`` are (css class, legend, values)."""
+    if not labels:
         return Markup("")
-    top = _nice_ceiling(max(max(h["arrived"], h["served"]) for h in hours))
+    top = _nice_ceiling(max(max(values) for _, _, values in series))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / len(hours)
-    bar = slot * 0.38
+    slot = plot_w / len(labels)
+    bar = slot * 0.76 / len(series)
 
     def y(value: int) -> float:
         return TOP + plot_h * (1 - value / top)
 
+    legend = " / ".join(title for _, title, _ in series)
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(arrived_label)} / {escape(served_label)}" '
-        'xmlns="http://www.w3.org/2000/svg">'
+        f'aria-label="{escape(legend)}" xmlns="http://www.w3.org/2000/svg">'
     ]
     for tick in range(5):
         value = top * tick // 4
@@ -44,25 +53,26 @@ def hours_chart(hours: list[dict[str, Any]], arrived_label: str, served_label: s
             f'y2="{y(value):.1f}"/><text class="axis" x="{LEFT - 6}" y="{y(value) + 4:.1f}" '
             f'text-anchor="end">{value}</text>'
         )
-    for index, hour in enumerate(hours):
+    every = max(1, len(labels) // 24)  # at most ~24 axis labels, however many bars
+    for index, label in enumerate(labels):
         x = LEFT + index * slot + slot * 0.12
-        for offset, key, css in ((0, "arrived", "arrived"), (bar, "served", "served")):
-            value = hour[key]
+        for number, (css, title, values) in enumerate(series):
+            value = values[index]
             parts.append(
-                f'<rect class="{css}" x="{x + offset:.1f}" y="{y(value):.1f}" '
+                f'<rect class="{escape(css)}" x="{x + number * bar:.1f}" y="{y(value):.1f}" '
                 f'width="{bar:.1f}" height="{plot_h * value / top:.1f}">'
-                f"<title>{hour['hour']:02d}:00 {escape(key)}: {value}</title></rect>"
+                f"<title>{escape(label)} {escape(title)}: {value}</title></rect>"
             )
+        if index % every == 0:
+            parts.append(
+                f'<text class="axis" x="{LEFT + (index + 0.5) * slot:.1f}" '
+                f'y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{escape(label)}</text>'
+            )
+    for number, (css, title, _) in enumerate(series):
+        x = LEFT + 200 * number
         parts.append(
-            f'<text class="axis" x="{LEFT + (index + 0.5) * slot:.1f}" y="{HEIGHT - BOTTOM + 16}" '
-            f'text-anchor="middle">{hour["hour"]:02d}</text>'
+            f'<rect class="{escape(css)}" x="{x}" y="{HEIGHT - 18}" width="12" height="12"/>'
+            f'<text class="axis" x="{x + 18}" y="{HEIGHT - 8}">{escape(title)}</text>'
         )
-    legend_y = HEIGHT - 8
-    parts.append(
-        f'<rect class="arrived" x="{LEFT}" y="{legend_y - 10}" width="12" height="12"/>'
-        f'<text class="axis" x="{LEFT + 18}" y="{legend_y}">{escape(arrived_label)}</text>'
-        f'<rect class="served" x="{LEFT + 200}" y="{legend_y - 10}" width="12" height="12"/>'
-        f'<text class="axis" x="{LEFT + 218}" y="{legend_y}">{escape(served_label)}</text>'
-    )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text above is escaped)

@@ -28,6 +28,7 @@ from server.pages import bp as pages_bp
 from server.printing import PrintService
 from server.ratelimit import RateLimit
 from server.storage import Store
+from server.sync import SyncWorker
 
 # Every setting, its default and what it means (also listed in README "Configuration").
 DEFAULTS: dict[str, Any] = {
@@ -39,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "KIOSK_TICKETS_PER_MINUTE": 20,  # more from one kiosk is a stuck screen or a prank
     "KIOSK_IDLE_S": 30,  # a kiosk screen left untouched this long goes back to the start
     "PRINT_GIVE_UP_S": 20,  # how long a job waits for a printer that is down
+    "HQ_SYNC_POLL_S": 15,  # how often the HQ sender looks for changed days when idle
+    "HQ_RETRY_MAX_S": 300,  # the longest wait between tries while HQ is unreachable
+    "HQ_SYNC_BATCH_DAYS": 30,  # days per request to HQ (a day is ~10 KB)
 }
 
 
@@ -100,6 +104,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["dostq.printing"] = printing
     app.extensions["dostq.kiosk_limit"] = RateLimit(int(app.config["KIOSK_TICKETS_PER_MINUTE"]), 60)
     app.before_request(printing.start)
+    hq_sync = SyncWorker(
+        center,
+        data_dir,
+        idle_poll_s=float(app.config["HQ_SYNC_POLL_S"]),
+        retry_max_s=float(app.config["HQ_RETRY_MAX_S"]),
+        batch_days=int(app.config["HQ_SYNC_BATCH_DAYS"]),
+    )
+    app.extensions["dostq.hq_sync"] = hq_sync
+    app.before_request(hq_sync.start)
 
     security.init_app(app)
     app.before_request(auth.identify_request)

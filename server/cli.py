@@ -15,8 +15,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+import requests
 
-from server import accounts, admin
+from server import accounts, admin, signing
+from server import sync as center_sync
 from server.catalog import (
     default_catalog_path,
     default_priority_categories,
@@ -386,6 +388,159 @@ def _generate_history(conn: sqlite3.Connection, days: int, seed: int = 2026) -> 
     written = generate_history(conn, working_days_before(today, days), days, timezone, seed=seed)
     audit(conn, "history_generated", time.time(), detail={"days": days, "visits": written})
     return written
+
+
+@main.command()
+@data_dir_option
+@click.option(
+    "--hq", "hq_url", metavar="URL", help="Set up: HQ's address, e.g. https://hq.dost.gov.az"
+)
+@click.option("--center", "center_code", help="Set up: this center's code at HQ.")
+@click.option("--key", envvar="DOSTQ_HQ_KEY", help="Set up: the key `dostq hq add-center` printed.")
+@click.option(
+    "--status", "show_status", is_flag=True, help="Show what is pending and the last sync."
+)
+@click.option("--now", "push_now", is_flag=True, help="Send everything pending at once.")
+def sync(
+    data_dir: Path,
+    hq_url: str | None,
+    center_code: str | None,
+    key: str | None,
+    show_status: bool,
+    push_now: bool,
+) -> None:
+    """Set up, check or run the daily throughput sync to headquarters."""
+    store = open_store(data_dir)
+    center = Center(store, timezone=ZoneInfo(os.environ.get("DOSTQ_TIMEZONE", "Asia/Baku")))
+    if hq_url or center_code or key:
+        if not (hq_url and center_code and key):
+            raise click.UsageError("Set up with all three: --hq URL --center CODE --key KEY.")
+        with store.write() as conn:
+            center_sync.set_up(conn, data_dir, hq_url, center_code, key)
+            audit(conn, "hq_sync_set_up", time.time(), detail={"hq": hq_url, "center": center_code})
+        click.echo(f"This center syncs to {hq_url} as '{center_code}'.")
+    if push_now:
+        _push_now(center, data_dir)
+    if show_status or not (hq_url or push_now):
+        with store.read() as conn:
+            state = center_sync.status(conn)
+            hq = center_sync.link(conn, data_dir)
+        click.echo(f"HQ: {hq.url} as '{hq.center}'" if hq else "HQ: not set up")
+        click.echo(f"Days pending: {state['pending_days']}")
+        last = state.get("last_success_at")
+        click.echo(f"Last synced: {_age(time.time() - last)} ago" if last else "Last synced: never")
+        if state.get("last_error") and state["pending_days"]:
+            click.echo(f"Last problem: {state['last_error']}")
+
+
+def _age(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _push_now(center: Center, data_dir: Path) -> None:
+    with center.store.read() as conn:
+        hq = center_sync.link(conn, data_dir)
+        total = center_sync.status(conn)["pending_days"]
+    if hq is None:
+        raise click.ClickException("HQ is not set up: dostq sync --hq URL --center CODE --key KEY")
+    session = requests.Session()
+    with click.progressbar(length=total, label="Sending days to HQ") as bar:
+        while True:
+            try:
+                sent = center_sync.send_batch(center, hq, session)
+            except (requests.RequestException, center_sync.SyncRefused) as exc:
+                center_sync.record_failure(center, str(exc))
+                raise click.ClickException(f"Stopped: {exc}") from exc
+            if not sent:
+                break
+            bar.update(sent)
+    click.echo("Everything is at HQ.")
+
+
+@main.group("hq")
+def hq_group() -> None:
+    """Headquarters mode: receive every center's daily throughput, show centers side by side."""
+
+
+@hq_group.command("serve")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
+    show_default="./hq-data",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--allow-http", is_flag=True, help="Plain HTTP off loopback (closed test networks).")
+def hq_serve(data_dir: Path, host: str, port: int, allow_http: bool) -> None:
+    """Serve the HQ records API and dashboard under gunicorn (HTTPS once `dostq cert` ran there)."""
+    from hq.app import create_hq_app
+    from server.serve import serve as run_server
+
+    tls_dir = data_dir / "tls"
+    tls = (tls_dir / "cert.pem").exists()
+    if not tls and not allow_http and not _is_loopback(host):
+        raise click.ClickException(
+            f"Refusing plain HTTP on {host}: run 'dostq cert --data-dir {data_dir}' first."
+        )
+    app = create_hq_app({"HQ_DATA_DIR": str(data_dir)})
+    click.echo(f"HQ at {'https' if tls else 'http'}://{host}:{port}/hq/")
+    run_server(app, host, port, tls_dir if tls else None, threads=32)
+
+
+def _hq_store(data_dir: Path) -> Store:
+    from hq.storage import HQ_MIGRATIONS
+
+    return Store(data_dir / "hq.db", HQ_MIGRATIONS)
+
+
+@hq_group.command("add-center")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
+)
+@click.argument("code")
+@click.option("--name", required=True, help="The center's name on the dashboard.")
+def hq_add_center(data_dir: Path, code: str, name: str) -> None:
+    """Register a center at HQ and print its new key (give it to `dostq sync` at the center)."""
+    from hq.storage import add_center
+
+    key = signing.new_key()
+    with _hq_store(data_dir).write() as conn:
+        add_center(conn, code, name, key, time.time())
+        audit(conn, "center_added", time.time(), detail={"code": code, "name": name})
+    click.echo(key)
+
+
+@hq_group.command("create-user")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
+)
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["manager", "admin"]),
+    default="manager",
+    show_default=True,
+    help="manager: a Ministry analyst who reads the dashboard.",
+)
+@click.password_option(envvar="DOSTQ_NEW_PASSWORD")
+def hq_create_user(data_dir: Path, username: str, role: str, password: str) -> None:
+    """Create an HQ analyst account."""
+    try:
+        with _hq_store(data_dir).write() as conn:
+            accounts.create_user(conn, username, password, role, time.time())
+            audit(conn, "user_created", time.time(), detail={"username": username, "role": role})
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"HQ {role} '{username}' created.")
 
 
 @main.group("serial-line")

@@ -6,7 +6,9 @@ import sqlite3
 from collections.abc import Collection
 from typing import Any
 
+from server import sync
 from server.center import Center
+from server.storage import get_setting
 from server.tickets import center_snapshot
 
 CALLS_WINDOW_S = 3600
@@ -55,6 +57,7 @@ def floor_view(center: Center, displays_online: Collection[str]) -> dict[str, An
             )
         ]
         assistance = open_assistance(conn)
+        hq = {"configured": get_setting(conn, "hq", None) is not None, **sync.status(conn)}
     for line in snapshot["waiting"]:
         area = areas.get(line["letter"])
         if area is None:
@@ -79,4 +82,5 @@ def floor_view(center: Center, displays_online: Collection[str]) -> dict[str, An
         "displays": displays,
         "assistance": assistance,
         "unconfirmed": snapshot["unconfirmed"],
+        "hq": hq,
     }

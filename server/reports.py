@@ -165,6 +165,8 @@ class Tally:
         called = len(self.waits)
         return {
             "visits": self.visits,
+            "called": called,
+            "within_target": self.within_target,
             "served": self.served,
             "no_show": self.no_show,
             "cancelled": self.cancelled,
@@ -173,8 +175,12 @@ class Tally:
             "transfer_percent": _percent(self.transferred, self.visits),
             "priority_percent": _percent(self.priority, self.visits),
             "within_target_percent": _percent(self.within_target, called),
+            "wait_mean_s": _rounded(statistics.fmean(self.waits)) if self.waits else None,
             "wait_median_s": _rounded(median(self.waits)),
             "wait_p90_s": _rounded(nearest_rank(self.waits, 90)),
+            "service_mean_s": (
+                _rounded(statistics.fmean(self.services)) if self.services else None
+            ),
             "service_median_s": _rounded(median(self.services)),
             "service_p90_s": _rounded(nearest_rank(self.services, 90)),
         }

@@ -190,6 +190,33 @@ REPORTING_SCHEMA = """
         );
 """
 
+HQ_OUTBOX_SCHEMA = """
+        -- What headquarters must receive: each day whose visits changed since HQ last had it.
+        -- Triggers mark the day in the same transaction as the change, whatever code made it.
+        CREATE TABLE hq_outbox (
+            day TEXT PRIMARY KEY,
+            revision INTEGER NOT NULL,
+            changed_at REAL NOT NULL,
+            sent_revision INTEGER NOT NULL DEFAULT 0,
+            sent_at REAL
+        );
+        CREATE INDEX hq_outbox_pending ON hq_outbox (day) WHERE revision > sent_revision;
+        CREATE TRIGGER hq_outbox_on_insert AFTER INSERT ON tickets BEGIN
+            INSERT INTO hq_outbox (day, revision, changed_at)
+            VALUES (NEW.day, 1, (julianday('now') - 2440587.5) * 86400.0)
+            ON CONFLICT (day) DO UPDATE SET
+                revision = revision + 1, changed_at = excluded.changed_at;
+        END;
+        CREATE TRIGGER hq_outbox_on_update AFTER UPDATE ON tickets BEGIN
+            INSERT INTO hq_outbox (day, revision, changed_at)
+            VALUES (NEW.day, 1, (julianday('now') - 2440587.5) * 86400.0)
+            ON CONFLICT (day) DO UPDATE SET
+                revision = revision + 1, changed_at = excluded.changed_at;
+        END;
+        INSERT INTO hq_outbox (day, revision, changed_at)
+            SELECT DISTINCT day, 1, (julianday('now') - 2440587.5) * 86400.0 FROM tickets;
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -199,14 +226,19 @@ MIGRATIONS: tuple[str, ...] = (
     PRINTERS_SCHEMA,
     WALK_IN_SCHEMA,
     REPORTING_SCHEMA,
+    HQ_OUTBOX_SCHEMA,
 )
 
 
 class Store:
-    """The database handle shared by one process; every access goes through ``read``/``write``."""
+    """The database handle shared by one process; every access goes through ``read``/``write``.
 
-    def __init__(self, path: Path) -> None:
+    ``migrations`` are the schema steps of the database (the center's by default; HQ has its own).
+    """
+
+    def __init__(self, path: Path, migrations: tuple[str, ...] | None = None) -> None:
         self.path = path
+        self.migrations = MIGRATIONS if migrations is None else migrations
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: the driver never opens transactions behind our back;
         # we issue BEGIN IMMEDIATE ourselves (sqlite-utils' own transactions use a plain BEGIN).
@@ -227,7 +259,7 @@ class Store:
         with self._lock:
             conn = self.db.conn
             done = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, schema in enumerate(MIGRATIONS[done:], start=done + 1):
+            for number, schema in enumerate(self.migrations[done:], start=done + 1):
                 try:
                     conn.executescript(
                         f"BEGIN IMMEDIATE; {schema}; PRAGMA user_version = {number}; COMMIT;"

@@ -77,6 +77,8 @@ def test_totals_of_the_worked_day(worked_day):
     totals = day_report(worked_day)["totals"]
     assert totals == {
         "visits": 5,
+        "called": 3,
+        "within_target": 3,
         "served": 3,
         "no_show": 1,
         "cancelled": 0,
@@ -85,8 +87,10 @@ def test_totals_of_the_worked_day(worked_day):
         "transfer_percent": 20.0,
         "priority_percent": 20.0,
         "within_target_percent": 100.0,  # 10, 10 and 16 min, all within 20
+        "wait_mean_s": 720.0,
         "wait_median_s": 600.0,
         "wait_p90_s": 960.0,  # nearest rank: the 3rd of 3
+        "service_mean_s": 700.0,
         "service_median_s": 600.0,
         "service_p90_s": 900.0,
     }

@@ -89,8 +89,22 @@
       devices.append(item);
     }
     renderAlerts(floor);
+    $("hq-sync").textContent = hqText(floor.hq, floor.at);
     $("updated").textContent = clock(floor.at);
     root.dataset.at = floor.at;
+  }
+
+  function ago(seconds) {
+    if (seconds < 3600) return `${Math.floor(seconds / 60)} dəq / min`;
+    if (seconds < 86400) return `${Math.floor(seconds / 3600)} saat / h`;
+    return `${Math.floor(seconds / 86400)} gün / days`;
+  }
+
+  function hqText(hq, now) {
+    if (!hq.configured) return "HQ: qoşulmayıb / not set up";
+    const synced = hq.last_success_at ? `${ago(now - hq.last_success_at)} əvvəl / ago` : "heç vaxt / never";
+    const problem = hq.pending_days && hq.last_error ? ` · ${hq.last_error}` : "";
+    return `HQ: son sinxron / last synced ${synced}, ${hq.pending_days} gün gözləyir / days pending${problem}`;
   }
 
   let reading = null;

@@ -1,0 +1,350 @@
+"""The HQ application: the signed records API for centers, and the analysts' dashboard."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from jsonschema import Draft202012Validator
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from hq import storage
+from manager import exports
+from manager.charts import bar_chart
+from server import accounts, reports, security, signing
+from server.app import duration, local_clock, secret_key
+from server.engine import Invalid, QueueError
+from server.storage import Store, audit
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULTS: dict[str, Any] = {
+    "HQ_DATA_DIR": "hq-data",  # where hq.db and secret_key live
+    "HQ_TIMEZONE": "Asia/Baku",  # what "today" means on the dashboard
+    "HQ_MAX_BATCH_BYTES": 8 * 1024 * 1024,  # a bigger request is refused with 413
+}
+MAX_RECORDS = 200
+# What a center sends: one record per day, no personal data (counts, times, shares).
+BATCH_SCHEMA = {
+    "type": "object",
+    "required": ["center", "pending", "records"],
+    "properties": {
+        "center": {"type": "string", "minLength": 1, "maxLength": 40},
+        "pending": {"type": "integer", "minimum": 0},
+        "records": {
+            "type": "array",
+            "maxItems": MAX_RECORDS,
+            "items": {
+                "type": "object",
+                "required": ["day", "revision", "final", "totals", "hours"],
+                "properties": {
+                    "day": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                    "revision": {"type": "integer", "minimum": 1},
+                    "final": {"type": "boolean"},
+                    "totals": {
+                        "type": "object",
+                        "required": [
+                            "visits", "served", "no_show", "transferred", "called",
+                            "within_target", "priority_percent", "wait_mean_s", "service_mean_s",
+                        ],
+                        "properties": {
+                            key: {"type": "integer", "minimum": 0}
+                            for key in ("visits", "served", "no_show", "transferred", "called",
+                                        "within_target")
+                        },
+                    },
+                    "hours": {
+                        "type": "array",
+                        "maxItems": 24,
+                        "items": {
+                            "type": "object",
+                            "required": ["hour", "arrived", "served"],
+                            "properties": {
+                                "hour": {"type": "integer", "minimum": 0, "maximum": 23},
+                                "arrived": {"type": "integer", "minimum": 0},
+                                "served": {"type": "integer", "minimum": 0},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}  # fmt: skip
+_batch_validator = Draft202012Validator(BATCH_SCHEMA)
+
+api = Blueprint("hq_api", __name__, url_prefix="/hq/api/v1")
+# Named "auth" so the center's CSRF rule for sign-in forms covers this one too.
+auth = Blueprint("auth", __name__, url_prefix="/hq")
+# The dashboard dresses like the center's manager pages: same style sheet, served from here.
+dashboard = Blueprint(
+    "hq",
+    __name__,
+    url_prefix="/hq",
+    template_folder="templates",
+    static_folder=str(Path(__file__).parents[1] / "manager" / "static"),
+)
+
+
+class Refused(QueueError):
+    """A center's request that is not signed by a known center with its key, now."""
+
+    status = 401
+
+
+class Replayed(QueueError):
+    """A request HQ received already, byte for byte and signature for signature."""
+
+    status = 409
+
+
+def store() -> Store:
+    """Return this HQ's database."""
+    return current_app.extensions["dostq.hq_store"]  # type: ignore[no-any-return]
+
+
+def today() -> date:
+    """Return today's date where HQ is."""
+    return datetime.now(ZoneInfo(current_app.config["HQ_TIMEZONE"])).date()
+
+
+@api.post("/records")
+def receive_records() -> Response:
+    """Take a signed batch of day records from a center; the newest revision of a day wins."""
+    body = request.get_data(cache=False)
+    center = request.headers.get(signing.CENTER_HEADER, "")
+    given = request.headers.get(signing.SIGNATURE_HEADER, "")
+    now = time.time()
+    with store().write() as conn:
+        key = storage.center_key(conn, center)
+        if key is None:
+            raise Refused("unknown_center", f"No active center '{center[:40]}' at HQ.", "center")
+        why = signing.check(
+            key,
+            center,
+            request.headers.get(signing.TIMESTAMP_HEADER, ""),
+            given,
+            request.method,
+            request.path,
+            body,
+            now,
+        )
+        if why:
+            raise Refused("bad_signature", why, signing.SIGNATURE_HEADER)
+        try:
+            batch = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise Invalid("not_json", "The body is not JSON.") from exc
+        error = next(iter(_batch_validator.iter_errors(batch)), None)
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "body"
+            raise Invalid("bad_batch", f"{where}: {error.message}", where)
+        if batch["center"] != center:
+            raise Invalid("center_mismatch", "The body names another center.", "center")
+        if not storage.remember_signature(conn, given, now, signing.WINDOW_S):
+            raise Replayed("replayed", "This exact request was received already.")
+        counts = storage.apply_records(conn, center, batch["records"], batch["pending"], now)
+    return jsonify(counts)
+
+
+def analyst_required(view: F) -> F:
+    """Allow the view only to a signed-in analyst (manager) or admin."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None or g.user.role not in ("manager", "admin"):
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+@auth.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """Analysts' sign-in."""
+    if request.method == "POST":
+        with store().write() as conn:
+            user = accounts.authenticate(
+                conn, request.form.get("username", ""), request.form.get("password", "")
+            )
+            audit(
+                conn,
+                "login" if user else "login_failed",
+                time.time(),
+                user_id=user.id if user else None,
+                remote_addr=request.remote_addr,
+            )
+        session.clear()
+        if user is not None:
+            session.permanent = True
+            session["uid"], session["sv"] = user.id, user.session_version
+            target = request.args.get("next", "")
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("hq.centers")
+            return redirect(target)
+        flash("Wrong username or password.", "error")
+    return render_template("login.html")
+
+
+@auth.post("/logout")
+def logout() -> Response:
+    """Sign out everywhere."""
+    if g.user is not None:
+        with store().write() as conn:
+            accounts.end_sessions(conn, g.user.id)
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+def _range() -> tuple[str, str]:
+    last_default = today()
+    first_default = last_default - timedelta(days=6)
+    return reports.parse_range(
+        request.args.get("from") or first_default.isoformat(),
+        request.args.get("to") or last_default.isoformat(),
+        last_default.isoformat(),
+    )
+
+
+@dashboard.get("/")
+@analyst_required
+def centers() -> str:
+    """All centers side by side for a range (the last seven days by default)."""
+    first, last = _range()
+    with store().read() as conn:
+        rows = storage.side_by_side(conn, first, last)
+    return render_template("hq/centers.html", rows=rows, first=first, last=last, now=time.time())
+
+
+@dashboard.get("/centers/<code>")
+@analyst_required
+def center_trend(code: str) -> str:
+    """One center's figures day by day (the last 8 weeks by default)."""
+    last = request.args.get("to") or today().isoformat()
+    first = request.args.get("from") or (date.fromisoformat(last) - timedelta(weeks=8)).isoformat()
+    first, last = reports.parse_range(first, last, last)
+    with store().read() as conn:
+        name = conn.execute("SELECT name FROM centers WHERE code = ?", (code,)).fetchone()
+        days = storage.trend(conn, code, first, last)
+    if name is None:
+        raise Invalid("unknown_center", f"No center '{code}'.", "code")
+    chart = bar_chart(
+        [d["day"][5:] for d in days],
+        [("arrived", "Ziyarətlər / visits", [d["visits"] for d in days]),
+         ("served", "Xidmət olunub / served", [d["served"] for d in days])],
+    )  # fmt: skip
+    return render_template(
+        "hq/trend.html", code=code, name=name[0], days=days, chart=chart, first=first, last=last
+    )
+
+
+EXPORT_COLUMNS = (
+    "code", "name", "days", "visits", "served", "no_show", "no_show_percent", "transfer_percent",
+    "priority_percent", "within_target_percent", "wait_mean_s", "service_mean_s", "busiest_hour",
+    "last_sync_at", "pending",
+)  # fmt: skip
+
+
+@dashboard.get("/centers.<any(csv, xlsx):kind>")
+@analyst_required
+def centers_export(kind: str) -> Response:
+    """Download the side-by-side table as CSV or XLSX."""
+    first, last = _range()
+    with store().read() as conn:
+        rows = [[row[c] for c in EXPORT_COLUMNS] for row in storage.side_by_side(conn, first, last)]
+    write = exports.visits_csv if kind == "csv" else exports.visits_xlsx
+    name = f"dostq-hq-{first}-{last}.{kind}"
+    return Response(
+        write(EXPORT_COLUMNS, rows),
+        mimetype="text/csv" if kind == "csv" else exports.XLSX_MIMETYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _identify() -> None:
+    g.user, g.device, g.device_by_cookie = None, None, False
+    if "uid" in session:
+        with store().read() as conn:
+            g.user = accounts.load_user(conn, session["uid"], session.get("sv", 0))
+
+
+def _error(error: QueueError) -> tuple[Response, int]:
+    return jsonify(
+        {"error": {"code": error.code, "message": error.message, "field": error.field}}
+    ), error.status
+
+
+def _http_error(error: HTTPException) -> Response | HTTPException:
+    if not request.path.startswith("/hq/api/"):
+        return error
+    return jsonify(
+        {"error": {"code": (error.name or "error").lower().replace(" ", "_"),
+                   "message": error.description, "field": None}}
+    ), error.code  # type: ignore[return-value]  # fmt: skip
+
+
+def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the HQ app; ``config`` overrides defaults and ``DOSTQ_HQ_*`` variables."""
+    server_dir = Path(__file__).parents[1] / "server"
+    app = Flask(
+        __name__,
+        template_folder=str(server_dir / "templates"),
+        static_folder=str(server_dir / "static"),
+    )
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("DOSTQ")
+    app.config.update(config or {})
+    data_dir = Path(app.config["HQ_DATA_DIR"]).resolve()
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(data_dir)
+    app.config.update(
+        CENTER_NAME="DOST HQ",
+        SESSION_COOKIE_NAME="dostq_hq",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        MAX_CONTENT_LENGTH=int(app.config["HQ_MAX_BATCH_BYTES"]),
+    )
+    app.extensions["dostq.hq_store"] = Store(data_dir / "hq.db", storage.HQ_MIGRATIONS)
+    security.init_app(app)
+    app.before_request(_identify)
+    app.before_request(security.protect_from_csrf)
+    for blueprint in (api, auth, dashboard):
+        app.register_blueprint(blueprint)
+    app.add_template_filter(duration)
+    app.add_template_filter(
+        lambda at: local_clock(at, ZoneInfo(app.config["HQ_TIMEZONE"])), "clock"
+    )
+    app.register_error_handler(QueueError, _error)
+    app.register_error_handler(HTTPException, _http_error)
+
+    @app.get("/")
+    def home() -> Response:
+        return redirect(url_for("hq.centers"))
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        with store().read() as conn:
+            conn.execute("SELECT 1").fetchone()
+        return jsonify({"ok": True})
+
+    return app

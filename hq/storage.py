@@ -1,0 +1,216 @@
+"""Headquarters' database: centers and their keys, one row per center and day, analysts.
+
+HQ reads and writes only through the functions below, over a ``Store`` (SQLite, WAL, one
+connection behind a lock, like a center); a server database can follow behind the same
+functions. A day arrives as a record with a revision: the newest revision wins, so a record
+sent twice, late or out of order changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from typing import Any
+
+HQ_SCHEMA = """
+        CREATE TABLE centers (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL,  -- the HMAC key shared with that center: HQ needs it to verify
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            last_sync_at REAL,
+            pending INTEGER  -- days the center said it still had to send, at its last batch
+        );
+        CREATE TABLE day_records (
+            center TEXT NOT NULL REFERENCES centers(code),
+            day TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            final INTEGER NOT NULL,
+            visits INTEGER NOT NULL, served INTEGER NOT NULL, no_show INTEGER NOT NULL,
+            transferred INTEGER NOT NULL, priority INTEGER NOT NULL,
+            called INTEGER NOT NULL, within_target INTEGER NOT NULL,
+            wait_sum_s REAL NOT NULL, service_count INTEGER NOT NULL, service_sum_s REAL NOT NULL,
+            payload TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            PRIMARY KEY (center, day)
+        );
+        CREATE INDEX day_records_day ON day_records (day, center);
+        CREATE TABLE day_hours (
+            center TEXT NOT NULL, day TEXT NOT NULL, hour INTEGER NOT NULL,
+            arrived INTEGER NOT NULL, served INTEGER NOT NULL,
+            PRIMARY KEY (center, day, hour)
+        );
+        CREATE TABLE seen_signatures (signature TEXT PRIMARY KEY, at REAL NOT NULL);
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('clerk', 'manager', 'admin')),
+            active INTEGER NOT NULL DEFAULT 1,
+            session_version INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            user_id INTEGER, device_id INTEGER,
+            action TEXT NOT NULL,
+            detail TEXT,
+            remote_addr TEXT
+        );
+"""
+HQ_MIGRATIONS: tuple[str, ...] = (HQ_SCHEMA,)
+
+
+def add_center(conn: sqlite3.Connection, code: str, name: str, key: str, now: float) -> None:
+    """Register a center and its key (a new key for a known center replaces the old one)."""
+    conn.execute(
+        "INSERT INTO centers (code, name, key, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (code) DO UPDATE SET name = excluded.name, key = excluded.key, active = 1",
+        (code, name, key, now),
+    )
+
+
+def center_key(conn: sqlite3.Connection, code: str) -> str | None:
+    """Return an active center's key, or None."""
+    row = conn.execute("SELECT key FROM centers WHERE code = ? AND active = 1", (code,)).fetchone()
+    return row[0] if row else None
+
+
+def remember_signature(
+    conn: sqlite3.Connection, signature: str, now: float, window_s: float
+) -> bool:
+    """Record a request's signature; False if it was seen already (a replay)."""
+    conn.execute("DELETE FROM seen_signatures WHERE at < ?", (now - 2 * window_s,))
+    try:
+        conn.execute("INSERT INTO seen_signatures (signature, at) VALUES (?, ?)", (signature, now))
+    except sqlite3.IntegrityError:
+        return False
+    return True
+
+
+def apply_records(
+    conn: sqlite3.Connection, center: str, records: list[dict[str, Any]], pending: int, now: float
+) -> dict[str, int]:
+    """Store each record unless HQ already holds that day at the same or a newer revision."""
+    applied = stale = 0
+    for record in records:
+        held = conn.execute(
+            "SELECT revision FROM day_records WHERE center = ? AND day = ?",
+            (center, record["day"]),
+        ).fetchone()
+        if held is not None and held[0] >= record["revision"]:
+            stale += 1
+            continue
+        totals = record["totals"]
+        conn.execute(
+            "INSERT OR REPLACE INTO day_records (center, day, revision, final, visits, served, "
+            "no_show, transferred, priority, called, within_target, wait_sum_s, service_count, "
+            "service_sum_s, payload, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                center,
+                record["day"],
+                record["revision"],
+                int(record["final"]),
+                totals["visits"],
+                totals["served"],
+                totals["no_show"],
+                totals["transferred"],
+                round(totals["visits"] * (totals["priority_percent"] or 0) / 100),
+                totals["called"],
+                totals["within_target"],
+                (totals["wait_mean_s"] or 0) * totals["called"],
+                totals["served"],
+                (totals["service_mean_s"] or 0) * totals["served"],
+                json.dumps(record, ensure_ascii=False),
+                now,
+            ),
+        )
+        conn.execute("DELETE FROM day_hours WHERE center = ? AND day = ?", (center, record["day"]))
+        conn.executemany(
+            "INSERT INTO day_hours (center, day, hour, arrived, served) VALUES (?, ?, ?, ?, ?)",
+            [
+                (center, record["day"], h["hour"], h["arrived"], h["served"])
+                for h in record["hours"]
+            ],
+        )
+        applied += 1
+    conn.execute(
+        "UPDATE centers SET last_sync_at = ?, pending = ? WHERE code = ?", (now, pending, center)
+    )
+    return {"applied": applied, "stale": stale}
+
+
+def _figures(row: sqlite3.Row) -> dict[str, Any]:
+    called, visits = row["called"] or 0, row["visits"] or 0
+    return {
+        "visits": visits,
+        "served": row["served"] or 0,
+        "no_show": row["no_show"] or 0,
+        "no_show_percent": round(100 * row["no_show"] / called, 1) if called else None,
+        "transfer_percent": round(100 * row["transferred"] / visits, 1) if visits else None,
+        "priority_percent": round(100 * row["priority"] / visits, 1) if visits else None,
+        "within_target_percent": round(100 * row["within_target"] / called, 1) if called else None,
+        "wait_mean_s": round(row["wait_sum_s"] / called, 1) if called else None,
+        "service_mean_s": (
+            round(row["service_sum_s"] / row["service_count"], 1) if row["service_count"] else None
+        ),
+    }
+
+
+SUMS = (
+    "sum(r.visits) AS visits, sum(r.served) AS served, sum(r.no_show) AS no_show, "
+    "sum(r.transferred) AS transferred, sum(r.priority) AS priority, sum(r.called) AS called, "
+    "sum(r.within_target) AS within_target, sum(r.wait_sum_s) AS wait_sum_s, "
+    "sum(r.service_count) AS service_count, sum(r.service_sum_s) AS service_sum_s"
+)
+
+
+def side_by_side(conn: sqlite3.Connection, first: str, last: str) -> list[dict[str, Any]]:
+    """Return every center's figures for a range, with its busiest hour and sync state."""
+    rows = conn.execute(
+        f"SELECT c.code, c.name, c.last_sync_at, c.pending, count(r.day) AS days, {SUMS} "  # noqa: S608
+        "FROM centers c LEFT JOIN day_records r ON r.center = c.code AND r.day BETWEEN ? AND ? "
+        "WHERE c.active = 1 GROUP BY c.code ORDER BY c.code",
+        (first, last),
+    ).fetchall()
+    hours: dict[str, dict[int, int]] = defaultdict(dict)
+    for center, hour, arrived in conn.execute(
+        "SELECT center, hour, sum(arrived) FROM day_hours WHERE day BETWEEN ? AND ? "
+        "GROUP BY center, hour",
+        (first, last),
+    ):
+        hours[center][hour] = arrived
+    return [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "days": r["days"],
+            "last_sync_at": r["last_sync_at"],
+            "pending": r["pending"],
+            "busiest_hour": (
+                max(hours[r["code"]], key=lambda h: hours[r["code"]][h])
+                if hours[r["code"]]
+                else None
+            ),
+            **_figures(r),
+        }
+        for r in rows
+    ]
+
+
+def trend(conn: sqlite3.Connection, center: str, first: str, last: str) -> list[dict[str, Any]]:
+    """Return one center's figures day by day."""
+    rows = conn.execute(
+        f"SELECT r.day, r.revision, r.final, {SUMS} FROM day_records r "  # noqa: S608
+        "WHERE r.center = ? AND r.day BETWEEN ? AND ? GROUP BY r.day ORDER BY r.day",
+        (center, first, last),
+    ).fetchall()
+    return [
+        {"day": r["day"], "revision": r["revision"], "final": bool(r["final"]), **_figures(r)}
+        for r in rows
+    ]

@@ -1,0 +1,229 @@
+"""Sending the center's daily throughput to headquarters, so that nothing is lost or doubled.
+
+Triggers on ``tickets`` mark a day in ``hq_outbox`` (a revision bump) in the same transaction as
+any change to its visits. The sender builds each marked day's record from the database at send
+time (counts, times and shares; no names, no ticket numbers), posts batches signed with the
+center's key, oldest day first, and marks a day sent only at the revision HQ acknowledged; a day
+that changed meanwhile stays pending. HQ keeps the newest revision of each day, so a batch sent
+twice, late or out of order does no harm. While HQ is unreachable the worker retries with
+exponential backoff and jitter; a center offline for weeks catches up by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from server import reports, signing
+from server.center import Center
+from server.storage import get_setting, put_setting
+
+BATCH_DAYS = 30
+PATH = "/hq/api/v1/records"
+RETRY_FIRST_S = 2.0
+RETRY_MAX_S = 300.0
+IDLE_POLL_S = 15.0
+
+
+@dataclass(frozen=True)
+class HqLink:
+    """Where this center's HQ is, who this center is there, and the key they share."""
+
+    url: str
+    center: str
+    key: str
+
+
+class SyncRefused(Exception):
+    """HQ answered but refused the batch (4xx): a person must act (key, clock, center code)."""
+
+
+def key_path(data_dir: Path) -> Path:
+    """Return where the center keeps its HQ key (mode 0600)."""
+    return data_dir / "hq_key"
+
+
+def set_up(conn: sqlite3.Connection, data_dir: Path, url: str, center: str, key: str) -> None:
+    """Store HQ's address and this center's code, and the key beside the database."""
+    put_setting(conn, "hq", {"url": url.rstrip("/"), "center": center})
+    path = key_path(data_dir)
+    path.touch(mode=0o600)
+    os.chmod(path, 0o600)
+    path.write_text(key)
+
+
+def link(conn: sqlite3.Connection, data_dir: Path) -> HqLink | None:
+    """Return the configured HQ link, or None if this center does not sync."""
+    stored = get_setting(conn, "hq", None)
+    path = key_path(data_dir)
+    if not stored or not path.exists():
+        return None
+    return HqLink(stored["url"], stored["center"], path.read_text().strip())
+
+
+def pending_days(conn: sqlite3.Connection, limit: int = BATCH_DAYS) -> list[tuple[str, int]]:
+    """Return (day, revision) of the oldest days HQ has not yet acknowledged."""
+    return [
+        (r[0], r[1])
+        for r in conn.execute(
+            "SELECT day, revision FROM hq_outbox WHERE revision > sent_revision "
+            "ORDER BY day LIMIT ?",
+            (limit,),
+        )
+    ]
+
+
+def day_record(center: Center, conn: sqlite3.Connection, day: str, revision: int) -> dict[str, Any]:
+    """Build what HQ receives for one day: the day's report without anyone's name."""
+    report = reports.build_report(
+        reports.visits(conn, day, day), day, day, center.timezone, reports.service_level(conn)
+    )
+    return {
+        "day": day,
+        "revision": revision,
+        "final": day < center.day(center.now()),
+        "service_level": report["service_level"],
+        "totals": report["totals"],
+        "hours": report["hours"],
+        "areas": report["areas"],
+        "services": report["services"],
+        "counters_on_duty": len(report["counters"]),
+        "staff_on_duty": len(report["clerks"]),
+    }
+
+
+def status(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Return the sync state a manager sees: pending days, last success, last problem."""
+    pending = conn.execute(
+        "SELECT count(*) FROM hq_outbox WHERE revision > sent_revision"
+    ).fetchone()[0]
+    return {"pending_days": pending, **get_setting(conn, "hq_sync_state", {})}
+
+
+def send_batch(
+    center: Center,
+    hq: HqLink,
+    session: requests.Session,
+    batch_days: int = BATCH_DAYS,
+    timeout: float = 30,
+) -> int:
+    """Send the oldest pending days once; return how many HQ acknowledged (0: none pending).
+
+    Raises requests.RequestException while HQ is unreachable, SyncRefused when it says no.
+    """
+    with center.store.read() as conn:
+        days = pending_days(conn, batch_days)
+        if not days:
+            return 0
+        records = [day_record(center, conn, day, revision) for day, revision in days]
+        still_pending = status(conn)["pending_days"] - len(days)
+    body = json.dumps(
+        {"center": hq.center, "pending": still_pending, "records": records}, ensure_ascii=False
+    ).encode()
+    path = urlsplit(hq.url).path.rstrip("/") + PATH
+    headers = signing.signed_headers(hq.key, hq.center, int(time.time()), "POST", path, body)
+    headers["Content-Type"] = "application/json"
+    response = session.post(hq.url + PATH, data=body, headers=headers, timeout=timeout)
+    if 400 <= response.status_code < 500:
+        raise SyncRefused(_reason(response))
+    response.raise_for_status()
+    with center.transaction() as (conn, now):
+        conn.executemany(
+            "UPDATE hq_outbox SET sent_revision = max(sent_revision, ?), sent_at = ? WHERE day = ?",
+            [(revision, now, day) for day, revision in days],
+        )
+        _remember(conn, last_success_at=now, last_error=None)
+    return len(days)
+
+
+def _reason(response: requests.Response) -> str:
+    try:
+        return f"HQ refused ({response.status_code}): {response.json()['error']['message']}"
+    except (ValueError, KeyError, TypeError):
+        return f"HQ refused ({response.status_code})."
+
+
+def _remember(conn: sqlite3.Connection, **changes: Any) -> None:
+    state = get_setting(conn, "hq_sync_state", {})
+    state.update(changes)
+    put_setting(conn, "hq_sync_state", state)
+
+
+def record_failure(center: Center, message: str) -> None:
+    """Keep the last problem for the manager's view and `dostq sync --status`."""
+    with center.transaction() as (conn, now):
+        _remember(conn, last_error=message, last_error_at=now)
+
+
+class SyncWorker:
+    """The center server's background sender; idle while no HQ is configured."""
+
+    def __init__(
+        self,
+        center: Center,
+        data_dir: Path,
+        idle_poll_s: float = IDLE_POLL_S,
+        retry_max_s: float = RETRY_MAX_S,
+        batch_days: int = BATCH_DAYS,
+        sleep: Callable[[float], bool] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.center = center
+        self.data_dir = data_dir
+        self.idle_poll_s = idle_poll_s
+        self.retry_max_s = retry_max_s
+        self.batch_days = batch_days
+        self._stop = threading.Event()
+        self._sleep = sleep or self._stop.wait
+        self._jitter = jitter
+        self._started = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the thread once (called before each request: threads do not survive a fork)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self.run, name="hq-sync", daemon=True).start()
+
+    def stop(self) -> None:
+        """Ask the thread to finish."""
+        self._stop.set()
+
+    def next_delay(self, failures: int) -> float:
+        """Return the wait after ``failures`` failures in a row: doubling, capped, jittered."""
+        ceiling = min(self.retry_max_s, RETRY_FIRST_S * 2 ** min(failures - 1, 20))
+        return ceiling * (0.5 + 0.5 * self._jitter())  # full doubling but never in lockstep
+
+    def run(self) -> None:
+        """Send while there is something to send; back off while HQ is away."""
+        session = requests.Session()
+        failures = 0
+        while not self._stop.is_set():
+            with self.center.store.read() as conn:
+                hq = link(conn, self.data_dir)
+            if hq is None:
+                self._sleep(self.idle_poll_s)
+                continue
+            try:
+                sent = send_batch(self.center, hq, session, self.batch_days)
+            except (requests.RequestException, SyncRefused) as exc:
+                failures += 1
+                record_failure(self.center, str(exc) or type(exc).__name__)
+                self._sleep(self.next_delay(failures))
+                continue
+            failures = 0
+            if not sent:
+                self._sleep(self.idle_poll_s)

@@ -1,0 +1,126 @@
+"""The sync in one process: the outbox, signatures, HQ refusals and its newest-wins rule."""
+
+import json
+import time
+
+import pytest
+
+from hq.app import create_hq_app
+from hq.storage import add_center
+from server import signing, sync
+from server.tickets import issue_ticket
+
+KEY = "k" * 43
+PATH = "/hq/api/v1/records"
+
+
+@pytest.fixture
+def hq_client(tmp_path):
+    app = create_hq_app({"HQ_DATA_DIR": str(tmp_path / "hq"), "TESTING": True})
+    store = app.extensions["dostq.hq_store"]
+    with store.write() as conn:
+        add_center(conn, "baku-1", "Bakı 1", KEY, time.time())
+    client = app.test_client()
+    client.store = store
+    return client
+
+
+def record(day="2026-03-02", revision=1, visits=10):
+    totals = {"visits": visits, "served": visits - 1, "no_show": 1, "transferred": 0,
+              "called": visits, "within_target": visits, "priority_percent": 10.0,
+              "wait_mean_s": 300.0, "service_mean_s": 600.0}  # fmt: skip
+    return {"day": day, "revision": revision, "final": True, "totals": totals,
+            "hours": [{"hour": 9, "arrived": visits, "served": visits - 1}]}  # fmt: skip
+
+
+def post(client, records, key=KEY, center="baku-1", at=None, body=None, signature=None):
+    body = (
+        body
+        if body is not None
+        else json.dumps({"center": center, "pending": 0, "records": records}).encode()
+    )
+    headers = signing.signed_headers(key, center, int(at or time.time()), "POST", PATH, body)
+    if signature:
+        headers[signing.SIGNATURE_HEADER] = signature
+    return client.post(PATH, data=body, headers=headers, content_type="application/json")
+
+
+def stored(client):
+    with client.store.read() as conn:
+        return [tuple(r) for r in conn.execute("SELECT day, revision, visits FROM day_records")]
+
+
+def test_newest_revision_wins_whatever_the_order(hq_client):
+    assert post(hq_client, [record(revision=2, visits=12)]).get_json() == {"applied": 1, "stale": 0}
+    assert post(hq_client, [record(revision=1, visits=10)]).get_json() == {"applied": 0, "stale": 1}
+    time.sleep(1)  # a resend is a new request: a new timestamp, so a new signature
+    assert post(hq_client, [record(revision=2, visits=12)]).get_json() == {"applied": 0, "stale": 1}
+    assert post(hq_client, [record(revision=3, visits=13)]).get_json() == {"applied": 1, "stale": 0}
+    assert stored(hq_client) == [("2026-03-02", 3, 13)]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"key": "wrong" * 9}, 401, "bad_signature"),
+        ({"center": "nowhere"}, 401, "unknown_center"),
+        ({"at": time.time() - 3600}, 401, "bad_signature"),
+        ({"signature": "0" * 64}, 401, "bad_signature"),
+        ({"body": b"{not json"}, 422, "not_json"),
+        ({"body": json.dumps({"center": "baku-1", "pending": 0,
+                              "records": [{"day": "today"}]}).encode()}, 422, "bad_batch"),
+    ],
+)  # fmt: skip
+def test_bad_requests_get_a_clear_4xx_and_change_nothing(hq_client, change, status, code):
+    response = post(hq_client, [record()], **change)
+    assert response.status_code == status
+    assert response.get_json()["error"]["code"] == code
+    assert stored(hq_client) == []
+
+
+def test_a_replayed_request_is_refused(hq_client):
+    body = json.dumps({"center": "baku-1", "pending": 0, "records": [record()]}).encode()
+    headers = signing.signed_headers(KEY, "baku-1", int(time.time()), "POST", PATH, body)
+    first = hq_client.post(PATH, data=body, headers=headers, content_type="application/json")
+    again = hq_client.post(PATH, data=body, headers=headers, content_type="application/json")
+    assert (first.status_code, again.status_code) == (200, 409)
+    assert again.get_json()["error"]["code"] == "replayed"
+
+
+def test_an_altered_body_is_refused(hq_client):
+    body = json.dumps({"center": "baku-1", "pending": 0, "records": [record()]}).encode()
+    headers = signing.signed_headers(KEY, "baku-1", int(time.time()), "POST", PATH, body)
+    altered = body.replace(b'"visits": 10', b'"visits": 99')
+    response = hq_client.post(PATH, data=altered, headers=headers, content_type="application/json")
+    assert response.status_code == 401 and stored(hq_client) == []
+
+
+def test_an_oversized_request_is_refused(tmp_path):
+    app = create_hq_app({"HQ_DATA_DIR": str(tmp_path), "HQ_MAX_BATCH_BYTES": 1000})
+    response = app.test_client().post(PATH, data=b"x" * 2000, content_type="application/json")
+    assert response.status_code == 413 and response.get_json()["error"]["code"]
+
+
+def test_any_change_to_a_day_marks_it_for_hq_in_the_same_transaction(center, clock):
+    day = center.day(clock.now)
+    with center.store.read() as conn:
+        assert sync.pending_days(conn) == []
+    issue_ticket(center, "2.1", device=None)
+    issue_ticket(center, "2.1", device=None)
+    with center.store.read() as conn:
+        assert sync.pending_days(conn) == [(day, 2)]
+        built = sync.day_record(center, conn, day, 2)
+    assert built["totals"]["visits"] == 2 and not built["final"]
+    assert "clerks" not in built and "B-001" not in json.dumps(built)  # nothing personal
+    with center.store.write() as conn:
+        conn.execute("UPDATE hq_outbox SET sent_revision = 2")
+    issue_ticket(center, "2.1", device=None)
+    with center.store.read() as conn:
+        assert sync.pending_days(conn) == [(day, 3)]
+
+
+def test_retries_back_off_with_jitter_up_to_a_ceiling(center, tmp_path):
+    worker = sync.SyncWorker(center, tmp_path, retry_max_s=60, jitter=lambda: 1.0)
+    assert [worker.next_delay(n) for n in (1, 2, 3, 10, 50)] == [2.0, 4.0, 8.0, 60.0, 60.0]
+    low = sync.SyncWorker(center, tmp_path, retry_max_s=60, jitter=lambda: 0.0)
+    assert low.next_delay(3) == 4.0  # never less than half the doubling
