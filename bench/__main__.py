@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import display_page, printing, realtime, reports
+from bench import display_page, hq, printing, realtime, reports
 
 # Targets from the issues, on the 2-core reference machine: (key, comparison, bound).
 TARGETS = {
@@ -33,6 +33,7 @@ def main() -> None:
         figures = realtime.run(Path(work))
         figures.update(display_page.run(Path(work)))
         figures.update(reports.run(Path(work)))
+        figures.update(hq.run(Path(work)))
     figures.update(printing.run())
     figures["bench_wall_s"] = round(time.perf_counter() - started, 1)
     width = max(len(k) for k in figures)

@@ -73,8 +73,11 @@ def generate(
     timezone: ZoneInfo,
     seed: int = 2026,
     counters: int = 12,
+    weekdays: frozenset[int] = frozenset(range(5)),
 ) -> int:
-    """Write the visits of ``days`` working days from ``first_day``; return how many.
+    """Write the visits of ``days`` open days from ``first_day``; return how many.
+
+    ``weekdays`` are the days the center opens (Monday = 0; Monday to Friday by default).
 
     Uses the center's counters and clerks if it has some, else creates ``counters`` of each
     (named "History N") so reports have someone to credit.
@@ -96,7 +99,7 @@ def generate(
     written = 0
     day = first_day
     for _ in range(days):
-        while day.weekday() >= 5:  # centers close at weekends
+        while day.weekday() not in weekdays:
             day += timedelta(days=1)
         if not conn.execute(
             "SELECT 1 FROM tickets WHERE day = ? LIMIT 1", (day.isoformat(),)

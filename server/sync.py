@@ -188,13 +188,22 @@ class SyncWorker:
         self._sleep = sleep or self._stop.wait
         self._jitter = jitter
         self._started = False
+        self._checked_at = float("-inf")
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Start the thread once (called before each request: threads do not survive a fork)."""
+        """Start the thread once HQ is set up; called before each request.
+
+        Threads do not survive gunicorn's fork, and `dostq sync --hq` may set HQ up while the
+        server runs, so the check repeats (at most every idle poll) until the thread runs.
+        """
         with self._lock:
-            if self._started:
+            if self._started or time.monotonic() - self._checked_at < self.idle_poll_s:
                 return
+            self._checked_at = time.monotonic()
+            with self.center.store.read() as conn:
+                if link(conn, self.data_dir) is None:
+                    return
             self._started = True
         threading.Thread(target=self.run, name="hq-sync", daemon=True).start()
 
@@ -214,7 +223,7 @@ class SyncWorker:
         while not self._stop.is_set():
             with self.center.store.read() as conn:
                 hq = link(conn, self.data_dir)
-            if hq is None:
+            if hq is None:  # set up, then removed: nothing to do until it is back
                 self._sleep(self.idle_poll_s)
                 continue
             try:

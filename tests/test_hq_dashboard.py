@@ -1,0 +1,101 @@
+"""The HQ dashboard in headless Chromium, over centers that really synced their history."""
+
+import csv
+import io
+from datetime import date, timedelta
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from bench.server import start_hq
+from server import history, sync
+from server.catalog import default_catalog_path, import_catalog, load_catalog
+from server.center import Center
+from server.storage import Store
+from tests.conftest import SCREENSHOTS, wait_until
+
+CENTERS = {
+    "baku-1": "Bakı 1 saylı DOST mərkəzi",
+    "sumqayit": "Sumqayıt DOST mərkəzi",
+    "ganja": "Gəncə DOST mərkəzi",
+    "lankaran": "Lənkəran DOST mərkəzi",
+    "shaki": "Şəki DOST mərkəzi",
+}
+DAYS = 15
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory):
+    """An HQ process and five centers' last DAYS working days, sent over the real protocol."""
+    work = tmp_path_factory.mktemp("hq")
+    hq = start_hq(work / "hq")
+    hq.create_user("analyst", "analyst-pass")
+    own_totals = {}
+    for seed, (code, name) in enumerate(CENTERS.items(), start=1):
+        key = hq.add_center(code, name)
+        center = Center(Store(work / code / "dostq.db"))
+        with center.store.write() as conn:
+            import_catalog(conn, load_catalog(default_catalog_path()))
+            first = history.working_days_before(date.today(), DAYS)
+            history.generate(conn, first, DAYS, center.timezone, seed=seed)
+            sync.set_up(conn, work / code, hq.url, code, key)
+            own_totals[code] = conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        link = sync.HqLink(hq.url, code, key)
+        session = requests.Session()
+        while sync.send_batch(center, link, session, batch_days=7):
+            pass
+        center.store.close()
+    yield hq, own_totals, first
+    hq.stop()
+
+
+def analyst_page(browser, hq, path):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{hq.url}/hq/login?next={quote(path)}")
+    page.fill("input[name=username]", "analyst")
+    page.fill("input[name=password]", "analyst-pass")
+    page.click("button[type=submit]")
+    page.errors = errors
+    return page
+
+
+def test_all_centers_side_by_side_match_their_own_figures(browser, synced):
+    hq, own_totals, first = synced
+    last = date.today().isoformat()
+    page = analyst_page(browser, hq, f"/hq/?from={first}&to={last}")
+    page.wait_for_selector("#centers tbody tr")
+    shown = page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#centers tbody tr')]"
+        ".map(r => [r.dataset.center, +r.querySelector('.visits').textContent]))"
+    )
+    assert shown == own_totals
+    page.click("#centers th:has-text('Visits')")
+    page.screenshot(path=str(SCREENSHOTS / "hq-centers.png"), full_page=True)
+    with page.expect_download() as download_info:
+        page.click("text=CSV")
+    rows = list(csv.DictReader(io.StringIO(download_info.value.path().read_text("utf-8-sig"))))
+    assert {row["code"]: int(row["visits"]) for row in rows} == own_totals
+    assert page.errors == []
+
+
+def test_one_centers_trend_over_weeks(browser, synced):
+    hq, own_totals, first = synced
+    page = analyst_page(browser, hq, "/hq/centers/ganja")
+    page.wait_for_selector("svg.chart rect.arrived")
+    days = page.evaluate("document.querySelectorAll('#days tbody tr').length")
+    assert days == DAYS
+    assert wait_until(lambda: page.title().startswith("Gəncə"), timeout=5)
+    page.screenshot(path=str(SCREENSHOTS / "hq-trend.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_dashboard_needs_a_sign_in(synced):
+    hq, _, _ = synced
+    response = requests.get(f"{hq.url}/hq/", timeout=10, allow_redirects=False)
+    assert response.status_code == 302 and "/hq/login" in response.headers["Location"]
+    old = (date.today() - timedelta(days=400)).isoformat()
+    export = requests.get(f"{hq.url}/hq/centers.csv?from={old}", timeout=10, allow_redirects=False)
+    assert export.status_code == 302
