@@ -198,7 +198,8 @@ HQ_OUTBOX_SCHEMA = """
             revision INTEGER NOT NULL,
             changed_at REAL NOT NULL,
             sent_revision INTEGER NOT NULL DEFAULT 0,
-            sent_at REAL
+            sent_at REAL,
+            closed INTEGER NOT NULL DEFAULT 0  -- 1 once the day was marked again after it ended
         );
         CREATE INDEX hq_outbox_pending ON hq_outbox (day) WHERE revision > sent_revision;
         CREATE TRIGGER hq_outbox_on_insert AFTER INSERT ON tickets BEGIN

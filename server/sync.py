@@ -84,6 +84,14 @@ def pending_days(conn: sqlite3.Connection, limit: int = BATCH_DAYS) -> list[tupl
     ]
 
 
+def close_past_days(conn: sqlite3.Connection, today: str) -> int:
+    """Mark each day that ended since it was last marked, so HQ gets it again as final."""
+    return conn.execute(
+        "UPDATE hq_outbox SET revision = revision + 1, closed = 1 WHERE day < ? AND closed = 0",
+        (today,),
+    ).rowcount
+
+
 def day_record(center: Center, conn: sqlite3.Connection, day: str, revision: int) -> dict[str, Any]:
     """Build what HQ receives for one day: the day's report without anyone's name."""
     report = reports.build_report(
@@ -122,11 +130,15 @@ def send_batch(
 
     Raises requests.RequestException while HQ is unreachable, SyncRefused when it says no.
     """
-    with center.store.read() as conn:
+    with center.transaction() as (conn, now):
+        close_past_days(conn, center.day(now))
         days = pending_days(conn, batch_days)
         if not days:
             return 0
-        records = [day_record(center, conn, day, revision) for day, revision in days]
+        records = [
+            {"key": f"{hq.center}/{day}", **day_record(center, conn, day, revision)}
+            for day, revision in days
+        ]
         still_pending = status(conn)["pending_days"] - len(days)
     body = json.dumps(
         {"center": hq.center, "pending": still_pending, "records": records}, ensure_ascii=False

@@ -124,3 +124,17 @@ def test_retries_back_off_with_jitter_up_to_a_ceiling(center, tmp_path):
     assert [worker.next_delay(n) for n in (1, 2, 3, 10, 50)] == [2.0, 4.0, 8.0, 60.0, 60.0]
     low = sync.SyncWorker(center, tmp_path, retry_max_s=60, jitter=lambda: 0.0)
     assert low.next_delay(3) == 4.0  # never less than half the doubling
+
+
+def test_a_day_is_sent_again_as_final_once_it_has_ended(center, clock):
+    issue_ticket(center, "2.1", device=None)
+    day = center.day(clock.now)
+    with center.store.write() as conn:
+        conn.execute("UPDATE hq_outbox SET sent_revision = revision")
+        assert sync.close_past_days(conn, day) == 0  # the day is still on
+    clock.advance(24 * 3600)
+    with center.store.write() as conn:
+        assert sync.close_past_days(conn, center.day(clock.now)) == 1
+        assert sync.close_past_days(conn, center.day(clock.now)) == 0  # once per day
+        ((pending_day, revision),) = sync.pending_days(conn)
+        assert pending_day == day and sync.day_record(center, conn, day, revision)["final"]
