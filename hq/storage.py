@@ -13,6 +13,8 @@ import sqlite3
 from collections import defaultdict
 from typing import Any
 
+from server.storage import AUDIT_LOG_TABLE, USERS_TABLE
+
 HQ_SCHEMA = """
         CREATE TABLE centers (
             code TEXT PRIMARY KEY,
@@ -43,26 +45,9 @@ HQ_SCHEMA = """
             PRIMARY KEY (center, day, hour)
         );
         CREATE TABLE seen_signatures (signature TEXT PRIMARY KEY, at REAL NOT NULL);
-        CREATE TABLE users (
-            id INTEGER PRIMARY KEY,
-            username TEXT NOT NULL UNIQUE,
-            display_name TEXT NOT NULL,
-            password_hash TEXT NOT NULL,
-            role TEXT NOT NULL CHECK (role IN ('clerk', 'manager', 'admin')),
-            active INTEGER NOT NULL DEFAULT 1,
-            session_version INTEGER NOT NULL DEFAULT 1,
-            created_at REAL NOT NULL
-        );
-        CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY,
-            at REAL NOT NULL,
-            user_id INTEGER, device_id INTEGER,
-            action TEXT NOT NULL,
-            detail TEXT,
-            remote_addr TEXT
-        );
 """
-HQ_MIGRATIONS: tuple[str, ...] = (HQ_SCHEMA,)
+# Analysts sign in like a center's staff; their sign-ins are audited the same way.
+HQ_MIGRATIONS: tuple[str, ...] = (HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,)
 
 
 def add_center(conn: sqlite3.Connection, code: str, name: str, key: str, now: float) -> None:

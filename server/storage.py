@@ -45,7 +45,7 @@ CATALOG_SCHEMA = """
         CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-PEOPLE_AND_DEVICES_SCHEMA = """
+USERS_TABLE = """
         CREATE TABLE users (
             id INTEGER PRIMARY KEY,
             username TEXT NOT NULL UNIQUE,
@@ -56,6 +56,22 @@ PEOPLE_AND_DEVICES_SCHEMA = """
             session_version INTEGER NOT NULL DEFAULT 1,
             created_at REAL NOT NULL
         );
+"""
+# Append-only: never updated, never deleted.
+AUDIT_LOG_TABLE = """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            user_id INTEGER, device_id INTEGER,
+            action TEXT NOT NULL,
+            detail TEXT,
+            remote_addr TEXT
+        );
+"""
+
+PEOPLE_AND_DEVICES_SCHEMA = (
+    USERS_TABLE
+    + """
         CREATE TABLE devices (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
@@ -83,15 +99,9 @@ PEOPLE_AND_DEVICES_SCHEMA = """
             weight REAL NOT NULL DEFAULT 1 CHECK (weight > 0),
             PRIMARY KEY (counter_id, service_id)
         );
-        CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY,
-            at REAL NOT NULL,
-            user_id INTEGER, device_id INTEGER,
-            action TEXT NOT NULL,
-            detail TEXT,
-            remote_addr TEXT
-        );
 """
+    + AUDIT_LOG_TABLE
+)
 
 TICKETS_SCHEMA = """
         CREATE TABLE day_sequences (
