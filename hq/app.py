@@ -33,7 +33,7 @@ from manager import exports
 from manager.charts import bar_chart
 from server import accounts, reports, security, signing
 from server.app import duration, local_clock, secret_key
-from server.engine import Invalid, QueueError
+from server.engine import Invalid, NotFound, QueueError
 from server.storage import Store, audit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -246,7 +246,7 @@ def center_trend(code: str) -> str:
         name = conn.execute("SELECT name FROM centers WHERE code = ?", (code,)).fetchone()
         days = storage.trend(conn, code, first, last)
     if name is None:
-        raise Invalid("unknown_center", f"No center '{code}'.", "code")
+        raise NotFound("unknown_center", f"No center '{code}'.", "code")
     chart = bar_chart(
         [d["day"][5:] for d in days],
         [("arrived", "Ziyarətlər / visits", [d["visits"] for d in days]),

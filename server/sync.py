@@ -132,14 +132,19 @@ def send_batch(
     """
     with center.transaction() as (conn, now):
         close_past_days(conn, center.day(now))
-        days = pending_days(conn, batch_days)
-        if not days:
-            return 0
-        records = [
-            {"key": f"{hq.center}/{day}", **day_record(center, conn, day, revision)}
-            for day, revision in days
-        ]
+        days = [day for day, _ in pending_days(conn, batch_days)]
         still_pending = status(conn)["pending_days"] - len(days)
+    if not days:
+        return 0
+    records = []
+    for day in days:
+        # One short read per day, each day's revision read with its visits: kiosks and clerks
+        # wait for the database at most one day's report, however long the backlog.
+        with center.store.read() as conn:
+            revision = conn.execute(
+                "SELECT revision FROM hq_outbox WHERE day = ?", (day,)
+            ).fetchone()[0]
+            records.append({"key": f"{hq.center}/{day}", **day_record(center, conn, day, revision)})
     body = json.dumps(
         {"center": hq.center, "pending": still_pending, "records": records}, ensure_ascii=False
     ).encode()
@@ -153,7 +158,7 @@ def send_batch(
     with center.transaction() as (conn, now):
         conn.executemany(
             "UPDATE hq_outbox SET sent_revision = max(sent_revision, ?), sent_at = ? WHERE day = ?",
-            [(revision, now, day) for day, revision in days],
+            [(record["revision"], now, record["day"]) for record in records],
         )
         _remember(conn, last_success_at=now, last_error=None)
     return len(days)
