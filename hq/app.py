@@ -316,9 +316,11 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     data_dir = Path(app.config["HQ_DATA_DIR"]).resolve()
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(data_dir)
+    tls = bool(app.config.get("TLS"))
     app.config.update(
         CENTER_NAME="DOST HQ",
-        SESSION_COOKIE_NAME="dostq_hq",
+        SESSION_COOKIE_NAME="__Host-dostq_hq" if tls else "dostq_hq",
+        SESSION_COOKIE_SECURE=tls,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),

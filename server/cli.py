@@ -487,7 +487,7 @@ def hq_serve(data_dir: Path, host: str, port: int, allow_http: bool) -> None:
         raise click.ClickException(
             f"Refusing plain HTTP on {host}: run 'dostq cert --data-dir {data_dir}' first."
         )
-    app = create_hq_app({"HQ_DATA_DIR": str(data_dir)})
+    app = create_hq_app({"HQ_DATA_DIR": str(data_dir), "TLS": tls})
     click.echo(f"HQ at {'https' if tls else 'http'}://{host}:{port}/hq/")
     run_server(app, host, port, tls_dir if tls else None, threads=32)
 
