@@ -32,7 +32,8 @@ from hq import storage
 from manager import exports
 from manager.charts import bar_chart
 from server import accounts, reports, security, signing
-from server.app import duration, local_clock, secret_key
+from server.app import duration, error_json, http_error_json, local_clock, secret_key
+from server.auth import Unauthorized, safe_next
 from server.engine import Invalid, NotFound, QueueError
 from server.storage import Store, audit
 
@@ -63,13 +64,13 @@ BATCH_SCHEMA = {
                     "totals": {
                         "type": "object",
                         "required": [
-                            "visits", "served", "no_show", "transferred", "called",
-                            "within_target", "priority_percent", "wait_mean_s", "service_mean_s",
+                            "visits", "served", "no_show", "transferred", "priority", "called",
+                            "within_target", "wait_mean_s", "service_mean_s",
                         ],
                         "properties": {
                             key: {"type": "integer", "minimum": 0}
-                            for key in ("visits", "served", "no_show", "transferred", "called",
-                                        "within_target")
+                            for key in ("visits", "served", "no_show", "transferred",
+                                        "priority", "called", "within_target")
                         },
                     },
                     "hours": {
@@ -105,12 +106,6 @@ dashboard = Blueprint(
 )
 
 
-class Refused(QueueError):
-    """A center's request that is not signed by a known center with its key, now."""
-
-    status = 401
-
-
 class Replayed(QueueError):
     """A request HQ received already, byte for byte and signature for signature."""
 
@@ -137,7 +132,9 @@ def receive_records() -> Response:
     with store().write() as conn:
         key = storage.center_key(conn, center)
         if key is None:
-            raise Refused("unknown_center", f"No active center '{center[:40]}' at HQ.", "center")
+            raise Unauthorized(
+                "unknown_center", f"No active center '{center[:40]}' at HQ.", "center"
+            )
         why = signing.check(
             key,
             center,
@@ -149,7 +146,7 @@ def receive_records() -> Response:
             now,
         )
         if why:
-            raise Refused("bad_signature", why, signing.SIGNATURE_HEADER)
+            raise Unauthorized("bad_signature", why, signing.SIGNATURE_HEADER)
         try:
             batch = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -197,10 +194,7 @@ def login() -> str | Response:
         if user is not None:
             session.permanent = True
             session["uid"], session["sv"] = user.id, user.session_version
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("hq.centers")
-            return redirect(target)
+            return redirect(safe_next(url_for("hq.centers")))
         flash("Wrong username or password.", "error")
     return render_template("login.html")
 
@@ -271,13 +265,8 @@ def centers_export(kind: str) -> Response:
     first, last = _range()
     with store().read() as conn:
         rows = [[row[c] for c in EXPORT_COLUMNS] for row in storage.side_by_side(conn, first, last)]
-    write = exports.visits_csv if kind == "csv" else exports.visits_xlsx
-    name = f"dostq-hq-{first}-{last}.{kind}"
-    return Response(
-        write(EXPORT_COLUMNS, rows),
-        mimetype="text/csv" if kind == "csv" else exports.XLSX_MIMETYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    write = exports.table_csv if kind == "csv" else exports.table_xlsx
+    return exports.attachment(write(EXPORT_COLUMNS, rows), f"dostq-hq-{first}-{last}.{kind}")
 
 
 def _identify() -> None:
@@ -287,19 +276,8 @@ def _identify() -> None:
             g.user = accounts.load_user(conn, session["uid"], session.get("sv", 0))
 
 
-def _error(error: QueueError) -> tuple[Response, int]:
-    return jsonify(
-        {"error": {"code": error.code, "message": error.message, "field": error.field}}
-    ), error.status
-
-
 def _http_error(error: HTTPException) -> Response | HTTPException:
-    if not request.path.startswith("/hq/api/"):
-        return error
-    return jsonify(
-        {"error": {"code": (error.name or "error").lower().replace(" ", "_"),
-                   "message": error.description, "field": None}}
-    ), error.code  # type: ignore[return-value]  # fmt: skip
+    return http_error_json(error) if request.path.startswith("/hq/api/") else error
 
 
 def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
@@ -336,7 +314,7 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     app.add_template_filter(
         lambda at: local_clock(at, ZoneInfo(app.config["HQ_TIMEZONE"])), "clock"
     )
-    app.register_error_handler(QueueError, _error)
+    app.register_error_handler(QueueError, error_json)
     app.register_error_handler(HTTPException, _http_error)
 
     @app.get("/")

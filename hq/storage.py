@@ -33,7 +33,7 @@ HQ_SCHEMA = """
             visits INTEGER NOT NULL, served INTEGER NOT NULL, no_show INTEGER NOT NULL,
             transferred INTEGER NOT NULL, priority INTEGER NOT NULL,
             called INTEGER NOT NULL, within_target INTEGER NOT NULL,
-            wait_sum_s REAL NOT NULL, service_count INTEGER NOT NULL, service_sum_s REAL NOT NULL,
+            wait_sum_s REAL NOT NULL, service_sum_s REAL NOT NULL,  -- over called, over served
             payload TEXT NOT NULL,
             received_at REAL NOT NULL,
             PRIMARY KEY (center, day)
@@ -93,9 +93,8 @@ def apply_records(
         totals = record["totals"]
         conn.execute(
             "INSERT OR REPLACE INTO day_records (center, day, revision, final, visits, served, "
-            "no_show, transferred, priority, called, within_target, wait_sum_s, service_count, "
-            "service_sum_s, payload, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "no_show, transferred, priority, called, within_target, wait_sum_s, service_sum_s, "
+            "payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 center,
                 record["day"],
@@ -105,11 +104,10 @@ def apply_records(
                 totals["served"],
                 totals["no_show"],
                 totals["transferred"],
-                round(totals["visits"] * (totals["priority_percent"] or 0) / 100),
+                totals["priority"],
                 totals["called"],
                 totals["within_target"],
                 (totals["wait_mean_s"] or 0) * totals["called"],
-                totals["served"],
                 (totals["service_mean_s"] or 0) * totals["served"],
                 json.dumps(record, ensure_ascii=False),
                 now,
@@ -142,7 +140,7 @@ def _figures(row: sqlite3.Row) -> dict[str, Any]:
         "within_target_percent": round(100 * row["within_target"] / called, 1) if called else None,
         "wait_mean_s": round(row["wait_sum_s"] / called, 1) if called else None,
         "service_mean_s": (
-            round(row["service_sum_s"] / row["service_count"], 1) if row["service_count"] else None
+            round(row["service_sum_s"] / row["served"], 1) if row["served"] else None
         ),
     }
 
@@ -151,7 +149,7 @@ SUMS = (
     "sum(r.visits) AS visits, sum(r.served) AS served, sum(r.no_show) AS no_show, "
     "sum(r.transferred) AS transferred, sum(r.priority) AS priority, sum(r.called) AS called, "
     "sum(r.within_target) AS within_target, sum(r.wait_sum_s) AS wait_sum_s, "
-    "sum(r.service_count) AS service_count, sum(r.service_sum_s) AS service_sum_s"
+    "sum(r.service_sum_s) AS service_sum_s"
 )
 
 

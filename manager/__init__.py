@@ -26,13 +26,6 @@ def _range() -> tuple[str, str]:
     return reports.parse_range(request.args.get("from"), request.args.get("to"), c.day(c.now()))
 
 
-def _download(body: bytes, name: str) -> Response:
-    mimetype = "text/csv" if name.endswith(".csv") else exports.XLSX_MIMETYPE
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
-
-
 @bp.get("/")
 @user_required(*STAFF_ROLES)
 def floor() -> str:
@@ -98,7 +91,7 @@ def report_export(kind: str) -> Response:
     with c.store.read() as conn:
         figures = reports.report(conn, first, last, c.timezone)
     write = exports.report_csv if kind == "csv" else exports.report_xlsx
-    return _download(write(figures), f"dostq-report-{first}-{last}.{kind}")
+    return exports.attachment(write(figures), f"dostq-report-{first}-{last}.{kind}")
 
 
 @bp.get("/visits.<any(csv, xlsx):kind>")
@@ -109,5 +102,6 @@ def visits_export(kind: str) -> Response:
     c = center()
     with c.store.read() as conn:
         rows = list(reports.visit_rows(reports.visits(conn, first, last), c.timezone))
-    write = exports.visits_csv if kind == "csv" else exports.visits_xlsx
-    return _download(write(reports.VISIT_COLUMNS, rows), f"dostq-visits-{first}-{last}.{kind}")
+    write = exports.table_csv if kind == "csv" else exports.table_xlsx
+    name = f"dostq-visits-{first}-{last}.{kind}"
+    return exports.attachment(write(reports.VISIT_COLUMNS, rows), name)

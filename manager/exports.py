@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from werkzeug.wrappers import Response
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -72,8 +73,8 @@ def report_xlsx(report: dict[str, Any]) -> bytes:
     return _saved(book)
 
 
-def visits_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """Return raw visits as CSV, a header line then one line per visit."""
+def table_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """Return a table as CSV: a header line, then one line per row (raw visits, centers)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -81,14 +82,24 @@ def visits_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode()
 
 
-def visits_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """Return raw visits as a one-sheet workbook (written row by row, never held as cells)."""
+def table_xlsx(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_name: str = "Visits"
+) -> bytes:
+    """Return a table as a one-sheet workbook (written row by row, never held as cells)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("Visits")
+    sheet = book.create_sheet(sheet_name)
     sheet.append(list(header))
     for row in rows:
         sheet.append(list(row))
     return _saved(book)
+
+
+def attachment(body: bytes, name: str) -> Response:
+    """Return ``body`` as a download named ``name`` (.csv or .xlsx)."""
+    mimetype = "text/csv" if name.endswith(".csv") else XLSX_MIMETYPE
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 def _saved(book: Workbook) -> bytes:

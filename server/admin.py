@@ -14,7 +14,6 @@ from typing import Any
 from server import accounts
 from server.catalog import LANGUAGES
 from server.engine import Invalid, NotFound, OpeningHours
-from server.reports import ServiceLevel
 from server.storage import put_setting
 
 
@@ -191,8 +190,7 @@ def set_service_level(
         raise Invalid("bad_target", "The target wait is 1 to 240 minutes.", "target_minutes")
     if not 1 <= goal_percent <= 100:
         raise Invalid("bad_goal", "The goal is 1 to 100 percent.", "goal_percent")
-    level = ServiceLevel(target_minutes, goal_percent)
-    value = {"target_minutes": level.target_minutes, "goal_percent": level.goal_percent}
+    value = {"target_minutes": target_minutes, "goal_percent": goal_percent}
     put_setting(conn, "service_level", value)
     return value
 

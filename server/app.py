@@ -159,17 +159,15 @@ def local_clock(at: float, timezone: ZoneInfo) -> str:
     return datetime.fromtimestamp(at, timezone).strftime("%Y-%m-%d %H:%M")
 
 
-def _queue_error(error: QueueError) -> tuple[Response, int] | Response:
-    if error.status == 401 and not request.path.startswith("/api/"):
-        return redirect(url_for("auth.login", next=request.path))
+def error_json(error: QueueError) -> tuple[Response, int]:
+    """Answer a refused request as ``{"error": {code, message, field}}`` with its status."""
     return jsonify(
         {"error": {"code": error.code, "message": error.message, "field": error.field}}
     ), error.status
 
 
-def _http_error(error: HTTPException) -> Response | HTTPException:
-    if not request.path.startswith("/api/"):
-        return error
+def http_error_json(error: HTTPException) -> Response:
+    """Answer an HTTP error (404, 405, 413...) in the same JSON shape as a refusal."""
     response = error.get_response()
     response.data = jsonify(
         {
@@ -182,3 +180,13 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     ).get_data()
     response.content_type = "application/json"
     return response
+
+
+def _queue_error(error: QueueError) -> tuple[Response, int] | Response:
+    if error.status == 401 and not request.path.startswith("/api/"):
+        return redirect(url_for("auth.login", next=request.path))
+    return error_json(error)
+
+
+def _http_error(error: HTTPException) -> Response | HTTPException:
+    return http_error_json(error) if request.path.startswith("/api/") else error

@@ -157,16 +157,23 @@ def current_device() -> Device | None:
     return g.device  # type: ignore[no-any-return]
 
 
+def safe_next(default: str) -> str:
+    """Return where to go after sign-in: ``next`` if it is a path on this server, else default.
+
+    Never an open redirect to another site.
+    """
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
     """Staff sign-in page."""
     if request.method == "POST":
         if sign_in(request.form.get("username", ""), request.form.get("password", "")):
-            target = request.args.get("next", "")
-            # Only a path on this server: never an open redirect to another site.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("home")
-            return redirect(target)
+            return redirect(safe_next(url_for("home")))
         flash("Wrong username or password.")
     return render_template("login.html")
 

@@ -171,6 +171,7 @@ class Tally:
             "no_show": self.no_show,
             "cancelled": self.cancelled,
             "transferred": self.transferred,
+            "priority": self.priority,
             "no_show_percent": _percent(self.no_show, called),
             "transfer_percent": _percent(self.transferred, self.visits),
             "priority_percent": _percent(self.priority, self.visits),

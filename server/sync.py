@@ -193,7 +193,6 @@ class SyncWorker:
         idle_poll_s: float = IDLE_POLL_S,
         retry_max_s: float = RETRY_MAX_S,
         batch_days: int = BATCH_DAYS,
-        sleep: Callable[[float], bool] | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.center = center
@@ -202,7 +201,6 @@ class SyncWorker:
         self.retry_max_s = retry_max_s
         self.batch_days = batch_days
         self._stop = threading.Event()
-        self._sleep = sleep or self._stop.wait
         self._jitter = jitter
         self._started = False
         self._checked_at = float("-inf")
@@ -241,15 +239,15 @@ class SyncWorker:
             with self.center.store.read() as conn:
                 hq = link(conn, self.data_dir)
             if hq is None:  # set up, then removed: nothing to do until it is back
-                self._sleep(self.idle_poll_s)
+                self._stop.wait(self.idle_poll_s)
                 continue
             try:
                 sent = send_batch(self.center, hq, session, self.batch_days)
             except (requests.RequestException, SyncRefused) as exc:
                 failures += 1
                 record_failure(self.center, str(exc) or type(exc).__name__)
-                self._sleep(self.next_delay(failures))
+                self._stop.wait(self.next_delay(failures))
                 continue
             failures = 0
             if not sent:
-                self._sleep(self.idle_poll_s)
+                self._stop.wait(self.idle_poll_s)

@@ -83,6 +83,7 @@ def test_totals_of_the_worked_day(worked_day):
         "no_show": 1,
         "cancelled": 0,
         "transferred": 1,
+        "priority": 1,
         "no_show_percent": 33.3,  # 1 of the 3 called
         "transfer_percent": 20.0,
         "priority_percent": 20.0,
@@ -166,7 +167,7 @@ def test_report_exports_carry_the_same_figures(worked_day):
 def test_raw_visits_export_one_row_per_visit_in_local_time(worked_day):
     with worked_day.store.read() as conn:
         rows = list(reports.visit_rows(reports.visits(conn, DAY, DAY), worked_day.timezone))
-    text = exports.visits_csv(reports.VISIT_COLUMNS, rows).decode("utf-8-sig")
+    text = exports.table_csv(reports.VISIT_COLUMNS, rows).decode("utf-8-sig")
     visits = list(csv.DictReader(io.StringIO(text)))
     assert [v["ticket"] for v in visits] == ["B-001", "D-001", "B-002", "F-001", "D-002"]
     first = visits[0]
@@ -182,7 +183,7 @@ def test_raw_visits_export_one_row_per_visit_in_local_time(worked_day):
         "600",
     )
     assert visits[4]["walk_in"] == "True" and visits[4]["wait_s"] == ""
-    sheet = load_workbook(io.BytesIO(exports.visits_xlsx(reports.VISIT_COLUMNS, rows)))["Visits"]
+    sheet = load_workbook(io.BytesIO(exports.table_xlsx(reports.VISIT_COLUMNS, rows)))["Visits"]
     assert sheet.max_row == 6 and sheet["B2"].value == "B-001"
 
 

@@ -27,7 +27,7 @@ def hq_client(tmp_path):
 
 def record(day="2026-03-02", revision=1, visits=10):
     totals = {"visits": visits, "served": visits - 1, "no_show": 1, "transferred": 0,
-              "called": visits, "within_target": visits, "priority_percent": 10.0,
+              "priority": 1, "called": visits, "within_target": visits,
               "wait_mean_s": 300.0, "service_mean_s": 600.0}  # fmt: skip
     return {"day": day, "revision": revision, "final": True, "totals": totals,
             "hours": [{"hour": 9, "arrived": visits, "served": visits - 1}]}  # fmt: skip
