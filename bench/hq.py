@@ -14,10 +14,11 @@ import requests
 
 from bench.server import start_hq
 from hq import storage
-from server import history, signing, sync
-from server.catalog import default_catalog_path, import_catalog, load_catalog
-from server.center import Center
-from server.storage import Store
+from server.hq_link import signing, sync
+from server.office import history
+from server.office.catalog import default_catalog_path, import_catalog, load_catalog
+from server.queue.center import Center
+from server.queue.storage import Store
 
 CENTERS = 31
 DAYS = 365

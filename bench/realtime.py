@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import socketio
 
 from bench.server import LiveCenter, start_live_center
-from server import accounts
+from server.office import accounts
 
 ISSUE_PROCESSES = 4
 ISSUES_PER_PROCESS = 750

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server import history, reports
-from server.catalog import (
+from server.office import history, reports
+from server.office.catalog import (
     default_catalog_path,
     default_priority_categories,
     import_catalog,
     import_priority_categories,
     load_catalog,
 )
-from server.storage import Store
+from server.queue.storage import Store
 
 TIMEZONE = ZoneInfo("Asia/Baku")
 FIRST_DAY = date(2025, 1, 6)  # a Monday; 261 working days make a year

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from server.storage import Store
+from server.queue.storage import Store
 
 # Headless Chromium on a closed network: without these it keeps reaching for Google's services.
 CHROMIUM_ARGS = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 from werkzeug.wrappers import Response
 
-from server.auth import center, user_required
-from server.catalog import read_catalog
+from server.office.catalog import read_catalog
+from server.web.auth import center, user_required
 
 bp = Blueprint(
     "counter", __name__, url_prefix="/counter", template_folder="templates", static_folder="static"

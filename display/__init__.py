@@ -20,9 +20,9 @@ from werkzeug.wrappers import Response
 
 from display.announcement import LANGUAGES, announcement
 from display.voice import VoiceUnavailable, chime_wav, speech_wav
-from server.auth import center
-from server.enrolment import enrol_view
-from server.storage import get_setting
+from server.queue.storage import get_setting
+from server.web.auth import center
+from server.web.enrolment import enrol_view
 
 bp = Blueprint(
     "display", __name__, url_prefix="/display", template_folder="templates", static_folder="static"

@@ -29,13 +29,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from hq import storage
-from manager import exports
-from manager.charts import bar_chart
-from server import accounts, reports, security, signing
 from server.app import duration, error_json, http_error_json, local_clock, secret_key
-from server.auth import Unauthorized, safe_next
-from server.engine import Invalid, NotFound, QueueError
-from server.storage import Store, audit
+from server.hq_link import signing
+from server.office import accounts, reports
+from server.queue.engine import Invalid, NotFound, QueueError
+from server.queue.storage import Store, audit
+from server.web import exports, security
+from server.web.auth import Unauthorized, safe_next
+from server.web.charts import bar_chart
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULTS: dict[str, Any] = {
@@ -102,7 +103,6 @@ dashboard = Blueprint(
     __name__,
     url_prefix="/hq",
     template_folder="templates",
-    static_folder=str(Path(__file__).parents[1] / "manager" / "static"),
 )
 
 
@@ -282,11 +282,11 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
 
 def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the HQ app; ``config`` overrides defaults and ``DOSTQ_HQ_*`` variables."""
-    server_dir = Path(__file__).parents[1] / "server"
+    web_dir = Path(__file__).parents[1] / "server" / "web"
     app = Flask(
         __name__,
-        template_folder=str(server_dir / "templates"),
-        static_folder=str(server_dir / "static"),
+        template_folder=str(web_dir / "templates"),
+        static_folder=str(web_dir / "static"),
     )
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("DOSTQ")

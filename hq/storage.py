@@ -13,7 +13,7 @@ import sqlite3
 from collections import defaultdict
 from typing import Any
 
-from server.storage import AUDIT_LOG_TABLE, USERS_TABLE
+from server.queue.storage import AUDIT_LOG_TABLE, USERS_TABLE
 
 HQ_SCHEMA = """
         CREATE TABLE centers (

@@ -7,11 +7,11 @@ from datetime import datetime
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from server.auth import center
-from server.catalog import read_catalog, service_availability
-from server.engine import OpeningHours, next_issuing_time
-from server.enrolment import enrol_view
-from server.storage import get_setting
+from server.office.catalog import read_catalog, service_availability
+from server.queue.engine import OpeningHours, next_issuing_time
+from server.queue.storage import get_setting
+from server.web.auth import center
+from server.web.enrolment import enrol_view
 
 bp = Blueprint(
     "kiosk", __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static"

@@ -7,13 +7,13 @@ from datetime import date, timedelta
 from flask import Blueprint, current_app, flash, g, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
-from manager import exports
-from manager.charts import hours_chart
-from server import reports
-from server.auth import center, user_required
-from server.engine import Invalid, NotFound
-from server.floor import floor_view
-from server.storage import audit
+from server.office import reports
+from server.office.floor import floor_view
+from server.queue.engine import Invalid, NotFound
+from server.queue.storage import audit
+from server.web import exports
+from server.web.auth import center, user_required
+from server.web.charts import hours_chart
 
 bp = Blueprint(
     "manager", __name__, url_prefix="/manager", template_folder="templates", static_folder="static"

@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from server import accounts, admin
-from server.auth import center, user_required
-from server.catalog import import_catalog, parse_catalog_text
-from server.engine import Forbidden, Invalid, QueueError
-from server.reports import service_level
-from server.storage import audit, get_setting
+from server.office import accounts, admin
+from server.office.catalog import import_catalog, parse_catalog_text
+from server.office.reports import service_level
+from server.queue.engine import Forbidden, Invalid, QueueError
+from server.queue.storage import audit, get_setting
+from server.web.auth import center, user_required
 
 bp = Blueprint("admin", __name__, url_prefix="/manager/admin", template_folder="templates")
 F = TypeVar("F", bound=Callable[..., Any])

@@ -18,17 +18,17 @@ from display import bp as display_bp
 from kiosk import bp as kiosk_bp
 from manager import bp as manager_bp
 from manager.admin import bp as admin_bp
-from server import auth, security
-from server.api import bp as api_bp
-from server.center import Center
-from server.counter_devices import CounterDevices
-from server.engine import QueueError
-from server.events import Events, register_handlers
-from server.pages import bp as pages_bp
-from server.printing import PrintService
-from server.ratelimit import RateLimit
-from server.storage import Store
-from server.sync import SyncWorker
+from server.hq_link.sync import SyncWorker
+from server.live.counter_devices import CounterDevices
+from server.live.events import Events, register_handlers
+from server.live.printing import PrintService
+from server.queue.center import Center
+from server.queue.engine import QueueError
+from server.queue.storage import Store
+from server.web import auth, security
+from server.web.api import bp as api_bp
+from server.web.pages import bp as pages_bp
+from server.web.ratelimit import RateLimit
 
 # Every setting, its default and what it means (also listed in README "Configuration").
 DEFAULTS: dict[str, Any] = {
@@ -58,7 +58,7 @@ def secret_key(data_dir: Path) -> str:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build a center server app; ``config`` overrides defaults and ``DOSTQ_*`` variables."""
-    app = Flask(__name__)
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("DOSTQ")
     app.config.update(config or {})

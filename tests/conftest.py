@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from bench.server import CHROMIUM_ARGS, LiveCenter, start_live_center
-from server import accounts
-from server.catalog import (
+from server.office import accounts
+from server.office.catalog import (
     default_catalog_path,
     default_priority_categories,
     import_catalog,
     import_priority_categories,
     load_catalog,
 )
-from server.center import Center
-from server.storage import Store
+from server.queue.center import Center
+from server.queue.storage import Store
 
 T0 = 1_795_400_000.0  # Monday 2026-11-23, 06:13 in Baku
 

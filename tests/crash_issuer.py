@@ -9,9 +9,9 @@ import random
 import sys
 from pathlib import Path
 
-from server.center import Center
-from server.storage import Store
-from server.tickets import issue_ticket
+from server.queue.center import Center
+from server.queue.storage import Store
+from server.queue.visits import issue_ticket
 
 SERVICES = ["2.1", "4.2", "6"]
 

@@ -10,7 +10,7 @@ import pytest
 
 from bench.server import start_live_center
 from hardware.decode import decode
-from server import accounts
+from server.office import accounts
 from tests.fake_printer import TcpPrinter
 
 

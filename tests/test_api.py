@@ -261,7 +261,7 @@ def test_wait_estimate_uses_todays_real_service_times(client, kiosk, app_center)
 
 
 def test_a_burst_of_taps_is_rate_limited_per_kiosk(client, kiosk, app_center):
-    from server.ratelimit import RateLimit
+    from server.web.ratelimit import RateLimit
 
     app_center.app.extensions["dostq.kiosk_limit"] = RateLimit(3, 60)
     statuses = [
@@ -274,7 +274,7 @@ def test_a_burst_of_taps_is_rate_limited_per_kiosk(client, kiosk, app_center):
 
 
 def test_no_tickets_outside_opening_hours(client, kiosk, app_center):
-    from server.storage import put_setting
+    from server.queue.storage import put_setting
 
     store = app_center.app.extensions["dostq.center"].store
     with store.write() as conn:  # the test clock is Monday 06:13 in Baku

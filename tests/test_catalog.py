@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from server.catalog import (
+from server.office.catalog import (
     default_catalog_path,
     import_catalog,
     load_catalog,
     parse_catalog,
     read_catalog,
 )
-from server.engine import Invalid
+from server.queue.engine import Invalid
 
 AZ_LETTERS = "əƏğĞıIİiöÖüÜşŞçÇ"
 

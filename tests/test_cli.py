@@ -4,9 +4,9 @@ import json
 
 from click.testing import CliRunner
 
-from server import accounts
 from server.cli import main
-from server.storage import Store
+from server.office import accounts
+from server.queue.storage import Store
 
 
 def run(*args, input=None):
@@ -144,7 +144,7 @@ def test_create_counter_with_weights_and_dedicated_categories(tmp_path):
 
 
 def test_fairness_rule_is_changed_without_a_restart(tmp_path):
-    from server.center import Center
+    from server.queue.center import Center
 
     run("init", "--data-dir", str(tmp_path))
     result = run(

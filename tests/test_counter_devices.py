@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.storage import put_setting
+from server.queue.storage import put_setting
 from tests.conftest import login, wait_until
 from tests.test_hardware_serial import PluggableDevice
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from server.storage import Store
+from server.queue.storage import Store
 from tests.conftest import seed
 
 ROUNDS, PROCESSES = 50, 4

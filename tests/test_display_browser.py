@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from bench.server import start_live_center
-from server import accounts
+from server.office import accounts
 from tests.conftest import SCREENSHOTS
 
 

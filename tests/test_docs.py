@@ -6,7 +6,7 @@ import pytest
 
 from server.app import DEFAULTS
 from server.cli import main
-from server.validation import openapi_document
+from server.web.validation import openapi_document
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -54,6 +54,6 @@ def test_every_operation_is_in_docs_api(method, path):
     ],
 )
 def test_every_socket_event_is_in_docs_api(event):
-    source = (ROOT / "server" / "events.py").read_text()
+    source = (ROOT / "server" / "live" / "events.py").read_text()
     assert f'"{event}"' in source
     assert f"`{event}`" in API_DOC

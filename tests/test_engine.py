@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.engine import (
+from server.queue.engine import (
     GENERAL,
     Action,
     CounterPolicy,
@@ -135,6 +135,6 @@ def test_refused_transitions_say_why(state, action):
 def test_wait_estimate_shares_the_people_ahead_among_open_counters(
     ahead, minutes, open_counters, expected
 ):
-    from server.engine import estimate_wait_minutes
+    from server.queue.engine import estimate_wait_minutes
 
     assert estimate_wait_minutes(ahead, minutes, open_counters) == expected

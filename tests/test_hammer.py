@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from bench.server import LiveCenter, start_live_center
-from server import accounts
+from server.office import accounts
 
 KIOSKS, TICKETS_PER_KIOSK, COUNTERS = 8, 1000, 30
 SERVICES = ["2.1", "4.2", "6"]

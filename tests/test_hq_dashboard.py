@@ -9,10 +9,11 @@ import pytest
 import requests
 
 from bench.server import start_hq
-from server import history, sync
-from server.catalog import default_catalog_path, import_catalog, load_catalog
-from server.center import Center
-from server.storage import Store
+from server.hq_link import sync
+from server.office import history
+from server.office.catalog import default_catalog_path, import_catalog, load_catalog
+from server.queue.center import Center
+from server.queue.storage import Store
 from tests.conftest import SCREENSHOTS, wait_until
 
 CENTERS = {

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bench.server import start_hq, start_live_center
-from server import sync
+from server.hq_link import sync
 from tests.conftest import wait_until
 from tests.fault_proxy import FATES, FaultProxy
 

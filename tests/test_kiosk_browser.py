@@ -178,7 +178,7 @@ def test_azerbaijani_keyboard_has_every_letter_once(kiosk):
 
 
 def test_closed_center_says_when_tickets_start_again(browser, tmp_path):
-    from server.storage import Store, put_setting
+    from server.queue.storage import Store, put_setting
 
     def close_until_tomorrow(store: Store):
         with store.write() as conn:  # a cut-off at 00:00 closes every day at any hour

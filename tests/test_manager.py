@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from server.storage import get_setting
+from server.queue.storage import get_setting
 from tests.conftest import login
 
 MANAGER_PAGES = [

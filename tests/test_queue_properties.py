@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from server import counters, tickets
-from server.accounts import User
-from server.center import Center
-from server.counters import counter_policy
-from server.engine import GENERAL, QueueError, State, WaitingTicket, choose_next
-from server.storage import Store
+from server.office.accounts import User
+from server.queue import desk as counters
+from server.queue import visits as tickets
+from server.queue.center import Center
+from server.queue.desk import counter_policy
+from server.queue.engine import GENERAL, QueueError, State, WaitingTicket, choose_next
+from server.queue.storage import Store
 from tests.conftest import FakeClock, seed
 
 SERVICES = ["2.1", "2.2", "4.2", "6"]

@@ -7,11 +7,12 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from manager import exports
-from server import accounts, counters, history, reports
-from server.engine import Invalid
-from server.storage import put_setting
-from server.tickets import issue_ticket
+from server.office import accounts, history, reports
+from server.queue import desk as counters
+from server.queue.engine import Invalid
+from server.queue.storage import put_setting
+from server.queue.visits import issue_ticket
+from server.web import exports
 
 DAY = "2026-11-23"  # T0's day; 09:00 in Baku is T0 + 10,000 s
 

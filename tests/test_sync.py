@@ -7,8 +7,8 @@ import pytest
 
 from hq.app import create_hq_app
 from hq.storage import add_center
-from server import signing, sync
-from server.tickets import issue_ticket
+from server.hq_link import signing, sync
+from server.queue.visits import issue_ticket
 
 KEY = "k" * 43
 PATH = "/hq/api/v1/records"

@@ -11,9 +11,9 @@ import secrets
 import sqlite3
 from typing import Any
 
-from server.accounts import User
-from server.center import Center, log_event, remember_response, replayed_response
-from server.engine import (
+from server.office.accounts import User
+from server.queue.center import Center, log_event, remember_response, replayed_response
+from server.queue.engine import (
     Action,
     CounterPolicy,
     Forbidden,
@@ -27,7 +27,7 @@ from server.engine import (
     streak_after,
     ticket_label,
 )
-from server.tickets import call_event, next_number, open_service, ticket_view
+from server.queue.visits import call_event, next_number, open_service, ticket_view
 
 OUTCOMES = ("done", "documents_missing", "referred")
 

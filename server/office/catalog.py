@@ -3,7 +3,7 @@
 Three input shapes are read, all into one canonical form:
 - the canonical JSON this module writes (``{"areas": [{"code", "letter", "name": {...},
   "services": [...]}]}``);
-- the recovered public DOST catalog shipped in ``server/data/dost-services.json``
+- the recovered public DOST catalog shipped in ``server/office/data/dost-services.json``
   (``name_az``/``name_en`` fields, nested sub-services, unnamed entries);
 - CSV, one row per service (columns in ``CSV_COLUMNS``).
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from server.engine import Invalid
+from server.queue.engine import Invalid
 
 LANGUAGES = ("az", "ru", "en")
 DEFAULT_TARGET_MINUTES = 15
@@ -56,7 +56,7 @@ class Area:
 
 def default_catalog_path() -> Path:
     """Return the catalog shipped with the package (the recovered public DOST catalog)."""
-    return Path(str(resources.files("server") / "data" / "dost-services.json"))
+    return Path(str(resources.files("server.office") / "data" / "dost-services.json"))
 
 
 def load_catalog(path: Path) -> list[Area]:
@@ -318,7 +318,7 @@ def import_priority_categories(conn: sqlite3.Connection, categories: list[dict[s
 
 def default_priority_categories() -> list[dict[str, Any]]:
     """Return the priority categories shipped with the package."""
-    path = resources.files("server") / "data" / "priority-categories.json"
+    path = resources.files("server.office") / "data" / "priority-categories.json"
     return list(json.loads(path.read_text(encoding="utf-8"))["priority_categories"])
 
 

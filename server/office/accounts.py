@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from server.engine import Invalid, NotFound
+from server.queue.engine import Invalid, NotFound
 
 ROLES = ("clerk", "manager", "admin")
 DEVICE_KINDS = ("kiosk", "display")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from server.engine import ticket_label
+from server.queue.engine import ticket_label
 
 # Relative demand per area letter (the others get 1): the busiest desks of a DOST center.
 AREA_DEMAND = {"D": 5.0, "C": 4.0, "E": 3.0, "F": 2.5, "A": 2.0, "B": 1.5}

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import click
 import requests
 
-from server import accounts, admin, signing
-from server import sync as center_sync
-from server.catalog import (
+from server.hq_link import signing
+from server.hq_link import sync as center_sync
+from server.office import accounts, admin
+from server.office.catalog import (
     default_catalog_path,
     default_priority_categories,
     import_catalog,
@@ -27,11 +28,11 @@ from server.catalog import (
     load_catalog,
     load_priority_categories,
 )
-from server.center import Center
-from server.engine import QueueError
-from server.history import generate as generate_history
-from server.history import working_days_before
-from server.storage import Store, audit, get_setting, put_setting
+from server.office.history import generate as generate_history
+from server.office.history import working_days_before
+from server.queue.center import Center
+from server.queue.engine import QueueError
+from server.queue.storage import Store, audit, get_setting, put_setting
 
 DEMO_COUNTERS = (  # name, service codes, categories (None: everyone)
     ("Masa 1", ["1.0", "4.1", "4.2", "4.7"], None),
@@ -479,7 +480,7 @@ def hq_group() -> None:
 def hq_serve(data_dir: Path, host: str, port: int, allow_http: bool) -> None:
     """Serve the HQ records API and dashboard under gunicorn (HTTPS once `dostq cert` ran there)."""
     from hq.app import create_hq_app
-    from server.serve import serve as run_server
+    from server.cli.serve import serve as run_server
 
     tls_dir = data_dir / "tls"
     tls = (tls_dir / "cert.pem").exists()
@@ -659,7 +660,7 @@ def printer_test(data_dir: Path, device_name: str | None, url: str | None, mode:
 def serve(data_dir: Path, host: str, port: int, threads: int, allow_http: bool) -> None:
     """Serve pages, API and Socket.IO under gunicorn (HTTPS when `dostq cert` was run)."""
     from server.app import create_app
-    from server.serve import serve as run_server
+    from server.cli.serve import serve as run_server
 
     tls_dir = data_dir / "tls"
     tls = (tls_dir / "cert.pem").exists()
@@ -690,7 +691,7 @@ def _is_loopback(host: str) -> bool:
 @click.option("--days", default=825, show_default=True, type=int)
 def cert(data_dir: Path, hostnames: tuple[str, ...], ips: tuple[str, ...], days: int) -> None:
     """Make the center's TLS key and self-signed certificate (install it on kiosks/displays)."""
-    from server.tls import write_self_signed
+    from server.cli.tls import write_self_signed
 
     cert_path = write_self_signed(data_dir / "tls", list(hostnames), list(ips), days)
     click.echo(f"Certificate: {cert_path} (valid {days} days)")

@@ -11,10 +11,10 @@ import sqlite3
 import string
 from typing import Any
 
-from server import accounts
-from server.catalog import LANGUAGES
-from server.engine import Invalid, NotFound, OpeningHours
-from server.storage import put_setting
+from server.office import accounts
+from server.office.catalog import LANGUAGES
+from server.queue.engine import Invalid, NotFound, OpeningHours
+from server.queue.storage import put_setting
 
 
 def _names(names: dict[str, str], what: str) -> dict[str, str | None]:

@@ -6,10 +6,10 @@ import sqlite3
 from collections.abc import Collection
 from typing import Any
 
-from server import sync
-from server.center import Center
-from server.storage import get_setting
-from server.tickets import center_snapshot
+from server.hq_link import sync
+from server.queue.center import Center
+from server.queue.storage import get_setting
+from server.queue.visits import center_snapshot
 
 CALLS_WINDOW_S = 3600
 

@@ -25,9 +25,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from server import reports, signing
-from server.center import Center
-from server.storage import get_setting, put_setting
+from server.hq_link import signing
+from server.office import reports
+from server.queue.center import Center
+from server.queue.storage import get_setting, put_setting
 
 BATCH_DAYS = 30
 PATH = "/hq/api/v1/records"

@@ -10,8 +10,14 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
-from server import counters, tickets
-from server.auth import (
+from server.live.events import Events
+from server.live.printing import PrintService
+from server.office.catalog import read_catalog
+from server.queue import desk as counters
+from server.queue import visits as tickets
+from server.queue.engine import GENERAL, QueueError
+from server.queue.storage import audit
+from server.web.auth import (
     Unauthorized,
     center,
     current_device,
@@ -21,12 +27,7 @@ from server.auth import (
     user_json,
     user_required,
 )
-from server.catalog import read_catalog
-from server.engine import GENERAL, QueueError
-from server.events import Events
-from server.printing import PrintService
-from server.storage import audit
-from server.validation import json_body, openapi_document, query_text
+from server.web.validation import json_body, openapi_document, query_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -11,7 +11,7 @@ import yaml
 from flask import request
 from jsonschema import Draft202012Validator
 
-from server.engine import QueueError
+from server.queue.engine import QueueError
 
 
 class BadRequest(QueueError):
@@ -23,7 +23,7 @@ class BadRequest(QueueError):
 @cache
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI 3.1 document of /api/v1 (loaded once)."""
-    text = (resources.files("server") / "openapi.yaml").read_text(encoding="utf-8")
+    text = (resources.files("server.web") / "openapi.yaml").read_text(encoding="utf-8")
     return dict(yaml.safe_load(text))
 
 

@@ -15,11 +15,11 @@ from typing import Any
 from flask import request, session
 from flask_socketio import SocketIO, join_room
 
-from server import accounts
-from server.accounts import AGENT_PRINTER
-from server.auth import DEVICE_COOKIE
-from server.center import Center
-from server.tickets import center_snapshot, waiting_summary
+from server.office import accounts
+from server.office.accounts import AGENT_PRINTER
+from server.queue.center import Center
+from server.queue.visits import center_snapshot, waiting_summary
+from server.web.auth import DEVICE_COOKIE
 
 
 class Events:

@@ -6,9 +6,9 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from server import accounts
-from server.auth import DEVICE_COOKIE, center
-from server.security import csrf
+from server.office import accounts
+from server.web.auth import DEVICE_COOKIE, center
+from server.web.security import csrf
 
 TEN_YEARS_S = 10 * 365 * 24 * 3600
 

@@ -8,10 +8,10 @@ import statistics
 from datetime import datetime
 from typing import Any
 
-from server.accounts import Device, User, device_from_row
-from server.catalog import LANGUAGES
-from server.center import Center, log_event, remember_response, replayed_response
-from server.engine import (
+from server.office.accounts import Device, User, device_from_row
+from server.office.catalog import LANGUAGES
+from server.queue.center import Center, log_event, remember_response, replayed_response
+from server.queue.engine import (
     GENERAL,
     Action,
     Forbidden,
@@ -25,7 +25,7 @@ from server.engine import (
     next_state,
     ticket_label,
 )
-from server.storage import get_setting
+from server.queue.storage import get_setting
 
 RECENT_CALLS = 10
 # States of a visit still in the queue (an unconfirmed ticket still holds its place).

@@ -19,8 +19,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.engine import Invalid
-from server.storage import get_setting
+from server.queue.engine import Invalid
+from server.queue.storage import get_setting
 
 # A year is the longest range a report covers in one go (the raw-visits export too).
 MAX_RANGE_DAYS = 366

@@ -19,11 +19,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from server import accounts
-from server.accounts import Device, User
-from server.center import Center
-from server.engine import Forbidden, QueueError
-from server.storage import audit
+from server.office import accounts
+from server.office.accounts import Device, User
+from server.queue.center import Center
+from server.queue.engine import Forbidden, QueueError
+from server.queue.storage import audit
 
 F = TypeVar("F", bound=Callable[..., Any])
 # A kiosk or display browser holds its device token in this cookie, set once at enrolment.

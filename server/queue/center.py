@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.engine import Fairness, State
-from server.storage import Store, get_setting
+from server.queue.engine import Fairness, State
+from server.queue.storage import Store, get_setting
 
 
 @dataclass

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from hardware.serial_devices import Key, LineProtocol, SerialLink
-from server import accounts, counters
-from server.center import Center
-from server.engine import QueueError
-from server.events import Events
-from server.storage import get_setting
+from server.live.events import Events
+from server.office import accounts
+from server.queue import desk as counters
+from server.queue.center import Center
+from server.queue.engine import QueueError
+from server.queue.storage import get_setting
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from werkzeug.wrappers import Response
 
 from hardware.glyphs import FONTS
 from hardware.printers import VirtualPrinter
-from server import tickets
-from server.accounts import device_from_row
-from server.auth import center, user_required
-from server.engine import NotFound
-from server.printing import PrintService
+from server.live.printing import PrintService
+from server.office.accounts import device_from_row
+from server.queue import visits as tickets
+from server.queue.engine import NotFound
+from server.web.auth import center, user_required
 
 bp = Blueprint("pages", __name__)
 

@@ -24,10 +24,10 @@ from hardware.printers import (
 )
 from hardware.spooler import PrintJob, Spooler
 from hardware.ticket import TicketPrint
-from server import tickets
-from server.accounts import AGENT_PRINTER, Device, device_from_row
-from server.center import Center
-from server.events import Events
+from server.live.events import Events
+from server.office.accounts import AGENT_PRINTER, Device, device_from_row
+from server.queue import visits as tickets
+from server.queue.center import Center
 
 
 class PrintService:
