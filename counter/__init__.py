@@ -6,7 +6,8 @@ from flask import Blueprint, jsonify, render_template
 from werkzeug.wrappers import Response
 
 from server.office.catalog import read_catalog
-from server.web.auth import center, user_required
+from server.web.auth import user_required
+from server.web.wiring import center
 
 bp = Blueprint(
     "counter", __name__, url_prefix="/counter", template_folder="templates", static_folder="static"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     abort,
@@ -18,11 +16,14 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from display.announcement import LANGUAGES, announcement
+from display.announcement import announcement
 from display.voice import VoiceUnavailable, chime_wav, speech_wav
+from server.queue.errors import NotFound
 from server.queue.storage import get_setting
-from server.web.auth import center
+from server.queue.views import counter_row
+from server.settings import LANGUAGES
 from server.web.enrolment import enrol_view
+from server.web.wiring import center
 
 bp = Blueprint(
     "display", __name__, url_prefix="/display", template_folder="templates", static_folder="static"
@@ -71,13 +72,14 @@ def voice() -> Response:
     label, language = request.args.get("label", ""), request.args.get("lang", "az")
     if language not in LANGUAGES or not label.partition("-")[2].isdigit():
         abort(400)
-    with center().store.read() as conn:
-        row = conn.execute(
-            "SELECT name FROM counters WHERE id = ?", (request.args.get("counter", type=int),)
-        ).fetchone()
-    if row is None:
+    try:
+        with center().store.read() as conn:
+            row = counter_row(conn, request.args.get("counter", 0, type=int))
+    except NotFound:
         abort(404)
-    cache = Path(current_app.config["DATA_DIR"]) / "voice"
+    # DATA_DIR is absolute (server.settings): send_file reads a relative path against the
+    # app's package folder, not the working directory, and answered 500 for every call.
+    cache = current_app.config["DATA_DIR"] / "voice"
     try:
         path = speech_wav(announcement(label, row["name"], language), language, cache)
     except VoiceUnavailable:

@@ -10,7 +10,6 @@ import re
 
 UNITS_AZ = ["", "bir", "iki", "üç", "dörd", "beş", "altı", "yeddi", "səkkiz", "doqquz"]
 TENS_AZ = ["", "on", "iyirmi", "otuz", "qırx", "əlli", "altmış", "yetmiş", "səksən", "doxsan"]
-LANGUAGES = ("az", "ru", "en")
 
 
 def number_words_az(number: int) -> str:

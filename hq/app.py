@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import wraps
-from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -25,25 +24,20 @@ from flask import (
     url_for,
 )
 from jsonschema import Draft202012Validator
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from hq import storage
-from server.app import duration, error_json, http_error_json, local_clock, secret_key
+from server import settings
 from server.hq_link import signing
 from server.office import accounts, reports
-from server.queue.engine import Invalid, NotFound, QueueError
+from server.queue.errors import Invalid, NotFound, QueueError
 from server.queue.storage import Store, audit
 from server.web import exports, security
 from server.web.auth import Unauthorized, safe_next
 from server.web.charts import bar_chart
+from server.web.shell import build_app
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULTS: dict[str, Any] = {
-    "HQ_DATA_DIR": "hq-data",  # where hq.db and secret_key live
-    "HQ_TIMEZONE": "Asia/Baku",  # what "today" means on the dashboard
-    "HQ_MAX_BATCH_BYTES": 8 * 1024 * 1024,  # a bigger request is refused with 413
-}
 MAX_RECORDS = 200
 # What a center sends: one record per day, no personal data (counts, times, shares).
 BATCH_SCHEMA = {
@@ -276,46 +270,18 @@ def _identify() -> None:
             g.user = accounts.load_user(conn, session["uid"], session.get("sv", 0))
 
 
-def _http_error(error: HTTPException) -> Response | HTTPException:
-    return http_error_json(error) if request.path.startswith("/hq/api/") else error
-
-
 def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the HQ app; ``config`` overrides defaults and ``DOSTQ_HQ_*`` variables."""
-    web_dir = Path(__file__).parents[1] / "server" / "web"
-    app = Flask(
-        __name__,
-        template_folder=str(web_dir / "templates"),
-        static_folder=str(web_dir / "static"),
-    )
-    app.config.update(DEFAULTS)
-    app.config.from_prefixed_env("DOSTQ")
-    app.config.update(config or {})
-    data_dir = Path(app.config["HQ_DATA_DIR"]).resolve()
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key(data_dir)
-    tls = bool(app.config.get("TLS"))
-    app.config.update(
-        CENTER_NAME="DOST HQ",
-        SESSION_COOKIE_NAME="__Host-dostq_hq" if tls else "dostq_hq",
-        SESSION_COOKIE_SECURE=tls,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        MAX_CONTENT_LENGTH=int(app.config["HQ_MAX_BATCH_BYTES"]),
-    )
+    values = settings.resolve(settings.HQ_SETTINGS, config)
+    data_dir = values["HQ_DATA_DIR"]
+    timezone = ZoneInfo(values["HQ_TIMEZONE"])
+    app = build_app(__name__, values, data_dir, "dostq_hq", "/hq/api/", timezone)
+    app.config.update(CENTER_NAME="DOST HQ", MAX_CONTENT_LENGTH=int(values["HQ_MAX_BATCH_BYTES"]))
     app.extensions["dostq.hq_store"] = Store(data_dir / "hq.db", storage.HQ_MIGRATIONS)
-    security.init_app(app)
     app.before_request(_identify)
     app.before_request(security.protect_from_csrf)
     for blueprint in (api, auth, dashboard):
         app.register_blueprint(blueprint)
-    app.add_template_filter(duration)
-    app.add_template_filter(
-        lambda at: local_clock(at, ZoneInfo(app.config["HQ_TIMEZONE"])), "clock"
-    )
-    app.register_error_handler(QueueError, error_json)
-    app.register_error_handler(HTTPException, _http_error)
 
     @app.get("/")
     def home() -> Response:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from server.office.catalog import read_catalog, service_availability
-from server.queue.engine import OpeningHours, next_issuing_time
 from server.queue.storage import get_setting
-from server.web.auth import center
+from server.queue.visits import issuing_opens_at
 from server.web.enrolment import enrol_view
+from server.web.wiring import center
 
 bp = Blueprint(
     "kiosk", __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static"
 )
-LANGUAGES = ("az", "ru", "en")
 
 
 @bp.get("/")
@@ -38,14 +35,14 @@ def enrol() -> str | Response:
 @bp.get("/state")
 def state() -> Response:
     """Return the catalog with what is open now, for the kiosk page."""
-    with center().store.read() as conn:
+    c = center()
+    with c.store.read() as conn:
         catalog = read_catalog(conn)
         availability = service_availability(conn)
+        opens = issuing_opens_at(c, get_setting(conn, "hours", None), c.now())
     for area in catalog["areas"]:
         for service in area["services"]:
             service.update(availability.get(service["code"], {"counters": 0, "open": 0}))
-        hours = OpeningHours.from_setting(get_setting(conn, "hours", None))
-    opens = next_issuing_time(hours, datetime.fromtimestamp(center().now(), center().timezone))
     catalog["center"] = current_app.config["CENTER_NAME"]
     catalog["opens_at"] = opens.strftime("%d.%m %H:%M") if opens else None
     return jsonify(catalog)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, current_app, flash, g, jsonify, render_template, request
+from flask import Blueprint, flash, g, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
+from server.hq_link.sync import floor_status
+from server.office import floor as floor_ops
 from server.office import reports
-from server.office.floor import floor_view
-from server.queue.engine import Invalid, NotFound
-from server.queue.storage import audit
+from server.queue.errors import Invalid
 from server.web import exports
-from server.web.auth import center, user_required
+from server.web.auth import user_required
 from server.web.charts import hours_chart
+from server.web.wiring import center, publish, sockets
 
 bp = Blueprint(
     "manager", __name__, url_prefix="/manager", template_folder="templates", static_folder="static"
@@ -37,26 +38,17 @@ def floor() -> str:
 @user_required(*STAFF_ROLES)
 def floor_json() -> Response:
     """Return the live floor; the page reads it again whenever a socket says something moved."""
-    events = current_app.extensions["dostq.events"]
-    return jsonify(floor_view(center(), events.displays_online()))
+    c = center()
+    with c.store.read() as conn:
+        hq_sync = floor_status(conn)
+    return jsonify(floor_ops.floor_view(c, sockets().displays_online(), hq_sync))
 
 
 @bp.post("/assistance/<int:request_id>/resolve")
 @user_required(*STAFF_ROLES)
 def resolve_assistance(request_id: int) -> Response:
     """Mark a kiosk's call for help as answered."""
-    c = center()
-    user = g.user.id
-    with c.transaction() as (conn, now):
-        done = conn.execute(
-            "UPDATE assistance_requests SET resolved_at = ?, resolved_by = ? "
-            "WHERE id = ? AND resolved_at IS NULL",
-            (now, user, request_id),
-        ).rowcount
-        if not done:
-            raise NotFound("unknown_request", "That call for help is answered already.", "id")
-        audit(conn, "assistance_resolved", now, user_id=user, detail={"request": request_id})
-    current_app.extensions["dostq.events"].assistance_resolved(request_id)
+    publish(floor_ops.resolve_assistance(center(), request_id, g.user))
     return jsonify({"resolved": request_id})
 
 

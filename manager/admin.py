@@ -6,7 +6,6 @@ same page with the reason, and the page keeps what was stored.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,10 +17,10 @@ from werkzeug.wrappers import Response
 
 from server.office import accounts, admin
 from server.office.catalog import import_catalog, parse_catalog_text
-from server.office.reports import service_level
-from server.queue.engine import Forbidden, Invalid, QueueError
-from server.queue.storage import audit, get_setting
-from server.web.auth import center, user_required
+from server.queue.errors import Invalid, QueueError
+from server.queue.storage import audit
+from server.web.auth import user_required
+from server.web.wiring import center
 
 bp = Blueprint("admin", __name__, url_prefix="/manager/admin", template_folder="templates")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,15 +98,8 @@ def _weights() -> dict[str, float]:
 def catalog() -> str:
     """Show areas, services and opening hours, each editable."""
     with center().store.read() as conn:
-        areas = conn.execute("SELECT * FROM areas ORDER BY active DESC, position, id").fetchall()
-        services = conn.execute(
-            "SELECT s.*, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
-            "ORDER BY s.active DESC, a.position, s.position, s.id"
-        ).fetchall()
-        hours = get_setting(conn, "hours", None)
-    return render_template(
-        "manager/admin_catalog.html", areas=areas, services=services, hours=hours, weekdays=WEEKDAYS
-    )
+        page = admin.catalog_page(conn)
+    return render_template("manager/admin_catalog.html", **page, weekdays=WEEKDAYS)
 
 
 @bp.post("/areas/<code>")
@@ -167,32 +159,8 @@ def set_hours() -> str:
 def counters() -> str:
     """Show each counter, its hall, the services it serves with weights, and its categories."""
     with center().store.read() as conn:
-        rows = conn.execute("SELECT * FROM counters ORDER BY id").fetchall()
-        served = {
-            (r["counter_id"], r["code"]): r["weight"]
-            for r in conn.execute(
-                "SELECT cs.counter_id, s.code, cs.weight FROM counter_services cs "
-                "JOIN services s ON s.id = cs.service_id"
-            )
-        }
-        services = conn.execute(
-            "SELECT s.code, s.name_az, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
-            "WHERE s.active = 1 ORDER BY a.position, s.position"
-        ).fetchall()
-        categories = conn.execute(
-            "SELECT code, name_az FROM priority_categories WHERE active = 1 ORDER BY position"
-        ).fetchall()
-    counter_list = [
-        {**dict(r), "categories": json.loads(r["categories"]) if r["categories"] else None}
-        for r in rows
-    ]
-    return render_template(
-        "manager/admin_counters.html",
-        counters=counter_list,
-        served=served,
-        services=services,
-        categories=categories,
-    )
+        page = admin.counters_page(conn)
+    return render_template("manager/admin_counters.html", **page)
 
 
 @bp.post("/counters")
@@ -228,24 +196,13 @@ def update_counter(counter_id: int) -> str:
 def people() -> str:
     """Show staff accounts and enrolled devices."""
     with center().store.read() as conn:
-        users = conn.execute("SELECT * FROM users ORDER BY active DESC, username").fetchall()
-        devices = conn.execute("SELECT * FROM devices ORDER BY active DESC, kind, name").fetchall()
-    return render_template(
-        "manager/admin_people.html", users=users, devices=devices, roles=accounts.ROLES
-    )
+        page = admin.people_page(conn)
+    return render_template("manager/admin_people.html", **page, roles=accounts.ROLES)
 
 
 def _may_manage(role: str, user_id: int | None = None) -> None:
-    """Only an admin grants or touches the admin role: a manager cannot raise themself."""
-    if g.user.role == "admin":
-        return
-    target_role = None
-    if user_id is not None:
-        with center().store.read() as conn:
-            row = conn.execute("SELECT role FROM users WHERE id = ?", (user_id,)).fetchone()
-        target_role = row["role"] if row else None
-    if "admin" in (role, target_role):
-        raise Forbidden("admin_only", "Only an admin may give or change the admin role.", "role")
+    with center().store.read() as conn:
+        admin.check_may_manage(conn, g.user, role, user_id)
 
 
 @bp.post("/users")
@@ -332,8 +289,7 @@ def update_device(device_id: int) -> str:
 def replace_device_token(device_id: int) -> Response:
     """Issue a new token for a device (a replaced PC); the old one stops working at once."""
     with _audited("device_token_replaced", {"device": device_id}) as conn:
-        token = accounts.replace_device_token(conn, device_id)
-        name = conn.execute("SELECT name FROM devices WHERE id = ?", (device_id,)).fetchone()[0]
+        token, name = accounts.replace_device_token(conn, device_id)
     return make_response(render_template("manager/admin_token.html", name=name, token=token))
 
 
@@ -346,26 +302,8 @@ def rules() -> str:
     """Show priority categories, the fairness rule, the service level and the display notice."""
     c = center()
     with c.store.read() as conn:
-        categories = conn.execute(
-            "SELECT * FROM priority_categories ORDER BY active DESC, position"
-        ).fetchall()
-        fairness = c.fairness(conn)
-        level = service_level(conn)
-        notices = get_setting(conn, "notices", {})
-        announce = get_setting(conn, "announce_languages", ["az"])
-        log = conn.execute(
-            "SELECT a.at, a.action, a.detail, u.username FROM audit_log a "
-            "LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT 50"
-        ).fetchall()
-    return render_template(
-        "manager/admin_rules.html",
-        categories=categories,
-        fairness=fairness,
-        level=level,
-        notices=notices,
-        announce=announce,
-        log=log,
-    )
+        page = admin.rules_page(conn, c.fairness(conn))
+    return render_template("manager/admin_rules.html", **page)
 
 
 @bp.post("/categories")

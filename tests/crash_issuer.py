@@ -23,7 +23,7 @@ def main() -> None:
     ack = os.open(ack_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     os.write(ack, b"")  # opened: the parent may start its kill timer meaningfully
     while True:
-        ticket = issue_ticket(center, rng.choice(SERVICES), device=None)
+        ticket, _facts = issue_ticket(center, rng.choice(SERVICES), device=None)
         os.write(ack, f"{ticket['id']} {ticket['label']}\n".encode())
 
 

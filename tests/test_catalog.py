@@ -11,7 +11,7 @@ from server.office.catalog import (
     parse_catalog,
     read_catalog,
 )
-from server.queue.engine import Invalid
+from server.queue.errors import Invalid
 
 AZ_LETTERS = "əƏğĞıIİiöÖüÜşŞçÇ"
 

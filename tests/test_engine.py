@@ -7,15 +7,14 @@ from server.queue.engine import (
     Action,
     CounterPolicy,
     Fairness,
-    QueueError,
     State,
     WaitingTicket,
     choose_next,
     next_state,
-    people_ahead,
     streak_after,
     ticket_label,
 )
+from server.queue.errors import QueueError
 
 COUNTER = CounterPolicy(counter_id=1, service_weights={10: 1.0, 20: 1.0})
 FAIR = Fairness(priority_streak_limit=2, overdue_after_s=1800)
@@ -83,11 +82,6 @@ def test_transfer_to_one_counter_is_invisible_to_others():
 def test_streak_counts_priority_calls_and_resets_on_general():
     assert streak_after(1, ticket(1, category="veterans")) == 2
     assert streak_after(3, ticket(1)) == 0
-
-
-def test_people_ahead_counts_earlier_arrivals_of_the_same_service():
-    waiting = [ticket(1, arrived=0), ticket(2, service=20, arrived=1), ticket(3, arrived=2)]
-    assert people_ahead(waiting, ticket(4, arrived=5)) == 2
 
 
 @pytest.mark.parametrize(

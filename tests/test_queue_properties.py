@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from server.office.accounts import User
-from server.queue import desk as counters
-from server.queue import visits as tickets
+from server.queue import calls, desk, views, visits
+from server.queue.actors import User
+from server.queue.calls import counter_policy
 from server.queue.center import Center
-from server.queue.desk import counter_policy
-from server.queue.engine import GENERAL, QueueError, State, WaitingTicket, choose_next
+from server.queue.engine import GENERAL, State, WaitingTicket, choose_next
+from server.queue.errors import QueueError
 from server.queue.storage import Store
 from tests.conftest import FakeClock, seed
 
@@ -59,7 +59,7 @@ class QueueMachine(RuleBasedStateMachine):
             for c, u in zip(self.counter_ids, user_ids, strict=True)
         }
         for counter_id, user in self.users.items():
-            counters.sign_in(self.center, counter_id, user)
+            desk.sign_in(self.center, counter_id, user)
         self.waiting: dict[int, WaitingTicket] = {}
         self.state: dict[int, State] = {}
         self.active: dict[int, int] = {}  # counter -> ticket called or being served
@@ -79,7 +79,7 @@ class QueueMachine(RuleBasedStateMachine):
     )
     def issue(self, service, category, wait):
         self.clock.advance(wait)
-        ticket = tickets.issue_ticket(self.center, service, device=None, category=category)
+        ticket, _facts = visits.issue_ticket(self.center, service, device=None, category=category)
         with self.center.store.read() as conn:
             service_id = conn.execute(
                 "SELECT id FROM services WHERE code = ?", (service,)
@@ -101,7 +101,7 @@ class QueueMachine(RuleBasedStateMachine):
                 self.waiting.values(), policy, self.fairness, self.streak[counter_id], now
             )
         try:
-            call = counters.call_next(self.center, counter_id, self.users[counter_id])
+            call, _facts = calls.call_next(self.center, counter_id, self.users[counter_id])
         except QueueError as error:
             assert expected is None, f"refused ({error.code}) though {expected} was callable"
             return
@@ -137,21 +137,21 @@ class QueueMachine(RuleBasedStateMachine):
     def start(self, index):
         ticket_id, counter_id = self._with_active(index, State.CALLED)
         if ticket_id is not None:
-            counters.start_service(self.center, counter_id, self.users[counter_id])
+            desk.start_service(self.center, counter_id, self.users[counter_id])
             self.state[ticket_id] = State.SERVING
 
     @rule(index=st.integers(0, 2))
     def recall(self, index):
         ticket_id, counter_id = self._with_active(index, State.CALLED)
         if ticket_id is not None:
-            call = counters.recall(self.center, counter_id, self.users[counter_id])
+            call, facts = calls.recall(self.center, counter_id, self.users[counter_id])
             assert call["call"]["recall"] and call["ticket"]["id"] == ticket_id
 
     @rule(index=st.integers(0, 2))
     def no_show(self, index):
         ticket_id, counter_id = self._with_active(index, State.CALLED)
         if ticket_id is not None:
-            counters.mark_no_show(self.center, counter_id, self.users[counter_id])
+            desk.mark_no_show(self.center, counter_id, self.users[counter_id])
             self.state[ticket_id] = State.NO_SHOW
             del self.active[counter_id]
 
@@ -159,7 +159,7 @@ class QueueMachine(RuleBasedStateMachine):
     def finish(self, index):
         ticket_id, counter_id = self._with_active(index, State.SERVING)
         if ticket_id is not None:
-            counters.finish(self.center, counter_id, self.users[counter_id], [])
+            desk.finish(self.center, counter_id, self.users[counter_id], [])
             self.state[ticket_id] = State.DONE
             del self.active[counter_id]
 
@@ -167,7 +167,7 @@ class QueueMachine(RuleBasedStateMachine):
     def hold(self, index):
         ticket_id, counter_id = self._with_active(index, State.SERVING)
         if ticket_id is not None:
-            counters.hold(self.center, counter_id, self.users[counter_id])
+            desk.hold(self.center, counter_id, self.users[counter_id])
             self.state[ticket_id] = State.ON_HOLD
             self.held[ticket_id] = counter_id
             del self.active[counter_id]
@@ -177,9 +177,10 @@ class QueueMachine(RuleBasedStateMachine):
     def resume(self, data):
         ticket_id = data.draw(st.sampled_from(sorted(self.held)))
         counter_id = self.held[ticket_id]
-        label = tickets.public_status(self.center, self._token(ticket_id))["label"]
+        with self.center.store.read() as conn:
+            label = views.public_status(conn, self._token(ticket_id))["label"]
         try:
-            counters.resume(self.center, counter_id, self.users[counter_id], label)
+            desk.resume(self.center, counter_id, self.users[counter_id], label)
         except QueueError as error:
             assert counter_id in self.active and error.code == "counter_busy"
             return
@@ -193,7 +194,7 @@ class QueueMachine(RuleBasedStateMachine):
         ticket_id = self.active.get(counter_id)
         if ticket_id is None:
             return
-        moved = counters.transfer(
+        moved, _facts = desk.transfer(
             self.center, counter_id, self.users[counter_id], service_code=service
         )
         before = self.waiting.get(ticket_id) or WaitingTicket(

@@ -8,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from server.office import accounts, history, reports
-from server.queue import desk as counters
-from server.queue.engine import Invalid
+from server.queue import calls, desk
+from server.queue.errors import Invalid
 from server.queue.storage import put_setting
 from server.queue.visits import issue_ticket
 from server.web import exports
@@ -35,37 +35,37 @@ def worked_day(center, clock):
         clerk1 = accounts.load_user(conn, 1, 1)
         clerk2 = accounts.load_user(conn, 2, 1)
     at(center, clock, "09:00")
-    counters.sign_in(center, 1, clerk1)
-    counters.sign_in(center, 2, clerk2)
+    desk.sign_in(center, 1, clerk1)
+    desk.sign_in(center, 2, clerk2)
     issue_ticket(center, "2.1", device=None)
     issue_ticket(center, "4.2", device=None, category="disability")
     at(center, clock, "09:05")
     issue_ticket(center, "2.1", device=None)
     at(center, clock, "09:10")
-    assert counters.call_next(center, 1, clerk1)["ticket"]["label"] == "B-001"
-    assert counters.call_next(center, 2, clerk2)["ticket"]["label"] == "D-001"
+    assert calls.call_next(center, 1, clerk1).answer["ticket"]["label"] == "B-001"
+    assert calls.call_next(center, 2, clerk2).answer["ticket"]["label"] == "D-001"
     at(center, clock, "09:11")
-    counters.start_service(center, 1, clerk1)
-    counters.start_service(center, 2, clerk2)
+    desk.start_service(center, 1, clerk1)
+    desk.start_service(center, 2, clerk2)
     at(center, clock, "09:21")
-    counters.finish(center, 1, clerk1, [])
-    assert counters.call_next(center, 1, clerk1)["ticket"]["label"] == "B-002"
+    desk.finish(center, 1, clerk1, [])
+    assert calls.call_next(center, 1, clerk1).answer["ticket"]["label"] == "B-002"
     at(center, clock, "09:25")
-    counters.mark_no_show(center, 1, clerk1)
+    desk.mark_no_show(center, 1, clerk1)
     at(center, clock, "09:26")
-    counters.transfer(center, 2, clerk2, service_code="2.1")
+    desk.transfer(center, 2, clerk2, service_code="2.1")
     at(center, clock, "09:30")
-    assert counters.call_next(center, 1, clerk1)["ticket"]["label"] == "D-001"
+    assert calls.call_next(center, 1, clerk1).answer["ticket"]["label"] == "D-001"
     at(center, clock, "09:31")
-    counters.start_service(center, 1, clerk1)
+    desk.start_service(center, 1, clerk1)
     at(center, clock, "09:41")
-    counters.finish(center, 1, clerk1, [])
+    desk.finish(center, 1, clerk1, [])
     at(center, clock, "10:00")
     issue_ticket(center, "6", device=None)
     at(center, clock, "10:05")
-    counters.serve_walk_in(center, 2, clerk2, "4.2")
+    desk.serve_walk_in(center, 2, clerk2, "4.2")
     at(center, clock, "10:20")
-    counters.finish(center, 2, clerk2, [])
+    desk.finish(center, 2, clerk2, [])
     return center
 
 

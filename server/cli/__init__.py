@@ -31,7 +31,7 @@ from server.office.catalog import (
 from server.office.history import generate as generate_history
 from server.office.history import working_days_before
 from server.queue.center import Center
-from server.queue.engine import QueueError
+from server.queue.errors import QueueError
 from server.queue.storage import Store, audit, get_setting, put_setting
 
 DEMO_COUNTERS = (  # name, service codes, categories (None: everyone)

@@ -120,6 +120,11 @@ def status(conn: sqlite3.Connection) -> dict[str, Any]:
     return {"pending_days": pending, **get_setting(conn, "hq_sync_state", {})}
 
 
+def floor_status(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Return what the manager's floor shows of the sync: set up or not, and its status."""
+    return {"configured": get_setting(conn, "hq", None) is not None, **status(conn)}
+
+
 def send_batch(
     center: Center,
     hq: HqLink,

@@ -1,7 +1,9 @@
 """Serial counter devices: LED displays show each call, keypads act for the signed-in clerk.
 
 Lines are configured with ``dostq serial-line add URL``; each carries any number of displays
-and keypads addressed by counter id (hardware.serial_devices documents the protocol).
+and keypads addressed by counter id (hardware.serial_devices documents the protocol). A keypad
+press runs the same operation as the clerk's button and publishes its facts; the displays
+subscribe to ``Called`` and ``CounterFreed``.
 """
 
 from __future__ import annotations
@@ -9,30 +11,40 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from hardware.serial_devices import Key, LineProtocol, SerialLink
-from server.live.events import Events
+from server.live.publisher import Publisher
 from server.office import accounts
-from server.queue import desk as counters
+from server.queue import calls, desk
+from server.queue.actors import User
 from server.queue.center import Center
-from server.queue.engine import QueueError
+from server.queue.errors import QueueError
+from server.queue.facts import Called, CounterFreed, Done, KeypadRefused, SerialLineStatus
 from server.queue.storage import get_setting
 
 log = logging.getLogger(__name__)
+# What each key does, as the clerk's own button would.
+KEY_ACTIONS: dict[Key, Callable[[Center, int, User], Done[object]]] = {
+    Key.NEXT: calls.call_next,
+    Key.RECALL: calls.recall,
+    Key.START: desk.start_service,
+    Key.NO_SHOW: desk.mark_no_show,
+    Key.FINISH: lambda center, counter_id, clerk: desk.finish(center, counter_id, clerk, []),
+}
 
 
 class CounterDevices:
     """Opens the configured serial lines and joins them to the queue's facts."""
 
-    def __init__(self, center: Center, events: Events) -> None:
+    def __init__(self, center: Center, publisher: Publisher) -> None:
         self.center = center
-        self.events = events
+        self.publisher = publisher
         self.protocol = LineProtocol()
         self.links: list[SerialLink] = []
         self._started = False
         self._lock = threading.Lock()
-        events.listeners.append(self.on_fact)
+        publisher.subscribe(Called, self.show_call)
+        publisher.subscribe(CounterFreed, self.clear_counter)
 
     def start(self) -> None:
         """Open the configured lines (once, in the serving process)."""
@@ -57,12 +69,13 @@ class CounterDevices:
         for link in self.links:
             link.stop()
 
-    def on_fact(self, fact: str, data: dict[str, Any]) -> None:
-        """Show a call on its counter's display; blank the display when the counter is free."""
-        if fact == "ticket_called":
-            self._broadcast(self.protocol.show(data["counter_id"], data["label"]))
-        elif fact == "counter_freed":
-            self._broadcast(self.protocol.clear(data["counter_id"]))
+    def show_call(self, fact: Called) -> None:
+        """Show the called number on its counter's LED display."""
+        self._broadcast(self.protocol.show(fact.call["counter_id"], fact.call["label"]))
+
+    def clear_counter(self, fact: CounterFreed) -> None:
+        """Blank the display of a counter whose visitor left."""
+        self._broadcast(self.protocol.clear(fact.counter_id))
 
     def _broadcast(self, data: bytes) -> None:
         for link in self.links:
@@ -77,29 +90,18 @@ class CounterDevices:
         with self.center.store.read() as conn:
             clerk = accounts.clerk_at_counter(conn, press.counter)
         if clerk is None:
-            self.events.keypad_refused(press.counter, "Nobody is signed in at this counter.")
+            refused = KeypadRefused(press.counter, "Nobody is signed in at this counter.")
+            self.publisher.publish([refused])
             return
         try:
-            self._act(press.key, press.counter, clerk)
+            _answer, facts = KEY_ACTIONS[press.key](self.center, press.counter, clerk)
         except QueueError as error:
-            self.events.keypad_refused(press.counter, error.message)
-
-    def _act(self, key: Key, counter_id: int, clerk: accounts.User) -> None:
-        if key in (Key.NEXT, Key.RECALL):
-            operation = counters.call_next if key is Key.NEXT else counters.recall
-            self.events.ticket_called(operation(self.center, counter_id, clerk)["call"])
-        elif key is Key.START:
-            counters.start_service(self.center, counter_id, clerk)
-            self.events.queue_changed()
-        else:
-            if key is Key.NO_SHOW:
-                counters.mark_no_show(self.center, counter_id, clerk)
-            else:
-                counters.finish(self.center, counter_id, clerk, [])
-            self.events.counter_freed(counter_id)
+            self.publisher.publish([KeypadRefused(press.counter, error.message)])
+            return
+        self.publisher.publish(facts)
 
     def _state_reporter(self, url: str) -> Callable[[bool, str], None]:
         def report(connected: bool, message: str) -> None:
-            self.events.device_status(url, connected, message)
+            self.publisher.publish([SerialLineStatus(url, connected, message)])
 
         return report

@@ -6,47 +6,21 @@ import hashlib
 import json
 import secrets
 import sqlite3
-from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from server.queue.engine import Invalid, NotFound
+from server.queue.actors import AGENT_PRINTER, Device, User, device_from_row
+from server.queue.errors import Invalid, NotFound
 
 ROLES = ("clerk", "manager", "admin")
 DEVICE_KINDS = ("kiosk", "display")
 PRINT_MODES = ("text", "raster")
-# The printer URL of a kiosk whose printer hangs on the kiosk PC, driven by `dostq agent`.
-AGENT_PRINTER = "agent:"
 MIN_PASSWORD_LENGTH = 8
 # argon2-cffi's defaults (argon2id, 64 MiB, t=3, p=4) are above OWASP's minimum profile.
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown user as slow as one for a known user.
 _DUMMY_HASH = _hasher.hash("not-a-password")
-
-
-@dataclass(frozen=True)
-class User:
-    """A signed-in member of staff."""
-
-    id: int
-    username: str
-    display_name: str
-    role: str
-    session_version: int
-
-
-@dataclass(frozen=True)
-class Device:
-    """An enrolled kiosk or display."""
-
-    id: int
-    name: str
-    kind: str
-    zone: str | None
-    prints: bool
-    printer: str | None = None  # URL of a printer the server drives for this kiosk
-    print_mode: str = "text"
 
 
 def create_user(
@@ -186,14 +160,34 @@ def enrol_device(
     return token
 
 
-def replace_device_token(conn: sqlite3.Connection, device_id: int) -> str:
-    """Give a device a new token (a replaced kiosk PC); the old token stops working at once."""
+def replace_device_token(conn: sqlite3.Connection, device_id: int) -> tuple[str, str]:
+    """Give a device a new token (a replaced kiosk PC); the old token stops working at once.
+
+    Returns the token and the device's name.
+    """
     token = secrets.token_urlsafe(32)
-    if not conn.execute(
-        "UPDATE devices SET token_hash = ? WHERE id = ?", (_token_hash(token), device_id)
-    ).rowcount:
+    row = conn.execute(
+        "UPDATE devices SET token_hash = ? WHERE id = ? RETURNING name",
+        (_token_hash(token), device_id),
+    ).fetchone()
+    if row is None:
         raise NotFound("unknown_device", f"No device {device_id}.", "device")
-    return token
+    return token, row[0]
+
+
+def printing_devices(conn: sqlite3.Connection) -> list[Device]:
+    """Return the active kiosks whose printer this server drives itself (not through an agent)."""
+    rows = conn.execute(
+        "SELECT * FROM devices WHERE active = 1 AND printer IS NOT NULL AND printer != ?",
+        (AGENT_PRINTER,),
+    ).fetchall()
+    return [device_from_row(row) for row in rows]
+
+
+def device_by_name(conn: sqlite3.Connection, name: str) -> Device | None:
+    """Return the device enrolled under ``name``, active or not."""
+    row = conn.execute("SELECT * FROM devices WHERE name = ?", (name,)).fetchone()
+    return device_from_row(row) if row else None
 
 
 def device_for_token(conn: sqlite3.Connection, token: str) -> Device | None:
@@ -204,19 +198,6 @@ def device_for_token(conn: sqlite3.Connection, token: str) -> Device | None:
     if row is None:
         return None
     return device_from_row(row)
-
-
-def device_from_row(row: sqlite3.Row) -> Device:
-    """Shape a devices row."""
-    return Device(
-        row["id"],
-        row["name"],
-        row["kind"],
-        row["zone"],
-        bool(row["prints"]),
-        row["printer"],
-        row["print_mode"],
-    )
 
 
 def create_counter(

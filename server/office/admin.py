@@ -1,6 +1,8 @@
-"""Changes an administrator makes while the center runs; each takes effect at the next request.
+"""The back office: changes an administrator makes while the center runs, and the admin pages.
 
-Every function works inside the caller's transaction, checks its input and raises Invalid or
+Each change takes effect at the next request.
+
+Every change works inside the caller's transaction, checks its input and raises Invalid or
 NotFound naming the field at fault; the caller writes the audit row in the same transaction.
 """
 
@@ -12,9 +14,12 @@ import string
 from typing import Any
 
 from server.office import accounts
-from server.office.catalog import LANGUAGES
-from server.queue.engine import Invalid, NotFound, OpeningHours
-from server.queue.storage import put_setting
+from server.office.reports import service_level
+from server.queue.actors import User
+from server.queue.engine import Fairness, OpeningHours
+from server.queue.errors import Forbidden, Invalid, NotFound
+from server.queue.storage import get_setting, put_setting
+from server.settings import LANGUAGES
 
 
 def _names(names: dict[str, str], what: str) -> dict[str, str | None]:
@@ -233,3 +238,85 @@ def set_notice(conn: sqlite3.Connection, texts: dict[str, str]) -> dict[str, str
         raise Invalid("notice_too_long", "A notice is at most 500 characters.", "notice")
     put_setting(conn, "notices", cleaned)
     return cleaned
+
+
+# ---- what the admin pages show -----------------------------------------------------------
+
+
+def catalog_page(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Return every area and service (closed ones last) and the opening hours."""
+    return {
+        "areas": conn.execute("SELECT * FROM areas ORDER BY active DESC, position, id").fetchall(),
+        "services": conn.execute(
+            "SELECT s.*, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
+            "ORDER BY s.active DESC, a.position, s.position, s.id"
+        ).fetchall(),
+        "hours": get_setting(conn, "hours", None),
+    }
+
+
+def counters_page(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Return each counter, the weight of each service it serves, the services and categories."""
+    rows = conn.execute("SELECT * FROM counters ORDER BY id").fetchall()
+    served = {
+        (r["counter_id"], r["code"]): r["weight"]
+        for r in conn.execute(
+            "SELECT cs.counter_id, s.code, cs.weight FROM counter_services cs "
+            "JOIN services s ON s.id = cs.service_id"
+        )
+    }
+    return {
+        "counters": [
+            {**dict(r), "categories": json.loads(r["categories"]) if r["categories"] else None}
+            for r in rows
+        ],
+        "served": served,
+        "services": conn.execute(
+            "SELECT s.code, s.name_az, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
+            "WHERE s.active = 1 ORDER BY a.position, s.position"
+        ).fetchall(),
+        "categories": conn.execute(
+            "SELECT code, name_az FROM priority_categories WHERE active = 1 ORDER BY position"
+        ).fetchall(),
+    }
+
+
+def people_page(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Return the staff accounts and the enrolled devices, active ones first."""
+    return {
+        "users": conn.execute("SELECT * FROM users ORDER BY active DESC, username").fetchall(),
+        "devices": conn.execute(
+            "SELECT * FROM devices ORDER BY active DESC, kind, name"
+        ).fetchall(),
+    }
+
+
+def rules_page(conn: sqlite3.Connection, fairness: Fairness) -> dict[str, Any]:
+    """Return the categories, rules, notice, announcement languages and the last 50 changes."""
+    return {
+        "categories": conn.execute(
+            "SELECT * FROM priority_categories ORDER BY active DESC, position"
+        ).fetchall(),
+        "fairness": fairness,
+        "level": service_level(conn),
+        "notices": get_setting(conn, "notices", {}),
+        "announce": get_setting(conn, "announce_languages", ["az"]),
+        "log": conn.execute(
+            "SELECT a.at, a.action, a.detail, u.username FROM audit_log a "
+            "LEFT JOIN users u ON u.id = a.user_id ORDER BY a.id DESC LIMIT 50"
+        ).fetchall(),
+    }
+
+
+def check_may_manage(
+    conn: sqlite3.Connection, acting: User, role: str, user_id: int | None = None
+) -> None:
+    """Only an admin grants or touches the admin role: a manager cannot raise themself."""
+    if acting.role == "admin":
+        return
+    target = None
+    if user_id is not None:
+        row = conn.execute("SELECT role FROM users WHERE id = ?", (user_id,)).fetchone()
+        target = row["role"] if row else None
+    if "admin" in (role, target):
+        raise Forbidden("admin_only", "Only an admin may give or change the admin role.", "role")

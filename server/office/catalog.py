@@ -23,9 +23,10 @@ from typing import Any
 
 import sqlite_utils
 
-from server.queue.engine import Invalid
+from server.queue.errors import Invalid
+from server.queue.views import names as localized
+from server.settings import LANGUAGES
 
-LANGUAGES = ("az", "ru", "en")
 DEFAULT_TARGET_MINUTES = 15
 CSV_COLUMNS = (
     "area_code", "area_letter", "area_name_az", "area_name_ru", "area_name_en",
@@ -322,10 +323,6 @@ def default_priority_categories() -> list[dict[str, Any]]:
     return list(json.loads(path.read_text(encoding="utf-8"))["priority_categories"])
 
 
-def _localized(row: sqlite3.Row, prefix: str) -> dict[str, str]:
-    return {lang: row[f"{prefix}_{lang}"] for lang in LANGUAGES if row[f"{prefix}_{lang}"]}
-
-
 def service_availability(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
     """Return, per active service code, how many counters serve it and how many are open now."""
     rows = conn.execute(
@@ -344,9 +341,9 @@ def read_catalog(conn: sqlite3.Connection) -> dict[str, Any]:
         services = [
             {
                 "code": s["code"],
-                "name": _localized(s, "name"),
+                "name": localized(s, "name"),
                 "target_minutes": s["target_minutes"],
-                "documents": _localized(s, "documents"),
+                "documents": localized(s, "documents"),
             }
             for s in conn.execute(
                 "SELECT * FROM services WHERE area_id = ? AND active = 1 ORDER BY position, id",
@@ -357,12 +354,12 @@ def read_catalog(conn: sqlite3.Connection) -> dict[str, Any]:
             {
                 "code": area["code"],
                 "letter": area["letter"],
-                "name": _localized(area, "name"),
+                "name": localized(area, "name"),
                 "services": services,
             }
         )
     categories = [
-        {"code": c["code"], "name": _localized(c, "name")}
+        {"code": c["code"], "name": localized(c, "name")}
         for c in conn.execute(
             "SELECT * FROM priority_categories WHERE active = 1 ORDER BY position, code"
         )

@@ -1,4 +1,8 @@
-"""The manager's live floor: who waits where, which counters work, what needs a person now."""
+"""The manager's live floor: who waits where, which counters work, what needs a person now.
+
+Also the two things on the floor that are not visits: kiosks' calls for help (asked, answered)
+and the state of each printer, each written in one transaction and returned as facts.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import sqlite3
 from collections.abc import Collection
 from typing import Any
 
-from server.hq_link import sync
+from server.queue.actors import Device, User
 from server.queue.center import Center
-from server.queue.storage import get_setting
-from server.queue.visits import center_snapshot
+from server.queue.errors import NotFound
+from server.queue.facts import AssistanceRequested, AssistanceResolved, Fact, PrinterStatusChanged
+from server.queue.storage import audit
+from server.queue.views import center_snapshot
 
 CALLS_WINDOW_S = 3600
 
@@ -23,8 +29,54 @@ def open_assistance(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def floor_view(center: Center, displays_online: Collection[str]) -> dict[str, Any]:
-    """Return the live floor: the screens' snapshot plus what only a manager needs."""
+def request_assistance(center: Center, device: Device) -> tuple[int, tuple[Fact, ...]]:
+    """Record that a visitor at this kiosk asks for a person; return the request's id."""
+    with center.transaction() as (conn, now):
+        request_id = int(
+            conn.execute(
+                "INSERT INTO assistance_requests (device_id, at) VALUES (?, ?)", (device.id, now)
+            ).lastrowid
+            or 0
+        )
+        audit(conn, "assistance_requested", now, device_id=device.id)
+    return request_id, (AssistanceRequested(request_id, device.name, device.zone, now),)
+
+
+def resolve_assistance(center: Center, request_id: int, user: User) -> tuple[Fact, ...]:
+    """Mark a call for help answered (once: a second answer is refused)."""
+    with center.transaction() as (conn, now):
+        done = conn.execute(
+            "UPDATE assistance_requests SET resolved_at = ?, resolved_by = ? "
+            "WHERE id = ? AND resolved_at IS NULL",
+            (now, user.id, request_id),
+        ).rowcount
+        if not done:
+            raise NotFound("unknown_request", "That call for help is answered already.", "id")
+        audit(conn, "assistance_resolved", now, user_id=user.id, detail={"request": request_id})
+    return (AssistanceResolved(request_id),)
+
+
+def record_printer_status(
+    center: Center, device: Device, state: str, message: str
+) -> tuple[Fact, ...]:
+    """Store a printer's latest state, shown in every snapshot's ``printers``."""
+    with center.transaction() as (conn, now):
+        conn.execute(
+            "INSERT INTO printer_status (device_id, state, message, at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (device_id) DO UPDATE SET state = excluded.state,"
+            " message = excluded.message, at = excluded.at",
+            (device.id, state, message, now),
+        )
+    return (PrinterStatusChanged(device.name, state, message),)
+
+
+def floor_view(
+    center: Center, displays_online: Collection[str], hq_sync: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the live floor: the screens' snapshot plus what only a manager needs.
+
+    ``hq_sync`` is the HQ link's status, handed in (the office does not reach up to it).
+    """
     snapshot = center_snapshot(center)
     now, day = snapshot["at"], snapshot["day"]
     with center.store.read() as conn:
@@ -57,7 +109,6 @@ def floor_view(center: Center, displays_online: Collection[str]) -> dict[str, An
             )
         ]
         assistance = open_assistance(conn)
-        hq = {"configured": get_setting(conn, "hq", None) is not None, **sync.status(conn)}
     for line in snapshot["waiting"]:
         area = areas.get(line["letter"])
         if area is None:
@@ -82,5 +133,5 @@ def floor_view(center: Center, displays_online: Collection[str]) -> dict[str, An
         "displays": displays,
         "assistance": assistance,
         "unconfirmed": snapshot["unconfirmed"],
-        "hq": hq,
+        "hq": hq_sync,
     }

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.queue.engine import Invalid
+from server.queue.errors import Invalid
 from server.queue.storage import get_setting
 
 # A year is the longest range a report covers in one go (the raw-visits export too).

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from server.queue.engine import Fairness, State
 from server.queue.storage import Store, get_setting
+from server.settings import TIMEZONE
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Center:
     """One center server's state handle; passed to every operation."""
 
     store: Store
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Baku"))
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(TIMEZONE))
     # A ticket still unconfirmed after this long is flagged to staff as possibly not printed.
     unconfirmed_after_s: float = 120.0
     clock: Callable[[], float] = time.time

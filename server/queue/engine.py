@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
+from server.queue.errors import QueueError
+
 
 class State(StrEnum):
     """Where a visit is now."""
@@ -69,36 +71,6 @@ TRANSITIONS: Mapping[Action, tuple[frozenset[State], State]] = {
 
 # The category of a visitor with no priority.
 GENERAL = "general"
-
-
-class QueueError(Exception):
-    """A request the queue refuses; ``code`` is stable for clients, the message is for people."""
-
-    status = 409
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-
-
-class NotFound(QueueError):
-    """The thing named does not exist (or is not active)."""
-
-    status = 404
-
-
-class Forbidden(QueueError):
-    """The person or device may not do this."""
-
-    status = 403
-
-
-class Invalid(QueueError):
-    """The request is well-formed but names something unusable."""
-
-    status = 422
 
 
 def next_state(current: State, action: Action) -> State:
@@ -214,11 +186,14 @@ class OpeningHours:
         """Read the stored setting, e.g. {"opens": "09:00", "last_ticket": "17:30"}."""
         if not value:
             return None
+        weekdays = value.get("weekdays", range(5))
+        if not isinstance(weekdays, Iterable):
+            raise ValueError(f"weekdays must be a list of day numbers, not {weekdays!r}")
         return cls(
             time.fromisoformat(str(value["opens"])),
             time.fromisoformat(str(value["last_ticket"])),
-            frozenset(int(d) for d in value.get("weekdays", range(5))),
-        )  # type: ignore[attr-defined]
+            frozenset(int(d) for d in weekdays),
+        )
 
 
 def next_issuing_time(hours: OpeningHours | None, local: datetime) -> datetime | None:
@@ -235,13 +210,3 @@ def next_issuing_time(hours: OpeningHours | None, local: datetime) -> datetime |
         if candidate.weekday() in hours.weekdays:
             return datetime.combine(candidate, hours.opens, local.tzinfo)
     return None  # no weekday configured: treat as always open rather than never
-
-
-def people_ahead(waiting: Iterable[WaitingTicket], ticket: WaitingTicket) -> int:
-    """Count visits for the same service that arrived before ``ticket`` and still wait."""
-    return sum(
-        1
-        for t in waiting
-        if t.service_id == ticket.service_id
-        and (t.arrived_at, t.id) < (ticket.arrived_at, ticket.id)
-    )

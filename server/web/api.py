@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
-from server.live.events import Events
-from server.live.printing import PrintService
+from server.office import floor
 from server.office.catalog import read_catalog
-from server.queue import desk as counters
-from server.queue import visits as tickets
-from server.queue.engine import GENERAL, QueueError
-from server.queue.storage import audit
+from server.queue import calls, desk, views, visits
+from server.queue.engine import GENERAL
+from server.queue.errors import QueueError
+from server.queue.facts import Done
 from server.web.auth import (
     Unauthorized,
-    center,
     current_device,
     device_required,
     sign_in,
@@ -28,6 +26,7 @@ from server.web.auth import (
     user_required,
 )
 from server.web.validation import json_body, openapi_document, query_text
+from server.web.wiring import center, publish
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -61,19 +60,10 @@ class TooManyRequests(QueueError):
     status = 429
 
 
-def _status_url(ticket: dict[str, Any]) -> str:
-    """Return the ticket's public status page, where its QR code points."""
-    return url_for("pages.ticket_status", token=ticket["token"], _external=True)
-
-
-def printing() -> PrintService:
-    """Return this app's print service."""
-    return current_app.extensions["dostq.printing"]  # type: ignore[no-any-return]
-
-
-def events() -> Events:
-    """Return this app's event publisher."""
-    return current_app.extensions["dostq.events"]  # type: ignore[no-any-return]
+def answer(done: Done[Any]) -> Response:
+    """Publish what the operation caused, then answer with its result."""
+    publish(done.facts)
+    return jsonify(done.answer)
 
 
 @bp.get("/openapi.json")
@@ -92,7 +82,7 @@ def catalog() -> Response:
 @bp.post("/tickets")
 @device_required("kiosk")
 def issue_ticket() -> tuple[Response, int]:
-    """Issue a ticket for the kiosk making the request."""
+    """Issue a ticket for the kiosk making the request (printed after it committed)."""
     body = json_body("IssueTicket")
     device = current_device()
     wait_s = current_app.extensions["dostq.kiosk_limit"].allow(device.id if device else 0)
@@ -100,18 +90,16 @@ def issue_ticket() -> tuple[Response, int]:
         raise TooManyRequests(
             "too_many_tickets", f"Too many tickets from this kiosk: try again in {wait_s:.0f} s."
         )
-    ticket = tickets.issue_ticket(
+    done = visits.issue_ticket(
         center(),
         body["service"],
         device=device,
         category=body.get("category", GENERAL),
         printed_by_device=body.get("print", True),
         idempotency_key=request.headers.get("Idempotency-Key"),
+        language=body.get("language", "az"),
     )
-    if device is not None:
-        printing().print_issued(device, ticket, body.get("language", "az"), _status_url(ticket))
-    events().queue_changed()
-    return jsonify(ticket), 201
+    return answer(done), 201
 
 
 @bp.post("/assistance")
@@ -120,12 +108,8 @@ def request_assistance() -> tuple[Response, int]:
     """Alert the volunteers' room that a visitor at this kiosk asks for help."""
     device = current_device()
     assert device is not None  # noqa: S101 (device_required guarantees it)
-    with center().transaction() as (conn, now):
-        request_id = conn.execute(
-            "INSERT INTO assistance_requests (device_id, at) VALUES (?, ?)", (device.id, now)
-        ).lastrowid
-        audit(conn, "assistance_requested", now, device_id=device.id)
-    events().assistance_requested(int(request_id or 0), device.name, device.zone)
+    _request_id, facts = floor.request_assistance(center(), device)
+    publish(facts)
     return jsonify({"requested": True, "device": device.name}), 202
 
 
@@ -136,12 +120,9 @@ def print_result(ticket_id: int) -> Response:
     body = json_body("PrintResult")
     device = current_device()
     assert device is not None  # noqa: S101 (device_required guarantees it)
-    ticket = tickets.record_print_result(
-        center(), ticket_id, body["printed"], device, body.get("detail")
+    return answer(
+        visits.record_print_result(center(), ticket_id, body["printed"], device, body.get("detail"))
     )
-    printing().reported(device, ticket_id)
-    events().queue_changed()
-    return jsonify(ticket)
 
 
 @bp.post(f"/tickets/{TICKET_ID}/cancel")
@@ -149,24 +130,21 @@ def print_result(ticket_id: int) -> Response:
 def cancel_ticket(ticket_id: int) -> Response:
     """Cancel a visit that is not being served."""
     body = json_body("Reason")
-    ticket = tickets.cancel_ticket(center(), ticket_id, g.user, body["reason"])
-    events().queue_changed()
-    return jsonify(ticket)
+    return answer(visits.cancel_ticket(center(), ticket_id, g.user, body["reason"]))
 
 
 @bp.post(f"/tickets/{TICKET_ID}/reprint")
 @user_required()
 def reprint_ticket(ticket_id: int) -> Response:
     """Print a waiting ticket again (after a paper-out or a cut-off job)."""
-    ticket, device = tickets.prepare_reprint(center(), ticket_id, g.user)
-    printing().submit(device, ticket, "az", _status_url(ticket))
-    return jsonify(ticket)
+    return answer(visits.reprint_ticket(center(), ticket_id, g.user))
 
 
 @bp.get("/tickets/status/<token>")
 def ticket_status(token: str) -> Response:
     """Return a ticket's public status (the page behind its QR code)."""
-    return jsonify(tickets.public_status(center(), token))
+    with center().store.read() as conn:
+        return jsonify(views.public_status(conn, token))
 
 
 @bp.get("/snapshot")
@@ -175,7 +153,7 @@ def snapshot() -> Response:
     if g.device is None and g.user is None:
         raise Unauthorized("login_required", "Sign in or send a device token.")
     zone = query_text("zone", max_length=50) or (g.device.zone if g.device else None)
-    return jsonify(tickets.center_snapshot(center(), zone))
+    return jsonify(views.center_snapshot(center(), zone))
 
 
 @bp.get("/session")
@@ -206,15 +184,7 @@ def logout() -> tuple[str, int]:
 def list_counters() -> Response:
     """List the counters with their status and who is signed in."""
     with center().store.read() as conn:
-        return jsonify(counters.list_counters(conn))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/walk-in")
-@user_required()
-def walk_in(counter_id: int) -> Response:
-    """Serve a visitor who has no ticket (counted in reports)."""
-    body = json_body("WalkIn")
-    return _ticket_changed(counters.serve_walk_in(center(), counter_id, g.user, body["service"]))
+        return jsonify(views.list_counters(conn))
 
 
 @bp.get(f"/counters/{COUNTER_ID}")
@@ -223,26 +193,21 @@ def get_counter(counter_id: int) -> Response:
     """Return a counter, its services and its current visit."""
     c = center()
     with c.store.read() as conn:
-        return jsonify(counters.counter_view(conn, counter_id, c.day(c.now())))
-
-
-def _counter_changed(counter: dict[str, Any]) -> Response:
-    events().counter_changed(counter)
-    return jsonify(counter)
+        return jsonify(views.counter_view(conn, counter_id, c.day(c.now())))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/session")
 @user_required()
 def sign_in_at_counter(counter_id: int) -> Response:
     """Sign in at this counter and open it."""
-    return _counter_changed(counters.sign_in(center(), counter_id, g.user))
+    return answer(desk.sign_in(center(), counter_id, g.user))
 
 
 @bp.delete(f"/counters/{COUNTER_ID}/session")
 @user_required()
 def sign_out_of_counter(counter_id: int) -> Response:
     """Sign out of this counter and close it."""
-    return _counter_changed(counters.sign_out(center(), counter_id, g.user))
+    return answer(desk.sign_out(center(), counter_id, g.user))
 
 
 @bp.put(f"/counters/{COUNTER_ID}/status")
@@ -250,23 +215,15 @@ def sign_out_of_counter(counter_id: int) -> Response:
 def set_counter_status(counter_id: int) -> Response:
     """Take a break or come back."""
     body = json_body("CounterStatus")
-    return _counter_changed(
-        counters.set_status(center(), counter_id, g.user, body["status"], body.get("reason"))
-    )
-
-
-def _called(call: dict[str, Any]) -> Response:
-    events().ticket_called(call["call"])
-    return jsonify(call)
+    return answer(desk.set_status(center(), counter_id, g.user, body["status"], body.get("reason")))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/call-next")
 @user_required()
 def call_next(counter_id: int) -> Response:
     """Call the next visitor by the counter's policy."""
-    return _called(
-        counters.call_next(center(), counter_id, g.user, request.headers.get("Idempotency-Key"))
-    )
+    key = request.headers.get("Idempotency-Key")
+    return answer(calls.call_next(center(), counter_id, g.user, key))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/call")
@@ -274,45 +231,35 @@ def call_next(counter_id: int) -> Response:
 def call_ticket(counter_id: int) -> Response:
     """Call a specific ticket out of turn."""
     body = json_body("CallTicket")
-    return _called(
-        counters.call_ticket(center(), counter_id, g.user, body["ticket"], body["reason"])
-    )
+    return answer(calls.call_ticket(center(), counter_id, g.user, body["ticket"], body["reason"]))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/recall")
 @user_required()
 def recall(counter_id: int) -> Response:
     """Call the current visitor again."""
-    return _called(counters.recall(center(), counter_id, g.user))
-
-
-def _ticket_changed(ticket: dict[str, Any], freed_counter: int | None = None) -> Response:
-    if freed_counter is not None:
-        events().counter_freed(freed_counter)  # blanks its LED display too
-    else:
-        events().queue_changed()
-    return jsonify(ticket)
+    return answer(calls.recall(center(), counter_id, g.user))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/start")
 @user_required()
 def start_service(counter_id: int) -> Response:
     """Start serving the called visitor, who is at the desk."""
-    return _ticket_changed(counters.start_service(center(), counter_id, g.user))
+    return answer(desk.start_service(center(), counter_id, g.user))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/no-show")
 @user_required()
 def no_show(counter_id: int) -> Response:
     """Mark the called visitor as not come."""
-    return _ticket_changed(counters.mark_no_show(center(), counter_id, g.user), counter_id)
+    return answer(desk.mark_no_show(center(), counter_id, g.user))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/hold")
 @user_required()
 def hold(counter_id: int) -> Response:
     """Put the current visit on hold."""
-    return _ticket_changed(counters.hold(center(), counter_id, g.user), counter_id)
+    return answer(desk.hold(center(), counter_id, g.user))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/resume")
@@ -320,7 +267,7 @@ def hold(counter_id: int) -> Response:
 def resume(counter_id: int) -> Response:
     """Take a held visit back into service."""
     body = json_body("Resume")
-    return _ticket_changed(counters.resume(center(), counter_id, g.user, body["ticket"]))
+    return answer(desk.resume(center(), counter_id, g.user, body["ticket"]))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/finish")
@@ -328,12 +275,19 @@ def resume(counter_id: int) -> Response:
 def finish(counter_id: int) -> Response:
     """Finish the current visit."""
     body = json_body("Finish")
-    return _ticket_changed(
-        counters.finish(
+    return answer(
+        desk.finish(
             center(), counter_id, g.user, body.get("delivered", []), body.get("outcome", "done")
-        ),
-        counter_id,
+        )
     )
+
+
+@bp.post(f"/counters/{COUNTER_ID}/walk-in")
+@user_required()
+def walk_in(counter_id: int) -> Response:
+    """Serve a visitor who has no ticket (counted in reports)."""
+    body = json_body("WalkIn")
+    return answer(desk.serve_walk_in(center(), counter_id, g.user, body["service"]))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/transfer")
@@ -341,14 +295,13 @@ def finish(counter_id: int) -> Response:
 def transfer(counter_id: int) -> Response:
     """Send the visit to another service or counter."""
     body = json_body("Transfer")
-    return _ticket_changed(
-        counters.transfer(
+    return answer(
+        desk.transfer(
             center(),
             counter_id,
             g.user,
             body.get("ticket"),
             body.get("service"),
             body.get("counter"),
-        ),
-        counter_id,
+        )
     )

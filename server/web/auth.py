@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     redirect,
@@ -20,14 +19,14 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from server.office import accounts
-from server.office.accounts import Device, User
-from server.queue.center import Center
-from server.queue.engine import Forbidden, QueueError
+from server.queue.actors import Device, User
+from server.queue.errors import Forbidden, QueueError
+from server.queue.facts import SessionsEnded
 from server.queue.storage import audit
+from server.settings import DEVICE_COOKIE
+from server.web.wiring import center, publish
 
 F = TypeVar("F", bound=Callable[..., Any])
-# A kiosk or display browser holds its device token in this cookie, set once at enrolment.
-DEVICE_COOKIE = "dostq_device"
 bp = Blueprint("auth", __name__)
 
 
@@ -35,11 +34,6 @@ class Unauthorized(QueueError):
     """No valid session or device token."""
 
     status = 401
-
-
-def center() -> Center:
-    """Return this app's Center."""
-    return current_app.extensions["dostq.center"]  # type: ignore[no-any-return]
 
 
 def identify_request() -> None:
@@ -137,7 +131,7 @@ def sign_out() -> None:
             # clearing it here, so logout retires every session of this user instead.
             accounts.end_sessions(conn, user.id)
             audit(conn, "logout", c.now(), user_id=user.id, remote_addr=request.remote_addr)
-        current_app.extensions["dostq.events"].disconnect_user(user.id)
+        publish([SessionsEnded(user.id)])
 
 
 def user_json(user: User | None) -> dict[str, Any] | None:

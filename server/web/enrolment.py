@@ -7,8 +7,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from server.office import accounts
-from server.web.auth import DEVICE_COOKIE, center
+from server.settings import DEVICE_COOKIE
 from server.web.security import csrf
+from server.web.wiring import center
 
 TEN_YEARS_S = 10 * 365 * 24 * 3600
 

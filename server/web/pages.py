@@ -9,11 +9,12 @@ from werkzeug.wrappers import Response
 
 from hardware.glyphs import FONTS
 from hardware.printers import VirtualPrinter
-from server.live.printing import PrintService
-from server.office.accounts import device_from_row
-from server.queue import visits as tickets
-from server.queue.engine import NotFound
-from server.web.auth import center, user_required
+from server.live.printing import printer_for
+from server.office.accounts import device_by_name
+from server.queue.errors import NotFound
+from server.queue.views import public_status
+from server.web.auth import user_required
+from server.web.wiring import center
 
 bp = Blueprint("pages", __name__)
 
@@ -21,10 +22,7 @@ bp = Blueprint("pages", __name__)
 @bp.get("/t/<token>/qr.svg")
 def ticket_qr(token: str) -> Response:
     """Return the QR code of a ticket's status page, as SVG (for the kiosk screen)."""
-    try:
-        tickets.public_status(center(), token)
-    except NotFound:
-        abort(404)
+    _ticket_status(token)
     image = qrcode.make(
         url_for("pages.ticket_status", token=token, _external=True),
         image_factory=qrcode.image.svg.SvgPathImage,
@@ -45,18 +43,24 @@ def font(name: str) -> Response:
 @bp.get("/t/<token>")
 def ticket_status(token: str) -> str:
     """Show a visitor where their ticket stands (no login: the token is the secret)."""
+    return render_template("ticket_status.html", ticket=_ticket_status(token))
+
+
+def _ticket_status(token: str) -> dict[str, object]:
     try:
-        status = tickets.public_status(center(), token)
+        with center().store.read() as conn:
+            return public_status(conn, token)
     except NotFound:
         abort(404)
-    return render_template("ticket_status.html", ticket=status)
 
 
 def _virtual_printer(device_name: str) -> VirtualPrinter:
-    printing: PrintService = current_app.extensions["dostq.printing"]
     with center().store.read() as conn:
-        row = conn.execute("SELECT * FROM devices WHERE name = ?", (device_name,)).fetchone()
-    printer = printing.printer_for(device_from_row(row)) if row and row["printer"] else None
+        device = device_by_name(conn, device_name)
+    data_dir = current_app.config["DATA_DIR"]
+    printer = (
+        printer_for(device.name, device.printer, data_dir) if device and device.printer else None
+    )
     if not isinstance(printer, VirtualPrinter):
         abort(404)
     return printer

@@ -6,7 +6,7 @@ from flask import Flask, g, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
-from server.queue.engine import QueueError
+from server.queue.errors import QueueError
 
 # No inline script or style anywhere, so this policy holds for every page.
 CONTENT_SECURITY_POLICY = (

@@ -11,7 +11,7 @@ import yaml
 from flask import request
 from jsonschema import Draft202012Validator
 
-from server.queue.engine import QueueError
+from server.queue.errors import QueueError
 
 
 class BadRequest(QueueError):

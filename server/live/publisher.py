@@ -1,0 +1,121 @@
+"""The one place that publishes: each fact an operation caused goes to the rooms that show it.
+
+Rooms are named after what they show: ``display:<zone>`` (``display:all`` for a display with no
+zone), ``counters``, ``managers``, ``kiosks`` and ``agent:<device id>``. ``EVENTS`` names the
+Socket.IO event each fact becomes; services that act on facts (printing, serial LED displays,
+socket bookkeeping) ``subscribe`` to fact types and are called after the emit. ``publish`` is
+only ever called after the transaction that caused the facts has committed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from flask_socketio import SocketIO
+
+from server.queue import facts as f
+from server.queue.center import Center
+from server.queue.views import waiting_summary
+
+FactT = TypeVar("FactT", bound=f.Fact)
+STAFF = ["counters", "managers"]
+PRINTING = ["kiosks", "counters", "managers"]
+
+# Each fact's Socket.IO event (the rest are heard by subscribers only).
+EVENTS: dict[type[Any], str] = {
+    f.Called: "ticket_called",
+    f.CounterChanged: "counter_changed",
+    f.PrintFinished: "print_result",
+    f.PrinterStatusChanged: "printer_status",
+    f.AssistanceRequested: "assistance_requested",
+    f.AssistanceResolved: "assistance_resolved",
+    f.DisplayOnline: "display_status",
+    f.SerialLineStatus: "device_status",
+    f.KeypadRefused: "keypad_refused",
+    f.AgentPrintJob: "print_job",
+}
+# Sent by the live layer outside publish: the answer to a connect, and the waiting counts.
+SNAPSHOT, QUEUE_CHANGED, REQUEST_SNAPSHOT = "snapshot", "queue_changed", "request_snapshot"
+
+
+def _message(fact: f.Fact) -> tuple[Any, list[str]]:
+    """Return what the event carries and the rooms it goes to."""
+    match fact:
+        case f.Called(call=call):
+            return call, [f"display:{call['zone']}", "display:all", *STAFF]
+        case f.CounterChanged(counter=counter):
+            return counter, STAFF
+        case f.PrintFinished():
+            return {
+                "device": fact.device,
+                "ticket_id": fact.ticket_id,
+                "label": fact.label,
+                "printed": fact.printed,
+                "message": fact.message,
+            }, PRINTING
+        case f.PrinterStatusChanged():
+            return {"device": fact.device, "state": fact.state, "message": fact.message}, PRINTING
+        case f.AssistanceRequested():
+            return {"id": fact.id, "device": fact.device, "zone": fact.zone, "at": fact.at}, [
+                "managers",
+                "counters",
+            ]
+        case f.AssistanceResolved():
+            return {"id": fact.id}, ["managers", "counters"]
+        case f.DisplayOnline():
+            return {"device": fact.device, "online": fact.online}, ["managers"]
+        case f.SerialLineStatus():
+            return {
+                "device": fact.line,
+                "connected": fact.connected,
+                "message": fact.message,
+            }, STAFF
+        case f.KeypadRefused():
+            return {"counter_id": fact.counter_id, "message": fact.message}, ["counters"]
+        case f.AgentPrintJob():
+            return {"ticket_id": fact.ticket_id, "data": fact.data}, [f"agent:{fact.device_id}"]
+    raise TypeError(f"{type(fact).__name__} has no Socket.IO event")
+
+
+class Publisher:
+    """Turns facts into Socket.IO events and calls the subscribers of each fact type."""
+
+    def __init__(self, center: Center, socketio: SocketIO) -> None:
+        self.center = center
+        self.socketio = socketio
+        self._subscribers: dict[type[Any], list[Callable[[Any], None]]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def subscribe(self, fact_type: type[FactT], handler: Callable[[FactT], None]) -> None:
+        """Call ``handler(fact)`` for every published fact of ``fact_type``."""
+        with self._lock:
+            self._subscribers[fact_type].append(handler)
+
+    def publish(self, facts: Iterable[f.Fact]) -> None:
+        """Publish committed facts in order; waiting counts are pushed once, at the end."""
+        queue_changed = False
+        for fact in facts:
+            if isinstance(fact, f.QueueChanged):
+                queue_changed = True
+                continue
+            if type(fact) in EVENTS:
+                payload, rooms = _message(fact)
+                self.socketio.emit(EVENTS[type(fact)], payload, to=rooms)
+            with self._lock:
+                handlers = list(self._subscribers[type(fact)])
+            for handler in handlers:
+                handler(fact)
+        if queue_changed:
+            self._push_waiting()
+
+    def _push_waiting(self) -> None:
+        rooms = ["counters", "managers", "kiosks"]
+        if not any(True for _ in self.socketio.server.manager.get_participants("/", rooms)):
+            return  # nobody to tell: skip the query
+        now = self.center.now()
+        with self.center.store.read() as conn:
+            waiting = waiting_summary(conn, self.center.day(now), now)
+        self.socketio.emit(QUEUE_CHANGED, {"at": now, "waiting": waiting}, to=rooms)

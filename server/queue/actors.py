@@ -1,0 +1,46 @@
+"""Who acts on the queue: a member of staff or an enrolled device, as plain frozen data."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+# The printer URL of a kiosk whose printer hangs on the kiosk PC, driven by `dostq agent`.
+AGENT_PRINTER = "agent:"
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in member of staff."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    session_version: int
+
+
+@dataclass(frozen=True)
+class Device:
+    """An enrolled kiosk or display."""
+
+    id: int
+    name: str
+    kind: str
+    zone: str | None
+    prints: bool
+    printer: str | None = None  # URL of a printer the server drives for this kiosk
+    print_mode: str = "text"
+
+
+def device_from_row(row: sqlite3.Row) -> Device:
+    """Shape a devices row."""
+    return Device(
+        row["id"],
+        row["name"],
+        row["kind"],
+        row["zone"],
+        bool(row["prints"]),
+        row["printer"],
+        row["print_mode"],
+    )

@@ -1,0 +1,98 @@
+"""Every setting of a center and of HQ, declared once with its default and meaning, resolved once.
+
+A setting comes from its default, then the ``DOSTQ_<NAME>`` environment variable, then the
+``config`` handed to the app factory (what ``dostq serve`` passes). ``resolve`` turns each into
+its type and makes folders absolute, so that no later code can read a relative path against
+some other working directory (a spoken call once answered 500 for exactly that reason).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# The languages of every screen, ticket and announcement, Azerbaijani first.
+LANGUAGES = ("az", "ru", "en")
+# The center's day starts at local midnight here unless TIMEZONE says otherwise.
+TIMEZONE = "Asia/Baku"
+# A kiosk or display browser holds its device token in this cookie, set once at enrolment.
+DEVICE_COOKIE = "dostq_device"
+ENV_PREFIX = "DOSTQ_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name, default and what it means (the README lists them all)."""
+
+    name: str
+    default: Any
+    help: str
+
+    def parse(self, text: str) -> Any:
+        """Read the setting from an environment variable's text, as the default's type."""
+        if isinstance(self.default, bool):
+            return text.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(self.default, int | float):
+            return float(text) if "." in text else int(text)  # seconds may be fractional
+        return text
+
+
+CENTER_SETTINGS = (
+    Setting("DATA_DIR", "data", "folder of dostq.db, secret_key (mode 0600) and tls/"),
+    Setting("CENTER_NAME", "DOST", "shown on pages and tickets"),
+    Setting("TIMEZONE", TIMEZONE, "the center's day starts at local midnight"),
+    Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies and HSTS"),
+    Setting("UNCONFIRMED_AFTER_S", 120, "flag a ticket not confirmed printed after this long"),
+    Setting("KIOSK_TICKETS_PER_MINUTE", 20, "more from one kiosk get a 429 (a stuck screen)"),
+    Setting("KIOSK_IDLE_S", 30, "an untouched kiosk screen goes back to the start"),
+    Setting("PRINT_GIVE_UP_S", 20, "how long a job waits for a printer that is down"),
+    Setting("HQ_SYNC_POLL_S", 15, "how often the HQ sender looks for changed days when idle"),
+    Setting("HQ_RETRY_MAX_S", 300, "the longest wait between tries while HQ is unreachable"),
+    Setting("HQ_SYNC_BATCH_DAYS", 30, "days per request to HQ (a day is about 20 KB)"),
+)
+HQ_SETTINGS = (
+    Setting("HQ_DATA_DIR", "hq-data", "folder of hq.db, secret_key and tls/"),
+    Setting("HQ_TIMEZONE", TIMEZONE, 'what "today" is on the dashboard'),
+    Setting("HQ_MAX_BATCH_BYTES", 8 * 1024 * 1024, "a bigger request from a center gets 413"),
+    Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies"),
+)
+FOLDERS = frozenset({"DATA_DIR", "HQ_DATA_DIR"})
+
+
+def resolve(
+    settings: tuple[Setting, ...],
+    config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return every setting's value: default, then ``DOSTQ_<NAME>``, then ``config``.
+
+    Keys of ``config`` that are not settings (Flask's own, like ``SECRET_KEY``) pass through.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in settings:
+        text = environ.get(ENV_PREFIX + setting.name)
+        values[setting.name] = setting.default if text is None else setting.parse(text)
+    values.update(config or {})
+    for name in FOLDERS & values.keys():
+        values[name] = Path(values[name]).resolve()
+    return values
+
+
+def data_dir_default() -> str:
+    """Return the ``--data-dir`` of every ``dostq`` command when none is given."""
+    return os.environ.get(ENV_PREFIX + "DATA_DIR", "data")
+
+
+def secret_key(data_dir: Path) -> str:
+    """Return the session-signing key, created once (mode 0600) in the data dir."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,106 @@
+"""The Flask shell the center and HQ share: templates, static files, cookies, errors, filters.
+
+Both factories build their app here, so a page, an error or a cookie rule looks and behaves
+the same on a center server and at headquarters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, jsonify, redirect, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from server.queue.errors import QueueError
+from server.settings import secret_key
+from server.web import security
+
+WEB_DIR = Path(__file__).parent
+
+
+def build_app(
+    import_name: str,
+    values: dict[str, Any],
+    data_dir: Path,
+    cookie_name: str,
+    api_prefix: str,
+    timezone: ZoneInfo,
+) -> Flask:
+    """Return a Flask app with the shared templates and static files, security and errors.
+
+    ``values`` are the resolved settings; ``api_prefix`` is where errors answer in JSON.
+    """
+    app = Flask(
+        import_name,
+        template_folder=str(WEB_DIR / "templates"),
+        static_folder=str(WEB_DIR / "static"),
+    )
+    app.config.update(values)
+    if not app.config.get("SECRET_KEY"):  # Flask's default is None, so setdefault won't do
+        app.config["SECRET_KEY"] = secret_key(data_dir)
+    tls = bool(app.config.get("TLS"))
+    app.config.update(
+        SESSION_COOKIE_NAME=f"__Host-{cookie_name}" if tls else cookie_name,
+        SESSION_COOKIE_SECURE=tls,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),  # one working day
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's
+    security.init_app(app)
+    app.add_template_filter(duration)
+    app.add_template_filter(lambda at: local_clock(at, timezone), "clock")
+
+    def on_refusal(error: QueueError) -> tuple[Response, int] | Response:
+        if error.status == 401 and not request.path.startswith(api_prefix):
+            return redirect(url_for("auth.login", next=request.path))
+        return error_json(error)
+
+    def on_http_error(error: HTTPException) -> Response | HTTPException:
+        return http_error_json(error) if request.path.startswith(api_prefix) else error
+
+    app.register_error_handler(QueueError, on_refusal)
+    app.register_error_handler(HTTPException, on_http_error)
+    return app
+
+
+def duration(seconds: float | None) -> str:
+    """Show a span of seconds as m:ss, or h:mm:ss from an hour on (– for none)."""
+    if seconds is None:
+        return "–"
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
+
+
+def local_clock(at: float, timezone: ZoneInfo) -> str:
+    """Show an epoch time as the local date and time."""
+    return datetime.fromtimestamp(at, timezone).strftime("%Y-%m-%d %H:%M")
+
+
+def error_json(error: QueueError) -> tuple[Response, int]:
+    """Answer a refused request as ``{"error": {code, message, field}}`` with its status."""
+    return jsonify(
+        {"error": {"code": error.code, "message": error.message, "field": error.field}}
+    ), error.status
+
+
+def http_error_json(error: HTTPException) -> Response:
+    """Answer an HTTP error (404, 405, 413...) in the same JSON shape as a refusal."""
+    response = error.get_response()
+    response.data = jsonify(
+        {
+            "error": {
+                "code": (error.name or "error").lower().replace(" ", "_"),
+                "message": error.description or error.name,
+                "field": None,
+            }
+        }
+    ).get_data()
+    response.content_type = "application/json"
+    return response

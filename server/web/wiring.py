@@ -1,0 +1,34 @@
+"""The services the app factory wired, as views reach them: center, publisher, sockets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+
+from server.live.printing import PrintService
+from server.live.publisher import Publisher
+from server.live.sockets import Sockets
+from server.queue.center import Center
+from server.queue.facts import Fact
+
+
+def center() -> Center:
+    """Return this app's Center."""
+    return current_app.extensions["dostq.center"]  # type: ignore[no-any-return]
+
+
+def publish(facts: Iterable[Fact]) -> None:
+    """Publish the facts an operation caused (after its transaction committed)."""
+    publisher: Publisher = current_app.extensions["dostq.publisher"]
+    publisher.publish(facts)
+
+
+def sockets() -> Sockets:
+    """Return who is connected, and the means to close their sockets."""
+    return current_app.extensions["dostq.sockets"]  # type: ignore[no-any-return]
+
+
+def printing() -> PrintService:
+    """Return this app's print service."""
+    return current_app.extensions["dostq.printing"]  # type: ignore[no-any-return]
