@@ -6,14 +6,17 @@ import http.client
 import json
 import statistics
 import time
+from collections.abc import Callable
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import socketio
 
 from bench.server import LiveCenter, start_live_center
 from server.office import accounts
+from server.queue.storage import Store
 
 ISSUE_PROCESSES = 4
 ISSUES_PER_PROCESS = 750
@@ -32,7 +35,7 @@ def percentile(values: list[float], share: float) -> float:
 def _issue_worker(url: str, token: str, count: int) -> list[float]:
     """Issue ``count`` tickets over one keep-alive connection; return latencies in ms."""
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     headers = {"Authorization": f"Device {token}", "Content-Type": "application/json"}
     body = json.dumps({"service": "4.2", "print": False})
     latencies = []
@@ -66,7 +69,7 @@ def measure_issue(live: LiveCenter) -> dict[str, float]:
     }
 
 
-def _display_worker(url: str, tokens: list[str], calls: int, ready, results) -> None:
+def _display_worker(url: str, tokens: list[str], calls: int, ready: Any, results: Any) -> None:
     """Connect displays; record the wall-clock arrival of each ticket_called event."""
     arrivals: list[tuple[int, float]] = []
     clients = []
@@ -143,12 +146,12 @@ def peak_rss_mb(pid: int) -> float:
     return round(total_kb / 1024, 1)
 
 
-def enrol_displays(count: int) -> tuple[object, list[str]]:
+def enrol_displays(count: int) -> tuple[Callable[[Store], None], list[str]]:
     """Return a prepare step that enrols ``count`` displays, and the list it fills."""
     tokens: list[str] = []
 
-    def prepare(store: object) -> None:
-        with store.write() as conn:  # type: ignore[attr-defined]
+    def prepare(store: Store) -> None:
+        with store.write() as conn:
             tokens.extend(
                 accounts.enrol_device(conn, f"bench-display-{n}", "display", time.time())
                 for n in range(count)

@@ -5,10 +5,10 @@ from typing import get_args
 
 import pytest
 
-from server.settings import CENTER_SETTINGS, HQ_SETTINGS
 from server.cli import main
 from server.live import publisher
 from server.queue.facts import Fact
+from server.settings import CENTER_SETTINGS, HQ_SETTINGS
 from server.web.validation import openapi_document
 
 ROOT = Path(__file__).resolve().parents[1]

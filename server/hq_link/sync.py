@@ -235,7 +235,7 @@ class SyncWorker:
     def next_delay(self, failures: int) -> float:
         """Return the wait after ``failures`` failures in a row: doubling, capped, jittered."""
         ceiling = min(self.retry_max_s, RETRY_FIRST_S * 2 ** min(failures - 1, 20))
-        return ceiling * (0.5 + 0.5 * self._jitter())  # full doubling but never in lockstep
+        return float(ceiling * (0.5 + 0.5 * self._jitter()))  # full doubling but never in lockstep
 
     def run(self) -> None:
         """Send while there is something to send; back off while HQ is away."""

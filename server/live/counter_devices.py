@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from hardware.serial_devices import Key, LineProtocol, SerialLink
 from server.live.publisher import Publisher
@@ -24,8 +25,8 @@ from server.queue.storage import get_setting
 
 log = logging.getLogger(__name__)
 # What each key does, as the clerk's own button would.
-KEY_ACTIONS: dict[Key, Callable[[Center, int, User], Done[object]]] = {
-    Key.NEXT: calls.call_next,
+KEY_ACTIONS: dict[Key, Callable[[Center, int, User], Done[dict[str, Any]]]] = {
+    Key.NEXT: lambda center, counter_id, clerk: calls.call_next(center, counter_id, clerk),
     Key.RECALL: calls.recall,
     Key.START: desk.start_service,
     Key.NO_SHOW: desk.mark_no_show,

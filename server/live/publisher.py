@@ -103,7 +103,8 @@ class Publisher:
                 continue
             if type(fact) in EVENTS:
                 payload, rooms = _message(fact)
-                self.socketio.emit(EVENTS[type(fact)], payload, to=rooms)
+                # A list of rooms is Flask-SocketIO's own API; its stub types ``to`` as one room.
+                self.socketio.emit(EVENTS[type(fact)], payload, to=rooms)  # type: ignore[arg-type]
             with self._lock:
                 handlers = list(self._subscribers[type(fact)])
             for handler in handlers:
@@ -113,9 +114,10 @@ class Publisher:
 
     def _push_waiting(self) -> None:
         rooms = ["counters", "managers", "kiosks"]
-        if not any(True for _ in self.socketio.server.manager.get_participants("/", rooms)):
+        manager = self.socketio.server.manager  # type: ignore[attr-defined]  # not in the stub
+        if not any(True for _ in manager.get_participants("/", rooms)):
             return  # nobody to tell: skip the query
         now = self.center.now()
         with self.center.store.read() as conn:
             waiting = waiting_summary(conn, self.center.day(now), now)
-        self.socketio.emit(QUEUE_CHANGED, {"at": now, "waiting": waiting}, to=rooms)
+        self.socketio.emit(QUEUE_CHANGED, {"at": now, "waiting": waiting}, to=rooms)  # type: ignore[arg-type]

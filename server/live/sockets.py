@@ -97,7 +97,8 @@ class Sockets:
         with self._lock:
             sids = list(self._user_sids.pop(user_id, ()))
         for sid in sids:
-            self.publisher.socketio.server.disconnect(sid, namespace="/")
+            # The python-socketio server is not in Flask-SocketIO's stub.
+            self.publisher.socketio.server.disconnect(sid, namespace="/")  # type: ignore[attr-defined]
 
     def displays_online(self) -> set[str]:
         """Return the names of the displays with a socket open now."""
@@ -108,8 +109,9 @@ class Sockets:
         """Publish a printer state reported by a connected edge agent (ignore anyone else)."""
         with self._lock:
             device = self._agents.get(sid)
-        if device is not None and isinstance(report, dict):
-            self.publisher.publish([AgentPrinterReported(device, report.get("state"))])
+        state = report.get("state") if isinstance(report, dict) else None
+        if device is not None and isinstance(state, str):
+            self.publisher.publish([AgentPrinterReported(device, state)])
 
     def register_handlers(self) -> None:
         """Bind the Socket.IO handlers (called once by the app factory)."""

@@ -207,7 +207,8 @@ def set_hours(
     if not opens and not last_ticket:
         put_setting(conn, "hours", None)
         return None
-    value = {"opens": opens, "last_ticket": last_ticket, "weekdays": sorted(set(weekdays))}
+    days = sorted(set(weekdays))
+    value = {"opens": opens, "last_ticket": last_ticket, "weekdays": days}
     try:
         hours = OpeningHours.from_setting(value)
     except (ValueError, KeyError) as exc:
@@ -216,7 +217,7 @@ def set_hours(
         ) from exc
     if hours is None or hours.last_ticket <= hours.opens:
         raise Invalid("bad_hours", "The last ticket comes after opening.", "last_ticket")
-    if not value["weekdays"] or any(not 0 <= d <= 6 for d in value["weekdays"]):
+    if not days or any(not 0 <= d <= 6 for d in days):
         raise Invalid("bad_weekdays", "Choose the days the center opens.", "weekdays")
     put_setting(conn, "hours", value)
     return value

@@ -243,11 +243,11 @@ def check_catalog(areas: list[Area]) -> None:
         seen_letters.add(area.letter)
         if not area.services:
             raise Invalid("bad_catalog", f"Area {area.code} has no services.", "services")
-        for service in [area, *area.services]:
-            key = f"{type(service).__name__}:{service.code}"
-            if not service.code or key in seen_codes:
-                raise Invalid("bad_catalog", f"Code '{service.code}' is empty or repeated.", "code")
-            seen_codes.add(key)
+        codes = [("Area", area.code), *(("Service", s.code) for s in area.services)]
+        for kind, code in codes:
+            if not code or f"{kind}:{code}" in seen_codes:
+                raise Invalid("bad_catalog", f"Code '{code}' is empty or repeated.", "code")
+            seen_codes.add(f"{kind}:{code}")
         for service in area.services:
             if not 1 <= service.target_minutes <= 480:
                 raise Invalid(
@@ -269,7 +269,7 @@ def import_catalog(conn: sqlite3.Connection, areas: list[Area]) -> dict[str, int
     conn.execute("UPDATE areas SET active = 0")
     conn.execute("UPDATE services SET active = 0")
     for area_position, area in enumerate(areas):
-        db["areas"].upsert(
+        db.table("areas").upsert(
             {
                 "code": area.code,
                 "letter": area.letter,
@@ -281,7 +281,7 @@ def import_catalog(conn: sqlite3.Connection, areas: list[Area]) -> dict[str, int
         )
         area_id = conn.execute("SELECT id FROM areas WHERE code = ?", (area.code,)).fetchone()[0]
         for position, service in enumerate(area.services):
-            db["services"].upsert(
+            db.table("services").upsert(
                 {
                     "code": service.code,
                     "area_id": area_id,

@@ -106,14 +106,14 @@ def wait_s(visit: sqlite3.Row) -> float | None:
     """Return how long the visitor waited to be called, or None (not called, walk-in)."""
     if visit["walk_in"] or visit["first_called_at"] is None:
         return None
-    return max(0.0, visit["first_called_at"] - visit["arrived_at"])
+    return max(0.0, float(visit["first_called_at"] - visit["arrived_at"]))
 
 
 def service_s(visit: sqlite3.Row) -> float | None:
     """Return how long the finished service took, or None (not served)."""
     if visit["state"] != "done" or visit["started_at"] is None:
         return None
-    return max(0.0, visit["finished_at"] - visit["started_at"])
+    return max(0.0, float(visit["finished_at"] - visit["started_at"]))
 
 
 def median(values: list[float]) -> float | None:

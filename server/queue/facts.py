@@ -131,10 +131,10 @@ class AgentConnected:
 
 @dataclass(frozen=True)
 class AgentPrinterReported:
-    """An edge agent reported its printer's state (a string the print service checks)."""
+    """An edge agent reported its printer's state (a name the print service checks)."""
 
     device: Device
-    state: object
+    state: str
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ TICKET_COLUMNS = frozenset(
 
 def open_service(conn: sqlite3.Connection, code: str) -> sqlite3.Row:
     """Return an active service (id, letter) by code, or raise NotFound naming the field."""
-    service = conn.execute(
+    service: sqlite3.Row | None = conn.execute(
         "SELECT s.id, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
         "WHERE s.code = ? AND s.active = 1 AND a.active = 1",
         (code,),

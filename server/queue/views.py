@@ -180,7 +180,9 @@ def waiting_summary(conn: sqlite3.Connection, day: str, now: float) -> list[dict
 
 def counter_row(conn: sqlite3.Connection, counter_id: int) -> sqlite3.Row:
     """Return a counter's row, or raise NotFound."""
-    row = conn.execute("SELECT * FROM counters WHERE id = ?", (counter_id,)).fetchone()
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM counters WHERE id = ?", (counter_id,)
+    ).fetchone()
     if row is None:
         raise NotFound("unknown_counter", f"No counter {counter_id}.", "counter")
     return row
@@ -188,10 +190,11 @@ def counter_row(conn: sqlite3.Connection, counter_id: int) -> sqlite3.Row:
 
 def active_ticket(conn: sqlite3.Connection, counter_id: int) -> sqlite3.Row | None:
     """Return the visit called or being served at a counter (there is at most one)."""
-    return conn.execute(
+    row: sqlite3.Row | None = conn.execute(
         "SELECT * FROM tickets WHERE counter_id = ? AND state IN ('called', 'serving')",
         (counter_id,),
     ).fetchone()
+    return row
 
 
 def counter_view(conn: sqlite3.Connection, counter_id: int, day: str) -> dict[str, Any]:

@@ -1,0 +1,51 @@
+"""What every ``dostq`` command shares: the ``--data-dir`` option and one admin transaction."""
+
+from __future__ import annotations
+
+import ipaddress
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from server.queue.errors import QueueError
+from server.queue.storage import Store
+from server.settings import data_dir_default
+
+
+def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
+    """Add the shared ``--data-dir`` option (default: $DOSTQ_DATA_DIR or ./data)."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=data_dir_default,
+        show_default="./data",
+        help="Folder holding the database, secret key and certificates.",
+    )(function)
+
+
+def open_store(data_dir: Path) -> Store:
+    """Open (and migrate) the center database in ``data_dir``."""
+    return Store(data_dir / "dostq.db")
+
+
+@contextmanager
+def admin_change(data_dir: Path) -> Iterator[sqlite3.Connection]:
+    """Run one admin change as a transaction; a refusal becomes a clear CLI error, exit 1."""
+    try:
+        with open_store(data_dir).write() as conn:
+            yield conn
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+def is_loopback(host: str) -> bool:
+    """Return whether ``host`` is this machine only (plain HTTP is refused anywhere else)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

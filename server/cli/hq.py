@@ -1,0 +1,97 @@
+"""``dostq hq``: the headquarters program, serving every center's records and the dashboard."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+
+from server.cli.common import is_loopback
+from server.hq_link import signing
+from server.office import accounts
+from server.queue.errors import QueueError
+from server.queue.storage import Store, audit
+
+
+@click.group("hq")
+def hq_group() -> None:
+    """Headquarters mode: receive every center's daily throughput, show centers side by side."""
+
+
+@hq_group.command("serve")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
+    show_default="./hq-data",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--allow-http", is_flag=True, help="Plain HTTP off loopback (closed test networks).")
+def hq_serve(data_dir: Path, host: str, port: int, allow_http: bool) -> None:
+    """Serve the HQ records API and dashboard under gunicorn (HTTPS once `dostq cert` ran there)."""
+    from hq.app import create_hq_app
+    from server.cli.gunicorn import serve as run_server
+
+    tls_dir = data_dir / "tls"
+    tls = (tls_dir / "cert.pem").exists()
+    if not tls and not allow_http and not is_loopback(host):
+        raise click.ClickException(
+            f"Refusing plain HTTP on {host}: run 'dostq cert --data-dir {data_dir}' first."
+        )
+    app = create_hq_app({"HQ_DATA_DIR": str(data_dir), "TLS": tls})
+    click.echo(f"HQ at {'https' if tls else 'http'}://{host}:{port}/hq/")
+    run_server(app, host, port, tls_dir if tls else None, threads=32)
+
+
+def _hq_store(data_dir: Path) -> Store:
+    from hq.storage import HQ_MIGRATIONS
+
+    return Store(data_dir / "hq.db", HQ_MIGRATIONS)
+
+
+@hq_group.command("add-center")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
+)
+@click.argument("code")
+@click.option("--name", required=True, help="The center's name on the dashboard.")
+def hq_add_center(data_dir: Path, code: str, name: str) -> None:
+    """Register a center at HQ and print its new key (give it to `dostq sync` at the center)."""
+    from hq.storage import add_center
+
+    key = signing.new_key()
+    with _hq_store(data_dir).write() as conn:
+        add_center(conn, code, name, key, time.time())
+        audit(conn, "center_added", time.time(), detail={"code": code, "name": name})
+    click.echo(key)
+
+
+@hq_group.command("create-user")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
+)
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["manager", "admin"]),
+    default="manager",
+    show_default=True,
+    help="manager: a Ministry analyst who reads the dashboard.",
+)
+@click.password_option(envvar="DOSTQ_NEW_PASSWORD")
+def hq_create_user(data_dir: Path, username: str, role: str, password: str) -> None:
+    """Create an HQ analyst account."""
+    try:
+        with _hq_store(data_dir).write() as conn:
+            accounts.create_user(conn, username, password, role, time.time())
+            audit(conn, "user_created", time.time(), detail={"username": username, "role": role})
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"HQ {role} '{username}' created.")

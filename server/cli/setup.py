@@ -1,0 +1,255 @@
+"""Setting a center up: database, catalog, staff, devices, counters, rules, hours, notices."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+
+import click
+
+from server.cli.common import admin_change, data_dir_option, open_store
+from server.office import accounts, admin
+from server.office.catalog import (
+    default_catalog_path,
+    default_priority_categories,
+    import_catalog,
+    import_priority_categories,
+    load_catalog,
+    load_priority_categories,
+)
+from server.queue.center import Center
+from server.queue.storage import audit, get_setting
+
+
+@click.command()
+@data_dir_option
+@click.option("--admin", "admin_name", default="admin", show_default=True)
+@click.option("--password", envvar="DOSTQ_ADMIN_PASSWORD", help="Else one is generated.")
+def init(data_dir: Path, admin_name: str, password: str | None) -> None:
+    """Create the database, load the default catalog and create the first admin."""
+    store = open_store(data_dir)
+    with store.write() as conn:
+        if conn.execute("SELECT count(*) FROM areas").fetchone()[0] == 0:
+            import_catalog(conn, load_catalog(default_catalog_path()))
+            import_priority_categories(conn, default_priority_categories())
+        if conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0:
+            password = password or secrets.token_urlsafe(12)
+            accounts.create_user(conn, admin_name, password, "admin", time.time())
+            click.echo(f"Admin '{admin_name}' created with password: {password}")
+            click.echo("Write it down now: it is stored only as a hash.")
+    click.echo(f"Database ready: {store.path}")
+
+
+@click.command("import-catalog")
+@data_dir_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_catalog_command(data_dir: Path, path: Path) -> None:
+    """Load a catalog (JSON or CSV); areas and services not in it are deactivated.
+
+    A JSON catalog may also carry "priority_categories" (code and names), replacing the list.
+    """
+    with admin_change(data_dir) as conn:
+        areas = load_catalog(path)
+        categories = load_priority_categories(path)
+        counts = import_catalog(conn, areas)
+        if categories is not None:
+            counts["priority_categories"] = import_priority_categories(conn, categories)
+        audit(conn, "catalog_imported", time.time(), detail={"file": path.name, **counts})
+    click.echo(f"Imported {counts['areas']} areas and {counts['services']} services.")
+
+
+@click.command("create-user")
+@data_dir_option
+@click.argument("username")
+@click.option("--role", type=click.Choice(accounts.ROLES), required=True)
+@click.option("--name", "display_name", help="The name shown on screens.")
+@click.password_option(envvar="DOSTQ_NEW_PASSWORD")
+def create_user(
+    data_dir: Path, username: str, role: str, display_name: str | None, password: str
+) -> None:
+    """Create a clerk, manager or admin account."""
+    with admin_change(data_dir) as conn:
+        accounts.create_user(conn, username, password, role, time.time(), display_name)
+        audit(conn, "user_created", time.time(), detail={"username": username, "role": role})
+    click.echo(f"{role} '{username}' created.")
+
+
+@click.command("enrol-device")
+@data_dir_option
+@click.argument("name")
+@click.option("--kind", type=click.Choice(accounts.DEVICE_KINDS), required=True)
+@click.option("--zone", help="Displays: the zone (hall) whose calls it shows.")
+@click.option("--no-printer", is_flag=True, help="Kiosks: this one prints nothing.")
+@click.option(
+    "--printer",
+    "printer_url",
+    metavar="URL",
+    help="Kiosks: a printer the server drives (tcp://IP:9100, serial:/dev/ttyUSB0?baud="
+    "9600, virtual:FOLDER), or agent: for one on the kiosk PC (dostq agent).",
+)
+@click.option(
+    "--print-mode",
+    type=click.Choice(accounts.PRINT_MODES),
+    default="text",
+    show_default=True,
+    help="text: small, for serial; raster: drawn, for USB/LAN.",
+)
+def enrol_device(
+    data_dir: Path,
+    name: str,
+    kind: str,
+    zone: str | None,
+    no_printer: bool,
+    printer_url: str | None,
+    print_mode: str,
+) -> None:
+    """Register a kiosk or display and print its token (shown only this once)."""
+    with admin_change(data_dir) as conn:
+        token = accounts.enrol_device(
+            conn, name, kind, time.time(), zone, not no_printer, printer_url, print_mode
+        )
+        audit(conn, "device_enrolled", time.time(), detail={"name": name, "kind": kind})
+    click.echo(token)
+
+
+@click.command("create-counter")
+@data_dir_option
+@click.argument("name")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    required=True,
+    help="A service code it serves, optionally with a weight: 4.2 or 4.2:2.",
+)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    help="Serve only these visitor categories (repeat; 'general' for no priority).",
+)
+@click.option("--zone", default="main", show_default=True, help="The hall whose displays show it.")
+def create_counter(
+    data_dir: Path, name: str, services: tuple[str, ...], categories: tuple[str, ...], zone: str
+) -> None:
+    """Create a counter serving some services (with weights) and, if given, only some categories."""
+    weights: dict[str, float] = {}
+    for spec in services:
+        code, _, weight = spec.partition(":")
+        try:
+            weights[code] = float(weight or 1)
+        except ValueError as exc:
+            raise click.BadParameter(
+                f"weight of {code} must be a number", param_hint="--service"
+            ) from exc
+        if weights[code] <= 0:
+            raise click.BadParameter(f"weight of {code} must be above 0", param_hint="--service")
+    with admin_change(data_dir) as conn:
+        counter_id = accounts.create_counter(conn, name, weights, zone, list(categories) or None)
+        audit(conn, "counter_created", time.time(), detail={"name": name})
+    click.echo(f"Counter {counter_id} '{name}' created.")
+
+
+@click.command()
+@data_dir_option
+@click.option(
+    "--priority-streak-limit",
+    type=click.IntRange(1, 20),
+    help="Most priority calls in a row at a counter while general visitors wait.",
+)
+@click.option(
+    "--overdue-minutes",
+    type=click.IntRange(5, 600),
+    help="A visitor waiting this long is called before everyone else.",
+)
+def fairness(
+    data_dir: Path, priority_streak_limit: int | None, overdue_minutes: int | None
+) -> None:
+    """Show or change the fairness rule (takes effect at the next call, no restart)."""
+    with admin_change(data_dir) as conn:
+        rule = Center.fairness_from(get_setting(conn, "fairness", {}))
+        if priority_streak_limit is not None or overdue_minutes is not None:
+            stored = admin.set_fairness(
+                conn,
+                priority_streak_limit or rule.priority_streak_limit,
+                overdue_minutes or round(rule.overdue_after_s / 60),
+            )
+            audit(conn, "fairness_changed", time.time(), detail=stored)
+            rule = Center.fairness_from(stored)
+    click.echo(
+        f"At most {rule.priority_streak_limit} priority calls in a row while others wait; "
+        f"anyone waiting {rule.overdue_after_s / 60:.0f} min or more goes first."
+    )
+
+
+@click.command()
+@data_dir_option
+@click.option("--opens", help="First ticket of the day, e.g. 09:00.")
+@click.option("--last-ticket", help="The daily cut-off, e.g. 17:30.")
+@click.option(
+    "--weekdays",
+    default="1-5",
+    show_default=True,
+    help="Days open, 1 = Monday: 1-5 or 1,2,3,4,5,6.",
+)
+@click.option("--always", is_flag=True, help="Issue tickets at any time (no hours).")
+def hours(
+    data_dir: Path, opens: str | None, last_ticket: str | None, weekdays: str, always: bool
+) -> None:
+    """Set when kiosks issue tickets (takes effect at once; kiosks show when they reopen)."""
+    if not always and (not opens or not last_ticket):
+        raise click.UsageError("Give --opens and --last-ticket, or --always.")
+    first, _, last = weekdays.partition("-")
+    try:
+        days = range(int(first), int(last) + 1) if last else [int(d) for d in weekdays.split(",")]
+    except ValueError as exc:
+        raise click.BadParameter("write 1-5 or 1,2,3", param_hint="--weekdays") from exc
+    with admin_change(data_dir) as conn:
+        value = admin.set_hours(
+            conn, "" if always else opens or "", "" if always else last_ticket or "",
+            [d - 1 for d in days],
+        )  # fmt: skip
+        audit(conn, "hours_changed", time.time(), detail={"hours": value})
+    click.echo(
+        "Tickets at any time."
+        if value is None
+        else f"Tickets {opens}-{last_ticket} on weekdays {weekdays}."
+    )
+
+
+@click.command()
+@data_dir_option
+@click.option("--az", "text_az", help="The notice in Azerbaijani.")
+@click.option("--ru", "text_ru", help="In Russian.")
+@click.option("--en", "text_en", help="In English.")
+def notice(data_dir: Path, text_az: str | None, text_ru: str | None, text_en: str | None) -> None:
+    """Set the notice the waiting-room displays scroll (none given: clear it)."""
+    with admin_change(data_dir) as conn:
+        texts = admin.set_notice(
+            conn, {"az": text_az or "", "ru": text_ru or "", "en": text_en or ""}
+        )
+        audit(conn, "notice_changed", time.time(), detail=texts)
+    click.echo("Notice set." if texts else "Notice cleared.")
+
+
+@click.command()
+@data_dir_option
+@click.option(
+    "--languages",
+    default="az",
+    show_default=True,
+    help="Languages each call is spoken in, in order: az, az,ru or az,ru,en.",
+)
+def announce(data_dir: Path, languages: str) -> None:
+    """Choose the languages the displays announce calls in (after a display reload)."""
+    with admin_change(data_dir) as conn:
+        chosen = admin.set_announce_languages(conn, [lang.strip() for lang in languages.split(",")])
+        audit(conn, "announce_languages_changed", time.time(), detail={"languages": chosen})
+    click.echo(f"Calls are announced in: {', '.join(chosen)}.")
+
+
+COMMANDS = (
+    init, import_catalog_command, create_user, enrol_device, create_counter, fairness, hours,
+    notice, announce,
+)  # fmt: skip
