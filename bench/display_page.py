@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bench.realtime import percentile
-from bench.server import CHROMIUM_ARGS, start_live_center
+from tests.live import CHROMIUM_ARGS, start_live_center
 
 PAGES = 5
 CALLS = 40

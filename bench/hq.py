@@ -12,13 +12,13 @@ from typing import Any
 
 import requests
 
-from bench.server import start_hq
 from hq import storage
 from server.hq_link import signing, sync
 from server.office import history
 from server.office.catalog import default_catalog_path, import_catalog, load_catalog
 from server.queue.center import Center
 from server.queue.storage import Store
+from tests.live import start_hq
 
 CENTERS = 31
 DAYS = 365

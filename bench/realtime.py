@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 import socketio
 
-from bench.server import LiveCenter, start_live_center
 from server.office import accounts
 from server.queue.storage import Store
+from tests.live import LiveCenter, start_live_center
 
 ISSUE_PROCESSES = 4
 ISSUES_PER_PROCESS = 750

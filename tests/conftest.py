@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import CHROMIUM_ARGS, LiveCenter, start_live_center
 from server.office import accounts
 from server.office.catalog import (
     default_catalog_path,
@@ -20,6 +19,7 @@ from server.office.catalog import (
 )
 from server.queue.center import Center
 from server.queue.storage import Store
+from tests.live import CHROMIUM_ARGS, LiveCenter, start_live_center
 
 T0 = 1_795_400_000.0  # Monday 2026-11-23, 06:13 in Baku
 

@@ -68,6 +68,8 @@ class TcpPrinter(Recorder):
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.url = f"tcp://127.0.0.1:{self.port}"
+        self._open = 0  # connections accepted and not yet recorded
+        self._open_lock = threading.Condition()
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -76,6 +78,8 @@ class TcpPrinter(Recorder):
                 conn, _ = self.server.accept()
             except OSError:
                 return
+            with self._open_lock:
+                self._open += 1
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn: socket.socket) -> None:
@@ -90,6 +94,19 @@ class TcpPrinter(Recorder):
                     break
         if job:
             self.jobs.append(bytes(job))
+        with self._open_lock:
+            self._open -= 1
+            self._open_lock.notify_all()
+
+    def wait_idle(self, timeout: float = 5.0) -> list[bytes]:
+        """Return the jobs once every accepted connection has been recorded.
+
+        After the sender has stopped, this is every job it sent: each send waits for the
+        printer's status answer, so nothing it sent can still be unaccepted.
+        """
+        with self._open_lock:
+            assert self._open_lock.wait_for(lambda: self._open == 0, timeout)
+        return self.jobs
 
     def wait_for_jobs(self, count: int, timeout: float = 5.0) -> list[bytes]:
         """Return the jobs once ``count`` were recorded (a job is recorded when its link closes)."""

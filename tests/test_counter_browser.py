@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from bench.server import start_live_center
 from tests.conftest import SCREENSHOTS
+from tests.live import start_live_center
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import time
 import pytest
 import requests
 
-from bench.server import start_live_center
 from server.office import accounts
 from tests.conftest import SCREENSHOTS
+from tests.live import start_live_center
 
 
 def add_hall2(store):

@@ -16,8 +16,8 @@ from multiprocessing import get_context
 import pytest
 import requests
 
-from bench.server import LiveCenter, start_live_center
 from server.office import accounts
+from tests.live import LiveCenter, start_live_center
 
 KIOSKS, TICKETS_PER_KIOSK, COUNTERS = 8, 1000, 30
 SERVICES = ["2.1", "4.2", "6"]

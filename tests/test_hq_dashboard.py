@@ -8,13 +8,13 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from bench.server import start_hq
 from server.hq_link import sync
 from server.office import history
 from server.office.catalog import default_catalog_path, import_catalog, load_catalog
 from server.queue.center import Center
 from server.queue.storage import Store
 from tests.conftest import SCREENSHOTS, wait_until
+from tests.live import start_hq
 
 CENTERS = {
     "baku-1": "Bakı 1 saylı DOST mərkəzi",

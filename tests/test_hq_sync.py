@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from bench.server import start_hq, start_live_center
 from server.hq_link import sync
 from tests.conftest import wait_until
 from tests.fault_proxy import FATES, FaultProxy
+from tests.live import start_hq, start_live_center
 
 FAST_SYNC = {"HQ_SYNC_POLL_S": "0.2", "HQ_RETRY_MAX_S": "1", "HQ_SYNC_BATCH_DAYS": "3"}
 

@@ -2,7 +2,7 @@
 
 import requests
 
-from bench.server import start_live_center
+from tests.live import start_live_center
 
 
 def test_https_center_sets_a_secure_host_prefixed_cookie(tmp_path):

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from bench.server import start_live_center
 from hardware.decode import decode
 from tests.conftest import SCREENSHOTS
+from tests.live import start_live_center
 
 LANGUAGES = {  # language: (button, area tile, the service's name, "take your ticket")
     "az": ("AZ", "Məşğulluq", "Xidmət 4.2", "Biletinizi götürün"),
@@ -96,9 +96,24 @@ def test_search_with_the_on_screen_keyboard(kiosk):
 def test_double_tap_issues_one_ticket(kiosk, kiosk_center):
     kiosk.click(".area:has-text('Məşğulluq')")
     kiosk.click(".service:has-text('Xidmət 4.2')")
+    posts = {"sent": 0, "answered": 0}
+
+    def count(kind):
+        def on(request):
+            if request.method == "POST" and request.url.endswith("/api/v1/tickets"):
+                posts[kind] += 1
+
+        return on
+
+    kiosk.on("request", count("sent"))
+    kiosk.on("requestfinished", count("answered"))
     kiosk.dblclick(".general")
     kiosk.wait_for_selector("#ticket-number")
-    time.sleep(0.5)
+    # Every request the double tap sent has been answered: only then does one ticket mean one.
+    deadline = time.monotonic() + 10
+    while not posts["answered"] == posts["sent"] >= 1:
+        assert time.monotonic() < deadline, posts
+        kiosk.wait_for_timeout(20)  # lets Playwright deliver the request events
     assert len(tickets(kiosk_center)) == 1
 
 

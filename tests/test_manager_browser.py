@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
-from bench.server import start_live_center
 from tests.conftest import SCREENSHOTS, wait_until
+from tests.live import start_live_center
 
 
 @pytest.fixture

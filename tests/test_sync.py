@@ -53,8 +53,9 @@ def stored(client):
 def test_newest_revision_wins_whatever_the_order(hq_client):
     assert post(hq_client, [record(revision=2, visits=12)]).get_json() == {"applied": 1, "stale": 0}
     assert post(hq_client, [record(revision=1, visits=10)]).get_json() == {"applied": 0, "stale": 1}
-    time.sleep(1)  # a resend is a new request: a new timestamp, so a new signature
-    assert post(hq_client, [record(revision=2, visits=12)]).get_json() == {"applied": 0, "stale": 1}
+    # A resend is a new request: a new timestamp, so a new signature (not a replay).
+    resent = post(hq_client, [record(revision=2, visits=12)], at=time.time() + 1)
+    assert resent.get_json() == {"applied": 0, "stale": 1}
     assert post(hq_client, [record(revision=3, visits=13)]).get_json() == {"applied": 1, "stale": 0}
     assert stored(hq_client) == [("2026-03-02", 3, 13)]
 

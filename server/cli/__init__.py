@@ -7,6 +7,7 @@ The center's own day (demo, history, HQ sync, serve, cert) is here; setting up i
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from datetime import datetime
@@ -184,6 +185,8 @@ def serve(data_dir: Path, host: str, port: int, threads: int, allow_http: bool) 
             f"Refusing plain HTTP on {host}: staff passwords would cross the LAN in clear. "
             "Run 'dostq cert' first, or pass --allow-http for a closed test network."
         )
+    # The center's own log lines (refused sockets, lost serial lines...) go where gunicorn's go.
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(name)s] %(message)s")
     app = create_app({"DATA_DIR": str(data_dir), "TLS": tls})
     scheme = "https" if tls else "http"
     click.echo(f"Center at {scheme}://{host}:{port}/  (API: /api/v1/openapi.json)")

@@ -8,6 +8,7 @@ edge agent came, a display went) is published as facts like any other.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from typing import Any
@@ -21,6 +22,8 @@ from server.queue.actors import AGENT_PRINTER, Device
 from server.queue.facts import AgentConnected, AgentPrinterReported, DisplayOnline, SessionsEnded
 from server.queue.views import center_snapshot
 from server.settings import DEVICE_COOKIE
+
+log = logging.getLogger(__name__)
 
 
 def _sid() -> str:
@@ -48,12 +51,14 @@ class Sockets:
             with self.center.store.read() as conn:
                 device = accounts.device_for_token(conn, token)
             if device is None:
+                log.warning("refused a socket from %s: unknown device token", request.remote_addr)
                 return False
             zone = self._join_device(device, agent=auth.get("agent") is True)
         else:
             with self.center.store.read() as conn:
                 user = accounts.load_user(conn, session.get("uid", 0), session.get("sv", 0))
             if user is None:
+                log.warning("refused a socket from %s: no staff session", request.remote_addr)
                 return False
             zone = None
             join_room("counters")
