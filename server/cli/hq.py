@@ -15,18 +15,24 @@ from server.queue.errors import QueueError
 from server.queue.storage import Store, audit
 
 
+def hq_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
+    """Add ``--data-dir`` for HQ's own folder (default: $DOSTQ_HQ_DATA_DIR or ./hq-data)."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
+        show_default="./hq-data",
+        help="Folder holding HQ's database, secret key and certificates.",
+    )(function)
+
+
 @click.group("hq")
 def hq_group() -> None:
     """Headquarters mode: receive every center's daily throughput, show centers side by side."""
 
 
 @hq_group.command("serve")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
-    show_default="./hq-data",
-)
+@hq_data_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option("--allow-http", is_flag=True, help="Plain HTTP off loopback (closed test networks).")
@@ -53,11 +59,7 @@ def _hq_store(data_dir: Path) -> Store:
 
 
 @hq_group.command("add-center")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
-)
+@hq_data_dir_option
 @click.argument("code")
 @click.option("--name", required=True, help="The center's name on the dashboard.")
 def hq_add_center(data_dir: Path, code: str, name: str) -> None:
@@ -72,11 +74,7 @@ def hq_add_center(data_dir: Path, code: str, name: str) -> None:
 
 
 @hq_group.command("create-user")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
-)
+@hq_data_dir_option
 @click.argument("username")
 @click.option(
     "--role",

@@ -9,11 +9,11 @@ subscribe to ``Called`` and ``CounterFreed``.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from hardware.serial_devices import Key, LineProtocol, SerialLink
+from server.live.once import Once
 from server.live.publisher import Publisher
 from server.office import accounts
 from server.queue import calls, desk
@@ -42,28 +42,23 @@ class CounterDevices:
         self.publisher = publisher
         self.protocol = LineProtocol()
         self.links: list[SerialLink] = []
-        self._started = False
-        self._lock = threading.Lock()
+        # Open the configured lines once, in the serving process.
+        self.start = Once(self._open_lines)
         publisher.subscribe(Called, self.show_call)
         publisher.subscribe(CounterFreed, self.clear_counter)
 
-    def start(self) -> None:
-        """Open the configured lines (once, in the serving process)."""
-        with self._lock:
-            if self._started:
-                return
-            self._started = True
-            with self.center.store.read() as conn:
-                lines = get_setting(conn, "serial_lines", [])
-            for line in lines:
-                link = SerialLink(
-                    line["url"],
-                    self.on_line,
-                    self._state_reporter(line["url"]),
-                    baudrate=int(line.get("baudrate", 9600)),
-                )
-                link.start()
-                self.links.append(link)
+    def _open_lines(self) -> None:
+        with self.center.store.read() as conn:
+            lines = get_setting(conn, "serial_lines", [])
+        for line in lines:
+            link = SerialLink(
+                line["url"],
+                self.on_line,
+                self._state_reporter(line["url"]),
+                baudrate=int(line.get("baudrate", 9600)),
+            )
+            link.start()
+            self.links.append(link)
 
     def stop(self) -> None:
         """Close every line."""

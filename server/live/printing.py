@@ -25,6 +25,7 @@ from hardware.printers import (
 )
 from hardware.spooler import PrintJob, Spooler
 from hardware.ticket import TicketPrint
+from server.live.once import Once
 from server.live.publisher import Publisher
 from server.office.accounts import printing_devices
 from server.office.floor import record_printer_status
@@ -71,20 +72,16 @@ class PrintService:
         self._spoolers: dict[int, Spooler] = {}
         # Jobs sent to edge agents, kept until the agent reports them (resent on reconnect).
         self._agent_jobs: dict[int, dict[int, bytes]] = {}
-        self._started = False
         self._lock = threading.Lock()
+        # A spooler for every printer the server drives, so staff see their state at once.
+        self.start = Once(self._start_spoolers)
         publisher.subscribe(TicketIssued, self.on_issued)
         publisher.subscribe(ReprintWanted, lambda fact: self.submit(fact.device, fact.ticket, "az"))
         publisher.subscribe(PrintReported, self.on_reported)
         publisher.subscribe(AgentConnected, self.on_agent_connected)
         publisher.subscribe(AgentPrinterReported, self.on_agent_report)
 
-    def start(self) -> None:
-        """Start a spooler for every printer the server drives, so staff see their state now."""
-        with self._lock:
-            if self._started:
-                return
-            self._started = True
+    def _start_spoolers(self) -> None:
         with self.center.store.read() as conn:
             devices = printing_devices(conn)
         for device in devices:

@@ -20,7 +20,7 @@
   };
   const root = document.getElementById("counter");
   const messageBar = document.getElementById("message");
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const { el, button, send } = window.dostq;
   const me = Number(root.dataset.userId);
   let catalog = null;
   let services = {}; // code -> names
@@ -29,19 +29,6 @@
   let waiting = [];
   let form = null; // "finish" | "transfer" | "specific" | "walkin" | "break"
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (key === "onclick") node.addEventListener("click", value);
-      else if (key === "text") node.textContent = value;
-      else node.setAttribute(key, value);
-    }
-    for (const child of children) if (child !== null && child !== undefined) node.append(child);
-    return node;
-  }
-  function button(text, onclick, cls) {
-    return el("button", { type: "button", class: cls || "", text, onclick });
-  }
   function say(text, good) {
     messageBar.textContent = text;
     messageBar.className = good ? "message good" : "message";
@@ -49,12 +36,7 @@
   }
 
   async function api(method, path, body, headers) {
-    const response = await fetch(`/api/v1${path}`, {
-      method, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, ...(body ? { "Content-Type": "application/json" } : {}),
-        ...(headers || {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+    const response = await send(method, `/api/v1${path}`, body || undefined, headers);
     if (response.status === 401) { location.href = `/login?next=/counter/`; return null; }
     const data = response.status === 204 ? {} : await response.json();
     if (!response.ok) { say(data.error ? data.error.message : `${response.status}`); return null; }

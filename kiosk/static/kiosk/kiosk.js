@@ -5,7 +5,7 @@
 (function () {
   const root = document.getElementById("kiosk");
   const offline = document.getElementById("offline");
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const { el, send, fill } = window.dostq;
   const deviceName = root.dataset.device;
   const idleMs = Number(root.dataset.idleS) * 1000;
   // The standard Azerbaijani, Russian and English layouts (all 32 Azerbaijani letters).
@@ -24,27 +24,13 @@
   const printResults = new Map();
 
   function t(key, values) {
-    let text = (texts[lang] && texts[lang][key]) || key;
-    for (const [name, value] of Object.entries(values || {})) {
-      text = text.replace(`{${name}}`, value);
-    }
-    return text;
+    return fill((texts[lang] && texts[lang][key]) || key, values);
   }
   function name(names) {
     return names[lang] || names.az;
   }
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (key === "onclick") node.addEventListener("click", value);
-      else if (key === "text") node.textContent = value;
-      else node.setAttribute(key, value);
-    }
-    for (const child of children) if (child) node.append(child);
-    return node;
-  }
   function button(label, onclick, cls) {
-    return el("button", { class: cls || "tile", type: "button", text: label, onclick });
+    return window.dostq.button(label, onclick, cls || "tile");
   }
 
   async function loadTexts(language) {
@@ -142,12 +128,7 @@
     if (category) body.category = category;
     let response;
     try {
-      response = await fetch("/api/v1/tickets", {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf,
-          "Idempotency-Key": key },
-        body: JSON.stringify(body),
-      });
+      response = await send("POST", "/api/v1/tickets", body, { "Idempotency-Key": key });
     } catch (error) {
       return showMessage(t("error"));
     }
@@ -189,8 +170,7 @@
   }
 
   async function requestAssistance() {
-    const response = await fetch("/api/v1/assistance", { method: "POST",
-      credentials: "same-origin", headers: { "X-CSRFToken": csrf } });
+    const response = await send("POST", "/api/v1/assistance");
     showMessage(response.ok ? t("assistance_sent") : t("error"));
   }
 

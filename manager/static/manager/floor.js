@@ -3,7 +3,6 @@
 "use strict";
 (() => {
   const root = document.getElementById("floor");
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   const STATUS = { open: "açıq / open", closed: "bağlı / closed", break: "fasilə / break" };
 
@@ -119,9 +118,7 @@
   }
 
   async function resolve(id) {
-    await fetch(`/manager/assistance/${id}/resolve`, {
-      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf },
-    });
+    await window.dostq.send("POST", `/manager/assistance/${id}/resolve`);
     refresh();
   }
 

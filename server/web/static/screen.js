@@ -1,0 +1,37 @@
+// What every screen's script shares: building the DOM with textContent only, the CSRF
+// token of the page, JSON requests, and filling {name} slots of a translated text.
+// screen.html loads it before each page's own script, as window.dostq.
+"use strict";
+
+window.dostq = (function () {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = meta ? meta.content : "";
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === "onclick") node.addEventListener("click", value);
+      else if (key === "text") node.textContent = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+    return node;
+  }
+  function button(text, onclick, cls) {
+    return el("button", { type: "button", class: cls || "", text, onclick });
+  }
+  // A same-origin request with the CSRF header; a body goes as JSON.
+  function send(method, url, body, headers) {
+    return fetch(url, {
+      method, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+        ...(headers || {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  }
+  function fill(text, values) {
+    for (const [name, value] of Object.entries(values || {})) text = text.replace(`{${name}}`, value);
+    return text;
+  }
+  return { el, button, send, fill };
+})();
