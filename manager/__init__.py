@@ -41,7 +41,8 @@ def floor_json() -> Response:
     c = center()
     with c.store.read() as conn:
         hq_sync = floor_status(conn)
-    return jsonify(floor_ops.floor_view(c, sockets().displays_online(), hq_sync))
+    live = sockets()
+    return jsonify(floor_ops.floor_view(c, live.displays_online(), hq_sync, live.summary()))
 
 
 @bp.post("/assistance/<int:request_id>/resolve")

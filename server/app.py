@@ -17,6 +17,7 @@ from manager.admin import bp as admin_bp
 from server import settings
 from server.hq_link.sync import SyncWorker
 from server.live.counter_devices import CounterDevices
+from server.live.limit import SocketLimit
 from server.live.printing import PrintService
 from server.live.publisher import Publisher
 from server.live.sockets import Sockets
@@ -47,11 +48,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         timezone=timezone,
         unconfirmed_after_s=float(values["UNCONFIRMED_AFTER_S"]),
     )
-    # threading mode under gunicorn's gthread worker: no monkey patching, and an SQLite fsync
-    # blocks only its own thread (shared/notes/realtime.md). Pinned, never auto-detected.
-    socketio = SocketIO(app, async_mode="threading")
+    # Pinned to the worker `dostq serve` runs, never auto-detected: under gevent an idle socket
+    # is a greenlet, not a thread (shared/notes/realtime.md); "threads" is gthread's model.
+    socketio = SocketIO(
+        app,
+        async_mode="gevent" if values["WORKER"] == "gevent" else "threading",
+        ping_interval=float(values["SOCKET_PING_INTERVAL_S"]),
+        ping_timeout=float(values["SOCKET_PING_TIMEOUT_S"]),
+    )
+    # Outside Flask-SocketIO's own middleware, so a refused handshake costs no session.
+    app.wsgi_app = SocketLimit(  # type: ignore[method-assign]
+        app.wsgi_app,
+        int(values["MAX_SOCKETS"]),
+        lambda: len(socketio.server.eio.sockets),  # type: ignore[attr-defined]  # not in the stub
+    )
     publisher = Publisher(center, socketio)
-    sockets = Sockets(publisher)
+    sockets = Sockets(publisher, int(values["MAX_SOCKETS"]))
     sockets.register_handlers()
     devices = CounterDevices(center, publisher)
     printing = PrintService(

@@ -53,7 +53,12 @@ CENTER_SETTINGS = (
     Setting("HQ_SYNC_POLL_S", 15, "how often the HQ sender looks for changed days when idle"),
     Setting("HQ_RETRY_MAX_S", 300, "the longest wait between tries while HQ is unreachable"),
     Setting("HQ_SYNC_BATCH_DAYS", 30, "days per request to HQ (a day is about 20 KB)"),
+    Setting("WORKER", "gevent", "gevent: an idle socket costs memory; threads: one per socket"),
+    Setting("MAX_SOCKETS", 2000, "more live screens than this are refused at the handshake"),
+    Setting("SOCKET_PING_INTERVAL_S", 10, "how often each screen is pinged"),
+    Setting("SOCKET_PING_TIMEOUT_S", 5, "a screen silent this long after a ping is dropped"),
 )
+WORKERS = ("gevent", "threads")
 HQ_SETTINGS = (
     Setting("HQ_DATA_DIR", "hq-data", "folder of hq.db, secret_key and tls/"),
     Setting("HQ_TIMEZONE", TIMEZONE, 'what "today" is on the dashboard'),

@@ -100,7 +100,9 @@ class AppCenter:
 def app_center(tmp_path: Path, clock: FakeClock) -> Iterator[AppCenter]:
     from server.app import create_app
 
-    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True})
+    # In-process tests run no gevent hub: the Flask test client drives the threads model.
+    # Every live server (tests/live.py) runs `dostq serve` with its default gevent worker.
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "WORKER": "threads"})
     center: Center = app.extensions["dostq.center"]
     center.clock = clock
     ids = seed(center.store)

@@ -15,17 +15,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-import requests
 
 from server.cli import devices, hq, setup
 from server.cli.common import admin_change, data_dir_option, is_loopback, open_store
-from server.hq_link import sync as center_sync
 from server.office.demo import DEMO_LOGINS, seed_demo
 from server.office.history import generate as generate_history
 from server.office.history import working_days_before
 from server.queue.center import Center
 from server.queue.storage import audit
-from server.settings import CENTER_SETTINGS, resolve
+from server.settings import CENTER_SETTINGS, WORKERS, resolve
 
 
 @click.group()
@@ -110,6 +108,8 @@ def sync(
     push_now: bool,
 ) -> None:
     """Set up, check or run the daily throughput sync to headquarters."""
+    from server.hq_link import sync as center_sync
+
     store = open_store(data_dir)
     center = Center(store, timezone=ZoneInfo(resolve(CENTER_SETTINGS)["TIMEZONE"]))
     if hq_url or center_code or key:
@@ -142,6 +142,11 @@ def _age(seconds: float) -> str:
 
 
 def _push_now(center: Center, data_dir: Path) -> None:
+    # Imported here: `dostq serve` must not load ssl before the gevent worker patches it.
+    import requests
+
+    from server.hq_link import sync as center_sync
+
     with center.store.read() as conn:
         hq = center_sync.link(conn, data_dir)
         total = center_sync.status(conn)["pending_days"]
@@ -166,16 +171,24 @@ def _push_now(center: Center, data_dir: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option(
+    "--worker",
+    type=click.Choice(WORKERS),
+    help="gevent (default, or $DOSTQ_WORKER): thousands of screens; threads: one thread each.",
+)
+@click.option(
     "--threads",
     default=200,
     show_default=True,
     type=int,
-    help="At least the number of screens connected at once, plus headroom.",
+    help="With --worker threads: at least the screens connected at once, plus headroom.",
 )
 @click.option("--allow-http", is_flag=True, help="Serve plain HTTP on a non-loopback address.")
-def serve(data_dir: Path, host: str, port: int, threads: int, allow_http: bool) -> None:
+def serve(
+    data_dir: Path, host: str, port: int, worker: str | None, threads: int, allow_http: bool
+) -> None:
     """Serve pages, API and Socket.IO under gunicorn (HTTPS when `dostq cert` was run)."""
     from server.app import create_app
+    from server.cli.gunicorn import gunicorn_options
     from server.cli.gunicorn import serve as run_server
 
     tls_dir = data_dir / "tls"
@@ -185,12 +198,18 @@ def serve(data_dir: Path, host: str, port: int, threads: int, allow_http: bool) 
             f"Refusing plain HTTP on {host}: staff passwords would cross the LAN in clear. "
             "Run 'dostq cert' first, or pass --allow-http for a closed test network."
         )
+    config = {"DATA_DIR": str(data_dir), "TLS": tls, **({"WORKER": worker} if worker else {})}
+    values = resolve(CENTER_SETTINGS, config)
+    if values["WORKER"] not in WORKERS:
+        raise click.ClickException(f"DOSTQ_WORKER must be one of {', '.join(WORKERS)}.")
     # The center's own log lines (refused sockets, lost serial lines...) go where gunicorn's go.
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(name)s] %(message)s")
-    app = create_app({"DATA_DIR": str(data_dir), "TLS": tls})
     scheme = "https" if tls else "http"
     click.echo(f"Center at {scheme}://{host}:{port}/  (API: /api/v1/openapi.json)")
-    run_server(app, host, port, tls_dir if tls else None, threads)
+    options = gunicorn_options(
+        host, port, tls_dir if tls else None, values["WORKER"], threads, values["MAX_SOCKETS"]
+    )
+    run_server(lambda: create_app(config), options)
 
 
 @main.command()

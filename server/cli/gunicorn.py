@@ -1,19 +1,30 @@
-"""Run the center under gunicorn (gthread worker), the production server, from ``dostq serve``."""
+"""Run the center under gunicorn, the production server, from ``dostq serve``.
+
+One worker process (Socket.IO without a message queue needs exactly one). With the gevent
+worker, the default, every request and socket is a greenlet: an idle screen costs memory, not
+a thread, and thousands can stay connected. The app is built inside the worker, after
+gunicorn's gevent worker has patched the standard library, so every lock it makes is one
+that greenlets understand.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+# Connections the worker takes beyond the socket limit, so HTTP is served at the limit too.
+HTTP_HEADROOM = 1000
+
 
 class CenterServer(BaseApplication):  # type: ignore[misc]
-    """Gunicorn with our app object and options, no config file or argv parsing."""
+    """Gunicorn with our app factory and options, no config file or argv parsing."""
 
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
-        self.application = app
+    def __init__(self, build_app: Callable[[], Flask], options: dict[str, Any]) -> None:
+        self.build_app = build_app
         self.options = options
         super().__init__()
 
@@ -23,31 +34,36 @@ class CenterServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        """Return the WSGI app (already built)."""
-        return self.application
+        """Build the WSGI app, in the worker process."""
+        return self.build_app()
 
 
-def gunicorn_options(host: str, port: int, tls_dir: Path | None, threads: int) -> dict[str, Any]:
-    """Options for one worker process: Socket.IO without a message queue needs exactly one."""
+def gunicorn_options(
+    host: str, port: int, tls_dir: Path | None, worker: str, threads: int, max_sockets: int
+) -> dict[str, Any]:
+    """Options for one worker process of the chosen kind."""
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": 1,
-        "worker_class": "gthread",
-        # Each open WebSocket holds one thread for its lifetime: displays + counters + kiosks.
-        "threads": threads,
-        "worker_connections": max(1000, threads * 2),
         "timeout": 0,  # long-lived WebSockets must not be killed as "silent" workers
         "graceful_timeout": 5,
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": "info",
     }
+    if worker == "gevent":
+        options.update(worker_class="gevent", worker_connections=max_sockets + HTTP_HEADROOM)
+    else:
+        # Each open WebSocket holds one thread for its lifetime: displays + counters + kiosks.
+        options.update(
+            worker_class="gthread", threads=threads, worker_connections=max(1000, threads * 2)
+        )
     if tls_dir is not None:
         options["certfile"] = str(tls_dir / "cert.pem")
         options["keyfile"] = str(tls_dir / "key.pem")
     return options
 
 
-def serve(app: Flask, host: str, port: int, tls_dir: Path | None, threads: int = 200) -> None:
-    """Serve ``app`` until stopped."""
-    CenterServer(app, gunicorn_options(host, port, tls_dir, threads)).run()
+def serve(build_app: Callable[[], Flask], options: dict[str, Any]) -> None:
+    """Serve the app ``build_app`` makes until stopped."""
+    CenterServer(build_app, options).run()

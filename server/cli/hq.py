@@ -39,6 +39,7 @@ def hq_group() -> None:
 def hq_serve(data_dir: Path, host: str, port: int, allow_http: bool) -> None:
     """Serve the HQ records API and dashboard under gunicorn (HTTPS once `dostq cert` ran there)."""
     from hq.app import create_hq_app
+    from server.cli.gunicorn import gunicorn_options
     from server.cli.gunicorn import serve as run_server
 
     tls_dir = data_dir / "tls"
@@ -47,9 +48,11 @@ def hq_serve(data_dir: Path, host: str, port: int, allow_http: bool) -> None:
         raise click.ClickException(
             f"Refusing plain HTTP on {host}: run 'dostq cert --data-dir {data_dir}' first."
         )
-    app = create_hq_app({"HQ_DATA_DIR": str(data_dir), "TLS": tls})
     click.echo(f"HQ at {'https' if tls else 'http'}://{host}:{port}/hq/")
-    run_server(app, host, port, tls_dir if tls else None, threads=32)
+    options = gunicorn_options(
+        host, port, tls_dir if tls else None, "threads", threads=32, max_sockets=0
+    )
+    run_server(lambda: create_hq_app({"HQ_DATA_DIR": str(data_dir), "TLS": tls}), options)
 
 
 def _hq_store(data_dir: Path) -> Store:

@@ -24,6 +24,9 @@ from server.queue.views import center_snapshot
 from server.settings import DEVICE_COOKIE
 
 log = logging.getLogger(__name__)
+SOCKET_KINDS = ("display", "kiosk", "counter", "manager")
+# The floor warns when this share of the socket limit is in use.
+NEAR_LIMIT = 0.8
 
 
 def _sid() -> str:
@@ -33,9 +36,11 @@ def _sid() -> str:
 class Sockets:
     """Authenticates sockets, joins their rooms, and knows which staff and displays are on."""
 
-    def __init__(self, publisher: Publisher) -> None:
+    def __init__(self, publisher: Publisher, limit: int) -> None:
         self.publisher = publisher
         self.center = publisher.center
+        self.limit = limit
+        self._kinds: dict[str, str] = {}  # socket id -> display, kiosk, counter or manager
         self._user_sids: dict[int, set[str]] = defaultdict(set)
         self._sid_user: dict[str, int] = {}
         self._agents: dict[str, Device] = {}
@@ -54,6 +59,8 @@ class Sockets:
                 log.warning("refused a socket from %s: unknown device token", request.remote_addr)
                 return False
             zone = self._join_device(device, agent=auth.get("agent") is True)
+            with self._lock:
+                self._kinds[_sid()] = device.kind
         else:
             with self.center.store.read() as conn:
                 user = accounts.load_user(conn, session.get("uid", 0), session.get("sv", 0))
@@ -67,6 +74,7 @@ class Sockets:
             with self._lock:
                 self._user_sids[user.id].add(_sid())
                 self._sid_user[_sid()] = user.id
+                self._kinds[_sid()] = "manager" if user.role in ("manager", "admin") else "counter"
         self.publisher.socketio.emit(SNAPSHOT, center_snapshot(self.center, zone), to=_sid())
         return True
 
@@ -89,6 +97,7 @@ class Sockets:
     def forget(self, sid: str) -> None:
         """Drop a closed socket from what is known of who is connected."""
         with self._lock:
+            self._kinds.pop(sid, None)
             self._agents.pop(sid, None)
             display = self._displays.pop(sid, None)
             user_id = self._sid_user.pop(sid, None)
@@ -109,6 +118,22 @@ class Sockets:
         """Return the names of the displays with a socket open now."""
         with self._lock:
             return set(self._displays.values())
+
+    def summary(self) -> dict[str, Any]:
+        """Return the sockets open now: per kind, in all, the limit, and whether to worry.
+
+        ``open`` counts every Engine.IO session, signed in or not, as the limit does; a
+        socket whose screen vanished counts until it misses a ping (``SOCKET_PING_*``).
+        """
+        with self._lock:
+            kinds = list(self._kinds.values())
+        held = len(self.publisher.socketio.server.eio.sockets)  # type: ignore[attr-defined]
+        return {
+            "by_kind": {kind: kinds.count(kind) for kind in SOCKET_KINDS},
+            "open": held,
+            "limit": self.limit,
+            "near_limit": held >= NEAR_LIMIT * self.limit,
+        }
 
     def agent_reported(self, sid: str, report: Any) -> None:
         """Publish a printer state reported by a connected edge agent (ignore anyone else)."""

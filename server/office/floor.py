@@ -71,11 +71,15 @@ def record_printer_status(
 
 
 def floor_view(
-    center: Center, displays_online: Collection[str], hq_sync: dict[str, Any]
+    center: Center,
+    displays_online: Collection[str],
+    hq_sync: dict[str, Any],
+    sockets: dict[str, Any],
 ) -> dict[str, Any]:
     """Return the live floor: the screens' snapshot plus what only a manager needs.
 
-    ``hq_sync`` is the HQ link's status, handed in (the office does not reach up to it).
+    ``hq_sync`` (the HQ link's status) and ``sockets`` (who is connected) are handed in: the
+    office does not reach up to the layers that know them.
     """
     snapshot = center_snapshot(center)
     now, day = snapshot["at"], snapshot["day"]
@@ -134,4 +138,5 @@ def floor_view(
         "assistance": assistance,
         "unconfirmed": snapshot["unconfirmed"],
         "hq": hq_sync,
+        "sockets": sockets,
     }

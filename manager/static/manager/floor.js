@@ -40,6 +40,13 @@
       item.textContent = `${printer.device}: ${printer.message}`;
       box.append(item);
     }
+    if (floor.sockets.near_limit) {
+      const item = document.createElement("div");
+      item.className = "alert";
+      item.id = "sockets-near-limit";
+      item.textContent = `Ekran bağlantıları həddə yaxındır / Live screens near the limit: ${floor.sockets.open} / ${floor.sockets.limit} (DOSTQ_MAX_SOCKETS)`;
+      box.append(item);
+    }
     for (const display of floor.displays.filter((d) => !d.online)) {
       const item = document.createElement("div");
       item.className = "alert";
@@ -87,6 +94,8 @@
       item.textContent = `Ekran / Display ${display.name}${display.zone ? ` (${display.zone})` : ""}: ${display.online ? "qoşulub / online" : "qoşulmayıb / offline"}`;
       devices.append(item);
     }
+    const kinds = floor.sockets.by_kind;
+    $("sockets").textContent = `Canlı ekranlar / Live screens: ${floor.sockets.open} / ${floor.sockets.limit} — ekran / display ${kinds.display}, kiosk ${kinds.kiosk}, masa / counter ${kinds.counter}, menecer / manager ${kinds.manager}`;
     renderAlerts(floor);
     $("hq-sync").textContent = hqText(floor.hq, floor.at);
     $("updated").textContent = clock(floor.at);
