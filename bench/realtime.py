@@ -1,10 +1,23 @@
-"""Center server figures: tickets issued per second, call-to-display latency, peak memory."""
+"""Center server figures under real load: kiosks issuing, clerks calling, thousands of sockets.
+
+One `dostq serve` (its default gevent worker) is measured in three cases, clients and server
+sharing this machine's cores:
+1. 8 kiosk processes issue tickets over keep-alive HTTP: tickets/s, latency, server CPU.
+2. 10 clerks call at once while 100 displays and 1,000 idle sockets are connected: every
+   call is checked on every display (call → display latency, calls lost).
+3. Sockets are opened up to the limit: a ticket's HTTP latency there against idle, and one
+   more socket must be refused cleanly.
+Sockets are held by a few processes speaking Engine.IO/Socket.IO over raw WebSockets (one
+select loop each, answering pings), so 2,000 of them cost the client side little.
+"""
 
 from __future__ import annotations
 
 import http.client
 import json
+import select
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing import get_context
@@ -12,18 +25,24 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import socketio
+import psutil
+import requests
+import websocket
 
 from server.office import accounts
 from server.queue.storage import Store
-from tests.live import LiveCenter, start_live_center
+from tests.live import HTTP_TIMEOUT_S, LiveCenter, start_live_center
 
-ISSUE_PROCESSES = 4
-ISSUES_PER_PROCESS = 750
+KIOSKS = 8
+ISSUES_PER_KIOSK = 400
+CLERKS = 10
+CALLS_PER_CLERK = 30
 DISPLAYS = 100
-DISPLAY_PROCESSES = 4
-CALLS = 150
-CALL_INTERVAL_S = 0.05
+IDLE_SOCKETS = 1000
+MAX_SOCKETS = 2000
+SOCKET_PROCESSES = 4
+LATENCY_SAMPLES = 300
+CALL_SERVICE = "4.7"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -51,91 +70,215 @@ def _issue_worker(url: str, token: str, count: int) -> list[float]:
     return latencies
 
 
-def measure_issue(live: LiveCenter) -> dict[str, float]:
-    """Issue tickets from several kiosk processes at once, as fast as the server answers."""
-    token = live.tokens["kiosk-1"]
-    with get_context("spawn").Pool(ISSUE_PROCESSES) as pool:
-        pool.apply(_issue_worker, (live.url, token, 20))  # warm up imports and connections
+def worker_cpu_s(live: LiveCenter) -> float:
+    """Return the CPU seconds the server's processes (master and worker) have used."""
+    process = psutil.Process(live.process.pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
+
+
+def measure_issue(live: LiveCenter, kiosk_tokens: list[str]) -> dict[str, float]:
+    """Issue tickets from KIOSKS kiosk processes at once, as fast as the server answers."""
+    with get_context("spawn").Pool(KIOSKS) as pool:
+        pool.starmap(_issue_worker, [(live.url, t, 10) for t in kiosk_tokens])  # warm up
+        cpu_before = worker_cpu_s(live)
         start = time.perf_counter()
         results = pool.starmap(
-            _issue_worker, [(live.url, token, ISSUES_PER_PROCESS)] * ISSUE_PROCESSES
+            _issue_worker, [(live.url, token, ISSUES_PER_KIOSK) for token in kiosk_tokens]
         )
         elapsed = time.perf_counter() - start
+        cpu = worker_cpu_s(live) - cpu_before
     latencies = [ms for result in results for ms in result]
     return {
+        "kiosks_issuing": KIOSKS,
         "tickets_per_s": round(len(latencies) / elapsed, 1),
         "issue_p50_ms": round(percentile(latencies, 0.50), 2),
         "issue_p99_ms": round(percentile(latencies, 0.99), 2),
+        "cpu_per_ticket_ms": round(cpu * 1000 / len(latencies), 3),
     }
 
 
-def _display_worker(url: str, tokens: list[str], calls: int, ready: Any, results: Any) -> None:
-    """Connect displays; record the wall-clock arrival of each ticket_called event."""
+def _open_socket(url: str, token: str) -> websocket.WebSocket:
+    """Open a display's socket by hand: Engine.IO open, then Socket.IO connect with its token."""
+    ws = websocket.create_connection(
+        url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", timeout=60
+    )
+    ws.recv()  # Engine.IO open
+    ws.send("40" + json.dumps({"device_token": token}))
+    return ws
+
+
+def _buffered(ws: websocket.WebSocket) -> bool:
+    """Return whether websocket-client already read more of this socket than it returned."""
+    return any(ws.frame_buffer.recv_buffer)
+
+
+def _socket_holder(
+    url: str, tokens: list[str], ready: Any, stop: Any, results: Any, counted: Any
+) -> None:
+    """Hold sockets open (answering pings); record each ticket_called's (seq, arrival)."""
+    sockets = [_open_socket(url, token) for token in tokens]
+    ready.put(len(sockets))
     arrivals: list[tuple[int, float]] = []
-    clients = []
-    for token in tokens:
-        client = socketio.Client(reconnection=False)
-        # list.append is atomic under the GIL: the client threads may share the list.
-        client.on("ticket_called", lambda data: arrivals.append((data["seq"], time.time())))
-        client.connect(url, auth={"device_token": token}, transports=["websocket"], wait_timeout=30)
-        clients.append(client)
-    ready.put(len(clients))
-    deadline = time.monotonic() + 120
-    while len(arrivals) < calls * len(clients) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for client in clients:
-        client.disconnect()
+    by_fd = {ws.sock.fileno(): ws for ws in sockets if ws.sock is not None}
+    while not stop.is_set():
+        readable, _, _ = select.select(list(by_fd), [], [], 0.2)
+        for fd in readable:
+            ws = by_fd[fd]
+            while True:
+                frame = ws.recv()
+                message = frame if isinstance(frame, str) else frame.decode()
+                if message == "2":
+                    ws.send("3")  # Engine.IO pong
+                elif message.startswith('42["ticket_called"'):
+                    arrivals.append((json.loads(message[2:])[1]["seq"], time.time()))
+                    with counted.get_lock():
+                        counted.value += 1
+                if not _buffered(ws):
+                    break
     results.put(arrivals)
+    for ws in sockets:
+        ws.close()
 
 
-def measure_call_to_display(live: LiveCenter, display_tokens: list[str]) -> dict[str, float]:
-    """A clerk calls CALLS tickets; each of DISPLAYS connected displays must receive each."""
-    clerk = live.session("clerk1", "demo-clerk1-pass")
-    base = f"{live.url}/api/v1/counters/1"
-    clerk.post(f"{base}/session", timeout=10).raise_for_status()
-    kiosk = live.kiosk()
-    for _ in range(CALLS):
-        kiosk.post(
-            f"{live.url}/api/v1/tickets", json={"service": "4.7", "print": False}, timeout=10
-        ).raise_for_status()
-    context = get_context("spawn")
-    ready, results = context.Queue(), context.Queue()
-    share = len(display_tokens) // DISPLAY_PROCESSES
-    workers = [
-        context.Process(
-            target=_display_worker,
-            args=(live.url, display_tokens[i * share : (i + 1) * share], CALLS, ready, results),
-        )
-        for i in range(DISPLAY_PROCESSES)
-    ]
-    for worker in workers:
-        worker.start()
-    connected = sum(ready.get(timeout=120) for _ in workers)
-    sent: dict[int, float] = {}
-    for _ in range(CALLS):
+class SocketHolders:
+    """Processes holding sockets until told to stop; each reports what it received."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.context = get_context("spawn")
+        self.stop = self.context.Event()
+        self.ready = self.context.Queue()
+        self.results = self.context.Queue()
+        self.counted = self.context.Value("l", 0)  # ticket_called events received so far
+        self.processes: list[Any] = []
+
+    def open(self, tokens: list[str]) -> int:
+        """Open sockets for ``tokens`` over SOCKET_PROCESSES processes; return how many."""
+        share = -(-len(tokens) // SOCKET_PROCESSES)
+        started = []
+        for i in range(0, len(tokens), share):
+            process = self.context.Process(
+                target=_socket_holder,
+                args=(
+                    self.url,
+                    tokens[i : i + share],
+                    self.ready,
+                    self.stop,
+                    self.results,
+                    self.counted,
+                ),  # fmt: skip
+            )
+            process.start()
+            started.append(process)
+        self.processes += started
+        return sum(self.ready.get(timeout=300) for _ in started)
+
+    def wait_for(self, events: int, timeout_s: float) -> None:
+        """Wait until the holders have received ``events`` calls, or ``timeout_s`` passed."""
+        deadline = time.monotonic() + timeout_s
+        while self.counted.value < events and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def close(self) -> list[list[tuple[int, float]]]:
+        """Stop every holder; return what each received, in the order they started."""
+        self.stop.set()
+        received = [self.results.get(timeout=120) for _ in self.processes]
+        for process in self.processes:
+            process.join(timeout=30)
+        return received
+
+
+def _clerk_calls(live: LiveCenter, username: str, counter_id: int, sent: dict[int, float]) -> None:
+    clerk = live.session(username, f"bench-{username}-pass")
+    base = f"{live.url}/api/v1/counters/{counter_id}"
+    clerk.post(f"{base}/session", timeout=HTTP_TIMEOUT_S).raise_for_status()
+    for _ in range(CALLS_PER_CLERK):
         started = time.time()
-        call = clerk.post(f"{base}/call-next", timeout=10)
+        call = clerk.post(f"{base}/call-next", timeout=HTTP_TIMEOUT_S)
         call.raise_for_status()
         sent[call.json()["call"]["seq"]] = started
-        clerk.post(f"{base}/no-show", timeout=10).raise_for_status()
-        time.sleep(CALL_INTERVAL_S)
-    arrivals = [a for _ in workers for a in results.get(timeout=180)]
-    for worker in workers:
-        worker.join(timeout=30)
-    latencies = [(at - sent[seq]) * 1000 for seq, at in arrivals if seq in sent]
+        clerk.post(f"{base}/no-show", timeout=HTTP_TIMEOUT_S).raise_for_status()
+
+
+def measure_calls(live: LiveCenter, holders: SocketHolders, displays: list[str],
+                  idle: list[str], counters: dict[str, int]) -> dict[str, float]:  # fmt: skip
+    """CLERKS clerks call at once; every display must receive every call."""
+    kiosk = live.kiosk()
+    for _ in range(CLERKS * CALLS_PER_CLERK):
+        kiosk.post(
+            f"{live.url}/api/v1/tickets", json={"service": CALL_SERVICE, "print": False},
+            timeout=HTTP_TIMEOUT_S,
+        ).raise_for_status()  # fmt: skip
+    idle_held = holders.open(idle)
+    display_holders = SocketHolders(live.url)
+    displays_held = display_holders.open(displays)
+    sent: dict[int, float] = {}
+    clerks = [
+        threading.Thread(target=_clerk_calls, args=(live, name, counter_id, sent))
+        for name, counter_id in counters.items()
+    ]
+    for clerk in clerks:
+        clerk.start()
+    for clerk in clerks:
+        clerk.join()
+    expected = displays_held * len(sent)
+    display_holders.wait_for(expected, timeout_s=60)  # what has not come by then is lost
+    received = display_holders.close()
+    arrivals = [(seq, at) for holder in received for seq, at in holder if seq in sent]
+    latencies = [(at - sent[seq]) * 1000 for seq, at in arrivals]
     return {
-        "displays_connected": connected,
+        "clerks_calling": len(clerks),
+        "displays_connected": displays_held,
+        "idle_sockets": idle_held,
+        "calls_made": len(sent),
         "call_deliveries": len(latencies),
-        "call_deliveries_expected": connected * CALLS,
+        "calls_lost": expected - len(latencies),
         "call_to_display_p50_ms": round(statistics.median(latencies), 2),
         "call_to_display_p99_ms": round(percentile(latencies, 0.99), 2),
+        "call_to_display_max_ms": round(max(latencies), 2),
     }
+
+
+def issue_latency_p99(live: LiveCenter) -> float:
+    """Return the p99 of LATENCY_SAMPLES ticket issues, one after another."""
+    return percentile(_issue_worker(live.url, live.tokens["kiosk-1"], LATENCY_SAMPLES), 0.99)
+
+
+def open_sockets(live: LiveCenter) -> int:
+    """Return the Engine.IO sessions the server holds now (the floor's count)."""
+    manager = live.session("manager", "demo-manager-pass")
+    floor = manager.get(f"{live.url}/manager/floor.json", timeout=HTTP_TIMEOUT_S).json()
+    return int(floor["sockets"]["open"])
+
+
+def measure_max_sockets(live: LiveCenter, holders: SocketHolders, spare: list[str],
+                        idle_p99_ms: float) -> dict[str, Any]:  # fmt: skip
+    """Fill the server up to MAX_SOCKETS; HTTP there, and one socket more must be refused."""
+    holders.open(spare[: MAX_SOCKETS - open_sockets(live)])
+    held = open_sockets(live)
+    at_max_p99 = issue_latency_p99(live)
+    refusal = requests.get(f"{live.url}/socket.io/?EIO=4&transport=polling", timeout=HTTP_TIMEOUT_S)
+    refused = refusal.status_code == 503 and (
+        refusal.json().get("error", {}).get("code") == "too_many_sockets"
+    )
+    return {
+        "sockets_held": held,
+        "http_p99_ms_idle": round(idle_p99_ms, 2),
+        "http_p99_ms_at_max_sockets": round(at_max_p99, 2),
+        "refused_cleanly": refused and requests.get(f"{live.url}/healthz", timeout=10).ok,
+        "server_rss_mb": rss_mb(live.process.pid),
+    }
+
+
+def rss_mb(pid: int) -> float:
+    """Return the resident memory of the server now (gunicorn master and its worker)."""
+    process = psutil.Process(pid)
+    members = [process, *process.children(recursive=True)]
+    return round(sum(p.memory_info().rss for p in members) / 2**20, 1)
 
 
 def peak_rss_mb(pid: int) -> float:
     """Return the peak resident memory of the server (gunicorn master and its worker)."""
-    import psutil
-
     process = psutil.Process(pid)
     total_kb = 0
     for member in [process, *process.children(recursive=True)]:
@@ -146,31 +289,56 @@ def peak_rss_mb(pid: int) -> float:
     return round(total_kb / 1024, 1)
 
 
-def enrol_displays(count: int) -> tuple[Callable[[Store], None], list[str]]:
-    """Return a prepare step that enrols ``count`` displays, and the list it fills."""
-    tokens: list[str] = []
+def enrol_everything(
+    tokens: dict[str, list[str]], counters: dict[str, int]
+) -> Callable[[Store], None]:
+    """Return a prepare step: kiosks, displays (calling and idle), clerks and their counters."""
 
     def prepare(store: Store) -> None:
+        now = time.time()
         with store.write() as conn:
-            tokens.extend(
-                accounts.enrol_device(conn, f"bench-display-{n}", "display", time.time())
-                for n in range(count)
-            )
+            tokens["kiosks"] = [
+                accounts.enrol_device(conn, f"bench-kiosk-{n}", "kiosk", now, prints=False)
+                for n in range(KIOSKS)
+            ]
+            tokens["displays"] = [
+                accounts.enrol_device(conn, f"bench-display-{n}", "display", now)
+                for n in range(DISPLAYS)
+            ]
+            # Idle sockets: displays of a hall no counter calls to (phones will be like them).
+            tokens["idle"] = [
+                accounts.enrol_device(conn, f"bench-idle-{n}", "display", now, zone="idle")
+                for n in range(MAX_SOCKETS + 1)
+            ]
+            for n in range(1, CLERKS + 1):
+                name = f"clerk{n + 10}"
+                accounts.create_user(conn, name, f"bench-{name}-pass", "clerk", now)
+                counters[name] = accounts.create_counter(
+                    conn, f"Bench {n}", {CALL_SERVICE: 1.0}, zone="main"
+                )
 
-    return prepare, tokens
+    return prepare
 
 
-def run(work_dir: Path) -> dict[str, float]:
-    """Start a real center and measure it; return the figures."""
-    prepare, display_tokens = enrol_displays(DISPLAYS)
+def run(work_dir: Path) -> dict[str, Any]:
+    """Start a real center and measure it in the three cases; return the figures."""
+    tokens: dict[str, list[str]] = {}
+    counters: dict[str, int] = {}
     # The per-kiosk ticket limit guards against pranks; here we measure the server itself.
     live = start_live_center(
-        work_dir / "center", prepare=prepare, settings={"KIOSK_TICKETS_PER_MINUTE": "1000000"}
+        work_dir / "center",
+        prepare=enrol_everything(tokens, counters),
+        settings={"KIOSK_TICKETS_PER_MINUTE": "1000000", "MAX_SOCKETS": str(MAX_SOCKETS)},
     )
+    holders = SocketHolders(live.url)
     try:
-        figures: dict[str, float] = {}
-        figures.update(measure_issue(live))
-        figures.update(measure_call_to_display(live, display_tokens))
+        figures: dict[str, Any] = {}
+        figures.update(measure_issue(live, tokens["kiosks"]))
+        idle_p99 = issue_latency_p99(live)
+        idle, spare = tokens["idle"][:IDLE_SOCKETS], tokens["idle"][IDLE_SOCKETS:]
+        figures.update(measure_calls(live, holders, tokens["displays"], idle, counters))
+        figures.update(measure_max_sockets(live, holders, spare, idle_p99))
+        holders.close()
         figures["peak_rss_mb"] = peak_rss_mb(live.process.pid)
         return figures
     finally:

@@ -188,7 +188,7 @@ def serve(
 ) -> None:
     """Serve pages, API and Socket.IO under gunicorn (HTTPS when `dostq cert` was run)."""
     from server.app import create_app
-    from server.cli.gunicorn import gunicorn_options
+    from server.cli.gunicorn import HTTP_HEADROOM, gunicorn_options, raise_open_files
     from server.cli.gunicorn import serve as run_server
 
     tls_dir = data_dir / "tls"
@@ -204,6 +204,9 @@ def serve(
         raise click.ClickException(f"DOSTQ_WORKER must be one of {', '.join(WORKERS)}.")
     # The center's own log lines (refused sockets, lost serial lines...) go where gunicorn's go.
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(name)s] %(message)s")
+    problem = raise_open_files(int(values["MAX_SOCKETS"]) + HTTP_HEADROOM + 100)
+    if problem:
+        logging.getLogger("server.cli").warning("%s", problem)
     scheme = "https" if tls else "http"
     click.echo(f"Center at {scheme}://{host}:{port}/  (API: /api/v1/openapi.json)")
     options = gunicorn_options(

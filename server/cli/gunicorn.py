@@ -9,6 +9,7 @@ that greenlets understand.
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,24 @@ def gunicorn_options(
         options["certfile"] = str(tls_dir / "cert.pem")
         options["keyfile"] = str(tls_dir / "key.pem")
     return options
+
+
+def raise_open_files(wanted: int) -> str | None:
+    """Let this process hold ``wanted`` open files (each socket is one); say why if it can't.
+
+    Debian starts services with a soft limit of 1,024, which would stop a center at about a
+    thousand screens with "Too many open files" instead of at its own socket limit.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= wanted:
+        return None
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    if hard < wanted:
+        return (
+            f"only {hard} open files are allowed (the socket limit needs {wanted}): "
+            "raise LimitNOFILE in the service unit, or lower DOSTQ_MAX_SOCKETS"
+        )
+    return None
 
 
 def serve(build_app: Callable[[], Flask], options: dict[str, Any]) -> None:
