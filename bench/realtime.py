@@ -17,7 +17,6 @@ import http.client
 import json
 import select
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from multiprocessing import get_context
@@ -125,7 +124,11 @@ def _socket_holder(
         for fd in readable:
             ws = by_fd[fd]
             while True:
-                frame = ws.recv()
+                try:
+                    frame = ws.recv()
+                except websocket.WebSocketConnectionClosedException:
+                    del by_fd[fd]  # the server closed it: counted as lost, not a crash
+                    break
                 message = frame if isinstance(frame, str) else frame.decode()
                 if message == "2":
                     ws.send("3")  # Engine.IO pong
@@ -188,16 +191,33 @@ class SocketHolders:
         return received
 
 
-def _clerk_calls(live: LiveCenter, username: str, counter_id: int, sent: dict[int, float]) -> None:
-    clerk = live.session(username, f"bench-{username}-pass")
-    base = f"{live.url}/api/v1/counters/{counter_id}"
+def _clerk_worker(
+    url: str, username: str, counter_id: int, ready: Any, go: Any, results: Any
+) -> None:
+    """One clerk's PC: sign in, wait for the start, then call and mark no-show in a loop.
+
+    Reports, per call, its seq, when the clerk sent it, and when the server made it.
+    """
+    clerk = requests.Session()
+    csrf = clerk.get(f"{url}/api/v1/session", timeout=HTTP_TIMEOUT_S).json()["csrf_token"]
+    signed_in = clerk.post(
+        f"{url}/api/v1/session", json={"username": username, "password": f"bench-{username}-pass"},
+        headers={"X-CSRFToken": csrf}, timeout=HTTP_TIMEOUT_S,
+    )  # fmt: skip
+    clerk.headers["X-CSRFToken"] = signed_in.json()["csrf_token"]
+    base = f"{url}/api/v1/counters/{counter_id}"
     clerk.post(f"{base}/session", timeout=HTTP_TIMEOUT_S).raise_for_status()
+    ready.put(username)
+    go.wait()
+    sent = []
     for _ in range(CALLS_PER_CLERK):
         started = time.time()
         call = clerk.post(f"{base}/call-next", timeout=HTTP_TIMEOUT_S)
         call.raise_for_status()
-        sent[call.json()["call"]["seq"]] = started
+        event = call.json()["call"]
+        sent.append((event["seq"], started, event["at"]))
         clerk.post(f"{base}/no-show", timeout=HTTP_TIMEOUT_S).raise_for_status()
+    results.put(sent)
 
 
 def measure_calls(live: LiveCenter, holders: SocketHolders, displays: list[str],
@@ -212,20 +232,29 @@ def measure_calls(live: LiveCenter, holders: SocketHolders, displays: list[str],
     idle_held = holders.open(idle)
     display_holders = SocketHolders(live.url)
     displays_held = display_holders.open(displays)
-    sent: dict[int, float] = {}
+    context = get_context("spawn")
+    ready, go, results = context.Queue(), context.Event(), context.Queue()
     clerks = [
-        threading.Thread(target=_clerk_calls, args=(live, name, counter_id, sent))
+        context.Process(target=_clerk_worker, args=(live.url, name, counter_id, ready, go, results))
         for name, counter_id in counters.items()
     ]
     for clerk in clerks:
         clerk.start()
+    for _ in clerks:  # every clerk signed in at their counter: now they call together
+        ready.get(timeout=120)
+    go.set()
+    calls = [call for _ in clerks for call in results.get(timeout=300)]
     for clerk in clerks:
-        clerk.join()
+        clerk.join(timeout=30)
+    sent = {seq: started for seq, started, _made in calls}
+    made = {seq: at for seq, _started, at in calls}
     expected = displays_held * len(sent)
     display_holders.wait_for(expected, timeout_s=60)  # what has not come by then is lost
     received = display_holders.close()
     arrivals = [(seq, at) for holder in received for seq, at in holder if seq in sent]
     latencies = [(at - sent[seq]) * 1000 for seq, at in arrivals]
+    # From the server's commit of the call to the display: the clerk's own HTTP left out.
+    pushed = [(at - made[seq]) * 1000 for seq, at in arrivals]
     return {
         "clerks_calling": len(clerks),
         "displays_connected": displays_held,
@@ -236,6 +265,8 @@ def measure_calls(live: LiveCenter, holders: SocketHolders, displays: list[str],
         "call_to_display_p50_ms": round(statistics.median(latencies), 2),
         "call_to_display_p99_ms": round(percentile(latencies, 0.99), 2),
         "call_to_display_max_ms": round(max(latencies), 2),
+        "call_commit_to_display_p50_ms": round(statistics.median(pushed), 2),
+        "call_commit_to_display_p99_ms": round(percentile(pushed, 0.99), 2),
     }
 
 

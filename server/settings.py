@@ -54,6 +54,7 @@ CENTER_SETTINGS = (
     Setting("HQ_RETRY_MAX_S", 300, "the longest wait between tries while HQ is unreachable"),
     Setting("HQ_SYNC_BATCH_DAYS", 30, "days per request to HQ (a day is about 20 KB)"),
     Setting("WORKER", "gevent", "gevent: an idle socket costs memory; threads: one per socket"),
+    Setting("THREADS", 200, "with WORKER=threads: the screens connected at once, plus headroom"),
     Setting("MAX_SOCKETS", 2000, "more live screens than this are refused at the handshake"),
     Setting("SOCKET_PING_INTERVAL_S", 10, "how often each screen is pinged"),
     Setting("SOCKET_PING_TIMEOUT_S", 5, "a screen silent this long after a ping is dropped"),

@@ -177,14 +177,13 @@ def _push_now(center: Center, data_dir: Path) -> None:
 )
 @click.option(
     "--threads",
-    default=200,
-    show_default=True,
     type=int,
-    help="With --worker threads: at least the screens connected at once, plus headroom.",
+    help="With --worker threads (or $DOSTQ_THREADS, 200): the screens connected at once, "
+    "plus headroom.",
 )
 @click.option("--allow-http", is_flag=True, help="Serve plain HTTP on a non-loopback address.")
 def serve(
-    data_dir: Path, host: str, port: int, worker: str | None, threads: int, allow_http: bool
+    data_dir: Path, host: str, port: int, worker: str | None, threads: int | None, allow_http: bool
 ) -> None:
     """Serve pages, API and Socket.IO under gunicorn (HTTPS when `dostq cert` was run)."""
     from server.app import create_app
@@ -198,7 +197,12 @@ def serve(
             f"Refusing plain HTTP on {host}: staff passwords would cross the LAN in clear. "
             "Run 'dostq cert' first, or pass --allow-http for a closed test network."
         )
-    config = {"DATA_DIR": str(data_dir), "TLS": tls, **({"WORKER": worker} if worker else {})}
+    config = {
+        "DATA_DIR": str(data_dir),
+        "TLS": tls,
+        **({"WORKER": worker} if worker else {}),
+        **({"THREADS": threads} if threads else {}),
+    }
     values = resolve(CENTER_SETTINGS, config)
     if values["WORKER"] not in WORKERS:
         raise click.ClickException(f"DOSTQ_WORKER must be one of {', '.join(WORKERS)}.")
@@ -210,7 +214,12 @@ def serve(
     scheme = "https" if tls else "http"
     click.echo(f"Center at {scheme}://{host}:{port}/  (API: /api/v1/openapi.json)")
     options = gunicorn_options(
-        host, port, tls_dir if tls else None, values["WORKER"], threads, values["MAX_SOCKETS"]
+        host,
+        port,
+        tls_dir if tls else None,
+        values["WORKER"],
+        int(values["THREADS"]),
+        int(values["MAX_SOCKETS"]),
     )
     run_server(lambda: create_app(config), options)
 
