@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,18 @@ def _status_url(token: str) -> str:
     return url_for("pages.ticket_status", token=token, _external=True)
 
 
+def _disk_thread(worker: str) -> Callable[[Callable[[], Any]], Any] | None:
+    """Under gevent, run what waits on the disk in a real thread of the hub's pool."""
+    if worker != "gevent":
+        return None
+    import gevent
+
+    def in_thread(call: Callable[[], Any]) -> Any:
+        return gevent.get_hub().threadpool.apply(call)
+
+    return in_thread
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build a center server app; ``config`` overrides defaults and ``DOSTQ_*`` variables."""
     values = settings.resolve(settings.CENTER_SETTINGS, config)
@@ -44,7 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
 
     center = Center(
-        Store(data_dir / "dostq.db"),
+        Store(data_dir / "dostq.db", blocking=_disk_thread(values["WORKER"])),
         timezone=timezone,
         unconfirmed_after_s=float(values["UNCONFIRMED_AFTER_S"]),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -247,8 +247,17 @@ class Store:
     ``migrations`` are the schema steps of the database (the center's by default; HQ has its own).
     """
 
-    def __init__(self, path: Path, migrations: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        migrations: tuple[str, ...] | None = None,
+        blocking: Callable[[Callable[[], Any]], Any] | None = None,
+    ) -> None:
         self.path = path
+        # Runs a call that may wait on the disk. Under gevent it is a real thread of the hub's
+        # pool, so a commit's fsync (synchronous=FULL) never stalls every other socket;
+        # elsewhere the call runs right here.
+        self.blocking = blocking or (lambda call: call())
         self.migrations = MIGRATIONS if migrations is None else migrations
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: the driver never opens transactions behind our back;
@@ -294,7 +303,9 @@ class Store:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            # The lock is still held: no other greenlet or thread touches the connection
+            # while the commit runs wherever ``blocking`` puts it.
+            self.blocking(lambda: conn.execute("COMMIT"))
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
