@@ -18,9 +18,11 @@ import random
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.queue.engine import ticket_label
+from server.queue.numbers import insert_tickets
 
 # Relative demand per area letter (the others get 1): the busiest desks of a DOST center.
 AREA_DEMAND = {"D": 5.0, "C": 4.0, "E": 3.0, "F": 2.5, "A": 2.0, "B": 1.5}
@@ -161,7 +163,7 @@ def _day(
     free_at = [(opening, index) for index in range(desks)]
     heapq.heapify(free_at)
     numbers: dict[str, int] = {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for arrived, service in zip(arrivals, chosen, strict=True):
         numbers[service.letter] = numbers.get(service.letter, 0) + 1
         number = numbers[service.letter]
@@ -179,36 +181,30 @@ def _day(
             finished = started + 60 * min(minutes, 4 * service.target_minutes)
             heapq.heappush(free_at, (finished, index))
         rows.append(
-            (
-                f"h{rng.getrandbits(96):024x}",
-                day.isoformat(),
-                service.letter,
-                number,
-                ticket_label(service.letter, number),
-                service.id,
-                rng.choice(categories) if rng.random() < PRIORITY_SHARE else "general",
-                state,
-                "none" if walk_in else "printed",
-                arrived,
-                arrived,
-                called,
-                called,
-                started,
-                finished,
-                counter_id,
-                clerk_id,
-                "done" if state == "done" else None,
-                int(walk_in),
-                int(rng.random() < TRANSFER_SHARE),
-            )
+            {
+                "token": f"h{rng.getrandbits(96):024x}",
+                "day": day.isoformat(),
+                "letter": service.letter,
+                "number": number,
+                "label": ticket_label(service.letter, number),
+                "service_id": service.id,
+                "category": rng.choice(categories) if rng.random() < PRIORITY_SHARE else "general",
+                "state": state,
+                "print_status": "none" if walk_in else "printed",
+                "arrived_at": arrived,
+                "queued_at": arrived,
+                "called_at": called,
+                "first_called_at": called,
+                "started_at": started,
+                "finished_at": finished,
+                "counter_id": counter_id,
+                "clerk_user_id": clerk_id,
+                "outcome": "done" if state == "done" else None,
+                "walk_in": int(walk_in),
+                "transfers": int(rng.random() < TRANSFER_SHARE),
+            }
         )
-    conn.executemany(
-        "INSERT INTO tickets (token, day, letter, number, label, service_id, category, state, "
-        "print_status, arrived_at, queued_at, called_at, first_called_at, started_at, "
-        "finished_at, counter_id, clerk_user_id, outcome, walk_in, transfers) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    insert_tickets(conn, rows)
     conn.executemany(
         "INSERT INTO day_sequences (day, letter, last) VALUES (?, ?, ?)",
         [(day.isoformat(), letter, last) for letter, last in numbers.items()],

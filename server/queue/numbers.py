@@ -66,6 +66,8 @@ def numbered(conn: sqlite3.Connection, day: str, service: sqlite3.Row) -> dict[s
 
 def insert_tickets(conn: sqlite3.Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     """Write visit rows that all name the same columns; return the id of the last one."""
+    if not rows:
+        return 0
     columns = sorted(rows[0])
     unknown = set(columns) - TICKET_COLUMNS
     if unknown or any(sorted(row) != columns for row in rows):
