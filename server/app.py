@@ -18,7 +18,7 @@ from manager.admin import bp as admin_bp
 from server import settings
 from server.hq_link.sync import SyncWorker
 from server.live.counter_devices import CounterDevices
-from server.live.limit import SocketLimit
+from server.live.limit import SocketLimit, open_sessions
 from server.live.printing import PrintService
 from server.live.publisher import Publisher
 from server.live.sockets import Sockets
@@ -73,7 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.wsgi_app = SocketLimit(  # type: ignore[method-assign]
         app.wsgi_app,
         int(values["MAX_SOCKETS"]),
-        lambda: len(socketio.server.eio.sockets),  # type: ignore[attr-defined]  # not in the stub
+        lambda: open_sessions(socketio),
     )
     publisher = Publisher(center, socketio)
     sockets = Sockets(publisher, int(values["MAX_SOCKETS"]))

@@ -41,8 +41,8 @@ def _center(tmp_path, **settings):
 
 @pytest.fixture
 def small_center(tmp_path):
-    """A center that takes LIMIT sockets, with the default pings (a held socket stays)."""
-    live = _center(tmp_path)
+    """A center that takes LIMIT sockets and pings rarely, so a held raw socket stays held."""
+    live = _center(tmp_path, SOCKET_PING_INTERVAL_S="120", SOCKET_PING_TIMEOUT_S="60")
     yield live
     live.stop()
 

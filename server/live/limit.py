@@ -18,6 +18,15 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 SOCKET_PATH = "/socket.io/"
 
 
+def open_sessions(socketio: Any) -> int:
+    """Count the Engine.IO sessions still open.
+
+    A session that closed stays in the server's table until its sweep, up to a ping timeout
+    later; it holds nothing, so it is not counted.
+    """
+    return sum(not session.closed for session in list(socketio.server.eio.sockets.values()))
+
+
 class SocketLimit:
     """WSGI middleware in front of Socket.IO: refuse new sessions once ``limit`` are open."""
 

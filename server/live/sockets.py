@@ -16,6 +16,7 @@ from typing import Any
 from flask import request, session
 from flask_socketio import join_room
 
+from server.live.limit import open_sessions
 from server.live.publisher import REQUEST_SNAPSHOT, SNAPSHOT, Publisher
 from server.office import accounts
 from server.queue.actors import AGENT_PRINTER, Device
@@ -122,12 +123,12 @@ class Sockets:
     def summary(self) -> dict[str, Any]:
         """Return the sockets open now: per kind, in all, the limit, and whether to worry.
 
-        ``open`` counts every Engine.IO session, signed in or not, as the limit does; a
+        ``open`` counts every open Engine.IO session, signed in or not, as the limit does; a
         socket whose screen vanished counts until it misses a ping (``SOCKET_PING_*``).
         """
         with self._lock:
             kinds = list(self._kinds.values())
-        held = len(self.publisher.socketio.server.eio.sockets)  # type: ignore[attr-defined]
+        held = open_sessions(self.publisher.socketio)
         return {
             "by_kind": {kind: kinds.count(kind) for kind in SOCKET_KINDS},
             "open": held,
