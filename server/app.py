@@ -100,8 +100,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.publisher": publisher,
             "dostq.sockets": sockets,
             "dostq.counter_devices": devices,
-            "dostq.printing": printing,
-            "dostq.hq_sync": hq_sync,
             "dostq.kiosk_limit": RateLimit(int(values["KIOSK_TICKETS_PER_MINUTE"]), 60),
         }
     )

@@ -23,7 +23,7 @@ def test_people_ahead_counts_earlier_visits_of_the_same_service_still_queued(cen
     assert _ahead(center, first["id"]) == 0
 
 
-def test_a_called_visit_is_no_longer_ahead_of_anyone(center, clock, tmp_path):
+def test_a_called_visit_is_no_longer_ahead_of_anyone(center, clock):
     from server.office.accounts import authenticate
 
     visits.issue_ticket(center, "2.1", device=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from flask import request, session
@@ -34,18 +34,26 @@ def _sid() -> str:
     return str(request.sid)  # type: ignore[attr-defined]  # set by Flask-SocketIO
 
 
+@dataclass(frozen=True)
+class Screen:
+    """What an open socket is: its kind, its name, and who or what is behind it."""
+
+    kind: str  # one of SOCKET_KINDS
+    name: str
+    user_id: int | None = None
+    agent: Device | None = None  # the kiosk whose printer this edge agent drives
+
+
 class Sockets:
-    """Authenticates sockets, joins their rooms, and knows which staff and displays are on."""
+    """Authenticates sockets, joins their rooms, and knows which screens are on now."""
 
     def __init__(self, publisher: Publisher, limit: int) -> None:
         self.publisher = publisher
         self.center = publisher.center
         self.limit = limit
-        self._kinds: dict[str, str] = {}  # socket id -> display, kiosk, counter or manager
-        self._user_sids: dict[int, set[str]] = defaultdict(set)
-        self._sid_user: dict[str, int] = {}
-        self._agents: dict[str, Device] = {}
-        self._displays: dict[str, str] = {}  # socket id -> display name
+        # Every open, signed-in socket: the floor's counts, displays online, a user's
+        # sockets and the agents are all read from this one map.
+        self._screens: dict[str, Screen] = {}
         self._lock = threading.Lock()
         publisher.subscribe(SessionsEnded, lambda fact: self.disconnect_user(fact.user_id))
 
@@ -60,8 +68,6 @@ class Sockets:
                 log.warning("refused a socket from %s: unknown device token", request.remote_addr)
                 return False
             zone = self._join_device(device, agent=auth.get("agent") is True)
-            with self._lock:
-                self._kinds[_sid()] = device.kind
         else:
             with self.center.store.read() as conn:
                 user = accounts.load_user(conn, session.get("uid", 0), session.get("sv", 0))
@@ -70,47 +76,45 @@ class Sockets:
                 return False
             zone = None
             join_room("counters")
-            if user.role in ("manager", "admin"):
+            manager = user.role in ("manager", "admin")
+            if manager:
                 join_room("managers")
-            with self._lock:
-                self._user_sids[user.id].add(_sid())
-                self._sid_user[_sid()] = user.id
-                self._kinds[_sid()] = "manager" if user.role in ("manager", "admin") else "counter"
+            kind = "manager" if manager else "counter"
+            self._remember(Screen(kind, user.username, user_id=user.id))
         self.publisher.socketio.emit(SNAPSHOT, center_snapshot(self.center, zone), to=_sid())
         return True
+
+    def _remember(self, screen: Screen) -> None:
+        with self._lock:
+            self._screens[_sid()] = screen
 
     def _join_device(self, device: Device, agent: bool) -> str | None:
         """Join a device's rooms; return the zone its snapshot is for."""
         if device.kind == "display":
             join_room(f"display:{device.zone}" if device.zone else "display:all")
-            with self._lock:
-                self._displays[_sid()] = device.name
+            self._remember(Screen("display", device.name))
             self.publisher.publish([DisplayOnline(device.name, online=True)])
             return device.zone
         join_room("kiosks")
         if agent and device.printer == AGENT_PRINTER:
             join_room(f"agent:{device.id}")
-            with self._lock:
-                self._agents[_sid()] = device
+            self._remember(Screen("kiosk", device.name, agent=device))
             self.publisher.publish([AgentConnected(device)])
+        else:
+            self._remember(Screen("kiosk", device.name))
         return None
 
     def forget(self, sid: str) -> None:
         """Drop a closed socket from what is known of who is connected."""
         with self._lock:
-            self._kinds.pop(sid, None)
-            self._agents.pop(sid, None)
-            display = self._displays.pop(sid, None)
-            user_id = self._sid_user.pop(sid, None)
-            if user_id is not None:
-                self._user_sids[user_id].discard(sid)
-        if display is not None:
-            self.publisher.publish([DisplayOnline(display, online=False)])
+            screen = self._screens.pop(sid, None)
+        if screen is not None and screen.kind == "display":
+            self.publisher.publish([DisplayOnline(screen.name, online=False)])
 
     def disconnect_user(self, user_id: int) -> None:
         """Close every socket of a user (their sessions ended)."""
         with self._lock:
-            sids = list(self._user_sids.pop(user_id, ()))
+            sids = [sid for sid, screen in self._screens.items() if screen.user_id == user_id]
         for sid in sids:
             # The python-socketio server is not in Flask-SocketIO's stub.
             self.publisher.socketio.server.disconnect(sid, namespace="/")  # type: ignore[attr-defined]
@@ -118,7 +122,7 @@ class Sockets:
     def displays_online(self) -> set[str]:
         """Return the names of the displays with a socket open now."""
         with self._lock:
-            return set(self._displays.values())
+            return {s.name for s in self._screens.values() if s.kind == "display"}
 
     def summary(self) -> dict[str, Any]:
         """Return the sockets open now: per kind, in all, the limit, and whether to worry.
@@ -127,7 +131,7 @@ class Sockets:
         socket whose screen vanished counts until it misses a ping (``SOCKET_PING_*``).
         """
         with self._lock:
-            kinds = list(self._kinds.values())
+            kinds = [screen.kind for screen in self._screens.values()]
         held = open_sessions(self.publisher.socketio)
         return {
             "by_kind": {kind: kinds.count(kind) for kind in SOCKET_KINDS},
@@ -139,7 +143,8 @@ class Sockets:
     def agent_reported(self, sid: str, report: Any) -> None:
         """Publish a printer state reported by a connected edge agent (ignore anyone else)."""
         with self._lock:
-            device = self._agents.get(sid)
+            screen = self._screens.get(sid)
+        device = screen.agent if screen else None
         state = report.get("state") if isinstance(report, dict) else None
         if device is not None and isinstance(state, str):
             self.publisher.publish([AgentPrinterReported(device, state)])

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from flask import current_app
 
-from server.live.printing import PrintService
 from server.live.publisher import Publisher
 from server.live.sockets import Sockets
 from server.queue.center import Center
@@ -27,8 +26,3 @@ def publish(facts: Iterable[Fact]) -> None:
 def sockets() -> Sockets:
     """Return who is connected, and the means to close their sockets."""
     return current_app.extensions["dostq.sockets"]  # type: ignore[no-any-return]
-
-
-def printing() -> PrintService:
-    """Return this app's print service."""
-    return current_app.extensions["dostq.printing"]  # type: ignore[no-any-return]
