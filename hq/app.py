@@ -31,9 +31,9 @@ from server import settings
 from server.hq_link import signing
 from server.office import accounts, reports
 from server.queue.errors import Invalid, NotFound, QueueError
-from server.queue.storage import Store, audit
+from server.queue.storage import Store
 from server.web import exports, security
-from server.web.auth import Unauthorized, safe_next
+from server.web.auth import Unauthorized, safe_next, sign_in_to
 from server.web.charts import bar_chart
 from server.web.shell import build_app
 
@@ -173,21 +173,9 @@ def analyst_required(view: F) -> F:
 def login() -> str | Response:
     """Analysts' sign-in."""
     if request.method == "POST":
-        with store().write() as conn:
-            user = accounts.authenticate(
-                conn, request.form.get("username", ""), request.form.get("password", "")
-            )
-            audit(
-                conn,
-                "login" if user else "login_failed",
-                time.time(),
-                user_id=user.id if user else None,
-                remote_addr=request.remote_addr,
-            )
-        session.clear()
+        form = request.form
+        user = sign_in_to(store(), time.time(), form.get("username", ""), form.get("password", ""))
         if user is not None:
-            session.permanent = True
-            session["uid"], session["sv"] = user.id, user.session_version
             return redirect(safe_next(url_for("hq.centers")))
         flash("Wrong username or password.", "error")
     return render_template("login.html")

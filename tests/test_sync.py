@@ -139,3 +139,25 @@ def test_a_day_is_sent_again_as_final_once_it_has_ended(center, clock):
         assert sync.close_past_days(conn, center.day(clock.now)) == 0  # once per day
         ((pending_day, revision),) = sync.pending_days(conn)
         assert pending_day == day and sync.day_record(center, conn, day, revision)["final"]
+
+
+def test_hq_sign_in_is_audited_like_the_centers(hq_client):
+    import re
+
+    from server.office import accounts
+
+    with hq_client.store.write() as conn:
+        accounts.create_user(conn, "analyst", "analyst-pass-1", "manager", time.time())
+
+    def sign_in(password):
+        page = hq_client.get("/hq/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        form = {"username": "analyst", "password": password, "csrf_token": token}
+        return hq_client.post("/hq/login", data=form)
+
+    assert sign_in("wrong-password").status_code == 200  # the form again, with the message
+    assert sign_in("analyst-pass-1").status_code == 302
+    with hq_client.store.read() as conn:
+        rows = conn.execute("SELECT action, detail FROM audit_log ORDER BY id").fetchall()
+    assert [r["action"] for r in rows] == ["login_failed", "login"]
+    assert all(json.loads(r["detail"]) == {"username": "analyst"} for r in rows)

@@ -22,7 +22,7 @@ from server.office import accounts
 from server.queue.actors import Device, User
 from server.queue.errors import Forbidden, QueueError
 from server.queue.facts import SessionsEnded
-from server.queue.storage import audit
+from server.queue.storage import Store, audit
 from server.settings import DEVICE_COOKIE
 from server.web.wiring import center, publish
 
@@ -100,14 +100,19 @@ def device_required(kind: str) -> Callable[[F], F]:
 
 
 def sign_in(username: str, password: str) -> User | None:
-    """Check the password and start a fresh session; the attempt is audit-logged."""
+    """Check the password and start a fresh center session; the attempt is audit-logged."""
     c = center()
-    with c.store.write() as conn:
+    return sign_in_to(c.store, c.now(), username, password)
+
+
+def sign_in_to(store: Store, now: float, username: str, password: str) -> User | None:
+    """Check the password against ``store`` (the center's or HQ's) and start a fresh session."""
+    with store.write() as conn:
         user = accounts.authenticate(conn, username, password)
         audit(
             conn,
             "login" if user else "login_failed",
-            c.now(),
+            now,
             user_id=user.id if user else None,
             detail={"username": username[:100]},
             remote_addr=request.remote_addr,
