@@ -23,8 +23,8 @@ TARGETS: dict[str, tuple[str, Any]] = {
     "http_p99_ms_at_max_sockets": ("<=", ("http_p99_ms_idle", 2)),
     "refused_cleanly": ("==", True),
     "call_to_display_page_p99_ms": ("<", 100),
-    "ticket_bytes_text": ("<", 600),
-    "ticket_bytes_raster": ("<", 15_000),
+    "ticket_bytes_text_worst": ("<=", 600),
+    "ticket_bytes_raster_worst": ("<=", 15_000),
     "report_day_ms": ("<", 100),
     "report_month_ms": ("<", 1000),
 }

@@ -1,19 +1,24 @@
 """An ESC/POS reader for the command subset tickets use.
 
-It checks a byte stream is well formed and gives back its text (by code page), bitmaps,
-QR payloads, user-defined glyphs and cuts.
+It checks a byte stream is well formed and gives back its text (by the printer model's own
+code page table: slot 13 is PC857 on an Epson, slot 61 on a POS-5890), bitmaps, QR payloads,
+user-defined glyphs, which letter each glyph shows, and cuts.
 
-Written from the ESC/POS command reference, not from our layout code, so tests can check
-what a printer would make of our bytes. Anything it does not know is an error, not skipped.
+Written from the ESC/POS command reference and the Font A cell (12 x 24 dots, baseline under
+the 20th row), not from our layout code, so tests can check what a printer would make of our
+bytes. Anything it does not know is an error, not skipped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-# Epson slot numbers -> Python codecs, for the pages our layouts may select.
+# Epson's own slot numbers -> Python codecs; other makers' tables come from their profile.
 CODE_PAGES = {
     0: "cp437",
     2: "cp850",
@@ -43,6 +48,13 @@ ESC_FIXED = {
     b"=": 1,
 }
 GS_FIXED = {b"!": 1, b"B": 1, b"b": 1, b"H": 1, b"h": 1, b"w": 1, b"f": 1}
+# Letters a user-defined glyph on an Azerbaijani ticket may stand for.
+GLYPH_CANDIDATES = "ƏəĞğİıŞşÇçÖöÜü"
+FONT_A_ROWS, FONT_A_BASELINE = 24, 19
+# DejaVu sizes whose capitals match Font A's (15 to 16 dots): small letters then stay
+# clearly shorter than capitals, so ə is never read as Ə.
+GLYPH_SIZES = (19, 20, 21)
+DEJAVU = Path(str(resources.files("hardware") / "fonts" / "DejaVuSans.ttf"))
 
 
 class DecodeError(ValueError):
@@ -56,12 +68,65 @@ class Decoded:
     lines: list[str] = field(default_factory=list)
     images: list[Image.Image] = field(default_factory=list)
     qr_codes: list[str] = field(default_factory=list)
-    user_glyphs: dict[int, bytes] = field(default_factory=dict)
+    user_glyphs: dict[int, bytes] = field(default_factory=dict)  # ESC & data: width, columns
     cuts: int = 0
     commands: list[str] = field(default_factory=list)
+    code_pages_used: list[int] = field(default_factory=list)
     # Everything printed, in order: ("text", line, magnification), ("image", Image, 1),
     # ("qr", payload, 1).
     items: list[tuple[str, object, int]] = field(default_factory=list)
+
+    def text(self) -> list[str]:
+        """Return the printed lines with each user-defined glyph read as its letter."""
+        letters = {f"<udc:{code:02x}>": read_glyph(g) for code, g in self.user_glyphs.items()}
+        lines = []
+        for line in self.lines:
+            for marker, letter in letters.items():
+                line = line.replace(marker, letter)
+            lines.append(line)
+        return lines
+
+
+def glyph_image(glyph: bytes) -> Image.Image:
+    """Return a Font A user-defined glyph (width byte, 3 bytes a column) as a 1-bit image."""
+    width = glyph[0]
+    image = Image.new("1", (width, FONT_A_ROWS), 1)
+    for column in range(width):
+        for row in range(FONT_A_ROWS):
+            if glyph[1 + column * 3 + row // 8] & (0x80 >> (row % 8)):
+                image.putpixel((column, row), 0)
+    return image
+
+
+def _ink_columns(image: Image.Image) -> Image.Image:
+    box = ImageChops.invert(image.convert("L")).getbbox()
+    if box is None:
+        return image.crop((0, 0, 1, image.height))
+    return image.crop((box[0], 0, box[2], image.height))
+
+
+@cache
+def _reference(letter: str, size: int, width: int) -> Image.Image:
+    """Draw ``letter`` on Font A's baseline, its ink squeezed or stretched to ``width``."""
+    canvas = Image.new("L", (64, FONT_A_ROWS), 255)
+    face = ImageFont.truetype(str(DEJAVU), size)
+    ImageDraw.Draw(canvas).text((16, FONT_A_BASELINE), letter, font=face, fill=0, anchor="ls")
+    ink = _ink_columns(canvas.point(lambda v: 0 if v < 128 else 255).convert("1"))
+    return ink.resize((width, FONT_A_ROWS), Image.Resampling.NEAREST)
+
+
+def read_glyph(glyph: bytes) -> str:
+    """Return the Azerbaijani letter a user-defined glyph shows most like (dot by dot)."""
+    ink = _ink_columns(glyph_image(glyph))
+
+    def differing_dots(letter: str, size: int) -> int:
+        reference = _reference(letter, size, ink.width)
+        return ImageChops.logical_xor(ink, reference).histogram()[255]
+
+    return min(
+        ((letter, size) for letter in GLYPH_CANDIDATES for size in GLYPH_SIZES),
+        key=lambda pair: differing_dots(*pair),
+    )[0]
 
 
 def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
@@ -88,7 +153,7 @@ def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
                 i += 3
                 for code in range(first, last + 1):
                     width = need(1)[0]
-                    result.user_glyphs[code] = need(1 + y * width)[1:]
+                    result.user_glyphs[code] = need(1 + y * width)  # width byte, then columns
                     i += 1 + y * width
             elif command in ESC_FIXED:
                 args = need(ESC_FIXED[command])
@@ -97,6 +162,7 @@ def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
                     if args[0] not in code_pages:
                         raise DecodeError(f"ESC t {args[0]}: unknown code page slot")
                     page = code_pages[args[0]]
+                    result.code_pages_used.append(args[0])
                 elif command == b"%":
                     use_udc = bool(args[0] & 1)
                 elif command == b"!":

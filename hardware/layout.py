@@ -1,168 +1,319 @@
-"""Ticket and self-test layouts as ESC/POS bytes, in two modes a printer profile chooses.
+"""Ticket and self-test layouts as ESC/POS bytes, for one printer profile, in one of two modes.
 
-- ``text``: the printer's own font. Azerbaijani through CP857 (ESC t 13), Cyrillic through
-  CP866 (ESC t 17), and ə/Ə - which no printer code page has, and which python-escpos would
-  silently print as "?" - sent with every job as two user-defined characters (ESC &, ESC % 1)
-  on the codes of "}" and "~". About 600 bytes: right for serial printers.
-- ``raster``: lines with non-ASCII letters drawn with the bundled DejaVu font and sent as
-  cropped bitmaps (GS v 0); ASCII lines, the big number and the QR (GS ( k) stay native.
-  Identical on every printer brand; about 10 KB, so for USB and network printers.
+- ``text``: the printer's own Font A, wrapped at the profile's columns. Latin letters go through
+  the profile's best Latin code page (its PC857 slot where it has one), Cyrillic through its
+  PC866 (or 1251) slot; every Azerbaijani letter that page lacks (ə and Ə always; ğ ı İ ş on a
+  printer without PC857) is sent with the job as a user-defined character (ESC &, ESC % 1) on
+  an ASCII code a ticket does not need. So even the ``simple`` profile prints Azerbaijani right.
+  A Cyrillic line on a printer with no Cyrillic page is drawn instead. About 600 bytes.
+- ``raster``: lines with letters outside ASCII drawn with the bundled DejaVu font and sent as
+  cropped bitmaps (GS v 0), never wider than the profile's dots; ASCII lines and the big number
+  stay text. Identical on every brand; for printers whose code pages cannot be trusted.
 
-python-escpos builds every standard command (its Dummy printer records the bytes); only the
-user-defined characters, which it has no API for, are written raw.
+The QR code is the printer's own (GS ( k) where the profile has it, else a compact bitmap;
+error correction M either way. python-escpos builds every standard command (its Dummy printer
+records the bytes); only the user-defined characters, which it has no API for, are written raw.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
 import textwrap
-from pathlib import Path
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import qrcode
+from escpos.constants import QR_ECLEVEL_M
+from escpos.printer import Dummy
+from PIL import Image
 
 from hardware.glyphs import render_lines, user_defined_glyph
-from hardware.ticket import WORDING, TicketPrint
-
-# python-escpos pickles its capability database into a fresh temp dir on every import unless
-# told where; a kiosk running for months would fill /tmp with them.
-_PICKLE_DIR = Path(
-    os.environ.setdefault(
-        "ESCPOS_CAPABILITIES_PICKLE_DIR",
-        str(Path(tempfile.gettempdir()) / "dostq-escpos-capabilities"),
-    )
-)
-_PICKLE_DIR.mkdir(exist_ok=True)
-from escpos.printer import Dummy  # noqa: E402
+from hardware.profiles import DEFAULT_PROFILE, PrinterProfile
+from hardware.profiles import get as get_profile
+from hardware.ticket import TicketPrint
 
 MODES = ("text", "raster")
-DEFAULT_PROFILE = "TM-T20II"  # 80 mm, 576 dots, native QR: the common Epson-class ticket printer
-USER_DEFINED = {"Ə": "}", "ə": "~"}  # ESC & defines codes 0x7D..0x7E, in this order
-# Characters that would collide with the user-defined codes, or that no code page has.
-FOLDED = str.maketrans(
-    {
-        "}": ")",
-        "~": "-",
-        "—": "-",
-        "–": "-",
-        "«": '"',
-        "»": '"',
-        "’": "'",
-        "“": '"',
-        "”": '"',
-        "№": "N",
-    }
+AZERBAIJANI = "ƏəĞğİıŞşÇçÖöÜü"  # every letter of the alphabet outside ASCII
+# Latin pages in the order we prefer them when several cover the text equally.
+LATIN_PAGES = ("cp857", "cp1254", "iso8859_9", "cp850", "cp437", "cp1252")
+CYRILLIC_PAGES = ("cp866", "cp1251", "iso8859_5", "cp855")
+# ASCII codes a ticket never needs, redefined as letters; each is folded out of the text
+# once it stands for a letter. Two runs, so two ESC & commands at most.
+UDC_CODES = "[\\]^_`{|}~"
+UDC_FOLDED = {"[": "(", "\\": "/", "]": ")", "^": "'", "_": "-", "`": "'", "{": "(", "|": "/",
+              "}": ")", "~": "-"}  # fmt: skip
+# Marks no code page has, as their plain equivalents.
+PUNCTUATION = str.maketrans(
+    {"—": "-", "–": "-", "«": '"', "»": '"', "’": "'", "“": '"', "”": '"', "№": "N", "…": "..."}
 )
-CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 ESC = b"\x1b"
+BIG = 4  # the ticket number's magnification (width and height)
+BODY_PX = 20  # raster lines: DejaVu at Font A's height
+QR_IMAGE_MAX_BYTES = 4096
+QR_MODULE_DOTS = (6, 5, 4)  # the largest module that keeps an image QR within its budget
 
+# Each at most 32 characters, so a 58 mm printer shows one per line too.
 SELF_TEST_LINES = [
-    "Aa Bb Cc Çç Dd Ee Əə Ff Gg Ğğ Hh Xx Iı İi",
-    "Jj Kk Qq Ll Mm Nn Oo Öö Pp Rr Ss Şş Tt Uu",
-    "Üü Vv Yy Zz",
-    "АаБбВвГгДдЕеЁёЖжЗзИиЙйКкЛлМмНнОоПп",
-    "РрСсТтУуФфХхЦцЧчШшЩщЪъЫыЬьЭэЮюЯя",
-    "0123456789 .,:;-+*/()%#",
+    "Aa Bb Cc Çç Dd Ee Əə Ff Gg Ğğ",
+    "Hh Xx Iı İi Jj Kk Qq Ll Mm Nn",
+    "Oo Öö Pp Rr Ss Şş Tt Uu Üü Vv",
+    "Yy Zz 0123456789 .,:;-+*/()%#",
+    "АаБбВвГгДдЕеЁёЖжЗзИиЙй",
+    "КкЛлМмНнОоПпРрСсТтУуФф",
+    "ХхЦцЧчШшЩщЪъЫыЬьЭэЮюЯя",
 ]
 
 
-class _Writer:
-    """Writes text lines in the printer's own font, switching code pages only when needed."""
-
-    def __init__(self, printer: Dummy) -> None:
-        self.printer = printer
-        self.code_page: str | None = None
-
-    def line(self, text: str, columns: int = 48) -> None:
-        """Write one line, wrapped at spaces to the printer's columns (Font A: 48 on 80 mm)."""
-        for part in textwrap.wrap(text, columns) or [""]:
-            self._write(part)
-
-    def _write(self, text: str) -> None:
-        for run, cyrillic in _runs(text.translate(FOLDED)):
-            page = "CP866" if cyrillic else "CP857"
-            if page != self.code_page:
-                self.printer.charcode(page)
-                self.code_page = page
-            self.printer.text("".join(USER_DEFINED.get(c, c) for c in run))
-        self.printer.text("\n")
+def _cyrillic(char: str) -> bool:
+    return "\u0400" <= char <= "\u04ff"
 
 
-def _runs(text: str) -> list[tuple[str, bool]]:
-    """Split text into runs of Cyrillic and non-Cyrillic letters (neutral marks join either)."""
-    runs: list[tuple[str, bool]] = []
-    for char in text:
-        cyrillic = bool(CYRILLIC.match(char))
-        neutral = not char.isalpha()
-        if runs and (neutral or runs[-1][1] == cyrillic):
-            runs[-1] = (runs[-1][0] + char, runs[-1][1])
+def clean(text: str) -> str:
+    """Return text with typographic marks as plain ones (no printer page has them)."""
+    return unicodedata.normalize("NFC", text).translate(PUNCTUATION)
+
+
+def _encodable(char: str, codec: str | None) -> bool:
+    if codec is None:
+        return char.isascii()
+    try:
+        char.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class TextEncoder:
+    """How one job's text reaches one printer: code page slots and user-defined letters."""
+
+    def __init__(self, profile: PrinterProfile, texts: Iterable[str]) -> None:
+        self.profile = profile
+        chars = {c for text in texts for c in clean(text) if not c.isascii()}
+        latin = {c for c in chars if not _cyrillic(c)}
+        present = [page for page in LATIN_PAGES if profile.slot(page) is not None]
+        # The page that leaves the fewest letters to define, preferring the order above.
+        self.latin = min(
+            present,
+            key=lambda page: sum(not _encodable(c, page) for c in latin),
+            default=None,
+        )
+        self.cyrillic = cyrillic_page(profile)
+        missing = sorted(c for c in latin if c in AZERBAIJANI and not _encodable(c, self.latin))
+        self.user_defined = dict(zip(missing, UDC_CODES, strict=False))
+        self._folds = str.maketrans({code: UDC_FOLDED[code] for code in self.user_defined.values()})
+
+    def definitions(self) -> bytes:
+        """Return the ESC & commands defining this job's letters, and ESC % 1 to use them."""
+        if not self.user_defined:
+            return b""
+        by_code = {ord(code): letter for letter, code in self.user_defined.items()}
+        commands = b""
+        for first, last in _runs(sorted(by_code)):
+            glyphs = b"".join(user_defined_glyph(by_code[c]) for c in range(first, last + 1))
+            commands += ESC + b"&\x03" + bytes([first, last]) + glyphs
+        return commands + ESC + b"%\x01"
+
+    def pieces(self, text: str) -> list[tuple[str | None, bytes]]:
+        """Split a line into (codec to select, bytes) pieces; None keeps the current page."""
+        text = clean(text).translate(self._folds)
+        pieces: list[tuple[str | None, bytes]] = []
+        for char in text:
+            if char in self.user_defined:
+                codec, data = None, self.user_defined[char].encode()
+            elif char.isascii():
+                codec, data = None, char.encode()
+            else:
+                codec = self.cyrillic if _cyrillic(char) else self.latin
+                data = _encode_or_fold(char, codec)
+            if pieces and (codec is None or codec == pieces[-1][0]):
+                pieces[-1] = (pieces[-1][0], pieces[-1][1] + data)
+            else:
+                pieces.append((codec, data))
+        return pieces
+
+
+def cyrillic_page(profile: PrinterProfile) -> str | None:
+    """Return the profile's Cyrillic code page, or None (Cyrillic is then drawn)."""
+    return next((page for page in CYRILLIC_PAGES if profile.slot(page) is not None), None)
+
+
+def _encode_or_fold(char: str, codec: str | None) -> bytes:
+    """Encode a letter on its page; one the page lacks becomes its base letter (é -> e)."""
+    if codec is not None and _encodable(char, codec):
+        return char.encode(codec)
+    base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore")
+    return base or b"?"
+
+
+def _runs(codes: list[int]) -> list[tuple[int, int]]:
+    """Group sorted codes into contiguous (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1] = (runs[-1][0], code)
         else:
-            runs.append((char, cyrillic))
+            runs.append((code, code))
     return runs
 
 
-def _start(profile: str, text_mode: bool) -> Dummy:
-    printer = Dummy(profile=profile)
-    printer.hw("INIT")
-    if text_mode:
-        glyphs = b"".join(user_defined_glyph(c) for c in USER_DEFINED)
-        first, last = (ord(code) for code in USER_DEFINED.values())
-        printer._raw(ESC + b"&\x03" + bytes([first, last]) + glyphs)  # noqa: SLF001
-        printer._raw(ESC + b"%\x01")  # noqa: SLF001 (use the user-defined characters)
-    printer.set(align="center")
-    return printer
+@dataclass(frozen=True)
+class Block:
+    """One part of a page: a line of text, the big number, or the QR code."""
+
+    kind: str  # "line", "big" or "qr"
+    text: str
+    bold: bool = False
 
 
-def _lines(
-    printer: Dummy, writer: _Writer, lines: list[str], text_mode: bool, bold: bool = False
-) -> None:
-    """Print lines: as text in text mode or when ASCII; otherwise as one cropped bitmap."""
-    if text_mode or all(line.isascii() for line in lines):
-        printer.set(bold=bold)
-        for line in lines:
-            writer.line(line)
-        printer.set(bold=False)
-    else:
-        width = printer.profile.profile_data["media"]["width"]["pixels"]
-        printer.image(render_lines(lines, int(width), size=24, bold=bold), center=False)
+class _Page:
+    """Writes blocks for one profile and mode, tracking the printer's code page."""
+
+    def __init__(self, profile: PrinterProfile, mode: str, blocks: list[Block]) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        self.profile = profile
+        self.text_mode = mode == "text"
+        self.printer = Dummy(profile=profile.name)
+        _set_width(self.printer.profile, profile.dots)
+        self.encoder = TextEncoder(profile, [b.text for b in blocks if self._as_text(b)])
+        self.page: str | None = None
+        self.bold, self.size = False, 1
+
+    def _as_text(self, block: Block) -> bool:
+        if block.kind == "big":
+            return True
+        if block.kind != "line":
+            return False
+        if self.text_mode:  # a Cyrillic line needs a Cyrillic page
+            return cyrillic_page(self.profile) is not None or not any(map(_cyrillic, block.text))
+        return clean(block.text).isascii()
+
+    def render(self, blocks: list[Block]) -> bytes:
+        self.printer.hw("INIT")
+        self.printer._raw(self.encoder.definitions())  # noqa: SLF001 (no API for ESC &)
+        self.printer.set(align="center")
+        drawn: list[Block] = []
+        for block in blocks:
+            if block.kind == "line" and not self._as_text(block):
+                if drawn and drawn[-1].bold != block.bold:
+                    self._draw(drawn)
+                    drawn = []
+                drawn.append(block)
+                continue
+            self._draw(drawn)
+            drawn = []
+            if block.kind == "line":
+                self._style(block.bold, 1)
+                self._text(block.text, self.profile.columns)
+            elif block.kind == "big":
+                self._style(True, BIG)
+                self._text(block.text, self.profile.columns // BIG)
+            else:
+                self._qr(block.text)
+        self._draw(drawn)
+        self.printer.cut()
+        return bytes(self.printer.output)
+
+    def _style(self, bold: bool, size: int) -> None:
+        """Switch bold (ESC E) and magnification (GS !) only when they change."""
+        if bold != self.bold:
+            self.printer._raw(ESC + b"E" + bytes([bold]))  # noqa: SLF001
+            self.bold = bold
+        if size != self.size:
+            self.printer._raw(b"\x1d!" + bytes([(size - 1) << 4 | (size - 1)]))  # noqa: SLF001
+            self.size = size
+
+    def _text(self, text: str, columns: int) -> None:
+        """Write a line in Font A, wrapped at spaces (a word longer than a line stays whole)."""
+        for part in textwrap.wrap(text, columns, break_long_words=False) or [""]:
+            for codec, data in self.encoder.pieces(part):
+                if codec is not None and codec != self.page:
+                    self.printer._raw(ESC + b"t" + bytes([self.profile.slot(codec) or 0]))  # noqa: SLF001
+                    self.page = codec
+                self.printer._raw(data)  # noqa: SLF001 (already encoded for the page)
+            self.printer._raw(b"\n")  # noqa: SLF001
+
+    def _draw(self, blocks: list[Block]) -> None:
+        if blocks:
+            lines = [clean(b.text) for b in blocks]
+            for image in render_lines(lines, self.profile.dots, BODY_PX, blocks[0].bold):
+                self.printer.image(image, center=False)  # centred by ESC a, like the text
+
+    def _qr(self, url: str) -> None:
+        if self.profile.native_qr:
+            self.printer.qr(url, ec=QR_ECLEVEL_M, size=6, native=True)
+        else:
+            self.printer.image(qr_image(url, self.profile.dots), center=False)
 
 
-def _big_number(printer: Dummy, writer: _Writer, label: str) -> None:
-    printer.set(custom_size=True, width=4, height=4, bold=True)
-    writer.line(label)
-    printer.set(normal_textsize=True, bold=False)
+def _set_width(escpos_profile: Any, dots: int) -> None:
+    """Give python-escpos' profile our width, so ``image()`` checks it (and stays quiet)."""
+    data = escpos_profile.profile_data  # the class's: copied, never changed in place
+    width = {**data["media"].get("width", {}), "pixels": dots}
+    escpos_profile.profile_data = {**data, "media": {**data["media"], "width": width}}
+
+
+def qr_image(url: str, max_dots: int) -> Image.Image:
+    """Draw a QR code (error correction M) as a 1-bit image of at most QR_IMAGE_MAX_BYTES."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    code.add_data(url)
+    code.make(fit=True)
+    modules = code.modules_count + 2 * code.border
+    for dots in QR_MODULE_DOTS:
+        side = modules * dots
+        if side <= max_dots and (side + 7) // 8 * side <= QR_IMAGE_MAX_BYTES:
+            break
+    code.box_size = dots
+    image = code.make_image().get_image().convert("1")
+    width = (image.width + 7) // 8 * 8
+    padded = Image.new("1", (width, image.height), 1)
+    padded.paste(image, (0, 0))
+    return padded
+
+
+def ticket_blocks(ticket: TicketPrint) -> list[Block]:
+    """Return what a ticket shows, top to bottom.
+
+    No caption over the big number: a visitor reads it as the number anyway, and on the
+    worst ticket those bytes are what keeps a serial printer's job within its budget.
+    """
+    lines = ticket.text_lines()
+    return [
+        Block("line", ticket.center, bold=True),
+        Block("big", ticket.label),
+        *(Block("line", line) for line in lines[:-1]),
+        Block("qr", ticket.status_url),
+        Block("line", ticket.issued_at),
+        Block("line", lines[-1]),
+    ]
 
 
 def build_ticket(ticket: TicketPrint, mode: str = "text", profile: str = DEFAULT_PROFILE) -> bytes:
-    """Return the ESC/POS bytes of one ticket, cut at the end."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}")
-    text_mode = mode == "text"
-    printer = _start(profile, text_mode)
-    writer = _Writer(printer)
-    words = WORDING.get(ticket.language, WORDING["az"])
-    _lines(printer, writer, [ticket.center], text_mode, bold=True)
-    _lines(printer, writer, [words["number"]], text_mode)
-    _big_number(printer, writer, ticket.label)
-    _lines(printer, writer, ticket.text_lines()[:-1], text_mode)
-    printer.qr(ticket.status_url, size=6, native=True)
-    _lines(printer, writer, [ticket.issued_at], text_mode)
-    _lines(printer, writer, ticket.text_lines()[-1:], text_mode)
-    printer.cut()
-    return bytes(printer.output)
+    """Return the ESC/POS bytes of one ticket for a printer model, cut at the end."""
+    blocks = ticket_blocks(ticket)
+    return _Page(get_profile(profile), mode, blocks).render(blocks)
 
 
 def build_self_test(
     mode: str = "text", profile: str = DEFAULT_PROFILE, status_line: str = ""
 ) -> bytes:
-    """Return a self-test page: every Azerbaijani letter, Cyrillic, digits, a QR, a big number."""
-    text_mode = mode == "text"
-    printer = _start(profile, text_mode)
-    writer = _Writer(printer)
-    _lines(printer, writer, [f"dost-queue · {mode} · {profile}"], text_mode, bold=True)
-    _lines(printer, writer, SELF_TEST_LINES, text_mode)
-    _big_number(printer, writer, "A-042")
-    printer.qr("https://dost.gov.az/", size=6, native=True)
+    """Return a self-test page: every Azerbaijani letter in both cases, Cyrillic and digits.
+
+    Headed by the profile, its paper and the code pages in use, so a technician sees at a
+    glance whether the profile is right; then a big number and a QR code.
+    """
+    model = get_profile(profile)
+    page = _Page(model, mode, [Block("line", line) for line in SELF_TEST_LINES])
+    pages = f"Latin {page.encoder.latin or 'ASCII'}, Cyrillic {page.encoder.cyrillic or 'image'}"
+    blocks = [
+        Block("line", f"dost-queue: {profile}, {mode}, {model.paper}", bold=True),
+        Block("line", pages),
+        Block("line", f"User-defined: {''.join(page.encoder.user_defined) or 'none'}"),
+        *(Block("line", line) for line in SELF_TEST_LINES),
+        Block("big", "Ə-042"),
+        Block("qr", "https://dost.gov.az/"),
+    ]
     if status_line:
-        _lines(printer, writer, [status_line], text_mode)
-    printer.cut()
-    return bytes(printer.output)
+        blocks.append(Block("line", status_line))
+    return _Page(model, mode, blocks).render(blocks)

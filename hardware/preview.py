@@ -5,17 +5,19 @@ from __future__ import annotations
 import qrcode
 from PIL import Image, ImageDraw
 
-from hardware.decode import decode
+from hardware.decode import CODE_PAGES, decode, read_glyph
 from hardware.glyphs import font
-from hardware.layout import USER_DEFINED
 
 WIDTH = 576
 
 
-def render_preview(data: bytes) -> Image.Image:
-    """Render an ESC/POS job as a 576-dot-wide image: text, bitmaps and QR codes in order."""
-    decoded = decode(data)
-    glyph_for = {f"<udc:{ord(code):02x}>": letter for letter, code in USER_DEFINED.items()}
+def render_preview(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Image.Image:
+    """Render an ESC/POS job as a 576-dot-wide image: text, bitmaps and QR codes in order.
+
+    ``code_pages`` is the printer model's slot table, as in ``hardware.decode``.
+    """
+    decoded = decode(data, code_pages)
+    glyph_for = {f"<udc:{c:02x}>": read_glyph(g) for c, g in decoded.user_glyphs.items()}
     parts: list[Image.Image] = []
     for kind, value, scale in decoded.items:
         if kind == "text":

@@ -1,24 +1,30 @@
 """Ticket printers: a status probe that never reads silence as "paper OK", and transports.
 
-Transports only move bytes. ``make_printer(url)`` picks one by a URL in the configuration:
+Transports only move bytes. ``make_printer(url)`` picks one by a URL in the configuration, and
+a URL names a printer and nothing else (``check_url``):
 
-    tcp://10.0.0.21:9100          network printer (raw port 9100)
-    serial:///dev/ttyUSB0?baud=9600   or any pyserial URL: serial:loop://, serial:socket://h:p
-    usb:/dev/usb/lp0              USB printer through the kernel's usblp driver
-    virtual:/path/to/folder       keeps each job as .bin and a .png preview (demo, tests)
+    tcp://10.0.0.21:9100                      network printer (raw port, 9100 by default)
+    serial:/dev/ttyUSB0?baud=9600&flow=rtscts   a tty; flow rtscts, dsrdtr or xonxoff
+    usb:/dev/usb/lp0                          USB printer through the kernel's usblp driver
+    virtual:printer-kiosk-1                   a folder inside the data folder: each job kept
+                                              as .bin and a .png preview (demo, tests)
 
+A job counts as printed only when the printer, asked after the job, answers that it is fine.
 Errors::
 
     PrinterError
      ├── PrinterUnavailable   could not connect: nothing was sent, safe to retry
      └── PrintInterrupted     failed after bytes were sent: the ticket may be partly printed
+          └── PrintUnconfirmed   no answer after the job: check the printer, never "printed"
 """
 
 from __future__ import annotations
 
 import os
+import re
 import select
 import socket
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +36,19 @@ from urllib.parse import parse_qs, urlsplit
 import serial
 
 DLE_EOT = b"\x10\x04"
+# After a job the printer answers its status once it has taken the job in; a busy printer
+# may take a while, so a late answer is waited for this long before "unknown".
+CONFIRM_WITHIN_S = 5.0
+# A serial printer without flow control: what its receive buffer surely holds (Epson's is
+# 4 KB), and the rate we feed it beyond that, well under what any printer prints (about
+# 9 mm/s of 576-dot raster), so no byte of an image is dropped and read as a command.
+SERIAL_BUFFER_BYTES = 4096
+PACED_BYTES_PER_S = 6000
+PACED_CHUNK_BYTES = 512
+FLOW_CONTROLS = ("rtscts", "dsrdtr", "xonxoff")
+USB_DEVICE = re.compile(r"^/dev/(usb/lp\d+|lp\d+)$")
+TTY_DEVICE = re.compile(r"^/dev/(tty[A-Za-z]*\d+|pts/\d+|serial/by-(id|path)/[\w.:+@-]+)$")
+AGENT_URL = "agent:"
 
 
 class PrinterError(Exception):
@@ -41,7 +60,15 @@ class PrinterUnavailable(PrinterError):
 
 
 class PrintInterrupted(PrinterError):
-    """The connection failed during the job; part of it may have printed."""
+    """The job failed after bytes were sent; part of it may have printed."""
+
+
+class PrintUnconfirmed(PrintInterrupted):
+    """The printer did not answer after the job: whether it printed is unknown."""
+
+
+class BadPrinterUrl(ValueError):
+    """A printer URL that names something other than a printer."""
 
 
 class PrinterState(StrEnum):
@@ -117,7 +144,7 @@ class Transport(Protocol):
     """A byte pipe to one printer."""
 
     def write(self, data: bytes) -> None: ...  # noqa: D102
-    def read_byte(self) -> int | None: ...  # noqa: D102
+    def read_byte(self, timeout: float | None = None) -> int | None: ...  # noqa: D102
     def close(self) -> None: ...  # noqa: D102
 
 
@@ -125,14 +152,16 @@ class TcpTransport:
     """A raw TCP connection (port 9100), opened per job."""
 
     def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.timeout = timeout
         self.sock = socket.create_connection((host, port), timeout=timeout)
 
     def write(self, data: bytes) -> None:
         """Send all bytes."""
         self.sock.sendall(data)
 
-    def read_byte(self) -> int | None:
+    def read_byte(self, timeout: float | None = None) -> int | None:
         """Return one byte, or None if none came within the timeout."""
+        self.sock.settimeout(timeout or self.timeout)
         try:
             data = self.sock.recv(1)
         except TimeoutError:
@@ -145,21 +174,50 @@ class TcpTransport:
 
 
 class SerialTransport:
-    """A serial line (or any pyserial URL), with read and write timeouts."""
+    """A serial line (or a pyserial URL in tests), with timeouts and the line's flow control.
 
-    def __init__(self, url: str, baudrate: int, timeout: float) -> None:
+    Without flow control a job larger than the printer's buffer is paced: the buffer's worth
+    at line speed, the rest at PACED_BYTES_PER_S.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        baudrate: int,
+        timeout: float,
+        flow: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         real_port = "://" not in url
+        self.flow = flow
+        self.sleep = sleep
         self.port = serial.serial_for_url(
-            url, baudrate=baudrate, timeout=timeout, write_timeout=30, exclusive=real_port or None
+            url,
+            baudrate=baudrate,
+            timeout=timeout,
+            write_timeout=30,
+            exclusive=real_port or None,
+            rtscts=flow == "rtscts",
+            dsrdtr=flow == "dsrdtr",
+            xonxoff=flow == "xonxoff",
         )
 
     def write(self, data: bytes) -> None:
         """Send all bytes (raises SerialException on a pulled cable)."""
-        self.port.write(data)
+        if self.flow is not None or len(data) <= SERIAL_BUFFER_BYTES:
+            self.port.write(data)
+        else:
+            self.port.write(data[:SERIAL_BUFFER_BYTES])
+            for start in range(SERIAL_BUFFER_BYTES, len(data), PACED_CHUNK_BYTES):
+                self.port.flush()
+                self.sleep(PACED_CHUNK_BYTES / PACED_BYTES_PER_S)
+                self.port.write(data[start : start + PACED_CHUNK_BYTES])
         self.port.flush()
 
-    def read_byte(self) -> int | None:
+    def read_byte(self, timeout: float | None = None) -> int | None:
         """Return one byte, or None if none came within the timeout."""
+        if timeout is not None:
+            self.port.timeout = timeout
         data = self.port.read(1)
         return data[0] if data else None
 
@@ -181,9 +239,9 @@ class DeviceFileTransport:
         while view:
             view = view[os.write(self.fd, view) :]
 
-    def read_byte(self) -> int | None:
+    def read_byte(self, timeout: float | None = None) -> int | None:
         """Return one byte, or None if none came within the timeout."""
-        ready, _, _ = select.select([self.fd], [], [], self.timeout)
+        ready, _, _ = select.select([self.fd], [], [], timeout or self.timeout)
         if not ready:
             return None
         data = os.read(self.fd, 1)
@@ -200,15 +258,21 @@ class TicketPrinter(Protocol):
     name: str
 
     def status(self) -> PrinterStatus: ...  # noqa: D102
-    def send(self, data: bytes) -> None: ...  # noqa: D102
+    def send(self, data: bytes) -> PrinterStatus: ...  # noqa: D102
 
 
 class EscposPrinter:
     """A real ESC/POS printer behind a transport opened for each job or status probe."""
 
-    def __init__(self, name: str, connect: Callable[[], Transport]) -> None:
+    def __init__(
+        self,
+        name: str,
+        connect: Callable[[], Transport],
+        confirm_within_s: float = CONFIRM_WITHIN_S,
+    ) -> None:
         self.name = name
         self._connect = connect
+        self.confirm_within_s = confirm_within_s
 
     def _open(self) -> Transport:
         try:
@@ -223,34 +287,47 @@ class EscposPrinter:
         except PrinterUnavailable:
             return status_of(PrinterState.OFFLINE)
         try:
-            replies = []
-            for n in (1, 2, 4):
-                transport.write(DLE_EOT + bytes([n]))
-                replies.append(transport.read_byte())
+            return _ask_status(transport)
         except (OSError, serial.SerialException):
             return status_of(PrinterState.OFFLINE)
         finally:
             _close_quietly(transport)
-        return parse_status(*replies)
 
-    def send(self, data: bytes) -> None:
-        """Send one job and confirm it; PrinterUnavailable if nothing went out.
+    def send(self, data: bytes) -> PrinterStatus:
+        """Send one job and decide, from the printer's own answer, whether it printed.
 
         A write can "succeed" into the kernel's buffers after the printer is gone, so the job
-        counts as delivered only when the printer answers a status request sent after it on
-        the same connection; otherwise PrintInterrupted.
+        counts as printed only when the printer, asked on the same connection after the job,
+        answers within ``confirm_within_s`` and its status is fine (paper near its end is
+        fine, and said). No answer: PrintUnconfirmed. Paper out, cover open or an error
+        after the job: PrintInterrupted with that reason. Nothing sent: PrinterUnavailable.
         """
         transport = self._open()
         try:
             transport.write(data)
-            transport.write(DLE_EOT + b"\x01")
-            answer = transport.read_byte()
+            status = _ask_status(transport, within_s=self.confirm_within_s)
         except (OSError, serial.SerialException) as exc:
             raise PrintInterrupted(f"{self.name}: {exc}") from exc
         finally:
             _close_quietly(transport)
-        if answer is None:
-            raise PrintInterrupted(f"{self.name}: no answer after the job")
+        if status.state is PrinterState.OFFLINE:
+            raise PrintUnconfirmed(
+                f"{self.name}: no answer within {self.confirm_within_s:.0f} s after the job"
+            )
+        if not status.printable:
+            raise PrintInterrupted(f"{self.name}: {status.message}")
+        return status
+
+
+def _ask_status(transport: Transport, within_s: float | None = None) -> PrinterStatus:
+    """Ask DLE EOT 1, 2 and 4 in turn, each answer awaited ``within_s`` (else the timeout)."""
+    replies: list[int | None] = []
+    for n in (1, 2, 4):
+        transport.write(DLE_EOT + bytes([n]))
+        replies.append(transport.read_byte(within_s))
+        if replies[0] is None:
+            break  # silent: offline, asking on would only wait again
+    return parse_status(*replies, *[None] * (3 - len(replies)))
 
 
 def _close_quietly(transport: Transport) -> None:
@@ -265,9 +342,10 @@ def _close_quietly(transport: Transport) -> None:
 class VirtualPrinter:
     """Keeps each job as ESC/POS bytes and a PNG preview; its state is set by a STATE file."""
 
-    def __init__(self, name: str, folder: Path) -> None:
+    def __init__(self, name: str, folder: Path, code_pages: dict[int, str] | None = None) -> None:
         self.name = name
         self.folder = folder
+        self.code_pages = code_pages  # the printer model's slot table, for the preview
         folder.mkdir(parents=True, exist_ok=True)
 
     def status(self) -> PrinterStatus:
@@ -277,35 +355,128 @@ class VirtualPrinter:
             return status_of(PrinterState(state_file.read_text().strip()))
         return status_of(PrinterState.READY)
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes) -> PrinterStatus:
         """Store the job and its preview."""
+        from hardware.decode import CODE_PAGES
         from hardware.preview import render_preview
 
-        if not self.status().printable:
-            raise PrinterUnavailable(f"{self.name}: {self.status().message}")
+        status = self.status()
+        if not status.printable:
+            raise PrinterUnavailable(f"{self.name}: {status.message}")
         stem = self.folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
         stem.with_suffix(".bin").write_bytes(data)
-        render_preview(data).save(stem.with_suffix(".png"))
+        render_preview(data, self.code_pages or CODE_PAGES).save(stem.with_suffix(".png"))
+        return status
 
     def jobs(self) -> list[Path]:
         """Return the stored jobs' previews, newest first."""
         return sorted(self.folder.glob("*.png"), reverse=True)
 
 
-def make_printer(name: str, url: str, timeout: float = 0.5) -> TicketPrinter:
-    """Build the printer a configuration URL names."""
+class RefusedPrinter:
+    """Stands for a printer whose URL was refused: staff see why, and no job is sent."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+
+    def status(self) -> PrinterStatus:
+        """Report the refusal as the printer's error, for the person who can fix the URL."""
+        return PrinterStatus(PrinterState.ERROR, f"Printer URL refused: {self.reason}")
+
+    def send(self, data: bytes) -> PrinterStatus:
+        """Send nothing."""
+        raise PrinterUnavailable(f"{self.name}: printer URL refused: {self.reason}")
+
+
+def check_url(url: str, data_dir: Path | None = None) -> str:
+    """Return ``url`` if it names a printer, else raise BadPrinterUrl saying what would.
+
+    ``usb:`` only a printer device node, ``serial:`` only a tty, ``virtual:`` only a folder
+    inside ``data_dir``, ``tcp:`` a host and port (9100 unless given); ``agent:`` the kiosk's
+    edge agent. Nothing else: a printer URL must never open the center's own files.
+    """
+    parts = urlsplit(url)
+    if url == AGENT_URL:
+        return url
+    if parts.scheme == "tcp":
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.username:
+            raise BadPrinterUrl(f"'{url}': a network printer is tcp://HOST or tcp://HOST:PORT.")
+        if port is not None and not 0 < port < 65536:
+            raise BadPrinterUrl(f"'{url}': the port must be 1 to 65535 (printers use 9100).")
+        return url
+    if parts.scheme == "serial":
+        path, flow, _ = _serial_parts(url)
+        if not TTY_DEVICE.match(path):
+            raise BadPrinterUrl(f"'{url}': a serial printer is a tty, e.g. serial:/dev/ttyUSB0.")
+        if flow is not None and flow not in FLOW_CONTROLS:
+            raise BadPrinterUrl(f"'{url}': flow must be one of {', '.join(FLOW_CONTROLS)}.")
+        return url
+    if parts.scheme == "usb":
+        if not USB_DEVICE.match(url.removeprefix("usb:")):
+            raise BadPrinterUrl(f"'{url}': a USB printer is usb:/dev/usb/lpN (or usb:/dev/lpN).")
+        return url
+    if parts.scheme == "virtual":
+        _virtual_folder(url, data_dir, "printer")
+        return url
+    raise BadPrinterUrl(f"'{url}': use tcp://, serial:, usb:, virtual: or agent:.")
+
+
+def _serial_parts(url: str) -> tuple[str, str | None, int]:
+    target, _, query = url.removeprefix("serial:").removeprefix("//").partition("?")
+    options = parse_qs(query)
+    try:
+        baudrate = int(options.get("baud", ["9600"])[0])
+    except ValueError as exc:
+        raise BadPrinterUrl(f"'{url}': baud must be a number, e.g. ?baud=9600.") from exc
+    return target, options.get("flow", [None])[0], baudrate
+
+
+def _virtual_folder(url: str, data_dir: Path | None, default: str) -> Path:
+    if data_dir is None:
+        raise BadPrinterUrl(f"'{url}': a virtual printer needs the data folder it lives in.")
+    name = url.removeprefix("virtual:") or default
+    folder = (data_dir / name).resolve()
+    if not folder.is_relative_to(data_dir.resolve()):
+        raise BadPrinterUrl(f"'{url}': a virtual printer is a folder inside the data folder.")
+    return folder
+
+
+def _device_node(path: str, timeout: float) -> Callable[[], Transport]:
+    def connect() -> Transport:
+        # Checked again at every job: the node must still be a character device.
+        if not stat.S_ISCHR(os.stat(path).st_mode):
+            raise OSError(f"{path} is not a printer device")
+        return DeviceFileTransport(path, timeout)
+
+    return connect
+
+
+def make_printer(
+    name: str,
+    url: str,
+    data_dir: Path | None = None,
+    timeout: float = 0.5,
+    code_pages: dict[int, str] | None = None,
+    confirm_within_s: float = CONFIRM_WITHIN_S,
+) -> TicketPrinter:
+    """Build the printer a configuration URL names (checked first: see ``check_url``)."""
+    if check_url(url, data_dir) == AGENT_URL:
+        raise BadPrinterUrl(f"{name}: its printer is driven by the kiosk's edge agent.")
     parts = urlsplit(url)
     if parts.scheme == "tcp":
         host, port = parts.hostname or "", parts.port or 9100
-        return EscposPrinter(name, lambda: TcpTransport(host, port, timeout))
+        return EscposPrinter(name, lambda: TcpTransport(host, port, timeout), confirm_within_s)
     if parts.scheme == "serial":
-        target = url.removeprefix("serial:").removeprefix("//")
-        target, _, query = target.partition("?")
-        baudrate = int(parse_qs(query).get("baud", ["9600"])[0])
-        return EscposPrinter(name, lambda: SerialTransport(target, baudrate, timeout))
+        target, flow, baudrate = _serial_parts(url)
+        return EscposPrinter(
+            name, lambda: SerialTransport(target, baudrate, timeout, flow), confirm_within_s
+        )
     if parts.scheme == "usb":
         path = url.removeprefix("usb:")
-        return EscposPrinter(name, lambda: DeviceFileTransport(path, timeout))
-    if parts.scheme == "virtual":
-        return VirtualPrinter(name, Path(parts.path or "printer"))
-    raise ValueError(f"unknown printer URL {url!r}: use tcp://, serial:, usb: or virtual:")
+        return EscposPrinter(name, _device_node(path, timeout), confirm_within_s)
+    return VirtualPrinter(name, _virtual_folder(url, data_dir, f"printer-{name}"), code_pages)

@@ -18,6 +18,7 @@ from hardware.printers import (
     PrinterStatus,
     PrinterUnavailable,
     PrintInterrupted,
+    PrintUnconfirmed,
     TicketPrinter,
 )
 
@@ -106,20 +107,29 @@ class Spooler:
             status = self.check_status()
             if status.printable:
                 try:
-                    self.printer.send(job.data)
+                    after = self.printer.send(job.data)
+                except PrintUnconfirmed as exc:
+                    self.check_status()
+                    self.on_result(
+                        job,
+                        False,
+                        f"Check the printer: it did not confirm the ticket ({exc}). "
+                        "Reprint if the visitor has none.",
+                    )
+                    return
                 except PrintInterrupted as exc:
                     self.check_status()
                     self.on_result(
                         job,
                         False,
-                        f"Printing was cut off ({exc}); the ticket may be "
-                        "partly printed. Check the printer, then reprint.",
+                        f"The ticket did not print ({exc}); it may be partly printed. "
+                        "Fix the printer, then reprint.",
                     )
                     return
                 except PrinterUnavailable:
                     pass  # nothing went out: safe to try again
                 else:
-                    self.on_result(job, True, status.message)
+                    self.on_result(job, True, after.message)
                     return
             if time.monotonic() >= deadline:
                 self.on_result(job, False, status.message)

@@ -6,16 +6,29 @@ from dataclasses import dataclass
 
 # The ticket's fixed wording, per visitor language. Azerbaijani is the default.
 WORDING = {
-    "az": {"number": "Növbə nömrəsi", "ahead": "Qarşınızda: {n} nəfər",
+    "az": {"ahead": "Qarşınızda: {n} nəfər",
            "wait": "Təxmini gözləmə: {m} dəq", "documents": "Sənədlər: {d}",
            "watch": "Nömrənizi ekranda izləyin"},
-    "ru": {"number": "Номер очереди", "ahead": "Перед вами: {n} чел.",
+    "ru": {"ahead": "Перед вами: {n} чел.",
            "wait": "Ожидание: около {m} мин", "documents": "Документы: {d}",
            "watch": "Следите за номером на экране"},
-    "en": {"number": "Queue number", "ahead": "Ahead of you: {n}",
+    "en": {"ahead": "Ahead of you: {n}",
            "wait": "Estimated wait: {m} min", "documents": "Documents: {d}",
            "watch": "Watch for your number on the screen"},
 }  # fmt: skip
+
+
+# What paper holds at most: a service name is printed whole up to this length; the list of
+# documents (shown in full on the kiosk and the phone page) is shortened, at a word, to this.
+SERVICE_MAX_CHARS = 240
+DOCUMENTS_MAX_CHARS = 100
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut ``text`` at the last word that fits ``limit`` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 3].rsplit(" ", 1)[0].rstrip(",;") + "..."
 
 
 @dataclass(frozen=True)
@@ -35,10 +48,13 @@ class TicketPrint:
     def text_lines(self) -> list[str]:
         """Return the ticket's lines below the big number, in the visitor's language."""
         words = WORDING.get(self.language, WORDING["az"])
-        lines = [self.service, words["ahead"].format(n=self.people_ahead)]
+        lines = [
+            shorten(self.service, SERVICE_MAX_CHARS),
+            words["ahead"].format(n=self.people_ahead),
+        ]
         if self.wait_minutes:  # nobody ahead: no "about 0 min" line
             lines.append(words["wait"].format(m=self.wait_minutes))
         if self.documents:
-            lines.append(words["documents"].format(d=self.documents))
+            lines.append(words["documents"].format(d=shorten(self.documents, DOCUMENTS_MAX_CHARS)))
         lines.append(words["watch"])
         return lines

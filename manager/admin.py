@@ -12,9 +12,21 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
+from hardware.profiles import PROFILE_NAMES
+from server.live.printing import check_printer
 from server.office import accounts, admin
 from server.office.catalog import import_catalog, parse_catalog_text
 from server.queue.errors import Invalid, QueueError
@@ -197,7 +209,9 @@ def people() -> str:
     """Show staff accounts and enrolled devices."""
     with center().store.read() as conn:
         page = admin.people_page(conn)
-    return render_template("manager/admin_people.html", **page, roles=accounts.ROLES)
+    return render_template(
+        "manager/admin_people.html", **page, roles=accounts.ROLES, profiles=PROFILE_NAMES
+    )
 
 
 def _may_manage(role: str, user_id: int | None = None) -> None:
@@ -254,6 +268,8 @@ def enrol_device() -> Response:
     name, kind = request.form.get("name", "").strip(), request.form.get("kind", "")
     if not name:
         raise Invalid("name_required", "A device needs a name.", "name")
+    printer, profile = request.form.get("printer") or None, request.form.get("profile", "TM-T20II")
+    check_printer(printer, profile, current_app.config["DATA_DIR"])
     with _audited("device_enrolled", {"name": name, "kind": kind}) as conn:
         token = accounts.enrol_device(
             conn,
@@ -262,8 +278,9 @@ def enrol_device() -> Response:
             center().now(),
             request.form.get("zone") or None,
             prints="prints" in request.form,
-            printer=request.form.get("printer") or None,
+            printer=printer,
             print_mode=request.form.get("print_mode") or "text",
+            printer_profile=profile,
         )
     return make_response(render_template("manager/admin_token.html", name=name, token=token))
 

@@ -24,6 +24,9 @@ class PrinterState:
     error: bool = False
     silent: bool = False  # does not answer status requests
     cut_after: int | None = None  # drop the connection after this many bytes of a job
+    runs_out: bool = False  # the roll ends while the job prints
+    goes_silent: bool = False  # takes a job, then answers nothing more
+    answer_after_s: float = 0.0  # a busy printer answers status requests this late
 
 
 def status_byte(n: int, s: PrinterState) -> int:
@@ -54,7 +57,13 @@ class Recorder:
             if job[-3:-1] == b"\x10\x04" and len(job) >= 3:
                 del job[-3:]
                 if not self.state.silent:
+                    time.sleep(self.state.answer_after_s)
                     reply(bytes([status_byte(byte, self.state)]))
+            elif len(job) > 64:  # a job, not a status probe
+                if self.state.runs_out:
+                    self.state.paper = "end"
+                if self.state.goes_silent:
+                    self.state.silent = True
             if self.state.cut_after is not None and len(job) >= self.state.cut_after:
                 return False
         return True

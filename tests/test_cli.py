@@ -224,3 +224,32 @@ def test_history_fills_working_days_once(tmp_path):
     assert run("history", "--data-dir", data, "--days", "3").output.startswith("0 visits")
     with Store(tmp_path / "dostq.db").read() as conn:
         assert conn.execute("SELECT count(DISTINCT day) FROM tickets").fetchone()[0] == 3
+
+
+def test_enrolment_refuses_a_printer_url_or_model_that_names_no_printer(tmp_path):
+    run("init", "--data-dir", str(tmp_path))
+    base = ["enrol-device", "--data-dir", str(tmp_path), "kiosk-9", "--kind", "kiosk"]
+    refused = run(*base, "--printer", "usb:dostq.db")
+    assert refused.exit_code == 1 and "usb:/dev/usb/lpN" in refused.output
+    unknown = run(*base, "--printer", "tcp://10.0.0.21", "--profile", "TM-NOSUCH")
+    assert unknown.exit_code == 1 and "POS-5890" in unknown.output  # the known models listed
+    with Store(tmp_path / "dostq.db").read() as conn:
+        assert accounts.device_by_name(conn, "kiosk-9") is None
+    enrolled = run(*base, "--printer", "tcp://10.0.0.21", "--profile", "POS-5890")
+    assert enrolled.exit_code == 0
+    with Store(tmp_path / "dostq.db").read() as conn:
+        assert accounts.device_by_name(conn, "kiosk-9").printer_profile == "POS-5890"
+
+
+def test_printer_sample_writes_the_longest_service_for_a_model(tmp_path):
+    from hardware import profiles
+    from hardware.decode import decode
+
+    run("init", "--data-dir", str(tmp_path))
+    out = tmp_path / "sample.bin"
+    args = ["--profile", "POS-5890", "--mode", "text", "--lang", "ru", "--out", str(out)]
+    result = run("printer", "sample", "--data-dir", str(tmp_path), *args)
+    assert result.exit_code == 0 and f"{out.stat().st_size} bytes" in result.output
+    lines = decode(out.read_bytes(), profiles.get("POS-5890").code_pages).text()
+    assert "Перед вами: 12 чел." in lines and max(map(len, lines)) <= 32
+    assert any(line.startswith("Hərbi") for line in lines)  # no Russian name: Azerbaijani

@@ -1,96 +1,183 @@
-"""Ticket bytes, read back by the independent decoder: every letter, both modes, the budget."""
+"""Ticket bytes, read back by the independent decoder with each printer model's code page table.
+
+The worst ticket is the one a center can really print: the longest service name of the shipped
+catalog in each language, documents at the longest the ticket holds, every Azerbaijani letter
+in the center's name, three-digit queue figures and a long LAN address in the QR.
+"""
+
+import textwrap
 
 import pytest
+import zxingcpp
+from PIL import Image, ImageDraw, ImageFont
 
-from hardware.decode import DecodeError, decode
+from hardware import profiles
+from hardware.decode import DecodeError, decode, glyph_image, read_glyph
+from hardware.glyphs import FONTS, GLYPH_BASELINE, GLYPH_SIZE, user_defined_glyph
 from hardware.layout import SELF_TEST_LINES, build_self_test, build_ticket
-from hardware.ticket import TicketPrint
+from hardware.ticket import DOCUMENTS_MAX_CHARS, TicketPrint
+from server.office.catalog import default_catalog_path, load_catalog
 
-# What this test expects the user-defined codes to be; the decoder only reports the codes.
-UDC = {"<udc:7d>": "Ə", "<udc:7e>": "ə"}
 AZ = "ƏəĞğİıŞşÇçÖöÜü"
+# Epson, its older 512-dot model with no Turkish page, a 58 mm clone with no native QR, a
+# Rongta with its own slot numbers, and the bare ASCII-only profile.
+PROFILES = ["TM-T20II", "TM-T88IV", "POS-5890", "RP326", "simple"]
+LANGUAGES = ["az", "ru", "en"]
+DOCUMENTS = {
+    "az": "Şəxsiyyət vəsiqəsi, əmək kitabçası, hərbi bilet, TSEK arayışı, bank hesabı, "
+    "ərizə, fotoşəkil, gəlir haqqında arayış",
+    "ru": "Удостоверение личности, трудовая книжка, военный билет, справка ВТЭК, "
+    "банковский счёт, заявление",
+    "en": "Identity card, employment record book, military card, disability certificate, "
+    "bank account, application",
+}
 
 
-def ticket(**changes):
+def catalog_services():
+    return [s for area in load_catalog(default_catalog_path()) for s in area.services]
+
+
+def longest_service(language):
+    return max((s.name.get(language) or s.name["az"] for s in catalog_services()), key=len)
+
+
+def longest_documents(language):
+    """The catalog's longest list of documents in the language (None while it lists none)."""
+    lists = [s.documents.get(language) or s.documents.get("az") for s in catalog_services()]
+    return max((d for d in lists if d), key=len, default=None)
+
+
+def ticket(language="az", **changes):
     fields = dict(
-        center="DOST Bakı 1 nömrəli mərkəz",
+        center=f"DOST {AZ}",
         label="D-042",
-        service="Peşə hazırlığına cəlb olunan işsiz şəxsə verilən təqaüdün təyin edilməsi",
+        service=longest_service(language),
         issued_at="23.11.2026 12:13",
-        people_ahead=5,
-        status_url="https://10.0.0.5/t/AbCdEfGhIjKlMnOp",
-        wait_minutes=25,
+        people_ahead=128,
+        status_url="http://192.168.100.200:8080/t/AbCdEfGhIjKlMnOpQrStUv",
+        wait_minutes=240,
+        language=language,
+        documents=DOCUMENTS[language],
     )
     fields.update(changes)
     return TicketPrint(**fields)
 
 
-def text_of(decoded):
-    lines = []
-    for line in decoded.lines:
-        for code, letter in UDC.items():
-            line = line.replace(code, letter)
-        lines.append(line)
-    return lines
+def read(data, profile):
+    return decode(data, profiles.get(profile).code_pages)
 
 
-def test_every_azerbaijani_letter_and_cyrillic_round_trips_in_text_mode():
-    lines = text_of(decode(build_self_test("text")))
+def qr_payloads(decoded):
+    """QR codes the printer draws itself, then any QR image a reader finds among the bitmaps."""
+    found = list(decoded.qr_codes)
+    for image in decoded.images:
+        canvas = Image.new("L", (image.width + 40, image.height + 40), 255)
+        canvas.paste(image.convert("L"), (20, 20))
+        found += [result.text for result in zxingcpp.read_barcodes(canvas)]
+    return found
+
+
+def cyrillic(text):
+    return any("\u0400" <= c <= "\u04ff" for c in text)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_text_ticket_reads_back_exactly_on_each_printer_model(profile, language):
+    model = profiles.get(profile)
+    t = ticket(language)
+    decoded = read(build_ticket(t, "text", profile), profile)
+    expected = [t.center, *t.text_lines()[:-1], t.issued_at, t.text_lines()[-1]]
+    printed = [line for line in decoded.text() if line != t.label]
+    # The printer's own font carries every line it has a code page for; others are drawn.
+    as_text = [line for line in expected if not cyrillic(line) or model.slot("cp866")]
+    assert " ".join(printed) == " ".join(as_text).replace("…", "...")
+    assert t.label in decoded.text()
+    assert "?" not in "".join(printed)
+    assert all(len(line) <= model.columns for line in printed)
+    drawn = [line for line in expected if line not in as_text]
+    assert not any(cyrillic(line) for line in printed) if drawn else not decoded.images[1:]
+    assert qr_payloads(decoded) == [t.status_url]
+    assert decoded.cuts == model.cutter  # a 58 mm POS-5890 has no cutter: fed to the tear bar
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_raster_ticket_draws_what_is_not_ascii_within_the_paper(profile, language):
+    model = profiles.get(profile)
+    t = ticket(language, label="Ə-042")
+    decoded = read(build_ticket(t, "raster", profile), profile)
+    ascii_lines = [line for line in t.text_lines() if line.isascii()]
+    # Only ASCII stays the printer's own text; the big number's letter is defined here too.
+    assert " ".join(decoded.text()) == " ".join(["Ə-042", *ascii_lines[:-1], t.issued_at,
+                                                 *ascii_lines[-1:]])  # fmt: skip
+    assert decoded.images and all(image.width <= model.dots for image in decoded.images)
+    assert all(image.width % 8 == 0 for image in decoded.images)
+    assert qr_payloads(decoded) == [t.status_url]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_self_test_page_shows_every_letter_and_names_the_profile(profile):
+    decoded = read(build_self_test("text", profile), profile)
+    lines = decoded.text()
+    assert lines[0].startswith(f"dost-queue: {profile}, text")
+    assert "Ə-042" in lines
     for expected in SELF_TEST_LINES:
-        assert expected in lines
-    assert "?" not in "".join(lines)
+        assert expected in lines or (cyrillic(expected) and not profiles.get(profile).slot("cp866"))
 
 
-@pytest.mark.parametrize("language", ["az", "ru", "en"])
-def test_text_ticket_reads_back_in_each_language(language):
-    t = ticket(language=language, center=f"Mərkəz {AZ}")
-    decoded = decode(build_ticket(t, "text"))
-    lines = text_of(decoded)
-    assert lines[0] == f"Mərkəz {AZ}"
-    assert "D-042" in lines and t.issued_at in lines
-    assert " ".join(lines).count("?") == 0
-    assert t.text_lines()[1] in lines  # "people ahead" in that language
-    assert decoded.qr_codes == [t.status_url]
-    assert decoded.cuts == 1
+def test_azerbaijani_goes_through_each_makers_own_code_page_slot():
+    slots = {}
+    for profile in ["TM-T20II", "POS-5890", "RP326"]:
+        slots[profile] = read(build_ticket(ticket(), "text", profile), profile).code_pages_used
+    assert slots == {"TM-T20II": [13], "POS-5890": [61], "RP326": [29]}  # PC857 on each
 
 
-def test_long_service_name_wraps_at_words_in_text_mode():
-    lines = text_of(decode(build_ticket(ticket(), "text")))
-    service = [line for line in lines if line.startswith("Peşə") or line.startswith("təqaüdün")]
-    assert " ".join(service) == ticket().service
-    assert all(len(line) <= 48 for line in lines)
-
-
-def test_user_defined_capital_letter_is_taller_than_the_small_one():
-    glyphs = decode(build_ticket(ticket(), "text")).user_glyphs
-
-    def top_ink_row(glyph):
-        rows = [
-            band * 8 + bit
-            for column in range(12)
-            for band in range(3)
-            for bit in range(8)
-            if glyph[column * 3 + band] & (0x80 >> bit)
-        ]
-        return min(rows)
-
-    assert set(glyphs) == {0x7D, 0x7E}
-    assert top_ink_row(glyphs[0x7D]) < top_ink_row(glyphs[0x7E]) - 3  # Ə above ə's x-height
-
-
-def test_raster_ticket_keeps_ascii_native_and_draws_the_rest():
+def test_cheapest_58mm_printer_wraps_at_32_columns_never_mid_word():
     t = ticket()
-    decoded = decode(build_ticket(t, "raster"))
-    assert decoded.lines == ["D-042", t.issued_at]  # only ASCII stays text
-    assert decoded.qr_codes == [t.status_url]
-    assert decoded.user_glyphs == {}
-    assert len(decoded.images) == 4
-    assert all(image.width <= 576 and image.width % 8 == 0 for image in decoded.images)
+    lines = read(build_ticket(t, "text", "POS-5890"), "POS-5890").text()
+    assert max(len(line) for line in lines) <= 32
+    words = set(" ".join(lines).split())
+    assert set(t.service.split()) <= words
 
 
-def test_byte_budget_per_ticket():
-    assert len(build_ticket(ticket(), "text")) < 600
-    assert len(build_ticket(ticket(), "raster")) < 15_000
+def test_documents_are_shortened_at_a_word_on_paper():
+    line = ticket().text_lines()[3]
+    assert line.endswith("...") and len(line) <= len("Sənədlər: ") + DOCUMENTS_MAX_CHARS
+    assert line.removesuffix("...").rsplit(" ", 1)[1] in DOCUMENTS["az"].replace(",", "").split()
+
+
+@pytest.mark.parametrize("letter", AZ)
+def test_user_defined_letters_are_whole_and_read_as_themselves(letter):
+    glyph = user_defined_glyph(letter)
+    assert read_glyph(glyph) == letter
+    # Nothing clipped: the same rows hold ink as when DejaVu draws the letter freely.
+    face = ImageFont.truetype(str(FONTS / "DejaVuSans.ttf"), GLYPH_SIZE)
+    free = Image.new("L", (40, 40), 255)
+    ImageDraw.Draw(free).text((10, GLYPH_BASELINE + 8), letter, font=face, fill=0, anchor="ls")
+    free_rows = {y - 8 for y in range(40) if any(free.getpixel((x, y)) < 128 for x in range(40))}
+    cell = glyph_image(glyph)
+    cell_rows = {y for y in range(24) if any(cell.getpixel((x, y)) == 0 for x in range(cell.width))}
+    assert cell_rows == free_rows
+
+
+def catalog_worst(language):
+    """The longest name and documents the catalog holds, at a center with a long name."""
+    return ticket(
+        language,
+        documents=longest_documents(language),
+        center="Bakı şəhəri 1 nömrəli DOST mərkəzi",
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_worst_catalog_ticket_keeps_its_byte_budget(language):
+    worst = catalog_worst(language)
+    for profile in PROFILES:
+        assert len(build_ticket(worst, "raster", profile)) <= 15_000, profile
+        if profiles.get(profile).native_qr:  # a QR bitmap alone is about 2.5 KB
+            worst = catalog_worst(language)
+            assert len(build_ticket(worst, "text", profile)) <= 600, profile
 
 
 def test_decoder_refuses_what_it_does_not_know():
@@ -98,3 +185,11 @@ def test_decoder_refuses_what_it_does_not_know():
         decode(b"\x1b\x99")
     with pytest.raises(DecodeError, match="truncated"):
         decode(b"\x1dv0\x00\x10\x00\x10\x00")
+    with pytest.raises(DecodeError, match="ESC t 61: unknown code page slot"):
+        decode(b"\x1bt\x3d\xa7")  # PC857 on a POS-5890 is not a slot an Epson has
+
+
+def test_wrapping_matches_a_plain_word_wrap():
+    t = ticket("en")
+    lines = read(build_ticket(t, "text", "TM-T88IV"), "TM-T88IV").text()
+    assert textwrap.wrap(t.service, 42)[0] in lines

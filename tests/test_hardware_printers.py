@@ -1,5 +1,6 @@
 """Printers over real byte paths (TCP on loopback, a pseudo-terminal), status, and the spooler."""
 
+import termios
 import threading
 import time
 
@@ -8,13 +9,23 @@ import pytest
 from hardware.decode import decode
 from hardware.layout import build_ticket
 from hardware.printers import (
+    PACED_BYTES_PER_S,
+    PACED_CHUNK_BYTES,
+    SERIAL_BUFFER_BYTES,
+    BadPrinterUrl,
+    DeviceFileTransport,
+    EscposPrinter,
     PrinterState,
     PrinterUnavailable,
+    PrintInterrupted,
+    SerialTransport,
     VirtualPrinter,
+    check_url,
     make_printer,
     parse_status,
 )
 from hardware.spooler import PrintJob, Spooler
+from server.live.printing import printer_for
 from tests.fake_printer import PtyPrinter, TcpPrinter
 from tests.test_hardware_layout import ticket
 
@@ -105,9 +116,10 @@ def test_serial_printer_on_a_pseudo_terminal():
 
 def test_usb_device_node_printer_prints_and_reports_status():
     # /dev/usb/lp0 is a character device like a pty: the same reads and writes reach it.
+    # (A usb: URL names only /dev/usb/lpN, so the pty's transport is built directly.)
     fake = PtyPrinter()
     try:
-        printer = make_printer("kiosk-4", f"usb:{fake.path}", timeout=ANSWERS_WITHIN_S)
+        printer = EscposPrinter("kiosk-4", lambda: DeviceFileTransport(fake.path, ANSWERS_WITHIN_S))
         fake.state.paper = "near_end"
         assert printer.status().state is PrinterState.PAPER_NEAR_END
         data = build_ticket(ticket(), "raster")
@@ -123,8 +135,120 @@ def test_usb_device_node_printer_prints_and_reports_status():
 
 
 def test_echoing_serial_line_is_not_taken_for_a_ready_printer():
-    printer = make_printer("kiosk-3", "serial:loop://", timeout=0.2)
+    printer = EscposPrinter("kiosk-3", lambda: SerialTransport("loop://", 9600, 0.2))
     assert printer.status().state is PrinterState.UNKNOWN
+
+
+def test_paper_running_out_during_the_job_is_a_failed_print_with_that_reason(tcp_printer):
+    tcp_printer.state.runs_out = True
+    printer = make_printer("kiosk-1", tcp_printer.url, timeout=ANSWERS_WITHIN_S)
+    with pytest.raises(PrintInterrupted, match="out of paper"):
+        printer.send(build_ticket(ticket(), "text"))
+
+
+def test_a_late_answer_after_the_job_is_waited_for(tcp_printer):
+    tcp_printer.state.answer_after_s = 1.0  # longer than the probe's own timeout
+    printer = make_printer("kiosk-1", tcp_printer.url, timeout=SILENT_AFTER_S, confirm_within_s=30)
+    assert printer.send(build_ticket(ticket(), "text")).state is PrinterState.READY
+
+
+def test_no_answer_after_the_job_is_check_the_printer_never_printed(tcp_printer):
+    outcomes = Outcomes()
+    printer = make_printer("kiosk-1", tcp_printer.url, timeout=SILENT_AFTER_S,
+                           confirm_within_s=SILENT_AFTER_S)  # fmt: skip
+    spooler = spooler_for(printer, outcomes)
+    tcp_printer.state.goes_silent = True  # it takes the job, then says nothing
+    spooler.submit(PrintJob(11, build_ticket(ticket(), "text")))
+    assert outcomes.done.wait(10)
+    spooler.stop()
+    ((job_id, printed, message),) = outcomes.results
+    assert (job_id, printed) == (11, False) and message.startswith("Check the printer")
+
+
+@pytest.mark.parametrize(
+    ("flow", "flag", "field"),
+    [("rtscts", termios.CRTSCTS, 2), ("xonxoff", termios.IXON, 0)],
+)
+def test_serial_flow_control_is_set_on_the_line(flow, flag, field):
+    fake = PtyPrinter()
+    try:
+        printer = make_printer("kiosk-2", f"serial:{fake.path}?baud=115200&flow={flow}")
+        transport = printer._connect()
+        try:
+            assert termios.tcgetattr(transport.port.fd)[field] & flag
+        finally:
+            transport.close()
+    finally:
+        fake.close()
+
+
+def test_a_raster_job_without_flow_control_is_paced_past_the_buffer():
+    fake = PtyPrinter()
+    pauses = []
+    try:
+        transport = SerialTransport(fake.path, 115200, 1.0, flow=None, sleep=pauses.append)
+        data = build_ticket(ticket(), "raster", "POS-5890")
+        transport.write(data)
+        transport.close()
+        received = b""
+        deadline = time.monotonic() + 10
+        while len(received) < len(data) and time.monotonic() < deadline:
+            time.sleep(0.02)
+            received += fake.take_job()
+        assert received == data
+        beyond = len(data) - SERIAL_BUFFER_BYTES
+        assert len(pauses) == -(-beyond // PACED_CHUNK_BYTES)
+        assert sum(pauses) == pytest.approx(beyond / PACED_BYTES_PER_S, rel=0.1)
+    finally:
+        fake.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "usb:/etc/passwd",
+        "usb:dostq.db",
+        "usb:/dev/usb/../../etc/shadow",
+        "serial:/etc/passwd",
+        "serial:loop://",
+        "serial:/dev/ttyUSB0?flow=magic",
+        "virtual:../..",
+        "virtual:/tmp/elsewhere",
+        "tcp://",
+        "tcp://10.0.0.5:9100/admin",
+        "tcp://10.0.0.5:99999",
+        "file:///etc/passwd",
+        "http://10.0.0.5/",
+    ],
+)
+def test_a_printer_url_names_a_printer_and_nothing_else(tmp_path, url):
+    with pytest.raises(BadPrinterUrl):
+        check_url(url, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "tcp://10.0.0.21",
+        "tcp://10.0.0.21:9100",
+        "serial:/dev/ttyUSB0?baud=9600&flow=rtscts",
+        "serial:/dev/serial/by-id/usb-Prolific-if00-port0",
+        "usb:/dev/usb/lp0",
+        "usb:/dev/lp1",
+        "virtual:printer-kiosk-1",
+        "agent:",
+    ],
+)
+def test_printer_urls_that_name_printers_are_accepted(tmp_path, url):
+    assert check_url(url, tmp_path) == url
+
+
+def test_a_stored_url_refused_at_spool_time_tells_staff_why(tmp_path):
+    printer = printer_for("kiosk-1", "usb:/etc/passwd", tmp_path, "TM-T20II")
+    status = printer.status()
+    assert status.state is PrinterState.ERROR and "usb:/dev/usb/lpN" in status.message
+    with pytest.raises(PrinterUnavailable):
+        printer.send(b"\x1b@")
 
 
 class Outcomes:

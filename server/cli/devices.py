@@ -9,7 +9,9 @@ import click
 
 from server.cli.common import admin_change, data_dir_option, open_store
 from server.office import accounts
+from server.queue.errors import QueueError
 from server.queue.storage import audit, get_setting, put_setting
+from server.settings import LANGUAGES
 
 
 @click.group("serial-line")
@@ -68,10 +70,14 @@ def agent(server_url: str, token: str, printer_url: str, ca_file: str | None) ->
     import logging
 
     from hardware.agent import EdgeAgent
-    from hardware.printers import make_printer
+    from hardware.printers import BadPrinterUrl, make_printer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    EdgeAgent(server_url, token, make_printer("local", printer_url), ca_file).run()
+    try:
+        local = make_printer("local", printer_url, Path.cwd())
+    except BadPrinterUrl as exc:
+        raise click.ClickException(str(exc)) from exc
+    EdgeAgent(server_url, token, local, ca_file).run()
 
 
 @click.group()
@@ -79,35 +85,113 @@ def printer() -> None:
     """Check ticket printers."""
 
 
+def _profile_option(function: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--profile",
+        default=None,
+        help="The printer's model, e.g. TM-T20II, POS-5890, RP326, TM-T88IV, simple "
+        "(dostq printer profiles lists them).",
+    )(function)
+
+
+@printer.command("profiles")
+def printer_profiles() -> None:
+    """List the printer models known (python-escpos' capability database)."""
+    from hardware import profiles
+
+    for name in profiles.PROFILE_NAMES:
+        model = profiles.get(name)
+        qr = "QR" if model.native_qr else "QR as image"
+        click.echo(f"{name:<16} {model.paper}, {model.dots} dots, {model.columns} columns, {qr}")
+
+
 @printer.command("test")
 @data_dir_option
 @click.option("--device", "device_name", help="Use the printer configured for this kiosk.")
 @click.option("--url", help="Or a printer URL: tcp://IP:9100, serial:/dev/ttyUSB0?baud=9600 ...")
+@_profile_option
 @click.option("--mode", type=click.Choice(accounts.PRINT_MODES), default="text", show_default=True)
-def printer_test(data_dir: Path, device_name: str | None, url: str | None, mode: str) -> None:
-    """Report a printer's status and print a self-test page (every letter, QR, big number)."""
+def printer_test(
+    data_dir: Path, device_name: str | None, url: str | None, profile: str | None, mode: str
+) -> None:
+    """Report a printer's status and print a self-test page.
+
+    The page shows every Azerbaijani letter in both cases, Cyrillic, the profile and the code
+    pages in use, so a technician sees at a glance that the profile is right.
+    """
     from hardware.layout import build_self_test
     from hardware.printers import PrinterError
-    from server.live.printing import printer_for
+    from server.live.printing import check_printer, printer_for
 
     if device_name:
         with open_store(data_dir).read() as conn:
             device = accounts.device_by_name(conn, device_name)
-        if device is None or not device.printer:
+        if device is None:
+            raise click.ClickException(f"No device '{device_name}': see dostq's admin pages.")
+        if not device.printer:
             raise click.ClickException(f"Device '{device_name}' has no printer configured.")
         url, mode = device.printer, device.print_mode
+        profile = profile or device.printer_profile
     if not url:
         raise click.UsageError("Name a --device or a printer --url.")
-    target = printer_for(device_name or "printer", url, data_dir.resolve())
+    profile = profile or "TM-T20II"
+    try:
+        check_printer(url, profile, data_dir.resolve())
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+    target = printer_for(device_name or "printer", url, data_dir.resolve(), profile)
     status = target.status()
     click.echo(f"Status: {status.state.value} - {status.message}")
     if not status.printable:
         raise click.ClickException("Not printing the test page until the printer is ready.")
     try:
-        target.send(build_self_test(mode, status_line=f"{status.state.value}"))
+        target.send(build_self_test(mode, profile, status_line=f"{status.state.value}"))
     except PrinterError as exc:
         raise click.ClickException(f"The test page did not print: {exc}") from exc
-    click.echo(f"Self-test page sent ({mode} mode). Check every letter: Əə Ğğ İı Şş Çç Öö Üü.")
+    click.echo(
+        f"Self-test page sent ({profile}, {mode} mode). Check every letter: "
+        "Əə Ğğ İı Şş Çç Öö Üü; if any is wrong, the profile is: try another."
+    )
+
+
+@printer.command("sample")
+@data_dir_option
+@_profile_option
+@click.option("--mode", type=click.Choice(accounts.PRINT_MODES), default="text", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="az", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def printer_sample(data_dir: Path, profile: str | None, mode: str, lang: str, out: Path) -> None:
+    """Write the bytes of a sample ticket for the longest service in the catalog."""
+    from hardware import profiles
+    from hardware.layout import build_ticket
+    from hardware.ticket import TicketPrint
+    from server.office.catalog import read_catalog
+
+    profile = profile or "TM-T20II"
+    try:
+        profiles.get(profile)
+    except profiles.UnknownProfile as exc:
+        raise click.ClickException(str(exc)) from exc
+    with open_store(data_dir).read() as conn:
+        services = [s for area in read_catalog(conn)["areas"] for s in area["services"]]
+    if not services:
+        raise click.ClickException("The catalog has no service: run dostq init or import one.")
+    longest = max(services, key=lambda s: len(s["name"].get(lang) or s["name"]["az"]))
+    documents = longest["documents"].get(lang) or longest["documents"].get("az")
+    sample = TicketPrint(
+        center="Bakı şəhəri 1 nömrəli DOST mərkəzi",
+        label="A-042",
+        service=longest["name"].get(lang) or longest["name"]["az"],
+        issued_at="23.11.2026 12:13",
+        people_ahead=12,
+        status_url="http://192.168.1.10:8080/t/AbCdEfGhIjKlMnOpQrStUv",
+        language=lang,
+        wait_minutes=35,
+        documents=documents,
+    )
+    data = build_ticket(sample, mode, profile)
+    out.write_bytes(data)
+    click.echo(f"{len(data)} bytes ({profile}, {mode}, {lang}) written to {out}.")
 
 
 COMMANDS = (serial_line, agent, printer)

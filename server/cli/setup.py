@@ -95,6 +95,14 @@ def create_user(
     show_default=True,
     help="text: small, for serial; raster: drawn, for USB/LAN.",
 )
+@click.option(
+    "--profile",
+    "printer_profile",
+    default="TM-T20II",
+    show_default=True,
+    help="Kiosks: the printer's model (dostq printer profiles lists them): its code pages, "
+    "paper width and QR support.",
+)
 def enrol_device(
     data_dir: Path,
     name: str,
@@ -103,11 +111,23 @@ def enrol_device(
     no_printer: bool,
     printer_url: str | None,
     print_mode: str,
+    printer_profile: str,
 ) -> None:
     """Register a kiosk or display and print its token (shown only this once)."""
+    from server.live.printing import check_printer
+
     with admin_change(data_dir) as conn:
+        check_printer(printer_url, printer_profile, data_dir.resolve())
         token = accounts.enrol_device(
-            conn, name, kind, time.time(), zone, not no_printer, printer_url, print_mode
+            conn,
+            name,
+            kind,
+            time.time(),
+            zone,
+            not no_printer,
+            printer_url,
+            print_mode,
+            printer_profile,
         )
         audit(conn, "device_enrolled", time.time(), detail={"name": name, "kind": kind})
     click.echo(token)

@@ -14,12 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hardware import profiles
 from hardware.layout import build_ticket
 from hardware.printers import (
+    BadPrinterUrl,
     PrinterState,
     PrinterStatus,
+    RefusedPrinter,
     TicketPrinter,
-    VirtualPrinter,
+    check_url,
     make_printer,
     status_of,
 )
@@ -31,6 +34,7 @@ from server.office.accounts import printing_devices
 from server.office.floor import record_printer_status
 from server.queue.actors import AGENT_PRINTER, Device
 from server.queue.center import Center
+from server.queue.errors import Invalid
 from server.queue.facts import (
     AgentConnected,
     AgentPrinterReported,
@@ -43,11 +47,26 @@ from server.queue.facts import (
 from server.queue.visits import record_print_result
 
 
-def printer_for(device_name: str, url: str, data_dir: Path) -> TicketPrinter:
-    """Build the printer a URL names; a relative ``virtual:`` folder is in the data dir."""
-    if url.startswith("virtual:") and not url.startswith("virtual:/"):
-        return VirtualPrinter(device_name, data_dir / (url[8:] or f"printer-{device_name}"))
-    return make_printer(device_name, url)
+def check_printer(url: str | None, profile: str, data_dir: Path) -> None:
+    """Refuse, naming the field, a printer URL that names no printer or an unknown model."""
+    try:
+        profiles.get(profile)
+    except profiles.UnknownProfile as exc:
+        raise Invalid("unknown_printer_profile", str(exc), "printer_profile") from exc
+    if url:
+        try:
+            check_url(url, data_dir)
+        except BadPrinterUrl as exc:
+            raise Invalid("bad_printer_url", str(exc), "printer") from exc
+
+
+def printer_for(device_name: str, url: str, data_dir: Path, profile: str) -> TicketPrinter:
+    """Build the printer a URL names; a ``virtual:`` folder is inside the data dir."""
+    try:
+        code_pages = profiles.get(profile).code_pages
+        return make_printer(device_name, url, data_dir, code_pages=code_pages)
+    except (BadPrinterUrl, profiles.UnknownProfile) as exc:  # stored before it was checked
+        return RefusedPrinter(device_name, str(exc))
 
 
 class PrintService:
@@ -92,7 +111,9 @@ class PrintService:
         with self._lock:
             if device.id not in self._spoolers:
                 self._spoolers[device.id] = Spooler(
-                    printer_for(device.name, device.printer or "", self.data_dir),
+                    printer_for(
+                        device.name, device.printer or "", self.data_dir, device.printer_profile
+                    ),
                     on_result=self._result_handler(device),
                     on_status=self._status_handler(device),
                     give_up_after_s=self.give_up_after_s,
@@ -111,7 +132,9 @@ class PrintService:
 
     def submit(self, device: Device, ticket: dict[str, Any], language: str) -> None:
         """Queue a committed ticket for printing on the device's printer."""
-        data = build_ticket(self.ticket_print(ticket, language), device.print_mode)
+        data = build_ticket(
+            self.ticket_print(ticket, language), device.print_mode, device.printer_profile
+        )
         if device.printer == AGENT_PRINTER:
             with self._lock:
                 self._agent_jobs.setdefault(device.id, {})[ticket["id"]] = data

@@ -129,11 +129,13 @@ def enrol_device(
     prints: bool = True,
     printer: str | None = None,
     print_mode: str = "text",
+    printer_profile: str = "TM-T20II",
 ) -> str:
     """Register a kiosk or display and return its token, shown once and never stored.
 
     ``printer`` is the URL of a printer the server drives for this kiosk (see
-    hardware.printers); without it a printing kiosk reports its own print results.
+    hardware.printers), of the model ``printer_profile``; without it a printing kiosk
+    reports its own print results. The caller has checked both (server.live.printing).
     """
     if kind not in DEVICE_KINDS:
         raise Invalid("bad_device_kind", f"Device kind must be one of {DEVICE_KINDS}.", "kind")
@@ -143,7 +145,7 @@ def enrol_device(
     try:
         conn.execute(
             "INSERT INTO devices (name, kind, zone, token_hash, prints, printer, print_mode, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "printer_profile, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 name,
                 kind,
@@ -152,6 +154,7 @@ def enrol_device(
                 int(prints or printer is not None),
                 printer,
                 print_mode,
+                printer_profile,
                 now,
             ),
         )

@@ -31,6 +31,7 @@ class Device:
     prints: bool
     printer: str | None = None  # URL of a printer the server drives for this kiosk
     print_mode: str = "text"
+    printer_profile: str = "TM-T20II"  # the printer's model (see hardware.profiles)
 
 
 def device_from_row(row: sqlite3.Row) -> Device:
@@ -43,4 +44,5 @@ def device_from_row(row: sqlite3.Row) -> Device:
         bool(row["prints"]),
         row["printer"],
         row["print_mode"],
+        row["printer_profile"],
     )

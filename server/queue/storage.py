@@ -200,6 +200,13 @@ REPORTING_SCHEMA = """
         );
 """
 
+# The printer model of a kiosk's printer (python-escpos' profile names): its code page slots,
+# paper width and QR support decide every ticket's bytes. Existing printers keep the model
+# every ticket was built for so far.
+PRINTER_PROFILE_SCHEMA = """
+        ALTER TABLE devices ADD COLUMN printer_profile TEXT NOT NULL DEFAULT 'TM-T20II';
+"""
+
 HQ_OUTBOX_SCHEMA = """
         -- What headquarters must receive: each day whose visits changed since HQ last had it.
         -- Triggers mark the day in the same transaction as the change, whatever code made it.
@@ -238,6 +245,7 @@ MIGRATIONS: tuple[str, ...] = (
     WALK_IN_SCHEMA,
     REPORTING_SCHEMA,
     HQ_OUTBOX_SCHEMA,
+    PRINTER_PROFILE_SCHEMA,
 )
 
 

@@ -59,7 +59,9 @@ def _virtual_printer(device_name: str) -> VirtualPrinter:
         device = device_by_name(conn, device_name)
     data_dir = current_app.config["DATA_DIR"]
     printer = (
-        printer_for(device.name, device.printer, data_dir) if device and device.printer else None
+        printer_for(device.name, device.printer, data_dir, device.printer_profile)
+        if device and device.printer
+        else None
     )
     if not isinstance(printer, VirtualPrinter):
         abort(404)

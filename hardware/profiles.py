@@ -1,0 +1,105 @@
+"""Printer profiles: what a printer model can do, read from python-escpos' capability database.
+
+The database (receipt-print-hq/escpos-printer-db, shipped inside python-escpos) knows 35 models.
+Every layout decision comes from the profile: the paper width in dots and Font A columns, which
+code page sits in which ``ESC t`` slot (makers number them differently: PC857 is slot 13 on an
+Epson TM-T20II, 61 on a POS-5890 clone, 29 on a Rongta RP326 and absent on a TM-T88IV), and
+whether the printer draws a QR code itself (``GS ( k``) or must be sent one as an image.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+# python-escpos pickles its capability database into a fresh temp dir on every import unless
+# told where; a kiosk running for months would fill /tmp with them.
+_PICKLE_DIR = Path(
+    os.environ.setdefault(
+        "ESCPOS_CAPABILITIES_PICKLE_DIR",
+        str(Path(tempfile.gettempdir()) / "dostq-escpos-capabilities"),
+    )
+)
+_PICKLE_DIR.mkdir(exist_ok=True)
+from escpos.capabilities import CAPABILITIES  # noqa: E402
+
+DEFAULT_PROFILE = "TM-T20II"  # 80 mm, 576 dots, native QR: the common Epson-class ticket printer
+# Font A is 12 x 24 dots on every Epson-class printer, 58 mm or 80 mm.
+FONT_A_WIDTH = 12
+PROFILE_NAMES: tuple[str, ...] = tuple(sorted(CAPABILITIES["profiles"], key=str.lower))
+
+
+class UnknownProfile(ValueError):
+    """No printer model of that name in the capability database."""
+
+
+@dataclass(frozen=True)
+class PrinterProfile:
+    """What the layout needs to know about one printer model."""
+
+    name: str
+    dots: int  # printable width in dots (a multiple of 8)
+    columns: int  # Font A characters per line
+    native_qr: bool  # draws GS ( k QR codes itself
+    cutter: bool  # cuts the ticket off; without one it is fed past the tear bar
+    code_pages: dict[int, str]  # ESC t slot -> Python codec, only pages Python can encode
+
+    def slot(self, codec: str) -> int | None:
+        """Return the lowest ESC t slot holding ``codec`` on this model, or None."""
+        slots = [slot for slot, name in self.code_pages.items() if name == codec]
+        return min(slots) if slots else None
+
+    @property
+    def paper(self) -> str:
+        """Say the paper class, for people: '58 mm' or '80 mm'."""
+        return "58 mm" if self.dots <= 384 else "80 mm"
+
+
+def _codec(escpos_name: str) -> str | None:
+    """Map the database's code page name (CP857, ISO_8859-9, ...) to a Python codec."""
+    name = escpos_name.lower().replace("iso_8859-", "iso8859_")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None  # "Unknown" slots and pages Python has no codec for
+
+
+def _number(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
+
+
+@cache
+def get(name: str) -> PrinterProfile:
+    """Return the profile of a printer model, or raise UnknownProfile naming the choices."""
+    data = CAPABILITIES["profiles"].get(name)
+    if data is None:
+        raise UnknownProfile(
+            f"No printer profile '{name}'. Known models: {', '.join(PROFILE_NAMES)}."
+        )
+    fonts = data.get("fonts", {})
+    font_a = _number((fonts.get("0") or {}).get("columns")) or 42
+    # The database leaves the width "Unknown" for some models (default, simple, RP326): then
+    # Font A's columns tell it, 12 dots each, which never prints past the paper's edge.
+    dots = _number(data.get("media", {}).get("width", {}).get("pixels")) or font_a * FONT_A_WIDTH
+    dots -= dots % 8
+    # A few entries list columns that cannot be Font A (NT-80-V-UL says 12): trust the dots.
+    columns = font_a if dots * 3 // 4 <= font_a * FONT_A_WIDTH <= dots else dots // FONT_A_WIDTH
+    pages: dict[int, str] = {}
+    for slot, page in (data.get("codePages") or {}).items():
+        codec = _codec(str(page))
+        if codec is not None:
+            pages[int(slot)] = codec
+    features = data.get("features", {})
+    return PrinterProfile(
+        name=name,
+        dots=dots,
+        columns=columns,
+        native_qr=bool(features.get("qrCode")),
+        cutter=bool(features.get("paperFullCut") or features.get("paperPartCut")),
+        code_pages=pages,
+    )
