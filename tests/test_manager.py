@@ -154,6 +154,24 @@ def test_enrolled_device_token_is_shown_once_and_works(app_center, manager):
     assert logged and all(token not in (row[0] or "") for row in logged)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("printer", "usb:dostq.db", "usb:/dev/usb/lpN"),
+        ("printer", "virtual:../..", "inside the data folder"),
+        ("profile", "TM-NOSUCH", "Known models"),
+    ],
+)
+def test_enrolment_refuses_a_printer_that_is_not_one(app_center, manager, field, value, says):
+    form = {"name": "kiosk-9", "kind": "kiosk", "printer": "tcp://10.0.0.21", "profile": "RP326"}
+    response = manager.post(
+        "/manager/admin/devices", data={**form, field: value}, headers=manager.csrf,
+        follow_redirects=True,
+    )  # fmt: skip
+    assert says in response.get_data(as_text=True)
+    assert not read(app_center, "SELECT 1 FROM devices WHERE name = 'kiosk-9'")
+
+
 def test_rules_apply_without_a_restart(app_center, manager):
     for path, data in [
         ("/manager/admin/fairness", {"priority_streak_limit": "3", "overdue_minutes": "30"}),
