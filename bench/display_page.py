@@ -33,7 +33,7 @@ def run(work_dir: Path) -> dict[str, float]:
         kiosk = live.kiosk()
         for _ in range(CALLS):
             kiosk.post(
-                f"{live.url}/api/v1/tickets", json={"service": "4.2", "print": False}, timeout=10
+                f"{live.url}/api/v1/tickets", json={"service": "4.4", "print": False}, timeout=10
             ).raise_for_status()
         clerk = live.session("clerk1", "demo-clerk1-pass")
         base = f"{live.url}/api/v1/counters/1"

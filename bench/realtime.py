@@ -55,7 +55,7 @@ def _issue_worker(url: str, token: str, count: int) -> list[float]:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     headers = {"Authorization": f"Device {token}", "Content-Type": "application/json"}
-    body = json.dumps({"service": "4.2", "print": False})
+    body = json.dumps({"service": "4.4", "print": False})
     latencies = []
     for _ in range(count):
         start = time.perf_counter()

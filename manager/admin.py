@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 from hardware.profiles import PROFILE_NAMES
 from server.live.printing import check_printer
 from server.office import accounts, admin
-from server.office.catalog import import_catalog, parse_catalog_text
+from server.office.catalog import catalog_change, import_catalog, parse_catalog_text
 from server.queue.errors import Invalid, QueueError
 from server.queue.storage import audit
 from server.web.auth import user_required
@@ -136,8 +136,8 @@ def update_service(code: str) -> str:
 
 @bp.post("/catalog/import")
 @change("admin.catalog")
-def import_catalog_file() -> str:
-    """Load a full catalog (JSON or CSV); what it does not list is closed, never deleted."""
+def import_catalog_file() -> Response:
+    """Check a full catalog (JSON or CSV) and show what importing it would change."""
     upload = request.files.get("catalog")
     if upload is None or not upload.filename:
         raise Invalid("no_file", "Choose a catalog file (JSON or CSV).", "catalog")
@@ -146,9 +146,31 @@ def import_catalog_file() -> str:
     except UnicodeDecodeError as exc:
         raise Invalid("not_utf8", "Save the catalog as UTF-8 and try again.") from exc
     areas = parse_catalog_text(text, upload.filename)
-    with _audited("catalog_imported", {"file": upload.filename}) as conn:
-        counts = import_catalog(conn, areas)
-    return f"{counts['areas']} sahə, {counts['services']} xidmət / areas, services imported."
+    with center().store.read() as conn:
+        change_ = catalog_change(conn, areas)
+    return make_response(
+        render_template(
+            "manager/admin_catalog_change.html",
+            change=change_,
+            text=text,
+            filename=upload.filename,
+        )
+    )
+
+
+@bp.post("/catalog/import/confirm")
+@change("admin.catalog")
+def confirm_catalog_import() -> str:
+    """Import the catalog the admin has seen the change of; what it drops is closed."""
+    filename = request.form.get("filename", "catalog.json")
+    areas = parse_catalog_text(request.form.get("catalog", ""), filename)
+    with _audited("catalog_imported", {"file": filename}) as conn:
+        done = import_catalog(conn, areas, force=request.form.get("force") == "1")
+        audit(conn, "catalog_change", center().now(), user_id=g.user.id, detail=done.counts())
+    return (
+        f"{done.areas} sahə, {done.services} xidmət / areas, services imported: "
+        f"+{len(done.added)}, ~{len(done.renamed)}, -{len(done.deactivated)}."
+    )
 
 
 @bp.post("/hours")

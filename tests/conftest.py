@@ -57,7 +57,7 @@ def seed(store: Store) -> dict[str, int]:
             "clerk2": accounts.create_user(conn, "clerk2", "clerk2-pass", "clerk", T0),
             "manager": accounts.create_user(conn, "manager", "manager-pass", "manager", T0),
             "counter1": accounts.create_counter(conn, "Masa 1", {"2.1": 1, "2.2": 1, "6": 1}),
-            "counter2": accounts.create_counter(conn, "Masa 2", {"2.1": 1, "4.2": 1}, zone="hall2"),
+            "counter2": accounts.create_counter(conn, "Masa 2", {"2.1": 1, "4.4": 1}, zone="hall2"),
             "counter3": accounts.create_counter(
                 conn, "Masa 3", {"6": 1}, categories=["disability"]
             ),

@@ -13,7 +13,7 @@ from server.queue.center import Center
 from server.queue.storage import Store
 from server.queue.visits import issue_ticket
 
-SERVICES = ["2.1", "4.2", "6"]
+SERVICES = ["2.1", "4.4", "6"]
 
 
 def main() -> None:

@@ -138,20 +138,20 @@ def test_transfer_keeps_arrival_and_hold_frees_the_counter(client, kiosk, app_ce
     counter = app_center.ids["counter1"]
     early = issue(client, kiosk, "2.1", print=False)
     app_center.clock.advance(60)
-    later = issue(client, kiosk, "4.2", print=False)
+    later = issue(client, kiosk, "4.4", print=False)
     csrf = login(client, "clerk1", "clerk1-pass")
     base = f"/api/v1/counters/{counter}"
     client.post(f"{base}/session", headers=csrf)
     client.post(f"{base}/call-next", headers=csrf)
     client.post(f"{base}/start", headers=csrf)
-    moved = client.post(f"{base}/transfer", json={"service": "4.2"}, headers=csrf).get_json()
+    moved = client.post(f"{base}/transfer", json={"service": "4.4"}, headers=csrf).get_json()
     assert (moved["label"], moved["state"], moved["arrived_at"]) == (
         "B-001",
         "waiting",
         early["arrived_at"],
     )
     assert moved["arrived_at"] < later["arrived_at"]
-    # Masa 2 serves 4.2: the transferred visitor, who arrived first, is called before D-001.
+    # Masa 2 serves 4.4: the transferred visitor, who arrived first, is called before D-001.
     clerk2 = app_center.app.test_client()
     csrf2 = login(clerk2, "clerk2", "clerk2-pass")
     base2 = f"/api/v1/counters/{app_center.ids['counter2']}"

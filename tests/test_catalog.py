@@ -20,13 +20,30 @@ def test_shipped_catalog_has_all_fourteen_areas_with_unique_letters():
     areas = load_catalog(default_catalog_path())
     assert len(areas) == 14
     assert [a.letter for a in areas] == list("ABCDEFGHIJKLMN")
-    assert sum(len(a.services) for a in areas) >= 26
+    assert sum(len(a.services) for a in areas) == 42
     assert areas[3].name["az"] == "Məşğulluq"
+
+
+def test_shipped_catalog_names_every_service_in_three_languages_with_its_source():
+    raw = json.loads(default_catalog_path().read_text(encoding="utf-8"))
+    for area in raw["areas"]:
+        assert set(area["name"]) == {"az", "ru", "en"}
+        for service in area["services"]:
+            names = service["name"]
+            assert set(names) == {"az", "ru", "en"} and all(names.values()), service["code"]
+            assert service["source"].startswith("http"), service["code"]
+            assert set(service["translated"]) <= {"az", "ru", "en"}
+            # No placeholder, no English in the Azerbaijani name, no Latin in the Russian one.
+            assert not any(w in names["az"] for w in ("Xidmət ", "Service ", " the ", " of "))
+            assert not any("a" <= c.lower() <= "z" for c in names["ru"]), service["code"]
+            assert not names["en"].endswith((" cen", "(translation)")), service["code"]
+    codes = [s["code"] for a in raw["areas"] for s in a["services"]]
+    assert "4.2" not in codes and "3.8" not in codes  # known only by their number: left out
 
 
 def test_shipped_catalog_keeps_passport_standard_minutes():
     services = {s.code: s for a in load_catalog(default_catalog_path()) for s in a.services}
-    assert services["4.2"].target_minutes == 15
+    assert services["4.4"].target_minutes == 15
     assert services["4.7"].target_minutes == 20
 
 
@@ -53,7 +70,7 @@ def test_canonical_json_round_trips_azerbaijani_letters(center):
         ]
     }
     with center.store.write() as conn:
-        import_catalog(conn, parse_catalog(catalog))
+        import_catalog(conn, parse_catalog(catalog), force=True)
     with center.store.read() as conn:
         areas = read_catalog(conn)["areas"]
     assert [a["code"] for a in areas] == ["emp"]
@@ -75,11 +92,11 @@ def test_csv_import_and_reimport_deactivates_what_was_dropped(center, tmp_path):
         encoding="utf-8",
     )
     with center.store.write() as conn:
-        import_catalog(conn, load_catalog(path))
+        import_catalog(conn, load_catalog(path), force=True)  # it closes every shipped service
     with center.store.read() as conn:
         services = read_catalog(conn)["areas"][0]["services"]
         old = conn.execute("SELECT active FROM services WHERE code = '2.1'").fetchone()[0]
-    assert [(s["code"], s["target_minutes"]) for s in services] == [("p1", 25), ("p2", 15)]
+    assert [(s["code"], s["target_minutes"]) for s in services] == [("p1", 25), ("p2", 8)]
     assert old == 0  # dropped from the catalog, kept for history
 
 
@@ -87,7 +104,19 @@ def test_csv_import_and_reimport_deactivates_what_was_dropped(center, tmp_path):
     ("catalog", "message"),
     [
         ({"areas": []}, "no service areas"),
-        ({"areas": [{"code": "a", "letter": "AB", "name": {"az": "x"}, "services": []}]}, "letter"),
+        (
+            {
+                "areas": [
+                    {
+                        "code": "a",
+                        "letter": "AB",
+                        "name": {"az": "x"},
+                        "services": [{"code": "s", "name": {"az": "y"}}],
+                    }
+                ]
+            },
+            "letter must be one of A-Z",
+        ),  # fmt: skip
         (
             {
                 "areas": [
@@ -105,9 +134,31 @@ def test_csv_import_and_reimport_deactivates_what_was_dropped(center, tmp_path):
                     },
                 ]
             },
-            "used by two areas",
+            "letter A is area a's too",
         ),
-        ({"areas": [{"code": "a", "letter": "A", "name": {}, "services": []}]}, "no name"),
+        (
+            {"areas": [{"code": "a", "letter": "A", "name": {}, "services": [{"code": "s"}]}]},
+            r"areas\[0\].name.az: the Azerbaijani name is required",
+        ),
+        ({"areas": [{"code": "1"}]}, r"areas\[0\]: 'services' must be a non-empty list"),
+        (
+            {"areas": [{"code": "a", "letter": "A", "name": {"az": "x"}, "services": {}}]},
+            "'services' must be a non-empty list",
+        ),
+        (
+            {
+                "areas": [
+                    {
+                        "code": "a",
+                        "letter": "A",
+                        "name": {"az": "x"},
+                        "services": [{"code": "s", "name": {"az": "y"}, "documents": 5}],
+                    }
+                ]
+            },
+            r"areas\[0\].services\[0\].documents: must map languages",
+        ),  # fmt: skip
+        ({"areas": [None]}, r"areas\[0\]: an area is an object"),
         (
             {
                 "areas": [
@@ -119,7 +170,7 @@ def test_csv_import_and_reimport_deactivates_what_was_dropped(center, tmp_path):
                     }
                 ]
             },
-            "1 to 480",
+            "1 to 240 minutes",
         ),
         ([], "list of 'areas'"),
     ],
@@ -139,4 +190,76 @@ def test_csv_with_a_misspelt_column_is_refused_not_half_imported(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(Invalid, match="unknown columns: service_nmae_ru"):
+        load_catalog(path)
+
+
+def small_catalog(*codes):
+    return {
+        "areas": [
+            {
+                "code": "4",
+                "letter": "D",
+                "name": {"az": "Məşğulluq"},
+                "services": [{"code": c, "name": {"az": f"Xidmət adı {c}"}} for c in codes],
+            }
+        ]
+    }
+
+
+def test_malformed_import_changes_nothing(center, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"areas": [{"code": "1"}]}))
+    with center.store.read() as conn:
+        before = read_catalog(conn)
+    with pytest.raises(Invalid) as refused:
+        with center.store.write() as conn:
+            import_catalog(conn, load_catalog(path))
+    assert refused.value.field == "services"
+    with center.store.read() as conn:
+        assert read_catalog(conn) == before
+
+
+def test_import_that_closes_most_services_needs_force(center):
+    with center.store.write() as conn:
+        with pytest.raises(Invalid, match="would close 41 of the 42 open services"):
+            import_catalog(conn, parse_catalog(small_catalog("4.4")))
+    with center.store.read() as conn:
+        assert len([s for a in read_catalog(conn)["areas"] for s in a["services"]]) == 42
+    with center.store.write() as conn:
+        done = import_catalog(conn, parse_catalog(small_catalog("4.4")), force=True)
+    assert len(done.deactivated) == 41 and done.services == 1
+
+
+def test_change_lists_added_renamed_deactivated_reactivated_and_offered(center):
+    raw = json.loads(default_catalog_path().read_text(encoding="utf-8"))
+    employment = raw["areas"][3]
+    employment["services"][0]["name"]["az"] = "Yeni ad"
+    employment["services"].append({"code": "4.99", "name": {"az": "Yeni xidmət"}})
+    raw["areas"][1]["services"].pop()  # 2.5 dropped
+    with center.store.write() as conn:
+        done = import_catalog(conn, parse_catalog(raw))
+    assert done.added == ["4.99 Yeni xidmət"]
+    assert done.renamed[0].startswith("4.1: İşçilərin") and done.renamed[0].endswith("-> Yeni ad")
+    assert [line.split()[0] for line in done.deactivated] == ["2.5"]
+    assert done.offered == ["4.99 -> Masa 2"]  # the counter serving 4.4 serves the area
+    with center.store.read() as conn:
+        served = conn.execute(
+            "SELECT c.name FROM counter_services cs JOIN counters c ON c.id = cs.counter_id "
+            "JOIN services s ON s.id = cs.service_id WHERE s.code = '4.99'"
+        ).fetchall()
+    assert [r[0] for r in served] == ["Masa 2"]
+    raw["areas"][1]["services"].append({"code": "2.5", "name": {"az": "Təlim kursları"}})
+    with center.store.write() as conn:
+        again = import_catalog(conn, parse_catalog(raw))
+    assert [line.split()[0] for line in again.reactivated] == ["2.5"]
+
+
+def test_csv_errors_name_the_line_and_column(tmp_path):
+    path = tmp_path / "catalog.csv"
+    path.write_text(
+        "area_code,area_letter,area_name_az,service_code,service_name_az,target_minutes\n"
+        "1,A,Arayışlar,1.1,Arayış,15\n1,A,Arayışlar,1.2,,15\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(Invalid, match="CSV line 3, service_name.az: the Azerbaijani name"):
         load_catalog(path)

@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from server.cli import main
 from server.office import accounts
+from server.office.catalog import default_catalog_path, load_catalog
 from server.queue.storage import Store
 
 
@@ -35,10 +36,13 @@ def test_import_catalog_from_csv_and_clear_error_on_a_bad_file(tmp_path):
         "1,A,Arayışlar,1.1,Arayış\n2,B,Əmək,2.1,Əmək müqaviləsi\n",
         encoding="utf-8",
     )
-    assert (
-        "2 areas and 2 services"
-        in run("import-catalog", "--data-dir", str(tmp_path), str(good)).output
-    )
+    dry = run("import-catalog", "--data-dir", str(tmp_path), str(good), "--dry-run")
+    assert "Added (1):\n  1.1 Arayış" in dry.output and "Deactivated (41):" in dry.output
+    assert "Renamed (1):" in dry.output and dry.output.endswith("Dry run: nothing changed.\n")
+    guarded = run("import-catalog", "--data-dir", str(tmp_path), str(good))
+    assert guarded.exit_code == 1 and "would close 41 of the 42 open services" in guarded.output
+    forced = run("import-catalog", "--data-dir", str(tmp_path), str(good), "--force")
+    assert "Imported 2 areas and 2 services" in forced.output
     bad = tmp_path / "bad.json"
     bad.write_text(
         json.dumps(
@@ -120,7 +124,7 @@ def test_create_counter_with_weights_and_dedicated_categories(tmp_path):
         str(tmp_path),
         "Masa 9",
         "--service",
-        "4.2:2",
+        "4.4:2",
         "--service",
         "6",
         "--category",
@@ -135,7 +139,7 @@ def test_create_counter_with_weights_and_dedicated_categories(tmp_path):
             " ON s.id = cs.service_id ORDER BY s.code"
         ).fetchall()
         row = conn.execute("SELECT zone, categories FROM counters").fetchone()
-    assert [tuple(w) for w in weights] == [("4.2", 2.0), ("6", 1.0)]
+    assert [tuple(w) for w in weights] == [("4.4", 2.0), ("6", 1.0)]
     assert tuple(row) == ("hall2", '["disability"]')
     bad = CliRunner().invoke(
         main, ["create-counter", "--data-dir", str(tmp_path), "X", "--service", "nope"]
@@ -183,7 +187,7 @@ def test_catalog_file_may_replace_the_priority_categories(tmp_path):
         ),
         encoding="utf-8",
     )
-    run("import-catalog", "--data-dir", str(tmp_path), str(path))
+    run("import-catalog", "--data-dir", str(tmp_path), str(path), "--force")
     with Store(tmp_path / "dostq.db").read() as conn:
         active = [
             r[0] for r in conn.execute("SELECT code FROM priority_categories WHERE active = 1")
@@ -252,4 +256,6 @@ def test_printer_sample_writes_the_longest_service_for_a_model(tmp_path):
     assert result.exit_code == 0 and f"{out.stat().st_size} bytes" in result.output
     lines = decode(out.read_bytes(), profiles.get("POS-5890").code_pages).text()
     assert "Перед вами: 12 чел." in lines and max(map(len, lines)) <= 32
-    assert any(line.startswith("Hərbi") for line in lines)  # no Russian name: Azerbaijani
+    names = [s.name["ru"] for a in load_catalog(default_catalog_path()) for s in a.services]
+    longest = max(names, key=len)
+    assert longest in " ".join(lines)  # the catalog's longest Russian name, wrapped whole

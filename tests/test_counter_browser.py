@@ -41,7 +41,7 @@ def states(live):
 
 
 def test_a_clerks_full_cycle(browser, center):
-    issue(center, "4.2", 3)
+    issue(center, "4.4", 3)
     page = clerk_page(browser, center, "clerk1", "Masa 1")
     page.keyboard.press("Space")  # call next
     page.wait_for_selector("#current-label:text-is('D-001')")
@@ -85,7 +85,7 @@ def test_a_clerks_full_cycle(browser, center):
             "ON s.id = d.service_id ORDER BY s.code"
         ).fetchall()
         outcome = db.execute("SELECT outcome FROM tickets WHERE label = 'D-001'").fetchone()
-    assert [d[0] for d in delivered] == ["4.2", "4.7"] and outcome[0] == "documents_missing"
+    assert [d[0] for d in delivered] == ["4.4", "4.7"] and outcome[0] == "documents_missing"
     assert page.errors == []
 
 

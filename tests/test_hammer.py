@@ -20,7 +20,7 @@ from server.office import accounts
 from tests.live import LiveCenter, start_live_center
 
 KIOSKS, TICKETS_PER_KIOSK, COUNTERS = 8, 1000, 30
-SERVICES = ["2.1", "4.2", "6"]
+SERVICES = ["2.1", "4.4", "6"]
 
 
 def add_hammer_counters(store):

@@ -71,7 +71,7 @@ def issue_today(live, count):
     kiosk = live.kiosk()
     for _ in range(count):
         kiosk.post(
-            f"{live.url}/api/v1/tickets", json={"service": "4.2", "print": False}, timeout=10
+            f"{live.url}/api/v1/tickets", json={"service": "4.4", "print": False}, timeout=10
         ).raise_for_status()
 
 

@@ -10,9 +10,9 @@ from tests.conftest import SCREENSHOTS
 from tests.live import start_live_center
 
 LANGUAGES = {  # language: (button, area tile, the service's name, "take your ticket")
-    "az": ("AZ", "Məşğulluq", "Xidmət 4.2", "Biletinizi götürün"),
-    "ru": ("RU", "Məşğulluq", "Услуга 4.2", "Возьмите талон"),
-    "en": ("EN", "Employment services", "Service 4.2", "Please take your ticket"),
+    "az": ("AZ", "Məşğulluq", "ictimai işlərə", "Biletinizi götürün"),
+    "ru": ("RU", "Занятость", "общественные работы", "Возьмите талон"),
+    "en": ("EN", "Employment services", "paid public works", "Please take your ticket"),
 }
 
 
@@ -95,7 +95,7 @@ def test_search_with_the_on_screen_keyboard(kiosk):
 
 def test_double_tap_issues_one_ticket(kiosk, kiosk_center):
     kiosk.click(".area:has-text('Məşğulluq')")
-    kiosk.click(".service:has-text('Xidmət 4.2')")
+    kiosk.click(".service:has-text('ictimai işlərə')")
     posts = {"sent": 0, "answered": 0}
 
     def count(kind):
@@ -140,7 +140,7 @@ def test_assistance_button_alerts_staff(kiosk, kiosk_center):
 def test_printer_out_of_paper_keeps_the_number_on_screen(kiosk, kiosk_center):
     (kiosk_center.data_dir / "printer" / "STATE").write_text("paper_out")
     kiosk.click(".area:has-text('Məşğulluq')")
-    kiosk.click(".service:has-text('Xidmət 4.2')")
+    kiosk.click(".service:has-text('ictimai işlərə')")
     kiosk.click(".general")
     kiosk.wait_for_selector("#print-status.problem:has-text('çap olunmadı')", timeout=15_000)
     shot(kiosk, "printer-fault-az")
@@ -166,7 +166,7 @@ def test_kiosk_waits_through_a_server_restart_and_carries_on(kiosk, kiosk_center
     kiosk_center.restart()
     kiosk.wait_for_selector("#offline[hidden]", state="attached", timeout=20_000)
     kiosk.click(".area:has-text('Məşğulluq')")
-    kiosk.click(".service:has-text('Xidmət 4.2')")
+    kiosk.click(".service:has-text('ictimai işlərə')")
     kiosk.click(".general")
     kiosk.wait_for_selector("#ticket-number")
     assert kiosk.text_content("#ticket-number") == "D-001"

@@ -85,21 +85,32 @@ def test_catalog_import_upload_closes_what_it_does_not_list(app_center, manager)
         "area_code,area_letter,area_name_az,service_code,service_name_az,target_minutes\n"
         "2,B,Əmək münasibətləri,2.1,Əmək müqaviləsi,12\n"
     )
-    response = manager.post(
+    shown = manager.post(
         "/manager/admin/catalog/import",
         data={"catalog": (io.BytesIO(csv_text.encode()), "full.csv")},
         headers=manager.csrf,
         content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "Deactivated (41):" in shown and 'name="force"' in shown  # seen, not yet done
+    assert read(app_center, "SELECT count(*) FROM services WHERE active = 1")[0][0] == 42
+    confirm = {"filename": "full.csv", "catalog": csv_text}
+    refused = manager.post(
+        "/manager/admin/catalog/import/confirm", data=confirm, headers=manager.csrf,
         follow_redirects=True,
-    )
-    assert "1 sahə, 1 xidmət" in response.get_data(as_text=True)
+    )  # fmt: skip
+    assert "would close 41 of the 42" in refused.get_data(as_text=True)
+    done = manager.post(
+        "/manager/admin/catalog/import/confirm", data={**confirm, "force": "1"},
+        headers=manager.csrf, follow_redirects=True,
+    )  # fmt: skip
+    assert "1 sahə, 1 xidmət" in done.get_data(as_text=True)
     assert read(app_center, "SELECT count(*) FROM services WHERE active = 1")[0][0] == 1
 
 
 def test_counter_services_and_categories_are_edited(app_center, manager):
     response = manager.post(
         "/manager/admin/counters/1",
-        data={"zone": "hall2", "service": ["4.2", "6"], "weight_4.2": "2", "category": "elderly"},
+        data={"zone": "hall2", "service": ["4.4", "6"], "weight_4.4": "2", "category": "elderly"},
         headers=manager.csrf,
     )
     assert response.status_code == 302
@@ -108,7 +119,7 @@ def test_counter_services_and_categories_are_edited(app_center, manager):
         "SELECT s.code, cs.weight FROM counter_services cs JOIN services s ON s.id = cs.service_id"
         " WHERE cs.counter_id = 1 ORDER BY s.code",
     )
-    assert [tuple(r) for r in served] == [("4.2", 2.0), ("6", 1.0)]
+    assert [tuple(r) for r in served] == [("4.4", 2.0), ("6", 1.0)]
     zone, categories = read(app_center, "SELECT zone, categories FROM counters WHERE id = 1")[0]
     assert (zone, json.loads(categories)) == ("hall2", ["elderly"])
 

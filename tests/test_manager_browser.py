@@ -39,7 +39,7 @@ def test_live_floor_follows_issues_and_calls(browser, center):
     assert wait_until(lambda: text(page, "#link") == "canlı / live", timeout=10)
     assert wait_until(lambda: text(page, "#waiting") == "0", timeout=10)
     kiosk = center.kiosk()
-    for service in ("4.2", "4.2", "6"):
+    for service in ("4.4", "4.4", "6"):
         kiosk.post(
             f"{center.url}/api/v1/tickets", json={"service": service, "print": False}, timeout=10
         ).raise_for_status()
@@ -89,13 +89,13 @@ def test_report_shows_history_sorts_and_downloads(browser, center):
 
 def test_admin_edits_a_service_in_the_page_and_the_kiosk_catalog_follows(browser, center):
     page = manager_page(browser, center, "/manager/admin/", username="admin")
-    page.fill("input[aria-label='Target minutes of 4.2']", "25")
-    page.fill("input[aria-label='Name az of 4.2']", "Məşğulluq üzrə məsləhət")
-    page.click("button[form='service-4.2']")
-    page.wait_for_selector(".flash.done >> text=Service 4.2 saved")
+    page.fill("input[aria-label='Target minutes of 4.4']", "25")
+    page.fill("input[aria-label='Name az of 4.4']", "Məşğulluq üzrə məsləhət")
+    page.click("button[form='service-4.4']")
+    page.wait_for_selector(".flash.done >> text=Service 4.4 saved")
     page.screenshot(path=str(SCREENSHOTS / "manager-admin.png"))
     catalog = center.kiosk().get(f"{center.url}/api/v1/catalog", timeout=10).json()
-    service = next(s for a in catalog["areas"] for s in a["services"] if s["code"] == "4.2")
+    service = next(s for a in catalog["areas"] for s in a["services"] if s["code"] == "4.4")
     assert (service["target_minutes"], service["name"]["az"]) == (25, "Məşğulluq üzrə məsləhət")
     page.fill("input[aria-label='Letter of 4']", "B")  # taken by area 2: refused, nothing lost
     page.click("button[form='area-4']")

@@ -24,7 +24,7 @@ from server.queue.errors import QueueError
 from server.queue.storage import Store
 from tests.conftest import FakeClock, seed
 
-SERVICES = ["2.1", "2.2", "4.2", "6"]
+SERVICES = ["2.1", "2.2", "4.4", "6"]
 CATEGORIES = [GENERAL, GENERAL, "disability", "elderly"]
 TEMPLATE = Path(tempfile.mkdtemp(prefix="dostq-template-")) / "dostq.db"
 

@@ -7,7 +7,7 @@ import pytest
 import socketio
 
 CLERK = ("clerk1", "demo-clerk1-pass")
-COUNTER = 1  # demo "Masa 1": services 1.0, 4.1, 4.2, 4.7
+COUNTER = 1  # demo "Masa 1": services 1.0, 4.1, 4.4, 4.7
 
 
 class Screen:
@@ -38,7 +38,7 @@ class Screen:
         self.client.disconnect()
 
 
-def issue(live, service="4.2"):
+def issue(live, service="4.4"):
     response = live.kiosk().post(
         f"{live.url}/api/v1/tickets", json={"service": service, "print": False}, timeout=10
     )
@@ -118,8 +118,8 @@ def test_clerk_screen_sees_the_queue_grow(live_center):
     cookie = "; ".join(f"{c.name}={c.value}" for c in clerk.cookies)
     screen = Screen(live_center.url, headers={"Cookie": cookie})
     screen.next("snapshot")
-    ticket = issue(live_center, "4.2")
+    ticket = issue(live_center, "4.4")
     waiting = screen.next("queue_changed")["waiting"]
-    assert [(w["service"], w["waiting"]) for w in waiting] == [("4.2", 1)]
+    assert [(w["service"], w["waiting"]) for w in waiting] == [("4.4", 1)]
     assert ticket["label"].startswith("D-")
     screen.close()

@@ -38,7 +38,7 @@ def worked_day(center, clock):
     desk.sign_in(center, 1, clerk1)
     desk.sign_in(center, 2, clerk2)
     issue_ticket(center, "2.1", device=None)
-    issue_ticket(center, "4.2", device=None, category="disability")
+    issue_ticket(center, "4.4", device=None, category="disability")
     at(center, clock, "09:05")
     issue_ticket(center, "2.1", device=None)
     at(center, clock, "09:10")
@@ -63,7 +63,7 @@ def worked_day(center, clock):
     at(center, clock, "10:00")
     issue_ticket(center, "6", device=None)
     at(center, clock, "10:05")
-    desk.serve_walk_in(center, 2, clerk2, "4.2")
+    desk.serve_walk_in(center, 2, clerk2, "4.4")
     at(center, clock, "10:20")
     desk.finish(center, 2, clerk2, [])
     return center
@@ -162,7 +162,7 @@ def test_report_exports_carry_the_same_figures(worked_day):
     assert book.sheetnames == ["Totals", "Hours", "Areas", "Services", "Counters", "Clerks"]
     services = list(book["Services"].values)
     assert services[0][:4] == ("code", "letter", "name", "visits")
-    assert {row[0]: row[3] for row in services[1:]} == {"2.1": 3, "4.2": 1, "6": 1}
+    assert {row[0]: row[3] for row in services[1:]} == {"2.1": 3, "4.4": 1, "6": 1}
 
 
 def test_raw_visits_export_one_row_per_visit_in_local_time(worked_day):

@@ -11,6 +11,7 @@ import click
 from server.cli.common import admin_change, data_dir_option, open_store
 from server.office import accounts, admin
 from server.office.catalog import (
+    catalog_change,
     default_catalog_path,
     default_priority_categories,
     import_catalog,
@@ -44,19 +45,31 @@ def init(data_dir: Path, admin_name: str, password: str | None) -> None:
 @click.command("import-catalog")
 @data_dir_option
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_catalog_command(data_dir: Path, path: Path) -> None:
+@click.option("--dry-run", is_flag=True, help="Check the file and print what would change.")
+@click.option("--force", is_flag=True, help="Import even if it closes most open services.")
+def import_catalog_command(data_dir: Path, path: Path, dry_run: bool, force: bool) -> None:
     """Load a catalog (JSON or CSV); areas and services not in it are deactivated.
 
-    A JSON catalog may also carry "priority_categories" (code and names), replacing the list.
+    The whole file is checked before anything changes, and what changes is printed (added,
+    renamed, deactivated, reactivated, offered to counters). A JSON catalog may also carry
+    "priority_categories" (code and names), replacing the list.
     """
     with admin_change(data_dir) as conn:
         areas = load_catalog(path)
         categories = load_priority_categories(path)
-        counts = import_catalog(conn, areas)
+        if dry_run:
+            for line in catalog_change(conn, areas).lines():
+                click.echo(line)
+            click.echo("Dry run: nothing changed.")
+            return
+        change = import_catalog(conn, areas, force=force)
+        counts = change.counts()
         if categories is not None:
             counts["priority_categories"] = import_priority_categories(conn, categories)
         audit(conn, "catalog_imported", time.time(), detail={"file": path.name, **counts})
-    click.echo(f"Imported {counts['areas']} areas and {counts['services']} services.")
+    for line in change.lines()[1:]:
+        click.echo(line)
+    click.echo(f"Imported {change.areas} areas and {change.services} services.")
 
 
 @click.command("create-user")
@@ -141,7 +154,7 @@ def enrol_device(
     "services",
     multiple=True,
     required=True,
-    help="A service code it serves, optionally with a weight: 4.2 or 4.2:2.",
+    help="A service code it serves, optionally with a weight: 4.4 or 4.4:2.",
 )
 @click.option(
     "--category",

@@ -1,11 +1,11 @@
 """The service catalog: service areas (each with a ticket letter) and their services.
 
-Three input shapes are read, all into one canonical form:
-- the canonical JSON this module writes (``{"areas": [{"code", "letter", "name": {...},
-  "services": [...]}]}``);
-- the recovered public DOST catalog shipped in ``server/office/data/dost-services.json``
-  (``name_az``/``name_en`` fields, nested sub-services, unnamed entries);
+Two input shapes are read into one canonical form, and checked whole before anything changes:
+- canonical JSON (``{"areas": [{"code", "letter", "name": {"az", "ru", "en"}, "keywords",
+  "services": [{"code", "name", "target_minutes", "documents", "keywords"}]}]}``), as the
+  default catalog ``server/office/data/dost-catalog.json`` is written;
 - CSV, one row per service (columns in ``CSV_COLUMNS``).
+Every refusal names the place (``areas[2].services[0].name.az``, or the CSV line and column).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import io
 import json
 import sqlite3
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,11 +27,15 @@ from server.queue.errors import Invalid
 from server.queue.views import names as localized
 from server.settings import LANGUAGES
 
-DEFAULT_TARGET_MINUTES = 15
+# The national average per service in 2022 (7 min 31 s), for a service with no target of its own.
+DEFAULT_TARGET_MINUTES = 8
+MAX_TARGET_MINUTES = 240
+MAX_TEXT = 500  # characters of any name, list of documents or keywords
 CSV_COLUMNS = (
     "area_code", "area_letter", "area_name_az", "area_name_ru", "area_name_en",
     "service_code", "service_name_az", "service_name_ru", "service_name_en",
     "target_minutes", "documents_az", "documents_ru", "documents_en",
+    "keywords_az", "keywords_ru", "keywords_en",
 )  # fmt: skip
 
 
@@ -43,6 +47,7 @@ class Service:
     name: dict[str, str]
     target_minutes: int = DEFAULT_TARGET_MINUTES
     documents: dict[str, str] = field(default_factory=dict)
+    keywords: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,15 +58,21 @@ class Area:
     letter: str
     name: dict[str, str]
     services: list[Service] = field(default_factory=list)
+    keywords: dict[str, str] = field(default_factory=dict)
+
+
+def bad(where: str, problem: str, field_name: str) -> Invalid:
+    """Return the refusal of a catalog, naming the place and the field."""
+    return Invalid("bad_catalog", f"{where}: {problem}", field_name)
 
 
 def default_catalog_path() -> Path:
-    """Return the catalog shipped with the package (the recovered public DOST catalog)."""
-    return Path(str(resources.files("server.office") / "data" / "dost-services.json"))
+    """Return the catalog shipped with the package (built from the public DOST sources)."""
+    return Path(str(resources.files("server.office") / "data" / "dost-catalog.json"))
 
 
 def load_catalog(path: Path) -> list[Area]:
-    """Read a catalog file (canonical JSON, recovered DOST JSON or CSV) and check it."""
+    """Read a catalog file (canonical JSON or CSV) and check it."""
     return parse_catalog_text(path.read_text(encoding="utf-8-sig"), path.name)
 
 
@@ -72,7 +83,7 @@ def parse_catalog_text(text: str, filename: str) -> list[Area]:
     else:
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise Invalid("bad_catalog", f"{filename} is not valid JSON: {exc}") from exc
         areas = parse_catalog(data)
     check_catalog(areas)
@@ -91,99 +102,87 @@ def load_priority_categories(path: Path) -> list[dict[str, Any]] | None:
 
 
 def parse_catalog(data: Any) -> list[Area]:
-    """Turn catalog JSON (canonical or the recovered DOST format) into areas."""
+    """Turn canonical catalog JSON into areas, refusing the first malformed place."""
     if not isinstance(data, dict) or not isinstance(data.get("areas"), list):
         raise Invalid("bad_catalog", "A catalog is a JSON object with a list of 'areas'.", "areas")
-    raw_areas = data["areas"]
-    if raw_areas and all(isinstance(a, dict) and "name" in a for a in raw_areas):
-        return [_canonical_area(a) for a in raw_areas]
-    return _areas_from_recovered(raw_areas)
+    return [_area(raw, f"areas[{i}]") for i, raw in enumerate(data["areas"])]
+
+
+def _area(raw: Any, where: str) -> Area:
+    if not isinstance(raw, dict):
+        raise bad(where, "an area is an object with code, letter, name and services.", "areas")
+    services = raw.get("services")
+    if not isinstance(services, list) or not services:
+        raise bad(where, "'services' must be a non-empty list.", "services")
+    return Area(
+        code=_code(raw.get("code"), where),
+        letter=str(raw.get("letter") or "").strip().upper(),
+        name=_names(raw.get("name"), f"{where}.name"),
+        services=[_service(s, f"{where}.services[{j}]") for j, s in enumerate(services)],
+        keywords=_texts(raw.get("keywords"), f"{where}.keywords"),
+    )
+
+
+def _service(raw: Any, where: str) -> Service:
+    if not isinstance(raw, dict):
+        raise bad(where, "a service is an object with code, name and target_minutes.", "services")
+    return Service(
+        code=_code(raw.get("code"), where),
+        name=_names(raw.get("name"), f"{where}.name"),
+        target_minutes=_minutes(raw.get("target_minutes"), f"{where}.target_minutes"),
+        documents=_texts(raw.get("documents"), f"{where}.documents"),
+        keywords=_texts(raw.get("keywords"), f"{where}.keywords"),
+    )
+
+
+def _code(value: Any, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+        raise bad(where, "'code' must be a non-empty text.", "code")
+    code = str(value).strip()
+    if len(code) > 20:
+        raise bad(where, f"code '{code[:30]}' is longer than 20 characters.", "code")
+    return code
+
+
+def _texts(value: Any, where: str) -> dict[str, str]:
+    """Return {language: text} from an optional object of texts, leaving out blanks."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad(where, "must map languages (az, ru, en) to text.", where.rsplit(".", 1)[-1])
+    texts = {}
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            raise bad(where, f"'{lang}' is not a language (az, ru, en).", lang)
+        if text is None or text == "":
+            continue
+        if not isinstance(text, str):
+            raise bad(f"{where}.{lang}", "must be text.", lang)
+        if len(text) > MAX_TEXT:
+            raise bad(f"{where}.{lang}", f"longer than {MAX_TEXT} characters.", lang)
+        texts[lang] = text.strip()
+    return texts
 
 
 def _names(value: Any, where: str) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise Invalid("bad_catalog", f"{where}: 'name' must map languages to text.", "name")
-    names = {lang: str(value[lang]).strip() for lang in LANGUAGES if value.get(lang)}
-    return _with_fallbacks(names, where)
-
-
-def _with_fallbacks(names: dict[str, str], where: str) -> dict[str, str]:
-    # Azerbaijani is the language of record; a name known only in English is shown as is.
-    if "az" not in names:
-        if not names:
-            raise Invalid("bad_catalog", f"{where} has no name in any language.", "name")
-        names["az"] = names.get("en") or names["ru"]
+    names = _texts(value, where)
+    if not names.get("az"):
+        raise bad(f"{where}.az", "the Azerbaijani name is required.", "name")
     return names
-
-
-def _canonical_area(raw: dict[str, Any]) -> Area:
-    code = str(raw.get("code") or "").strip()
-    where = f"Area {code or '?'}"
-    services = [
-        Service(
-            code=str(s.get("code") or "").strip(),
-            name=_names(s.get("name"), f"Service {s.get('code')}"),
-            target_minutes=_minutes(s.get("target_minutes"), f"Service {s.get('code')}"),
-            documents={k: v for k, v in (s.get("documents") or {}).items() if v},
-        )
-        for s in raw.get("services") or []
-    ]
-    return Area(
-        code, str(raw.get("letter") or "").strip().upper(), _names(raw["name"], where), services
-    )
 
 
 def _minutes(value: Any, where: str) -> int:
     if value in (None, ""):
         return DEFAULT_TARGET_MINUTES
     try:
-        return int(value)
+        minutes = int(value)
     except (TypeError, ValueError) as exc:
-        raise Invalid(
-            "bad_catalog", f"{where}: target_minutes must be a whole number.", "target_minutes"
-        ) from exc
-
-
-def _recovered_names(raw: dict[str, Any], fallback: str) -> dict[str, str]:
-    names = {lang: raw[f"name_{lang}"].strip() for lang in LANGUAGES if raw.get(f"name_{lang}")}
-    if not names:
-        names = {
-            "az": f"Xidmət {fallback}",
-            "ru": f"Услуга {fallback}",
-            "en": f"Service {fallback}",
-        }
-    return _with_fallbacks(names, fallback)
-
-
-def _leaves(services: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for service in services:
-        if service.get("children"):
-            yield from _leaves(service["children"])
-        else:
-            yield service
-
-
-def _areas_from_recovered(raw_areas: list[Any]) -> list[Area]:
-    areas = []
-    letters = iter(string.ascii_uppercase)
-    for position, raw in enumerate(raw_areas, start=1):
-        # Areas the public site lists without a number get a code of their own, not an official one.
-        code = str(raw.get("code") or f"x{position}")
-        area_names = _recovered_names(raw, code)
-        services = [
-            Service(
-                code=str(s.get("code")),
-                name=_recovered_names(s, str(s.get("code"))),
-                target_minutes=s.get("standard_minutes") or DEFAULT_TARGET_MINUTES,
-            )
-            for s in _leaves(raw.get("services") or [])
-        ]
-        if not services:
-            # An area with no services recorded is offered as one service of its own name,
-            # so a visitor can still take a ticket for it.
-            services = [Service(code=f"{code}.0", name=dict(area_names))]
-        areas.append(Area(code=code, letter=next(letters), name=area_names, services=services))
-    return areas
+        raise bad(where, "must be a whole number of minutes.", "target_minutes") from exc
+    if isinstance(value, bool) or minutes != value and str(minutes) != str(value).strip():
+        raise bad(where, "must be a whole number of minutes.", "target_minutes")
+    if not 1 <= minutes <= MAX_TARGET_MINUTES:
+        raise bad(where, f"must be 1 to {MAX_TARGET_MINUTES} minutes.", "target_minutes")
+    return minutes
 
 
 def _areas_from_csv(text: str) -> Iterator[Area]:
@@ -204,71 +203,188 @@ def _areas_from_csv(text: str) -> Iterator[Area]:
     areas: dict[str, Area] = {}
     for line, row in enumerate(reader, start=2):
         where = f"CSV line {line}"
-        code = (row["area_code"] or "").strip()
+
+        def columns_of(prefix: str) -> dict[str, Any]:
+            return {lang: row.get(f"{prefix}_{lang}") for lang in LANGUAGES}  # noqa: B023
+
+        code = _code(row["area_code"], f"{where}, area_code")
         area = areas.get(code)
         if area is None:
             area = areas[code] = Area(
                 code=code,
                 letter=(row["area_letter"] or "").strip().upper(),
-                name=_names({lang: row.get(f"area_name_{lang}") for lang in LANGUAGES}, where),
+                name=_names(columns_of("area_name"), f"{where}, area_name"),
             )
         area.services.append(
             Service(
-                code=(row["service_code"] or "").strip(),
-                name=_names({lang: row.get(f"service_name_{lang}") for lang in LANGUAGES}, where),
-                target_minutes=_minutes(row.get("target_minutes"), where),
-                documents={
-                    lang: row[f"documents_{lang}"]
-                    for lang in LANGUAGES
-                    if row.get(f"documents_{lang}")
-                },
+                code=_code(row["service_code"], f"{where}, service_code"),
+                name=_names(columns_of("service_name"), f"{where}, service_name"),
+                target_minutes=_minutes(row.get("target_minutes"), f"{where}, target_minutes"),
+                documents=_texts(columns_of("documents"), f"{where}, documents"),
+                keywords=_texts(columns_of("keywords"), f"{where}, keywords"),
             )
         )
     yield from areas.values()
 
 
 def check_catalog(areas: list[Area]) -> None:
-    """Raise Invalid naming the first problem: empty catalog, duplicate codes or letters."""
+    """Raise Invalid naming the first problem across the whole catalog: none, letters, codes."""
     if not areas:
         raise Invalid("bad_catalog", "The catalog has no service areas.", "areas")
-    seen_letters: set[str] = set()
-    seen_codes: set[str] = set()
+    letters: dict[str, str] = {}
+    area_codes: set[str] = set()
+    service_codes: dict[str, str] = {}
     for area in areas:
-        if not area.code:
-            raise Invalid("bad_catalog", "Every area needs a code.", "code")
+        where = f"Area {area.code}"
         if len(area.letter) != 1 or area.letter not in string.ascii_uppercase:
-            raise Invalid("bad_catalog", f"Area {area.code}: letter must be one of A-Z.", "letter")
-        if area.letter in seen_letters:
-            raise Invalid("bad_catalog", f"Letter {area.letter} is used by two areas.", "letter")
-        seen_letters.add(area.letter)
+            raise bad(where, "letter must be one of A-Z.", "letter")
+        if area.letter in letters:
+            other = letters[area.letter]
+            raise bad(where, f"letter {area.letter} is area {other}'s too.", "letter")
+        letters[area.letter] = area.code
+        if area.code in area_codes:
+            raise bad(where, "two areas have this code.", "code")
+        area_codes.add(area.code)
         if not area.services:
-            raise Invalid("bad_catalog", f"Area {area.code} has no services.", "services")
-        codes = [("Area", area.code), *(("Service", s.code) for s in area.services)]
-        for kind, code in codes:
-            if not code or f"{kind}:{code}" in seen_codes:
-                raise Invalid("bad_catalog", f"Code '{code}' is empty or repeated.", "code")
-            seen_codes.add(f"{kind}:{code}")
+            raise bad(where, "has no services.", "services")
         for service in area.services:
-            if not 1 <= service.target_minutes <= 480:
-                raise Invalid(
-                    "bad_catalog",
-                    f"Service {service.code}: target_minutes must be 1 to 480.",
-                    "target_minutes",
-                )
+            if service.code in service_codes:
+                areas_of = f"areas {service_codes[service.code]} and {area.code}"
+                raise bad(f"Service {service.code}", f"listed twice ({areas_of}).", "code")
+            service_codes[service.code] = area.code
 
 
-def import_catalog(conn: sqlite3.Connection, areas: list[Area]) -> dict[str, int]:
-    """Upsert areas and services by code inside the caller's transaction.
+@dataclass(frozen=True)
+class CatalogChange:
+    """What an import changes, said before (dry run, admin's confirmation) and after it."""
+
+    areas: int
+    services: int
+    added: list[str]  # "4.x3 Name"
+    renamed: list[str]  # "2.1: old name -> new name"
+    deactivated: list[str]
+    reactivated: list[str]
+    offered: list[str]  # "4.x3 -> Masa 1, Masa 3": counters that serve the area serve it too
+    active_before: int
+
+    @property
+    def deactivates_most(self) -> bool:
+        """Tell whether the import would close more than half the services open now."""
+        return len(self.deactivated) * 2 > self.active_before
+
+    def lines(self) -> list[str]:
+        """Return the change as lines a person reads (the dry run, the admin's diff)."""
+        out = [f"{self.areas} areas, {self.services} services."]
+        for title, items in (
+            ("Added", self.added),
+            ("Renamed", self.renamed),
+            ("Deactivated", self.deactivated),
+            ("Reactivated", self.reactivated),
+            ("Offered to the counters of their area", self.offered),
+        ):
+            if items:
+                out.append(f"{title} ({len(items)}):")
+                out += [f"  {item}" for item in items]
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Return the change as counts (the audit row)."""
+        return {
+            "areas": self.areas,
+            "services": self.services,
+            "added": len(self.added),
+            "renamed": len(self.renamed),
+            "deactivated": len(self.deactivated),
+            "reactivated": len(self.reactivated),
+        }
+
+
+def catalog_change(conn: sqlite3.Connection, areas: list[Area]) -> CatalogChange:
+    """Compare a checked catalog with the database: what importing it would change."""
+    stored = {
+        r["code"]: r
+        for r in conn.execute(
+            "SELECT s.code, s.name_az, s.active, s.area_id, a.code AS area_code "
+            "FROM services s JOIN areas a ON a.id = s.area_id"
+        )
+    }
+    listed = {s.code: (area, s) for area in areas for s in area.services}
+    added, renamed, reactivated, offered = [], [], [], []
+    for code, (area, service) in listed.items():
+        row = stored.get(code)
+        if row is None:
+            added.append(f"{code} {service.name['az']}")
+            counters = _counters_of_area(conn, area.code)
+            if counters:
+                offered.append(f"{code} -> {', '.join(counters)}")
+            continue
+        if row["name_az"] != service.name["az"]:
+            renamed.append(f"{code}: {row['name_az']} -> {service.name['az']}")
+        if not row["active"]:
+            reactivated.append(f"{code} {service.name['az']}")
+    deactivated = [
+        f"{code} {row['name_az']}"
+        for code, row in stored.items()
+        if row["active"] and code not in listed
+    ]
+    return CatalogChange(
+        areas=len(areas),
+        services=len(listed),
+        added=added,
+        renamed=renamed,
+        deactivated=deactivated,
+        reactivated=reactivated,
+        offered=offered,
+        active_before=sum(bool(row["active"]) for row in stored.values()),
+    )
+
+
+def _counters_of_area(conn: sqlite3.Connection, area_code: str) -> list[str]:
+    """Return the counters serving any service of an area (by its code), by name."""
+    rows = conn.execute(
+        "SELECT DISTINCT c.name FROM counters c JOIN counter_services cs ON cs.counter_id = c.id "
+        "JOIN services s ON s.id = cs.service_id JOIN areas a ON a.id = s.area_id "
+        "WHERE a.code = ? ORDER BY c.name",
+        (area_code,),
+    )
+    return [r[0] for r in rows]
+
+
+def import_catalog(
+    conn: sqlite3.Connection, areas: list[Area], force: bool = False
+) -> CatalogChange:
+    """Upsert areas and services by code inside the caller's transaction; return the change.
 
     What the import no longer lists is deactivated, not deleted: past tickets keep pointing at it.
+    An import that would close more than half the open services needs ``force``. A new service
+    is served by the counters that serve its area, so no import leaves it silently unserved.
     """
     check_catalog(areas)
+    change = catalog_change(conn, areas)
+    if change.deactivates_most and not force:
+        raise Invalid(
+            "import_deactivates_most",
+            f"This catalog would close {len(change.deactivated)} of the "
+            f"{change.active_before} open services. Check the file; if it is right, import "
+            "it with --force (or tick 'Close them' on the admin page).",
+            "force",
+        )
+    new_codes = {line.split(" ", 1)[0] for line in change.added}
     db = sqlite_utils.Database(conn)
     # Letters are unique; park them first so two areas may swap letters in one import.
     conn.execute("UPDATE areas SET letter = '#' || id")
     conn.execute("UPDATE areas SET active = 0")
     conn.execute("UPDATE services SET active = 0")
     for area_position, area in enumerate(areas):
+        counters = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT cs.counter_id FROM counter_services cs "
+                "JOIN services s ON s.id = cs.service_id JOIN areas a ON a.id = s.area_id "
+                "WHERE a.code = ?",
+                (area.code,),
+            )
+        ]
         db.table("areas").upsert(
             {
                 "code": area.code,
@@ -276,6 +392,7 @@ def import_catalog(conn: sqlite3.Connection, areas: list[Area]) -> dict[str, int
                 "position": area_position,
                 "active": 1,
                 **{f"name_{lang}": area.name.get(lang) for lang in LANGUAGES},
+                **{f"keywords_{lang}": area.keywords.get(lang) for lang in LANGUAGES},
             },
             pk="code",
         )
@@ -290,13 +407,22 @@ def import_catalog(conn: sqlite3.Connection, areas: list[Area]) -> dict[str, int
                     "target_minutes": service.target_minutes,
                     **{f"name_{lang}": service.name.get(lang) for lang in LANGUAGES},
                     **{f"documents_{lang}": service.documents.get(lang) for lang in LANGUAGES},
+                    **{f"keywords_{lang}": service.keywords.get(lang) for lang in LANGUAGES},
                 },
                 pk="code",
             )
+            if service.code in new_codes:
+                service_id = conn.execute(
+                    "SELECT id FROM services WHERE code = ?", (service.code,)
+                ).fetchone()[0]
+                conn.executemany(
+                    "INSERT INTO counter_services (counter_id, service_id) VALUES (?, ?)",
+                    [(counter_id, service_id) for counter_id in counters],
+                )
     stale = conn.execute("SELECT code FROM areas WHERE letter LIKE '#%'").fetchall()
     for (code,) in stale:  # an area dropped from the catalog gives its letter up
         conn.execute("UPDATE areas SET letter = lower(?) || '#' WHERE code = ?", (code, code))
-    return {"areas": len(areas), "services": sum(len(a.services) for a in areas)}
+    return change
 
 
 def import_priority_categories(conn: sqlite3.Connection, categories: list[dict[str, Any]]) -> int:
@@ -344,6 +470,7 @@ def read_catalog(conn: sqlite3.Connection) -> dict[str, Any]:
                 "name": localized(s, "name"),
                 "target_minutes": s["target_minutes"],
                 "documents": localized(s, "documents"),
+                "keywords": localized(s, "keywords"),
             }
             for s in conn.execute(
                 "SELECT * FROM services WHERE area_id = ? AND active = 1 ORDER BY position, id",
@@ -355,6 +482,7 @@ def read_catalog(conn: sqlite3.Connection) -> dict[str, Any]:
                 "code": area["code"],
                 "letter": area["letter"],
                 "name": localized(area, "name"),
+                "keywords": localized(area, "keywords"),
                 "services": services,
             }
         )

@@ -207,6 +207,16 @@ PRINTER_PROFILE_SCHEMA = """
         ALTER TABLE devices ADD COLUMN printer_profile TEXT NOT NULL DEFAULT 'TM-T20II';
 """
 
+# Words visitors search by (synonyms, abbreviations: "təqaüd", "пенсия"), per language.
+CATALOG_KEYWORDS_SCHEMA = """
+        ALTER TABLE areas ADD COLUMN keywords_az TEXT;
+        ALTER TABLE areas ADD COLUMN keywords_ru TEXT;
+        ALTER TABLE areas ADD COLUMN keywords_en TEXT;
+        ALTER TABLE services ADD COLUMN keywords_az TEXT;
+        ALTER TABLE services ADD COLUMN keywords_ru TEXT;
+        ALTER TABLE services ADD COLUMN keywords_en TEXT;
+"""
+
 HQ_OUTBOX_SCHEMA = """
         -- What headquarters must receive: each day whose visits changed since HQ last had it.
         -- Triggers mark the day in the same transaction as the change, whatever code made it.
@@ -246,6 +256,7 @@ MIGRATIONS: tuple[str, ...] = (
     REPORTING_SCHEMA,
     HQ_OUTBOX_SCHEMA,
     PRINTER_PROFILE_SCHEMA,
+    CATALOG_KEYWORDS_SCHEMA,
 )
 
 
