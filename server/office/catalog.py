@@ -449,6 +449,16 @@ def default_priority_categories() -> list[dict[str, Any]]:
     return list(json.loads(path.read_text(encoding="utf-8"))["priority_categories"])
 
 
+def service_use(conn: sqlite3.Connection, since_day: str) -> dict[str, int]:
+    """Return, per service code, its visits since ``since_day`` (most used first on kiosks)."""
+    rows = conn.execute(
+        "SELECT s.code, count(*) FROM tickets t JOIN services s ON s.id = t.service_id "
+        "WHERE t.day >= ? GROUP BY s.id",
+        (since_day,),
+    )
+    return {code: count for code, count in rows}
+
+
 def service_availability(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
     """Return, per active service code, how many counters serve it and how many are open now."""
     rows = conn.execute(

@@ -12,10 +12,12 @@ from werkzeug.wrappers import Response
 
 from server.office import floor
 from server.office.catalog import read_catalog
+from server.office.search import search
 from server.queue import calls, desk, views, visits
 from server.queue.engine import GENERAL
 from server.queue.errors import QueueError
 from server.queue.facts import Done
+from server.settings import LANGUAGES
 from server.web.auth import (
     Unauthorized,
     current_device,
@@ -25,7 +27,7 @@ from server.web.auth import (
     user_json,
     user_required,
 )
-from server.web.validation import json_body, openapi_document, query_text
+from server.web.validation import BadRequest, json_body, openapi_document, query_text
 from server.web.wiring import center, publish
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -77,6 +79,19 @@ def catalog() -> Response:
     """List the active service areas, services and priority categories."""
     with center().store.read() as conn:
         return jsonify(read_catalog(conn))
+
+
+@bp.get("/catalog/search")
+def search_catalog() -> Response:
+    """Find services by what a visitor types (any language, marks optional), best first."""
+    text = query_text("q", max_length=100)
+    if text is None:
+        raise BadRequest("invalid_field", "q: what to search for.", "q")
+    language = request.args.get("lang", "az")
+    if language not in LANGUAGES:
+        raise BadRequest("invalid_field", f"lang: one of {', '.join(LANGUAGES)}.", "lang")
+    with center().store.read() as conn:
+        return jsonify({"services": search(conn, text, language)})
 
 
 @bp.post("/tickets")

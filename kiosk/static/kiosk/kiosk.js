@@ -88,17 +88,54 @@
     return node;
   }
 
-  function showArea(area) {
-    current = { screen: "area", area };
-    chrome(name(area.name), el("div", { class: "list" },
-      ...area.services.map(serviceButton)), true);
+  // A long list shows `size` at a time, with large buttons to page: every item reachable by
+  // touch, none below the fold. `page` is kept in `current` so a redraw stays on it.
+  function paged(items, size) {
+    const pages = Math.max(1, Math.ceil(items.length / size));
+    const page = Math.min(current.page || 0, pages - 1);
+    const list = el("div", { class: "list" }, ...items.slice(page * size, (page + 1) * size));
+    if (pages === 1) return list;
+    const turn = (to) => () => { current.page = to; redraw(); };
+    const previous = button(t("previous"), turn(page - 1), "nav page-previous");
+    const next = button(t("next"), turn(page + 1), "nav page-next");
+    previous.disabled = page === 0;
+    next.disabled = page === pages - 1;
+    // Each button is named after the page it opens (a disabled one, after this page).
+    const label = (to) => t("page", { n: (to >= 0 && to < pages ? to : page) + 1, of: pages });
+    previous.setAttribute("aria-label", label(page - 1));
+    next.setAttribute("aria-label", label(page + 1));
+    return el("div", {}, list, el("nav", { class: "pager" }, previous,
+      el("span", { class: "page", text: t("page", { n: page + 1, of: pages }) }), next));
   }
 
-  function showSearch(query) {
-    current = { screen: "search", query: typeof query === "string" ? query : "" };
-    const needle = current.query.toLocaleLowerCase(lang);
-    const matches = needle ? catalog.areas.flatMap((area) => area.services).filter((service) =>
-      Object.values(service.name).some((n) => n.toLocaleLowerCase(lang).includes(needle))) : [];
+  function showArea(area, page) {
+    current = { screen: "area", area, page: page || 0 };
+    // The most used services of the last 30 days first; the catalog's order breaks ties.
+    const services = area.services.map((service, i) => ({ service, i }))
+      .sort((a, b) => (b.service.uses - a.service.uses) || (a.i - b.i))
+      .map(({ service }) => serviceButton(service));
+    chrome(name(area.name), paged(services, 6), true);
+  }
+
+  let searchSeq = 0;
+  async function showSearch(query, page) {
+    const text = typeof query === "string" ? query : "";
+    current = { screen: "search", query: text, page: page || 0, codes: [] };
+    drawSearch();
+    if (!text.trim()) return;
+    const seq = ++searchSeq;
+    const response = await fetch(`${root.dataset.searchUrl}?q=${encodeURIComponent(text)}` +
+      `&lang=${lang}`);
+    if (seq !== searchSeq || current.screen !== "search" || !response.ok) return;
+    current.codes = (await response.json()).services;
+    current.searched = true;
+    drawSearch();
+  }
+
+  function drawSearch() {
+    const byCode = new Map(catalog.areas.flatMap((area) => area.services)
+      .map((service) => [service.code, service]));
+    const matches = current.codes.map((code) => byCode.get(code)).filter(Boolean);
     const field = el("output", { class: "query", text: current.query || t("search_hint") });
     const keys = el("div", { class: "keyboard" }, ...KEYBOARD[lang].map((row) =>
       el("div", { class: "row" }, ...Array.from(row).map((key) =>
@@ -106,19 +143,27 @@
       el("div", { class: "row" },
         button("␣", () => showSearch(`${current.query} `), "key space"),
         button("⌫", () => showSearch(current.query.slice(0, -1)), "key")));
-    const results = needle && matches.length === 0 ? el("p", { text: t("no_results") })
-      : el("div", { class: "list" }, ...matches.slice(0, 8).map(serviceButton));
+    const results = current.searched && matches.length === 0
+      ? el("p", { text: t("no_results") }) : paged(matches.map(serviceButton), 4);
     chrome(t("search"), el("div", {}, field, results, keys), true);
   }
 
   function chooseService(service) {
     // One key per choice: a double tap (or a retry after a timeout) cannot issue twice.
     const key = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
-    if (catalog.priority_categories.length === 0) return issue(service, null, key);
+    // What to bring, before the ticket is taken: the visitor can still go and fetch it.
+    const documents = name(service.documents || {});
+    const bring = documents ? el("p", { class: "bring", text: t("bring", { d: documents }) })
+      : null;
     current = { screen: "priority", service, from: current };
+    if (catalog.priority_categories.length === 0) {
+      if (!bring) return issue(service, null, key);
+      return chrome(name(service.name), el("div", { class: "list" }, bring,
+        button(t("take_ticket"), () => issue(service, null, key), "tile general")), true);
+    }
     const choices = catalog.priority_categories.map((category) =>
       button(name(category.name), () => issue(service, category.code, key), "tile priority"));
-    chrome(t("priority_question"), el("div", { class: "list" },
+    chrome(t("priority_question"), el("div", { class: "list" }, bring,
       button(t("priority_no"), () => issue(service, null, key), "tile general"), ...choices), true);
   }
 
@@ -164,8 +209,15 @@
   }
 
   function back() {
-    if (current.screen === "priority") return current.from.screen === "search"
-      ? showSearch(current.from.query) : showArea(current.from.area);
+    const from = current.from;
+    if (current.screen === "priority") return from.screen === "search"
+      ? showSearch(from.query, from.page) : showArea(from.area, from.page);
+    home();
+  }
+
+  function redraw() {
+    if (current.screen === "area") return showArea(current.area, current.page);
+    if (current.screen === "search") return drawSearch();
     home();
   }
 
