@@ -89,15 +89,33 @@ def _int(field: str) -> int:
         raise Invalid("not_a_number", f"{field} must be a whole number.", field) from exc
 
 
-def _weights() -> dict[str, float]:
-    """Read the ticked services and their weights (``service`` and ``weight_<code>`` fields)."""
-    weights = {}
-    for code in request.form.getlist("service"):
-        raw = request.form.get(f"weight_{code}") or "1"
-        try:
-            weights[code] = float(raw)
-        except ValueError as exc:
-            raise Invalid("bad_weight", f"The weight of {code} must be a number.") from exc
+def _weight(code: str) -> float:
+    raw = request.form.get(f"weight_{code}") or "1"
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise Invalid("bad_weight", f"The weight of {code} must be a number.") from exc
+
+
+def _weights(conn: sqlite3.Connection) -> dict[str, float]:
+    """Read what a counter serves: the ticked services with their weights, and whole areas.
+
+    Ticking an area (or "all services") that was not ticked adds all its services; unticking
+    one that was removes them; otherwise each service's own box decides, so a service of an
+    area served whole can still be left out (an exception).
+    """
+    weights = {code: _weight(code) for code in request.form.getlist("service")}
+    areas = admin.services_by_area(conn)
+    groups = {f"area_{code}": codes for code, codes in areas.items()}
+    groups["all"] = [code for codes in areas.values() for code in codes]
+    ticked = set(request.form.getlist("group"))
+    for group, codes in groups.items():
+        was = request.form.get(f"was_{group}") == "1"
+        if group in ticked and not was:
+            weights.update({code: weights.get(code) or _weight(code) for code in codes})
+        elif was and group not in ticked:
+            for code in codes:
+                weights.pop(code, None)
     return weights
 
 
@@ -205,7 +223,7 @@ def create_counter() -> str:
     if not name:
         raise Invalid("name_required", "A counter needs a name.", "name")
     with _audited("counter_created", {"name": name}) as conn:
-        weights = _weights()
+        weights = _weights(conn)
         if not weights:
             raise Invalid("no_services", "A counter serves at least one service.")
         accounts.create_counter(conn, name, weights, request.form.get("zone") or "main")
@@ -218,7 +236,9 @@ def update_counter(counter_id: int) -> str:
     """Save a counter's hall, services with weights and categories."""
     categories = request.form.getlist("category") or None
     with _audited("counter_changed", {"counter": counter_id, **_form()}) as conn:
-        admin.set_counter(conn, counter_id, request.form.get("zone", ""), _weights(), categories)
+        admin.set_counter(
+            conn, counter_id, request.form.get("zone", ""), _weights(conn), categories
+        )
     return "Masa saxlanıldı / Counter saved."
 
 

@@ -50,6 +50,11 @@ def test_a_clerks_full_cycle(browser, center):
     page.wait_for_selector("#current-state:text-is('Qəbulda')")
     page.click("text=Bitir (F)")
     page.check("input[name=delivered][value='4.7']")  # a second service delivered
+    page.fill("#form-finish input[name=find]", "yasa gore pensiya")  # not this counter's
+    page.check("input[name=delivered][value='5.x1']")
+    page.fill("#form-finish input[name=find]", "")  # ticked ones stay, on top
+    page.wait_for_selector("input[name=delivered][value='4.1']")
+    assert page.is_checked("input[name=delivered][value='5.x1']")
     page.select_option("select[name=outcome]", "documents_missing")
     page.screenshot(path=str(SCREENSHOTS / "counter-finish.png"))
     page.click("#form-finish >> text=Təsdiq et")
@@ -85,7 +90,8 @@ def test_a_clerks_full_cycle(browser, center):
             "ON s.id = d.service_id ORDER BY s.code"
         ).fetchall()
         outcome = db.execute("SELECT outcome FROM tickets WHERE label = 'D-001'").fetchone()
-    assert [d[0] for d in delivered] == ["4.4", "4.7"] and outcome[0] == "documents_missing"
+    assert sorted(d[0] for d in delivered) == ["4.4", "4.7", "5.x1"]
+    assert outcome[0] == "documents_missing"
     assert page.errors == []
 
 

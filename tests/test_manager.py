@@ -124,6 +124,38 @@ def test_counter_services_and_categories_are_edited(app_center, manager):
     assert (zone, json.loads(categories)) == ("hall2", ["elderly"])
 
 
+def test_a_whole_area_is_served_in_one_tick_with_exceptions(app_center, manager):
+    def served():
+        rows = read(
+            app_center,
+            "SELECT s.code FROM counter_services cs JOIN services s ON s.id = cs.service_id"
+            " WHERE cs.counter_id = 1 ORDER BY s.code",
+        )
+        return {r[0] for r in rows}
+
+    pensions = {r[0] for r in read(
+        app_center, "SELECT s.code FROM services s JOIN areas a ON a.id = s.area_id "
+        "WHERE a.code = '5'",
+    )}  # fmt: skip
+    save = "/manager/admin/counters/1"
+    form = {"zone": "main", "service": ["6"], "group": "area_5", "was_area_5": "0"}
+    manager.post(save, data=form, headers=manager.csrf)
+    assert served() == pensions | {"6"} and len(pensions) == 12
+    # The area is ticked and was: each service's own box decides (5.x3 left out).
+    kept = sorted(pensions - {"5.x3"})
+    manager.post(save, data={**form, "service": ["6", *kept], "was_area_5": "1"},
+                 headers=manager.csrf)  # fmt: skip
+    assert served() == set(kept) | {"6"}
+    manager.post(
+        save,
+        data={"zone": "main", "service": ["6", *kept], "was_area_5": "1"},
+        headers=manager.csrf,
+    )  # fmt: skip  (unticked: the whole area goes)
+    assert served() == {"6"}
+    page = manager.get("/manager/admin/counters").get_data(as_text=True)
+    assert 'aria-label="Whole area Əmək pensiyası və sosial müavinətlər"' in page
+
+
 def test_a_manager_cannot_make_an_admin(app_center, manager):
     response = manager.post(
         "/manager/admin/users",

@@ -259,27 +259,51 @@ def catalog_page(conn: sqlite3.Connection) -> dict[str, Any]:
 def counters_page(conn: sqlite3.Connection) -> dict[str, Any]:
     """Return each counter, the weight of each service it serves, the services and categories."""
     rows = conn.execute("SELECT * FROM counters ORDER BY id").fetchall()
-    served = {
-        (r["counter_id"], r["code"]): r["weight"]
-        for r in conn.execute(
-            "SELECT cs.counter_id, s.code, cs.weight FROM counter_services cs "
-            "JOIN services s ON s.id = cs.service_id"
-        )
-    }
+    served: dict[int, dict[str, float]] = {r["id"]: {} for r in rows}
+    for r in conn.execute(
+        "SELECT cs.counter_id, s.code, cs.weight FROM counter_services cs "
+        "JOIN services s ON s.id = cs.service_id"
+    ):
+        served[r["counter_id"]][r["code"]] = r["weight"]
     return {
         "counters": [
             {**dict(r), "categories": json.loads(r["categories"]) if r["categories"] else None}
             for r in rows
         ],
-        "served": served,
-        "services": conn.execute(
-            "SELECT s.code, s.name_az, a.letter FROM services s JOIN areas a ON a.id = s.area_id "
-            "WHERE s.active = 1 ORDER BY a.position, s.position"
-        ).fetchall(),
+        "counter_served": served,
+        "areas": _areas_with_services(conn),
         "categories": conn.execute(
             "SELECT code, name_az FROM priority_categories WHERE active = 1 ORDER BY position"
         ).fetchall(),
     }
+
+
+def _areas_with_services(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Return the open areas in catalog order, each with its open services."""
+    areas: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(
+        "SELECT s.code, s.name_az, a.letter, a.code AS area_code, a.name_az AS area_name "
+        "FROM services s JOIN areas a ON a.id = s.area_id "
+        "WHERE s.active = 1 AND a.active = 1 ORDER BY a.position, a.id, s.position, s.id"
+    ):
+        area = areas.setdefault(
+            row["area_code"],
+            {"code": row["area_code"], "letter": row["letter"], "name": row["area_name"],
+             "services": []},
+        )  # fmt: skip
+        area["services"].append(row)
+    return list(areas.values())
+
+
+def services_by_area(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Return the open services' codes of each open area, by area code."""
+    areas: dict[str, list[str]] = {}
+    for row in conn.execute(
+        "SELECT a.code AS area, s.code FROM services s JOIN areas a ON a.id = s.area_id "
+        "WHERE s.active = 1 AND a.active = 1 ORDER BY a.position, s.position"
+    ):
+        areas.setdefault(row["area"], []).append(row["code"])
+    return areas
 
 
 def people_page(conn: sqlite3.Connection) -> dict[str, Any]:

@@ -10,6 +10,7 @@
     resume: "Davam et", breakStart: "Fasilə", breakEnd: "Fasilədən qayıt", reason: "Səbəb",
     callSpecific: "Nömrəni çağır", walkIn: "Biletsiz vətəndaş", service: "Xidmət",
     counter: "Masa", delivered: "Göstərilən xidmətlər", outcome: "Nəticə",
+    find: "Xidməti axtar / Search a service",
     outcomes: { done: "Xidmət göstərildi", documents_missing: "Sənəd çatışmır",
       referred: "Başqa quruma yönləndirildi" },
     save: "Təsdiq et", cancel: "Ləğv et", waiting: "Gözləyir", waited: "Gözləmə",
@@ -132,15 +133,30 @@
     const fields = el("div", { class: "fields" });
     let submit;
     if (form === "finish") {
-      const mine = new Set(counter.services);
-      const options = allServices().sort((a, b) => mine.has(b[0]) - mine.has(a[0]));
-      fields.append(el("h2", { text: TEXT.delivered }), el("div", { class: "checks" },
-        ...options.slice(0, 12).map(([code, text]) => el("label", {},
-          Object.assign(el("input", { type: "checkbox", name: "delivered", value: code }),
-            { checked: code === ticket.service.code }), text))),
+      // The services delivered: ticked ones first, then this counter's own, or what the clerk
+      // searches for (the kiosk's search: any language, marks optional), never cut short.
+      const chosen = new Set([ticket.service.code]);
+      const names = new Map(allServices());
+      const checks = el("div", { class: "checks", id: "delivered" });
+      const show = (codes) => checks.replaceChildren(...[...chosen,
+        ...codes.filter((code) => !chosen.has(code))].map((code) => el("label", {},
+        Object.assign(el("input", { type: "checkbox", name: "delivered", value: code,
+          onchange: (event) => (event.target.checked ? chosen.add(code) : chosen.delete(code)) }),
+        { checked: chosen.has(code) }), names.get(code) || code)));
+      let searches = 0;
+      const find = el("input", { type: "search", name: "find", autocomplete: "off",
+        "aria-label": TEXT.find, placeholder: TEXT.find,
+        oninput: async () => {
+          const text = find.value.trim();
+          const seq = ++searches;
+          if (!text) return show(counter.services);
+          const found = await api("GET", `/catalog/search?q=${encodeURIComponent(text)}&lang=az`);
+          if (found && seq === searches) show(found.services);
+        } });
+      show(counter.services);
+      fields.append(el("h2", { text: TEXT.delivered }), find, checks,
         el("h2", { text: TEXT.outcome }), select("outcome", Object.entries(TEXT.outcomes)));
-      submit = () => act("/finish", {
-        delivered: [...fields.querySelectorAll("input[name=delivered]:checked")].map((i) => i.value),
+      submit = () => act("/finish", { delivered: [...chosen],
         outcome: fields.querySelector("select[name=outcome]").value });
     } else if (form === "transfer") {
       fields.append(el("label", {}, TEXT.service, select("service", [["", "—"], ...allServices()])));

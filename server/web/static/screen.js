@@ -10,7 +10,8 @@ window.dostq = (function () {
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
-      if (key === "onclick") node.addEventListener("click", value);
+      // Handlers are listeners, never attributes: the CSP forbids inline script.
+      if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
       else if (key === "text") node.textContent = value;
       else node.setAttribute(key, value);
     }
