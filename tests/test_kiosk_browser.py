@@ -88,7 +88,6 @@ def test_search_with_the_on_screen_keyboard(kiosk):
     for key in "təqaüd":
         kiosk.click(f".key:text-is('{key}')")
     kiosk.wait_for_selector(".service:has-text('təqaüdün')")
-    shot(kiosk, "search-az")
     kiosk.click(".service:has-text('təqaüdün')")
     kiosk.wait_for_selector(".general")
 
