@@ -138,15 +138,32 @@ def _serve(data_dir: Path, port: int, env: dict[str, str], tls: bool) -> subproc
         )
     url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     verify = str(data_dir / "tls" / "cert.pem") if tls else True
+    if not answers_once_started(f"{url}/healthz", verify):
+        _kill(process)
+        raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()}")
+    return process
+
+
+def answers_once_started(url: str, verify: bool | str = True) -> bool:
+    """Wait until a starting server answers ``url``; False after START_TIMEOUT_S.
+
+    A refused connection means not listening yet; a slow first answer (a loaded machine, the
+    services starting with the first request) means not ready yet: both are waited out.
+    """
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{url}/healthz", timeout=1, verify=verify).ok:
-                return process
-        except requests.ConnectionError:
+            if requests.get(url, timeout=HTTP_TIMEOUT_S, verify=verify).ok:
+                return True
+        except requests.RequestException:
             time.sleep(0.1)
+    return False
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill a server that did not start, and reap it (no process left behind)."""
     process.kill()
-    raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()}")
+    process.wait(timeout=STOP_TIMEOUT_S)
 
 
 @dataclass
@@ -210,13 +227,7 @@ def _serve_hq(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
              "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
-                return process
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"HQ did not start: {(data_dir / 'hq.log').read_text()}")
+    if not answers_once_started(f"http://127.0.0.1:{port}/healthz"):
+        _kill(process)
+        raise RuntimeError(f"HQ did not start: {(data_dir / 'hq.log').read_text()}")
+    return process

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import wait_until
-from tests.live import HTTP_TIMEOUT_S, START_TIMEOUT_S, STOP_TIMEOUT_S, free_port
+from tests.live import HTTP_TIMEOUT_S, STOP_TIMEOUT_S, answers_once_started, free_port
 
 
 def _dostq() -> list[str]:
@@ -42,17 +41,12 @@ def documented_center(tmp_path):
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return requests.get(f"{url}/healthz", timeout=1).ok
-        except requests.ConnectionError:
-            return False
-
-    assert wait_until(answers, START_TIMEOUT_S), (tmp_path / "serve.log").read_text()
-    yield url, tmp_path
-    process.terminate()
-    process.wait(timeout=STOP_TIMEOUT_S)
+    try:
+        assert answers_once_started(f"{url}/healthz"), (tmp_path / "serve.log").read_text()
+        yield url, tmp_path
+    finally:  # stopped and reaped even when it never answered
+        process.terminate()
+        process.wait(timeout=STOP_TIMEOUT_S)
 
 
 def _speech_rms(wav: bytes) -> tuple[float, float]:
