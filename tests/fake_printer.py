@@ -167,6 +167,15 @@ class PtyPrinter(Recorder):
         job, self._job = bytes(self._job), bytearray()
         return job
 
+    def receive(self, count: int, timeout: float = 10.0) -> bytes:
+        """Return what the app sent, once ``count`` bytes came (or ``timeout`` passed)."""
+        received = b""
+        deadline = time.monotonic() + timeout
+        while len(received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+            received += self.take_job()
+        return received
+
     def close(self) -> None:
         # Join before closing: the next pty may reuse these fd numbers, and a thread still
         # polling the old number would read (and swallow) the next test's bytes.

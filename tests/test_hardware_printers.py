@@ -101,12 +101,7 @@ def test_serial_printer_on_a_pseudo_terminal():
         assert printer.status().state is PrinterState.READY
         data = build_ticket(ticket(), "text")
         printer.send(data)
-        deadline = time.monotonic() + 5
-        received = b""
-        while len(received) < len(data) and time.monotonic() < deadline:
-            time.sleep(0.02)
-            received += fake.take_job()
-        assert received == data
+        assert fake.receive(len(data)) == data
         fake.state.silent = True
         silent = make_printer("kiosk-2", f"serial:{fake.path}?baud=9600", timeout=SILENT_AFTER_S)
         assert silent.status().state is PrinterState.OFFLINE
@@ -124,12 +119,7 @@ def test_usb_device_node_printer_prints_and_reports_status():
         assert printer.status().state is PrinterState.PAPER_NEAR_END
         data = build_ticket(ticket(), "raster")
         printer.send(data)
-        received = b""
-        deadline = time.monotonic() + 5
-        while len(received) < len(data) and time.monotonic() < deadline:
-            time.sleep(0.02)
-            received += fake.take_job()
-        assert received == data
+        assert fake.receive(len(data)) == data
     finally:
         fake.close()
 
@@ -190,12 +180,7 @@ def test_a_raster_job_without_flow_control_is_paced_past_the_buffer():
         data = build_ticket(ticket(), "raster", "POS-5890")
         transport.write(data)
         transport.close()
-        received = b""
-        deadline = time.monotonic() + 10
-        while len(received) < len(data) and time.monotonic() < deadline:
-            time.sleep(0.02)
-            received += fake.take_job()
-        assert received == data
+        assert fake.receive(len(data)) == data
         beyond = len(data) - SERIAL_BUFFER_BYTES
         assert len(pauses) == -(-beyond // PACED_CHUNK_BYTES)
         assert sum(pauses) == pytest.approx(beyond / PACED_BYTES_PER_S, rel=0.1)
