@@ -63,6 +63,11 @@ def _speech_rms(wav: bytes) -> tuple[float, float]:
 def test_a_center_started_the_documented_way_speaks_each_call(documented_center):
     url, folder = documented_center
     assert (folder / "data" / "dostq.db").exists()  # the default data folder, relative
+    data = folder / "data"
+    private = [data, *data.glob("dostq.db*"), data / "secret_key"]
+    assert {p.name: p.stat().st_mode & 0o777 for p in private} == {
+        p.name: 0o700 if p.is_dir() else 0o600 for p in private
+    }
     staff = requests.Session()
     csrf = staff.get(f"{url}/api/v1/session", timeout=HTTP_TIMEOUT_S).json()["csrf_token"]
     signed_in = staff.post(

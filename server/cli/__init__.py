@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 from datetime import datetime
@@ -29,6 +30,8 @@ from server.settings import CENTER_SETTINGS, WORKERS, resolve
 @click.group()
 def main() -> None:
     """dost-queue: the queue and kiosk system of a DOST center."""
+    # Everything dostq writes (database, keys, logs, printer jobs) is its own user's only.
+    os.umask(0o077)
 
 
 for command in (*setup.COMMANDS, *devices.COMMANDS, hq.hq_group):

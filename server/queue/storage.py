@@ -8,6 +8,7 @@ give huge tails from SQLite's busy handler; one connection behind a lock gave th
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -260,6 +261,30 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+log = logging.getLogger(__name__)
+
+# The database holds password and token hashes (and, at HQ, every center's key): readable by
+# the service's own user only, whatever umask the process was started with.
+PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
+
+
+def keep_private(database: Path) -> list[str]:
+    """Make the data folder 0700 and the database, WAL and SHM files 0600.
+
+    Returns what could not be made so (files owned by another user), for a warning at start.
+    """
+    problems = []
+    targets = [(database.parent, PRIVATE_FOLDER)]
+    targets += [(Path(f"{database}{suffix}"), PRIVATE_FILE) for suffix in ("", "-wal", "-shm")]
+    for target, mode in targets:
+        try:
+            if target.exists() and target.stat().st_mode & 0o777 != mode:
+                target.chmod(mode)
+        except OSError as exc:
+            problems.append(f"{target} should be mode {mode:o} ({exc.strerror})")
+    return problems
+
+
 class Store:
     """The database handle shared by one process; every access goes through ``read``/``write``.
 
@@ -278,7 +303,7 @@ class Store:
         # elsewhere the call runs right here.
         self.blocking = blocking or (lambda call: call())
         self.migrations = MIGRATIONS if migrations is None else migrations
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
         # isolation_level=None: the driver never opens transactions behind our back;
         # we issue BEGIN IMMEDIATE ourselves (sqlite-utils' own transactions use a plain BEGIN).
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
@@ -290,6 +315,8 @@ class Store:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
+        for problem in keep_private(path):
+            log.warning("%s: other users of this computer may read it", problem)
         self._lock = threading.RLock()
         self.migrate()
 
