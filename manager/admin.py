@@ -30,9 +30,10 @@ from server.live.printing import check_printer
 from server.office import accounts, admin
 from server.office.catalog import catalog_change, import_catalog, parse_catalog_text
 from server.queue.errors import Invalid, QueueError
+from server.queue.facts import DeviceRevoked, SessionsEnded
 from server.queue.storage import audit
 from server.web.auth import user_required
-from server.web.wiring import center
+from server.web.wiring import center, publish
 
 bp = Blueprint("admin", __name__, url_prefix="/manager/admin", template_folder="templates")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -287,9 +288,10 @@ def update_user(user_id: int) -> str:
     _may_manage(role, user_id)
     detail = {"user": user_id, "role": role, "active": "active" in request.form}
     with _audited("user_changed", detail) as conn:
-        admin.update_user(
+        facts = admin.update_user(
             conn, user_id, request.form.get("display_name", ""), role, "active" in request.form
         )
+    publish(facts)  # a changed role or a disabled user: their open sockets close now
     return "İstifadəçi saxlanıldı / User saved."
 
 
@@ -300,6 +302,7 @@ def reset_password(user_id: int) -> str:
     _may_manage("", user_id)
     with _audited("password_reset", {"user": user_id}) as conn:
         accounts.set_password(conn, user_id, request.form.get("password", ""))
+    publish([SessionsEnded(user_id)])
     return "Şifrə dəyişdi / Password changed."
 
 
@@ -333,13 +336,14 @@ def update_device(device_id: int) -> str:
     """Move a device to another hall, or revoke its token."""
     detail = {"device": device_id, **_form()}
     with _audited("device_changed", detail) as conn:
-        admin.update_device(
+        facts = admin.update_device(
             conn,
             device_id,
             request.form.get("name", ""),
             request.form.get("zone"),
             "active" in request.form,
         )
+    publish(facts)  # revoked (or moved): its open sockets close now
     return "Cihaz saxlanıldı / Device saved."
 
 
@@ -349,6 +353,7 @@ def replace_device_token(device_id: int) -> Response:
     """Issue a new token for a device (a replaced PC); the old one stops working at once."""
     with _audited("device_token_replaced", {"device": device_id}) as conn:
         token, name = accounts.replace_device_token(conn, device_id)
+    publish([DeviceRevoked(device_id)])  # the old token's sockets close now
     return make_response(render_template("manager/admin_token.html", name=name, token=token))
 
 

@@ -123,3 +123,81 @@ def test_clerk_screen_sees_the_queue_grow(live_center):
     assert [(w["service"], w["waiting"]) for w in waiting] == [("4.4", 1)]
     assert ticket["label"].startswith("D-")
     screen.close()
+
+
+def closes(screen, within_s=10.0):
+    """Wait until the server has closed the screen's socket; True if it did."""
+    for _ in range(int(within_s * 10)):
+        if not screen.client.connected:
+            return True
+        screen.client.sleep(0.1)
+    return not screen.client.connected
+
+
+def device_id(live, name):
+    from server.queue.storage import Store
+
+    store = Store(live.data_dir / "dostq.db")
+    with store.read() as conn:
+        found = conn.execute("SELECT id FROM devices WHERE name = ?", (name,)).fetchone()[0]
+    store.close()
+    return found
+
+
+@pytest.mark.parametrize("revoke", ["deactivate", "new_token"])
+def test_a_revoked_display_loses_its_open_socket_at_once(live_center, revoke):
+    display = Screen(live_center.url, auth={"device_token": live_center.tokens["display-1"]})
+    display.next("snapshot")
+    admin = live_center.session("admin", "demo-admin-pass")
+    base = f"{live_center.url}/manager/admin/devices/{device_id(live_center, 'display-1')}"
+    if revoke == "deactivate":  # "active" unticked
+        answer = admin.post(base, data={"name": "display-1", "zone": ""}, timeout=10)
+    else:
+        answer = admin.post(f"{base}/token", timeout=10)
+    assert answer.ok
+    assert closes(display)
+
+
+@pytest.mark.parametrize(
+    "change", [{"role": "manager", "active": "on"}, {"role": "clerk"}, "password"]
+)
+def test_a_clerk_whose_rights_change_loses_the_open_socket_at_once(live_center, change):
+    clerk = live_center.session(*CLERK)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in clerk.cookies)
+    screen = Screen(live_center.url, headers={"Cookie": cookie})
+    screen.next("snapshot")
+    admin = live_center.session("admin", "demo-admin-pass")
+    user_id = clerk.get(f"{live_center.url}/api/v1/session", timeout=10).json()["user"]["id"]
+    base = f"{live_center.url}/manager/admin/users/{user_id}"
+    if change == "password":
+        answer = admin.post(f"{base}/password", data={"password": "a-new-long-pass"}, timeout=10)
+    else:  # a new role, or "active" unticked
+        answer = admin.post(base, data={"display_name": "Clerk", **change}, timeout=10)
+    assert answer.ok
+    assert closes(screen)
+
+
+def test_a_display_revoked_by_another_process_is_closed_at_its_next_word(live_center):
+    display = Screen(live_center.url, auth={"device_token": live_center.tokens["display-1"]})
+    display.next("snapshot")
+    from server.queue.storage import Store
+
+    store = Store(live_center.data_dir / "dostq.db")  # as the dostq command would
+    with store.write() as conn:
+        conn.execute("UPDATE devices SET active = 0 WHERE name = 'display-1'")
+    store.close()
+    display.client.emit("request_snapshot", {})  # its next word: the server checks again
+    assert closes(display)
+
+
+def test_a_hall_display_sees_only_its_own_hall_whatever_it_asks(live_center):
+    hall2 = Screen(live_center.url, auth={"device_token": live_center.tokens["display-hall2"]})
+    hall2.next("snapshot")
+    asked_for_all = hall2.client.call("request_snapshot", {"zone": None}, timeout=10)
+    asked_for_main = hall2.client.call("request_snapshot", {"zone": "main"}, timeout=10)
+    own = hall2.client.call("request_snapshot", {"zone": "hall2"}, timeout=10)
+    for answer in (asked_for_all, asked_for_main, own):
+        answer.pop("at")  # when it was taken
+    assert asked_for_all == asked_for_main == own
+    assert not [c for c in own["counters"] if c["zone"] != "hall2"]  # none of main's five
+    hall2.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request, session
@@ -20,7 +20,13 @@ from server.live.limit import open_sessions
 from server.live.publisher import REQUEST_SNAPSHOT, SNAPSHOT, Publisher
 from server.office import accounts
 from server.queue.actors import AGENT_PRINTER, Device
-from server.queue.facts import AgentConnected, AgentPrinterReported, DisplayOnline, SessionsEnded
+from server.queue.facts import (
+    AgentConnected,
+    AgentPrinterReported,
+    DeviceRevoked,
+    DisplayOnline,
+    SessionsEnded,
+)
 from server.queue.views import center_snapshot
 from server.settings import DEVICE_COOKIE
 
@@ -36,12 +42,20 @@ def _sid() -> str:
 
 @dataclass(frozen=True)
 class Screen:
-    """What an open socket is: its kind, its name, and who or what is behind it."""
+    """What an open socket is: its kind, its name, and who or what is behind it.
+
+    ``token`` (a device's) or ``user_id`` with ``session_version`` (staff) is what it connected
+    with; each event it sends is checked against them again, so access revoked from anywhere,
+    the ``dostq`` command included, ends at the socket's next word.
+    """
 
     kind: str  # one of SOCKET_KINDS
     name: str
     user_id: int | None = None
     agent: Device | None = None  # the kiosk whose printer this edge agent drives
+    device: Device | None = None
+    token: str | None = field(default=None, repr=False)
+    session_version: int = 0
 
 
 class Sockets:
@@ -56,6 +70,7 @@ class Sockets:
         self._screens: dict[str, Screen] = {}
         self._lock = threading.Lock()
         publisher.subscribe(SessionsEnded, lambda fact: self.disconnect_user(fact.user_id))
+        publisher.subscribe(DeviceRevoked, lambda fact: self.disconnect_device(fact.device_id))
 
     def connect(self, auth: Any) -> bool:
         """Authenticate a new socket and join its rooms; refuse it otherwise."""
@@ -67,7 +82,7 @@ class Sockets:
             if device is None:
                 log.warning("refused a socket from %s: unknown device token", request.remote_addr)
                 return False
-            zone = self._join_device(device, agent=auth.get("agent") is True)
+            zone = self._join_device(device, token, agent=auth.get("agent") is True)
         else:
             with self.center.store.read() as conn:
                 user = accounts.load_user(conn, session.get("uid", 0), session.get("sv", 0))
@@ -80,7 +95,9 @@ class Sockets:
             if manager:
                 join_room("managers")
             kind = "manager" if manager else "counter"
-            self._remember(Screen(kind, user.username, user_id=user.id))
+            self._remember(
+                Screen(kind, user.username, user_id=user.id, session_version=user.session_version)
+            )
         self.publisher.socketio.emit(SNAPSHOT, center_snapshot(self.center, zone), to=_sid())
         return True
 
@@ -88,20 +105,36 @@ class Sockets:
         with self._lock:
             self._screens[_sid()] = screen
 
-    def _join_device(self, device: Device, agent: bool) -> str | None:
+    def _join_device(self, device: Device, token: str, agent: bool) -> str | None:
         """Join a device's rooms; return the zone its snapshot is for."""
         if device.kind == "display":
             join_room(f"display:{device.zone}" if device.zone else "display:all")
-            self._remember(Screen("display", device.name))
+            self._remember(Screen("display", device.name, device=device, token=token))
             self.publisher.publish([DisplayOnline(device.name, online=True)])
             return device.zone
         join_room("kiosks")
         if agent and device.printer == AGENT_PRINTER:
             join_room(f"agent:{device.id}")
-            self._remember(Screen("kiosk", device.name, agent=device))
+            self._remember(Screen("kiosk", device.name, agent=device, device=device, token=token))
             self.publisher.publish([AgentConnected(device)])
         else:
-            self._remember(Screen("kiosk", device.name))
+            self._remember(Screen("kiosk", device.name, device=device, token=token))
+        return None
+
+    def still_allowed(self, sid: str) -> Screen | None:
+        """Return what a socket is if its device or session still holds; else close it."""
+        with self._lock:
+            screen = self._screens.get(sid)
+        if screen is not None:
+            with self.center.store.read() as conn:
+                if screen.token is not None:
+                    allowed = accounts.device_for_token(conn, screen.token) is not None
+                else:
+                    user = accounts.load_user(conn, screen.user_id or 0, screen.session_version)
+                    allowed = user is not None
+            if allowed:
+                return screen
+        self._close([sid])
         return None
 
     def forget(self, sid: str) -> None:
@@ -115,6 +148,19 @@ class Sockets:
         """Close every socket of a user (their sessions ended)."""
         with self._lock:
             sids = [sid for sid, screen in self._screens.items() if screen.user_id == user_id]
+        self._close(sids)
+
+    def disconnect_device(self, device_id: int) -> None:
+        """Close every socket of a device (its token was revoked or replaced)."""
+        with self._lock:
+            sids = [
+                sid
+                for sid, screen in self._screens.items()
+                if screen.device is not None and screen.device.id == device_id
+            ]
+        self._close(sids)
+
+    def _close(self, sids: list[str]) -> None:
         for sid in sids:
             # The python-socketio server is not in Flask-SocketIO's stub.
             self.publisher.socketio.server.disconnect(sid, namespace="/")  # type: ignore[attr-defined]
@@ -142,8 +188,7 @@ class Sockets:
 
     def agent_reported(self, sid: str, report: Any) -> None:
         """Publish a printer state reported by a connected edge agent (ignore anyone else)."""
-        with self._lock:
-            screen = self._screens.get(sid)
+        screen = self.still_allowed(sid)
         device = screen.agent if screen else None
         state = report.get("state") if isinstance(report, dict) else None
         if device is not None and isinstance(state, str):
@@ -166,7 +211,12 @@ class Sockets:
             self.agent_reported(_sid(), report)
 
         @socketio.on(REQUEST_SNAPSHOT)
-        def on_request_snapshot(data: Any = None) -> dict[str, Any]:
+        def on_request_snapshot(data: Any = None) -> dict[str, Any] | None:
             # A display that sees a gap in ``seq`` asks again; the ack carries the answer.
+            screen = self.still_allowed(_sid())
+            if screen is None:
+                return None
+            if screen.device is not None:  # a device sees its own hall, whatever it asks
+                return center_snapshot(self.center, screen.device.zone)
             zone = data.get("zone") if isinstance(data, dict) else None
             return center_snapshot(self.center, zone if isinstance(zone, str) else None)

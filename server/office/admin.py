@@ -18,6 +18,7 @@ from server.office.reports import service_level
 from server.queue.actors import User
 from server.queue.engine import Fairness, OpeningHours
 from server.queue.errors import Forbidden, Invalid, NotFound
+from server.queue.facts import DeviceRevoked, Fact, SessionsEnded
 from server.queue.storage import get_setting, put_setting
 from server.settings import LANGUAGES
 
@@ -110,8 +111,11 @@ def set_counter(
 
 def update_user(
     conn: sqlite3.Connection, user_id: int, display_name: str, role: str, active: bool
-) -> None:
-    """Rename a member of staff, change their role or disable them (ending their sessions)."""
+) -> list[Fact]:
+    """Rename a member of staff, change their role or disable them (ending their sessions).
+
+    Returns SessionsEnded when their rights changed, so their open sockets close too.
+    """
     _exists(conn, "users", "id", user_id, "user")
     if role not in accounts.ROLES:
         raise Invalid("bad_role", f"Role must be one of {', '.join(accounts.ROLES)}.", "role")
@@ -128,16 +132,22 @@ def update_user(
         "UPDATE users SET display_name = ?, role = ?, active = ? WHERE id = ?",
         (display_name.strip(), role, int(active), user_id),
     )
-    if (before["role"], bool(before["active"])) != (role, active):
-        accounts.end_sessions(conn, user_id)  # new rights apply from the next sign-in
     if not active:
         conn.execute("UPDATE counters SET clerk_user_id = NULL WHERE clerk_user_id = ?", (user_id,))
+    if (before["role"], bool(before["active"])) != (role, active):
+        accounts.end_sessions(conn, user_id)  # new rights apply from the next sign-in
+        return [SessionsEnded(user_id)]
+    return []
 
 
 def update_device(
     conn: sqlite3.Connection, device_id: int, name: str, zone: str | None, active: bool
-) -> None:
-    """Rename a device, move a display to another hall, or revoke (or restore) its token."""
+) -> list[Fact]:
+    """Rename a device, move a display to another hall, or revoke (or restore) its token.
+
+    Returns DeviceRevoked when it is revoked or moved, so its open sockets close (a moved
+    display reconnects into its new hall's room).
+    """
     _exists(conn, "devices", "id", device_id, "device")
     if not name.strip():
         raise Invalid("name_required", "A device needs a name.", "name")
@@ -146,10 +156,15 @@ def update_device(
     ).fetchone()
     if taken:
         raise Invalid("device_exists", f"Device '{name.strip()}' exists already.", "name")
+    before = conn.execute("SELECT zone, active FROM devices WHERE id = ?", (device_id,)).fetchone()
+    new_zone = (zone or "").strip() or None
     conn.execute(
         "UPDATE devices SET name = ?, zone = ?, active = ? WHERE id = ?",
-        (name.strip(), (zone or "").strip() or None, int(active), device_id),
+        (name.strip(), new_zone, int(active), device_id),
     )
+    if not active or before["zone"] != new_zone:
+        return [DeviceRevoked(device_id)]
+    return []
 
 
 def set_priority_category(

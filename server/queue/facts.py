@@ -111,6 +111,13 @@ class SessionsEnded:
     user_id: int
 
 
+@dataclass(frozen=True)
+class DeviceRevoked:
+    """A device's token stopped working (revoked or replaced): its open sockets must close."""
+
+    device_id: int
+
+
 # Raised by the live layer: what sockets and serial lines tell the center.
 
 
@@ -176,6 +183,7 @@ Fact = (
     | AssistanceRequested
     | AssistanceResolved
     | SessionsEnded
+    | DeviceRevoked
     | DisplayOnline
     | AgentConnected
     | AgentPrinterReported
