@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     abort,
@@ -25,6 +27,9 @@ from server.settings import LANGUAGES
 from server.web.enrolment import enrol_view
 from server.web.wiring import center
 
+# A ticket label as issued (A-001 … Z-9999) and a counter id, in ASCII digits only.
+LABEL = re.compile(r"[A-Z]-[0-9]{1,4}")
+COUNTER = re.compile(r"[0-9]{1,9}")
 bp = Blueprint(
     "display", __name__, url_prefix="/display", template_folder="templates", static_folder="static"
 )
@@ -70,12 +75,21 @@ def voice() -> Response:
     """Return the spoken call for ?label=A-042&counter=<id>&lang=az (synthesised once)."""
     _screen_or_staff()
     label, language = request.args.get("label", ""), request.args.get("lang", "az")
-    if language not in LANGUAGES or not label.partition("-")[2].isdigit():
+    counter = request.args.get("counter", "")
+    if language not in LANGUAGES or not LABEL.fullmatch(label) or not COUNTER.fullmatch(counter):
         abort(400)
+    c = center()
     try:
-        with center().store.read() as conn:
-            row = counter_row(conn, request.args.get("counter", 0, type=int))
+        with c.store.read() as conn:
+            row = counter_row(conn, int(counter))
+            # Only a number called today is spoken: nothing else fills the cache.
+            called = conn.execute(
+                "SELECT 1 FROM tickets WHERE day = ? AND label = ? AND first_called_at IS NOT NULL",
+                (c.day(c.now()), label),
+            ).fetchone()
     except NotFound:
+        abort(404)
+    if called is None:
         abort(404)
     # DATA_DIR is absolute (server.settings): send_file reads a relative path against the
     # app's package folder, not the working directory, and answered 500 for every call.

@@ -1,7 +1,8 @@
 """Sound for the display, made on the center with no internet: a chime and spoken calls.
 
 The voice is espeak-ng (Debian package espeak-ng, which has Azerbaijani); each sentence is
-synthesised once and cached as a WAV file in the data folder.
+synthesised once and cached as a WAV file in the data folder, at most MAX_CACHED of them: the
+least recently played go first.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import os
 import shutil
 import struct
 import subprocess
@@ -17,6 +19,8 @@ from functools import cache
 from pathlib import Path
 
 VOICES = {"az": "az", "ru": "ru", "en": "en"}
+# A record day calls about 1,650 numbers, each spoken in up to three languages.
+MAX_CACHED = 5000
 RATE = 22050
 
 
@@ -24,7 +28,7 @@ class VoiceUnavailable(RuntimeError):
     """No speech engine on this server: the display plays the chime alone."""
 
 
-def speech_wav(text: str, language: str, cache_dir: Path) -> Path:
+def speech_wav(text: str, language: str, cache_dir: Path, max_cached: int = MAX_CACHED) -> Path:
     """Return a WAV file of ``text`` spoken in ``language`` (made once, then cached)."""
     engine = shutil.which("espeak-ng")
     if engine is None:
@@ -51,7 +55,17 @@ def speech_wav(text: str, language: str, cache_dir: Path) -> Path:
             timeout=20,
         )
         partial.replace(path)
+        _prune(cache_dir, max_cached)
+    else:
+        os.utime(path)  # played again: the last to go
     return path
+
+
+def _prune(cache_dir: Path, max_cached: int) -> None:
+    """Delete the least recently played files past ``max_cached``."""
+    files = sorted(cache_dir.glob("*.wav"), key=lambda f: f.stat().st_mtime)
+    for stale in files[: max(0, len(files) - max_cached)]:
+        stale.unlink(missing_ok=True)
 
 
 @cache

@@ -64,6 +64,16 @@ def test_azerbaijani_voice_is_a_plausible_wav_and_cached(tmp_path):
     with wave.open(str(path)) as sound:
         seconds = sound.getnframes() / sound.getframerate()
     assert 2.0 < seconds < 8.0  # a sentence of nine words
-    modified = path.stat().st_mtime_ns
+    made = path.stat().st_ino
     assert speech_wav(text, "az", tmp_path) == path
-    assert path.stat().st_mtime_ns == modified  # served from the cache
+    assert path.stat().st_ino == made  # served from the cache: not made again
+
+
+def test_the_voice_cache_keeps_the_most_recently_played(tmp_path):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (scripts/test installs it)")
+    first = speech_wav("bir", "az", tmp_path, max_cached=2)
+    speech_wav("iki", "az", tmp_path, max_cached=2)
+    speech_wav("bir", "az", tmp_path, max_cached=2)  # played again: kept
+    speech_wav("üç", "az", tmp_path, max_cached=2)
+    assert len(list(tmp_path.glob("*.wav"))) == 2 and first.exists()

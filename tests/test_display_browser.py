@@ -155,6 +155,14 @@ def test_voice_is_served_to_displays_only(browser, center):
         assert status[1] == "audio/wav" and status[2] > 20_000
     anonymous = requests.get(f"{center.url}/display/voice.wav?label=D-001&counter=1", timeout=10)
     assert anonymous.status_code == 403
+    # Only a number called today is spoken (and cached): a strict label, a real counter.
+    asked = page.evaluate(
+        """async (labels) => Promise.all(labels.map(async (label) =>
+        (await fetch(`/display/voice.wav?label=${encodeURIComponent(label)}&counter=1&lang=az`))
+          .status))""",
+        ["D-002", "A-10000", "A-\u00b2", "D-001x", "d-001"],
+    )
+    assert asked == [404, 400, 400, 400, 400]
     page.close()
 
 

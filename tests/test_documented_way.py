@@ -63,6 +63,7 @@ def _speech_rms(wav: bytes) -> tuple[float, float]:
 def test_a_center_started_the_documented_way_speaks_each_call(documented_center):
     url, folder = documented_center
     assert (folder / "data" / "dostq.db").exists()  # the default data folder, relative
+    assert "Control socket" not in (folder / "serve.log").read_text()  # none shared, none open
     data = folder / "data"
     private = [data, *data.glob("dostq.db*"), data / "secret_key"]
     assert {p.name: p.stat().st_mode & 0o777 for p in private} == {

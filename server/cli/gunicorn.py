@@ -51,6 +51,9 @@ def gunicorn_options(
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": "info",
+        # gunicorn's control socket would be one path in the user's home that every center
+        # and HQ instance of that user shares; nothing here uses it.
+        "control_socket_disable": True,
     }
     if worker == "gevent":
         options.update(worker_class="gevent", worker_connections=max_sockets + HTTP_HEADROOM)
