@@ -58,6 +58,12 @@ CENTER_SETTINGS = (
     Setting("MAX_SOCKETS", 2000, "more live screens than this are refused at the handshake"),
     Setting("SOCKET_PING_INTERVAL_S", 10, "how often each screen is pinged"),
     Setting("SOCKET_PING_TIMEOUT_S", 5, "a screen silent this long after a ping is dropped"),
+    *(
+        SIGN_IN_SETTINGS := (
+            Setting("SIGNIN_MAX_FAILURES", 5, "wrong passwords before an account is locked"),
+            Setting("SIGNIN_LOCK_S", 900, "how long a locked account waits (an admin can unlock)"),
+        )
+    ),
 )
 WORKERS = ("gevent", "threads")
 HQ_SETTINGS = (
@@ -65,6 +71,7 @@ HQ_SETTINGS = (
     Setting("HQ_TIMEZONE", TIMEZONE, 'what "today" is on the dashboard'),
     Setting("HQ_MAX_BATCH_BYTES", 8 * 1024 * 1024, "a bigger request from a center gets 413"),
     Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies"),
+    *SIGN_IN_SETTINGS,
 )
 FOLDERS = frozenset({"DATA_DIR", "HQ_DATA_DIR"})
 

@@ -75,16 +75,45 @@ def _user(row: sqlite3.Row) -> User:
 
 def authenticate(conn: sqlite3.Connection, username: str, password: str) -> User | None:
     """Return the active user with this username and password, or None."""
-    row = conn.execute(
-        "SELECT * FROM users WHERE username = ? AND active = 1", (username,)
-    ).fetchone()
-    try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    stored = password_hash(conn, username)
+    if stored is None or not check_password(stored, password):
         return None
+    return signed_in(conn, username, password, stored)
+
+
+def password_hash(conn: sqlite3.Connection, username: str) -> str | None:
+    """Return the stored password hash of an active user (None: no such user)."""
+    row = conn.execute(
+        "SELECT password_hash FROM users WHERE username = ? AND active = 1", (username,)
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def check_password(stored: str | None, password: str) -> bool:
+    """Tell whether ``password`` matches ``stored``; as slow for an unknown user as a known one.
+
+    Needs no database: a caller runs it outside any transaction (argon2 takes tens of ms).
+    """
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return stored is not None
+
+
+def signed_in(conn: sqlite3.Connection, username: str, password: str, checked: str) -> User | None:
+    """Return the user whose password was just checked against ``checked``.
+
+    None if the account was disabled or its password changed meanwhile; the hash is renewed
+    if argon2's parameters have grown since it was made.
+    """
+    row = conn.execute(
+        "SELECT * FROM users WHERE username = ? AND active = 1 AND password_hash = ?",
+        (username, checked),
+    ).fetchone()
     if row is None:
         return None
-    if _hasher.check_needs_rehash(row["password_hash"]):
+    if _hasher.check_needs_rehash(checked):
         conn.execute(
             "UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), row["id"])
         )

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     g,
     redirect,
@@ -24,6 +25,7 @@ from server.queue.errors import Forbidden, QueueError
 from server.queue.facts import SessionsEnded
 from server.queue.storage import Store, audit
 from server.settings import DEVICE_COOKIE
+from server.web.signin_guard import SignInGuard, seconds_text
 from server.web.wiring import center, publish
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,18 +107,49 @@ def sign_in(username: str, password: str) -> User | None:
     return sign_in_to(c.store, c.now(), username, password)
 
 
+class TooManyAttempts(QueueError):
+    """Too many wrong passwords for this account or from this address: wait."""
+
+    status = 429
+
+
 def sign_in_to(store: Store, now: float, username: str, password: str) -> User | None:
-    """Check the password against ``store`` (the center's or HQ's) and start a fresh session."""
+    """Check the password against ``store`` (the center's or HQ's) and start a fresh session.
+
+    Throttled per account and address (``signin_guard``); the password is checked outside any
+    transaction, so sign-ins never hold the database while argon2 works.
+    """
+    guard: SignInGuard = current_app.extensions["dostq.signin_guard"]
+    address = request.remote_addr
+    wait_s = guard.wait_s(username, address)
+    if wait_s > 0:
+        with store.write() as conn:
+            audit(conn, "login_throttled", now, detail={"username": username[:100]},
+                  remote_addr=address)  # fmt: skip
+        raise TooManyAttempts(
+            "sign_in_throttled",
+            f"Çox sayda səhv şifrə: {seconds_text(wait_s)} sonra yenidən yoxlayın. / "
+            f"Too many wrong passwords: try again in {seconds_text(wait_s)}.",
+            "password",
+        )
+    with store.read() as conn:
+        stored = accounts.password_hash(conn, username)
+    with guard.hashing():
+        right = accounts.check_password(stored, password)
     with store.write() as conn:
-        user = accounts.authenticate(conn, username, password)
+        user = accounts.signed_in(conn, username, password, stored or "") if right else None
         audit(
             conn,
             "login" if user else "login_failed",
             now,
             user_id=user.id if user else None,
             detail={"username": username[:100]},
-            remote_addr=request.remote_addr,
+            remote_addr=address,
         )
+    if user is None:
+        guard.failed(username, address)
+    else:
+        guard.succeeded(username)
     session.clear()  # a new session at login: no fixation
     if user is not None:
         session.permanent = True

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from server.queue.errors import QueueError
 from server.settings import secret_key
 from server.web import security
+from server.web.signin_guard import SignInGuard
 
 WEB_DIR = Path(__file__).parent
 
@@ -53,6 +54,9 @@ def build_app(
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's
     security.init_app(app)
+    app.extensions["dostq.signin_guard"] = SignInGuard(
+        int(values["SIGNIN_MAX_FAILURES"]), float(values["SIGNIN_LOCK_S"])
+    )
     app.add_template_filter(duration)
     app.add_template_filter(lambda at: local_clock(at, timezone), "clock")
 
