@@ -22,7 +22,7 @@ from display.announcement import announcement
 from display.voice import VoiceUnavailable, chime_wav, speech_wav
 from server.queue.errors import NotFound
 from server.queue.storage import get_setting
-from server.queue.views import counter_row
+from server.queue.views import called_today, counter_row
 from server.settings import LANGUAGES
 from server.web.enrolment import enrol_view
 from server.web.wiring import center
@@ -83,13 +83,10 @@ def voice() -> Response:
         with c.store.read() as conn:
             row = counter_row(conn, int(counter))
             # Only a number called today is spoken: nothing else fills the cache.
-            called = conn.execute(
-                "SELECT 1 FROM tickets WHERE day = ? AND label = ? AND first_called_at IS NOT NULL",
-                (c.day(c.now()), label),
-            ).fetchone()
+            called = called_today(conn, c.day(c.now()), label)
     except NotFound:
         abort(404)
-    if called is None:
+    if not called:
         abort(404)
     # DATA_DIR is absolute (server.settings): send_file reads a relative path against the
     # app's package folder, not the working directory, and answered 500 for every call.

@@ -49,6 +49,15 @@ def people_ahead(conn: sqlite3.Connection, ticket: sqlite3.Row) -> int:
     return int(row[0])
 
 
+def called_today(conn: sqlite3.Connection, day: str, label: str) -> bool:
+    """Tell whether the ticket ``label`` of ``day`` has been called (a display may speak it)."""
+    row = conn.execute(
+        "SELECT 1 FROM tickets WHERE day = ? AND label = ? AND first_called_at IS NOT NULL",
+        (day, label),
+    ).fetchone()
+    return row is not None
+
+
 def estimated_wait(conn: sqlite3.Connection, ticket: sqlite3.Row, ahead: int) -> int:
     """Estimate a queued ticket's wait from today's real service times for its service."""
     durations = [
