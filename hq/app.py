@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -36,6 +35,7 @@ from server.web import exports, security
 from server.web.auth import Unauthorized, safe_next, sign_in_to
 from server.web.charts import bar_chart
 from server.web.shell import build_app
+from server.web.validation import BadRequest, decode_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_RECORDS = 200
@@ -142,9 +142,9 @@ def receive_records() -> Response:
         if why:
             raise Unauthorized("bad_signature", why, signing.SIGNATURE_HEADER)
         try:
-            batch = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Invalid("not_json", "The body is not JSON.") from exc
+            batch = decode_json(body)
+        except BadRequest as exc:
+            raise Invalid("not_json", exc.message) from exc
         error = next(iter(_batch_validator.iter_errors(batch)), None)
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "body"

@@ -68,6 +68,9 @@ def test_newest_revision_wins_whatever_the_order(hq_client):
         ({"at": time.time() - 3600}, 401, "bad_signature"),
         ({"signature": "0" * 64}, 401, "bad_signature"),
         ({"body": b"{not json"}, 422, "not_json"),
+        ({"body": b"[" * 100_000 + b"]" * 100_000}, 422, "not_json"),  # was a 500
+        ({"body": b'{"center": "baku-1\\ud800", "pending": 0, "records": []}'}, 422,
+         "not_json"),  # a lone surrogate: was a 500
         ({"body": json.dumps({"center": "baku-1", "pending": 0,
                               "records": [{"day": "today"}]}).encode()}, 422, "bad_batch"),
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -33,11 +34,50 @@ def _validator(schema_name: str) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+# Deeper than any body this API takes; the parser itself would stop near 1,000 with an error.
+MAX_JSON_DEPTH = 32
+
+
+def decode_json(data: bytes) -> Any:
+    """Decode a JSON body, or raise BadRequest naming what is wrong with it; never a 500.
+
+    One decoder for every JSON body, the center's API and HQ's signed records alike: bad JSON
+    or UTF-8, nesting deeper than MAX_JSON_DEPTH (a 100,000-deep array made the parser recurse
+    to death), and a lone surrogate (an escaped U+D800 alone: valid JSON that no UTF-8
+    database or page can hold) are each refused.
+    """
+    too_deep = BadRequest("too_deep", f"The JSON nests deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        body = json.loads(data)
+    except RecursionError as exc:
+        raise too_deep from exc
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
+        raise BadRequest("bad_json", f"The body is not JSON in UTF-8: {exc}.") from exc
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise too_deep
+        if isinstance(value, dict):
+            pending += [(key, depth) for key in value]
+            pending += [(item, depth + 1) for item in value.values()]
+        elif isinstance(value, list):
+            pending += [(item, depth + 1) for item in value]
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise BadRequest(
+                    "bad_text", "A text in the body holds a character that is not valid Unicode."
+                ) from exc
+    return body
+
+
 def json_body(schema_name: str) -> dict[str, Any]:
     """Return the request's JSON body if it matches the named schema, else raise BadRequest."""
-    body = request.get_json(silent=True)
-    if body is None:
+    if not request.is_json:
         raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
+    body = decode_json(request.get_data(cache=True))
     validator = _validator(schema_name)
     if validator.is_valid(body):  # the usual case: skip collecting and sorting errors
         return dict(body)
