@@ -311,13 +311,10 @@ def reset_password(user_id: int) -> str:
 def unlock_sign_in(user_id: int) -> str:
     """Let a member of staff locked out by wrong passwords sign in again at once."""
     _may_manage("", user_id)
-    with center().store.read() as conn:
-        row = conn.execute("SELECT username FROM users WHERE id = ?", (user_id,)).fetchone()
-    if row is None:
-        raise Invalid("unknown_user", f"No user {user_id}.", "user")
-    with _audited("sign_in_unlocked", {"user": user_id}):
-        current_app.extensions["dostq.signin_guard"].unlock(row["username"])
-    return f"{row['username']}: giriş açıldı / may sign in again."
+    with _audited("sign_in_unlocked", {"user": user_id}) as conn:
+        username = accounts.username_of(conn, user_id)
+        current_app.extensions["dostq.signin_guard"].unlock(username)
+    return f"{username}: giriş açıldı / may sign in again."
 
 
 @bp.post("/devices")

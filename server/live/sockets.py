@@ -52,8 +52,8 @@ class Screen:
     kind: str  # one of SOCKET_KINDS
     name: str
     user_id: int | None = None
-    agent: Device | None = None  # the kiosk whose printer this edge agent drives
     device: Device | None = None
+    agent: bool = False  # an edge agent driving this kiosk's printer
     token: str | None = field(default=None, repr=False)
     session_version: int = 0
 
@@ -115,7 +115,7 @@ class Sockets:
         join_room("kiosks")
         if agent and device.printer == AGENT_PRINTER:
             join_room(f"agent:{device.id}")
-            self._remember(Screen("kiosk", device.name, agent=device, device=device, token=token))
+            self._remember(Screen("kiosk", device.name, device=device, token=token, agent=True))
             self.publisher.publish([AgentConnected(device)])
         else:
             self._remember(Screen("kiosk", device.name, device=device, token=token))
@@ -189,7 +189,7 @@ class Sockets:
     def agent_reported(self, sid: str, report: Any) -> None:
         """Publish a printer state reported by a connected edge agent (ignore anyone else)."""
         screen = self.still_allowed(sid)
-        device = screen.agent if screen else None
+        device = screen.device if screen is not None and screen.agent else None
         state = report.get("state") if isinstance(report, dict) else None
         if device is not None and isinstance(state, str):
             self.publisher.publish([AgentPrinterReported(device, state)])

@@ -139,6 +139,14 @@ def clerk_at_counter(conn: sqlite3.Connection, counter_id: int) -> User | None:
     return _user(row) if row else None
 
 
+def username_of(conn: sqlite3.Connection, user_id: int) -> str:
+    """Return a user's username, or raise NotFound."""
+    row = conn.execute("SELECT username FROM users WHERE id = ?", (user_id,)).fetchone()
+    if row is None:
+        raise NotFound("unknown_user", f"No user {user_id}.", "user")
+    return str(row[0])
+
+
 def end_sessions(conn: sqlite3.Connection, user_id: int) -> None:
     """Invalidate every session of a user (logout everywhere, password change, disable)."""
     conn.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?", (user_id,))
