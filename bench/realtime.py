@@ -3,8 +3,9 @@
 One `dostq serve` (its default gevent worker) is measured in three cases, clients and server
 sharing this machine's cores:
 1. 8 kiosk processes issue tickets over keep-alive HTTP: tickets/s, latency, server CPU.
-2. 10 clerks call at once while 100 displays and 1,000 idle sockets are connected: every
-   call is checked on every display (call → display latency, calls lost).
+2. 10 clerks call at once, in rounds (all press Call in the same instant), then back to back,
+   while 100 displays and 1,000 idle sockets are connected: every call is checked on every
+   display (call → display latency, calls lost, the call rate and CPU when saturated).
 3. Sockets are opened up to the limit: a ticket's HTTP latency there against idle, and one
    more socket must be refused cleanly.
 Sockets are held by a few processes speaking Engine.IO/Socket.IO over raw WebSockets (one
@@ -36,6 +37,8 @@ KIOSKS = 8
 ISSUES_PER_KIOSK = 400
 CLERKS = 10
 CALLS_PER_CLERK = 30
+CALL_ROUNDS = 30
+ROUND_GAP_S = 0.2
 DISPLAYS = 100
 IDLE_SOCKETS = 1000
 MAX_SOCKETS = 2000
@@ -191,12 +194,14 @@ class SocketHolders:
         return received
 
 
-def _clerk_worker(
-    url: str, username: str, counter_id: int, ready: Any, go: Any, results: Any
-) -> None:
-    """One clerk's PC: sign in, wait for the start, then call and mark no-show in a loop.
+def _clerk_worker(url: str, username: str, counter_id: int, steps: Any, results: Any) -> None:
+    """One clerk's PC: sign in at the counter, then call in two rounds as ``steps`` says.
 
-    Reports, per call, its seq, when the clerk sent it, and when the server made it.
+    First CALL_ROUNDS rounds "at once": every clerk presses Call together (a barrier), and
+    marks the no-show only once every call of the round is made, as a clerk would a minute
+    later. Then CALLS_PER_CLERK calls back to back, each with its no-show, as fast as the
+    server answers. Reports, per round and per call, its seq, when the clerk sent it and when
+    the server made it.
     """
     clerk = requests.Session()
     csrf = clerk.get(f"{url}/api/v1/session", timeout=HTTP_TIMEOUT_S).json()["csrf_token"]
@@ -207,24 +212,51 @@ def _clerk_worker(
     clerk.headers["X-CSRFToken"] = signed_in.json()["csrf_token"]
     base = f"{url}/api/v1/counters/{counter_id}"
     clerk.post(f"{base}/session", timeout=HTTP_TIMEOUT_S).raise_for_status()
-    ready.put(username)
-    go.wait()
-    sent = []
-    for _ in range(CALLS_PER_CLERK):
+
+    def call() -> tuple[int, float, float]:
         started = time.time()
-        call = clerk.post(f"{base}/call-next", timeout=HTTP_TIMEOUT_S)
-        call.raise_for_status()
-        event = call.json()["call"]
-        sent.append((event["seq"], started, event["at"]))
+        answer = clerk.post(f"{base}/call-next", timeout=HTTP_TIMEOUT_S)
+        answer.raise_for_status()
+        event = answer.json()["call"]
+        return event["seq"], started, event["at"]
+
+    def no_show() -> None:
         clerk.post(f"{base}/no-show", timeout=HTTP_TIMEOUT_S).raise_for_status()
-    results.put(sent)
+
+    steps.wait()  # everyone signed in
+    together = []
+    for _ in range(CALL_ROUNDS):
+        steps.wait()
+        together.append(call())
+        steps.wait()
+        no_show()
+        steps.wait()
+        time.sleep(ROUND_GAP_S)  # the round's pushes are out before the next round
+    steps.wait()  # the back-to-back part starts here (the parent measures from it)
+    back_to_back = []
+    for _ in range(CALLS_PER_CLERK):
+        back_to_back.append(call())
+        no_show()
+    results.put((together, back_to_back))
+
+
+def _deliveries(
+    received: list[list[tuple[int, float]]], calls: list[tuple[int, float, float]]
+) -> tuple[list[float], list[float]]:
+    """Return each delivery's latency from the clerk's press, and from the server's commit."""
+    sent = {seq: started for seq, started, _made in calls}
+    made = {seq: at for seq, _started, at in calls}
+    arrivals = [(seq, at) for holder in received for seq, at in holder if seq in sent]
+    return [(at - sent[seq]) * 1000 for seq, at in arrivals], [
+        (at - made[seq]) * 1000 for seq, at in arrivals
+    ]
 
 
 def measure_calls(live: LiveCenter, holders: SocketHolders, displays: list[str],
                   idle: list[str], counters: dict[str, int]) -> dict[str, float]:  # fmt: skip
-    """CLERKS clerks call at once; every display must receive every call."""
+    """CLERKS clerks call at once, then back to back; every display must get every call."""
     kiosk = live.kiosk()
-    for _ in range(CLERKS * CALLS_PER_CLERK):
+    for _ in range(CLERKS * (CALL_ROUNDS + CALLS_PER_CLERK)):
         kiosk.post(
             f"{live.url}/api/v1/tickets", json={"service": CALL_SERVICE, "print": False},
             timeout=HTTP_TIMEOUT_S,
@@ -233,43 +265,52 @@ def measure_calls(live: LiveCenter, holders: SocketHolders, displays: list[str],
     display_holders = SocketHolders(live.url)
     displays_held = display_holders.open(displays)
     context = get_context("spawn")
-    ready, go, results = context.Queue(), context.Event(), context.Queue()
+    steps, results = context.Barrier(CLERKS + 1), context.Queue()
     clerks = [
-        context.Process(target=_clerk_worker, args=(live.url, name, counter_id, ready, go, results))
+        context.Process(target=_clerk_worker, args=(live.url, name, counter_id, steps, results))
         for name, counter_id in counters.items()
     ]
     for clerk in clerks:
         clerk.start()
-    for _ in clerks:  # every clerk signed in at their counter: now they call together
-        ready.get(timeout=120)
-    go.set()
-    calls = [call for _ in clerks for call in results.get(timeout=300)]
+    steps.wait(timeout=120)  # every clerk signed in at their counter
+    for _ in range(CALL_ROUNDS * 3):
+        steps.wait(timeout=120)
+    cpu_before, start = worker_cpu_s(live), time.perf_counter()
+    steps.wait(timeout=120)
+    reports = [results.get(timeout=300) for _ in clerks]
+    busy_s, busy_cpu_s = time.perf_counter() - start, worker_cpu_s(live) - cpu_before
     for clerk in clerks:
         clerk.join(timeout=30)
-    sent = {seq: started for seq, started, _made in calls}
-    made = {seq: at for seq, _started, at in calls}
-    expected = displays_held * len(sent)
+    together = [call for report in reports for call in report[0]]
+    back_to_back = [call for report in reports for call in report[1]]
+    expected = displays_held * (len(together) + len(back_to_back))
     display_holders.wait_for(expected, timeout_s=60)  # what has not come by then is lost
     received = display_holders.close()
     deadline = time.monotonic() + 30  # the displays' sockets are gone before the next case
     while open_sockets(live) > idle_held and time.monotonic() < deadline:
         time.sleep(0.2)
-    arrivals = [(seq, at) for holder in received for seq, at in holder if seq in sent]
-    latencies = [(at - sent[seq]) * 1000 for seq, at in arrivals]
-    # From the server's commit of the call to the display: the clerk's own HTTP left out.
-    pushed = [(at - made[seq]) * 1000 for seq, at in arrivals]
+    latencies, pushed = _deliveries(received, together)
+    busy_latencies, _ = _deliveries(received, back_to_back)
     return {
         "clerks_calling": len(clerks),
         "displays_connected": displays_held,
         "idle_sockets": idle_held,
-        "calls_made": len(sent),
-        "call_deliveries": len(latencies),
-        "calls_lost": expected - len(latencies),
+        "calls_made": len(together) + len(back_to_back),
+        "call_deliveries": len(latencies) + len(busy_latencies),
+        "calls_lost": expected - len(latencies) - len(busy_latencies),
+        # Ten clerks pressing Call in the same instant: the last of ten calls on the last of
+        # the displays.
         "call_to_display_p50_ms": round(statistics.median(latencies), 2),
         "call_to_display_p99_ms": round(percentile(latencies, 0.99), 2),
         "call_to_display_max_ms": round(max(latencies), 2),
-        "call_commit_to_display_p50_ms": round(statistics.median(pushed), 2),
+        # From the server's commit of the call to the display: the clerk's own HTTP left out.
         "call_commit_to_display_p99_ms": round(percentile(pushed, 0.99), 2),
+        # Ten clerks calling back to back: the server saturated, so a call waits behind the
+        # other nine clerks' requests (latency = clerks / rate).
+        "calls_per_s_back_to_back": round(len(back_to_back) / busy_s, 1),
+        "call_to_display_p99_ms_back_to_back": round(percentile(busy_latencies, 0.99), 2),
+        # Server CPU per call with its no-show and its push to every display.
+        "cpu_per_call_ms": round(busy_cpu_s * 1000 / len(back_to_back), 3),
     }
 
 

@@ -58,6 +58,9 @@ CENTER_SETTINGS = (
     Setting("MAX_SOCKETS", 2000, "more live screens than this are refused at the handshake"),
     Setting("SOCKET_PING_INTERVAL_S", 10, "how often each screen is pinged"),
     Setting("SOCKET_PING_TIMEOUT_S", 5, "a screen silent this long after a ping is dropped"),
+    # Gunicorn's own default; the audit log keeps who did what either way. Each line costs the
+    # one worker about a tenth of a ticket's time (bench/realtime.py).
+    Setting("ACCESS_LOG", False, "log every HTTP request to the server's output"),
     *(
         SIGN_IN_SETTINGS := (
             Setting("SIGNIN_MAX_FAILURES", 5, "wrong passwords before an account is locked"),

@@ -223,6 +223,7 @@ def serve(
         values["WORKER"],
         int(values["THREADS"]),
         int(values["MAX_SOCKETS"]),
+        access_log=bool(values["ACCESS_LOG"]),
     )
     run_server(lambda: create_app(config), options)
 
