@@ -22,10 +22,10 @@ from flask import (
     session,
     url_for,
 )
-from jsonschema import Draft202012Validator
 from werkzeug.wrappers import Response
 
 from hq import storage
+from hq.batches import check_batch
 from server import settings
 from server.hq_link import signing
 from server.office import accounts, reports
@@ -38,55 +38,6 @@ from server.web.shell import build_app
 from server.web.validation import BadRequest, decode_json
 
 F = TypeVar("F", bound=Callable[..., Any])
-MAX_RECORDS = 200
-# What a center sends: one record per day, no personal data (counts, times, shares).
-BATCH_SCHEMA = {
-    "type": "object",
-    "required": ["center", "pending", "records"],
-    "properties": {
-        "center": {"type": "string", "minLength": 1, "maxLength": 40},
-        "pending": {"type": "integer", "minimum": 0},
-        "records": {
-            "type": "array",
-            "maxItems": MAX_RECORDS,
-            "items": {
-                "type": "object",
-                "required": ["day", "revision", "final", "totals", "hours"],
-                "properties": {
-                    "day": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-                    "revision": {"type": "integer", "minimum": 1},
-                    "final": {"type": "boolean"},
-                    "totals": {
-                        "type": "object",
-                        "required": [
-                            "visits", "served", "no_show", "transferred", "priority", "called",
-                            "within_target", "wait_mean_s", "service_mean_s",
-                        ],
-                        "properties": {
-                            key: {"type": "integer", "minimum": 0}
-                            for key in ("visits", "served", "no_show", "transferred",
-                                        "priority", "called", "within_target")
-                        },
-                    },
-                    "hours": {
-                        "type": "array",
-                        "maxItems": 24,
-                        "items": {
-                            "type": "object",
-                            "required": ["hour", "arrived", "served"],
-                            "properties": {
-                                "hour": {"type": "integer", "minimum": 0, "maximum": 23},
-                                "arrived": {"type": "integer", "minimum": 0},
-                                "served": {"type": "integer", "minimum": 0},
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-}  # fmt: skip
-_batch_validator = Draft202012Validator(BATCH_SCHEMA)
 
 api = Blueprint("hq_api", __name__, url_prefix="/hq/api/v1")
 # Named "auth" so the center's CSRF rule for sign-in forms covers this one too.
@@ -145,12 +96,7 @@ def receive_records() -> Response:
             batch = decode_json(body)
         except BadRequest as exc:
             raise Invalid("not_json", exc.message) from exc
-        error = next(iter(_batch_validator.iter_errors(batch)), None)
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "body"
-            raise Invalid("bad_batch", f"{where}: {error.message}", where)
-        if batch["center"] != center:
-            raise Invalid("center_mismatch", "The body names another center.", "center")
+        batch = check_batch(batch, center)
         if not storage.remember_signature(conn, given, now, signing.WINDOW_S):
             raise Replayed("replayed", "This exact request was received already.")
         counts = storage.apply_records(conn, center, batch["records"], batch["pending"], now)
@@ -171,14 +117,16 @@ def analyst_required(view: F) -> F:
 
 @auth.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
-    """Analysts' sign-in."""
+    """Analysts' sign-in; an analyst already signed in goes on to the dashboard."""
+    if request.method == "GET" and g.user is not None and g.user.role in ("manager", "admin"):
+        return redirect(safe_next(url_for("hq.centers")))
     if request.method == "POST":
         form = request.form
         user = sign_in_to(store(), time.time(), form.get("username", ""), form.get("password", ""))
         if user is not None:
             return redirect(safe_next(url_for("hq.centers")))
         flash("Wrong username or password.", "error")
-    return render_template("login.html")
+    return render_template("login.html", layout="hq/_base.html")
 
 
 @auth.post("/logout")

@@ -82,6 +82,52 @@ def test_bad_requests_get_a_clear_4xx_and_change_nothing(hq_client, change, stat
     assert stored(hq_client) == []
 
 
+def changed(path, value):
+    """A batch of one good record with the field at ``path`` (a/b/0/c) set to ``value``."""
+    records = [record()]
+    target = records[0]
+    *parents, last = path.split("/")
+    for part in parents:
+        target = target[int(part) if part.isdigit() else part]
+    target[int(last) if last.isdigit() else last] = value
+    return json.dumps({"center": "baku-1", "pending": 0, "records": records}).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (changed("totals/visits", 2**63), "records/0/totals/visits"),  # was a 500
+        (changed("totals/visits", 2**53 + 1), "records/0/totals/visits"),
+        (changed("revision", -1), "records/0/revision"),
+        (changed("totals/wait_mean_s", "long"), "records/0/totals/wait_mean_s"),  # was a 500
+        (changed("totals/service_mean_s", -5.0), "records/0/totals/service_mean_s"),
+        (changed("hours/0/hour", 24), "records/0/hours/0/hour"),
+        (changed("hours", [{"hour": 9, "arrived": 1, "served": 0}] * 2), "records/0"),  # a 500
+        (changed("day", "9999-99-99"), "records/0/day"),
+        (changed("day", "2026-02-30"), "records/0/day"),
+        (changed("day", "1200-01-01"), "records/0"),
+        (changed("totals/served", 11), "records/0/totals/served"),
+        (changed("totals/called", 5), "records/0/totals/within_target"),
+        (json.dumps({"center": "baku-1", "pending": 0,
+                     "records": [record(), record(revision=2)]}).encode(), "records/1"),
+    ],
+)  # fmt: skip
+def test_a_signed_batch_no_center_could_send_is_refused_naming_the_place(hq_client, body, field):
+    response = post(hq_client, [], body=body)
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "bad_batch"
+    if field:
+        assert error["field"] == field
+    assert stored(hq_client) == []
+
+
+def test_a_refusal_never_echoes_a_large_body(hq_client):
+    body = changed("day", "x" * 1_000_000)
+    response = post(hq_client, [], body=body)
+    assert response.status_code == 422 and len(response.data) < 1000
+
+
 def test_a_replayed_request_is_refused(hq_client):
     body = json.dumps({"center": "baku-1", "pending": 0, "records": [record()]}).encode()
     headers = signing.signed_headers(KEY, "baku-1", int(time.time()), "POST", PATH, body)
@@ -164,3 +210,6 @@ def test_hq_sign_in_is_audited_like_the_centers(hq_client):
         rows = conn.execute("SELECT action, detail FROM audit_log ORDER BY id").fetchall()
     assert [r["action"] for r in rows] == ["login_failed", "login"]
     assert all(json.loads(r["detail"]) == {"username": "analyst"} for r in rows)
+    # The sign-in page again while signed in: on to the dashboard (it was a 500, BuildError).
+    again = hq_client.get("/hq/login")
+    assert again.status_code == 302 and again.headers["Location"].endswith("/hq/")

@@ -1,0 +1,118 @@
+"""What HQ accepts from a center: one signed batch of day records, checked field by field.
+
+A batch that passed the signature is still refused when a field could not come from a real
+center: a number past 2**53 (JavaScript's exact integers; SQLite's own limit is 2**63), a day
+that is not a real date, the same day or hour twice, more served than visits. Refusals name the
+place and never quote more than a few characters of what was sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from server.queue.errors import Invalid
+
+MAX_RECORDS = 200
+MAX_COUNT = 2**53
+MAX_SECONDS = 10 * 365 * 86400  # a mean wait or service time; no visit lasts ten years
+FIRST_DAY, LAST_DAY = "2000-01-01", "2999-12-31"
+MESSAGE_CHARS = 200
+
+COUNTS = ("visits", "served", "no_show", "transferred", "priority", "called", "within_target")
+_COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_COUNT}
+_SECONDS = {"type": ["number", "null"], "minimum": 0, "maximum": MAX_SECONDS}
+# What a center sends: one record per day, no personal data (counts, times, shares).
+BATCH_SCHEMA = {
+    "type": "object",
+    "required": ["center", "pending", "records"],
+    "properties": {
+        "center": {"type": "string", "minLength": 1, "maxLength": 40},
+        "pending": _COUNT,
+        "records": {
+            "type": "array",
+            "maxItems": MAX_RECORDS,
+            "items": {
+                "type": "object",
+                "required": ["day", "revision", "final", "totals", "hours"],
+                "properties": {
+                    "day": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"},
+                    "revision": {**_COUNT, "minimum": 1},
+                    "final": {"type": "boolean"},
+                    "totals": {
+                        "type": "object",
+                        "required": [*COUNTS, "wait_mean_s", "service_mean_s"],
+                        "properties": {
+                            **{key: _COUNT for key in COUNTS},
+                            "wait_mean_s": _SECONDS,
+                            "service_mean_s": _SECONDS,
+                        },
+                    },
+                    "hours": {
+                        "type": "array",
+                        "maxItems": 24,
+                        "items": {
+                            "type": "object",
+                            "required": ["hour", "arrived", "served"],
+                            "properties": {
+                                "hour": {"type": "integer", "minimum": 0, "maximum": 23},
+                                "arrived": _COUNT,
+                                "served": _COUNT,
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+_validator = Draft202012Validator(BATCH_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+# Counts that are parts of another count of the same day.
+PARTS = (
+    ("served", "visits"),
+    ("no_show", "visits"),
+    ("transferred", "visits"),
+    ("priority", "visits"),
+    ("called", "visits"),
+    ("within_target", "called"),
+)
+
+
+def shortened(text: str) -> str:
+    """Cut a message to MESSAGE_CHARS: a refusal never sends a large body back."""
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
+
+
+def check_batch(batch: Any, center: str) -> dict[str, Any]:
+    """Return the batch if a real center could have sent it, else raise Invalid naming where."""
+    error = next(iter(_validator.iter_errors(batch)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "body"
+        raise Invalid("bad_batch", shortened(f"{where}: {error.message}"), where)
+    if batch["center"] != center:
+        raise Invalid("center_mismatch", "The body names another center.", "center")
+    days: set[str] = set()
+    for index, record in enumerate(batch["records"]):
+        where = f"records/{index}"
+        day = record["day"]
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise Invalid("bad_batch", f"{where}/day: {day} is not a day of this system.", where)
+        date.fromisoformat(day)  # the format check above made sure it parses
+        if day in days:
+            raise Invalid("bad_batch", f"{where}/day: {day} is twice in this batch.", where)
+        days.add(day)
+        totals = record["totals"]
+        for part, whole in PARTS:
+            if totals[part] > totals[whole]:
+                raise Invalid(
+                    "bad_batch",
+                    f"{where}/totals: {part} ({totals[part]}) is more than {whole} "
+                    f"({totals[whole]}).",
+                    f"{where}/totals/{part}",
+                )
+        hours = [h["hour"] for h in record["hours"]]
+        if len(hours) != len(set(hours)):
+            raise Invalid("bad_batch", f"{where}/hours: an hour is given twice.", where)
+    return dict(batch)
