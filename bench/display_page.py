@@ -35,7 +35,7 @@ def run(work_dir: Path) -> dict[str, float]:
             kiosk.post(
                 f"{live.url}/api/v1/tickets", json={"service": "4.4", "print": False}, timeout=10
             ).raise_for_status()
-        clerk = live.session("clerk1", "demo-clerk1-pass")
+        clerk = live.session("clerk1", "demo-counter-1")
         base = f"{live.url}/api/v1/counters/1"
         clerk.post(f"{base}/session", timeout=10).raise_for_status()
         with sync_playwright() as playwright:

@@ -206,7 +206,7 @@ def _clerk_worker(url: str, username: str, counter_id: int, steps: Any, results:
     clerk = requests.Session()
     csrf = clerk.get(f"{url}/api/v1/session", timeout=HTTP_TIMEOUT_S).json()["csrf_token"]
     signed_in = clerk.post(
-        f"{url}/api/v1/session", json={"username": username, "password": f"bench-{username}-pass"},
+        f"{url}/api/v1/session", json={"username": username, "password": "bench-clerk-secret"},
         headers={"X-CSRFToken": csrf}, timeout=HTTP_TIMEOUT_S,
     )  # fmt: skip
     clerk.headers["X-CSRFToken"] = signed_in.json()["csrf_token"]
@@ -321,7 +321,7 @@ def issue_latency_p99(live: LiveCenter) -> float:
 
 def open_sockets(live: LiveCenter) -> int:
     """Return the Engine.IO sessions the server holds now (the floor's count)."""
-    manager = live.session("manager", "demo-manager-pass")
+    manager = live.session("manager", "demo-floor-lead")
     floor = manager.get(f"{live.url}/manager/floor.json", timeout=HTTP_TIMEOUT_S).json()
     return int(floor["sockets"]["open"])
 
@@ -393,7 +393,7 @@ def enrol_everything(
             ]
             for n in range(1, CLERKS + 1):
                 name = f"clerk{n + 10}"
-                accounts.create_user(conn, name, f"bench-{name}-pass", "clerk", now)
+                accounts.create_user(conn, name, "bench-clerk-secret", "clerk", now)
                 counters[name] = accounts.create_counter(
                     conn, f"Bench {n}", {CALL_SERVICE: 1.0}, zone="main"
                 )

@@ -53,9 +53,9 @@ def seed(store: Store) -> dict[str, int]:
         import_catalog(conn, load_catalog(default_catalog_path()))
         import_priority_categories(conn, default_priority_categories())
         ids = {
-            "clerk1": accounts.create_user(conn, "clerk1", "clerk1-pass", "clerk", T0),
-            "clerk2": accounts.create_user(conn, "clerk2", "clerk2-pass", "clerk", T0),
-            "manager": accounts.create_user(conn, "manager", "manager-pass", "manager", T0),
+            "clerk1": accounts.create_user(conn, "clerk1", "masa-one-secret", "clerk", T0),
+            "clerk2": accounts.create_user(conn, "clerk2", "masa-two-secret", "clerk", T0),
+            "manager": accounts.create_user(conn, "manager", "floor-boss-secret", "manager", T0),
             "counter1": accounts.create_counter(conn, "Masa 1", {"2.1": 1, "2.2": 1, "6": 1}),
             "counter2": accounts.create_counter(conn, "Masa 2", {"2.1": 1, "4.4": 1}, zone="hall2"),
             "counter3": accounts.create_counter(

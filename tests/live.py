@@ -187,8 +187,8 @@ class LiveHq:
         """Create an analyst with `dostq hq create-user`."""
         subprocess.run(
             [sys.executable, "-m", "server", "hq", "create-user", username,
-             "--data-dir", str(self.data_dir)],
-            check=True, capture_output=True, env={**os.environ, "DOSTQ_NEW_PASSWORD": password},
+             "--data-dir", str(self.data_dir), "--password-file", "-"],
+            check=True, capture_output=True, input=f"{password}\n".encode(),
         )  # fmt: skip
 
     def start(self) -> None:

@@ -70,7 +70,7 @@ def test_agent_prints_jobs_including_one_issued_while_it_was_away(center_with_ag
         assert [early["label"] in decode(j).lines for j in jobs] == [True, False]
         assert later["label"] in decode(jobs[1]).lines
         snapshot = (
-            live.session("manager", "demo-manager-pass")
+            live.session("manager", "demo-floor-lead")
             .get(f"{live.url}/api/v1/snapshot", timeout=10)
             .json()
         )

@@ -91,7 +91,7 @@ def test_double_tap_with_one_idempotency_key_issues_one_ticket(client, kiosk):
 def test_unprinted_ticket_is_flagged_and_not_called(client, kiosk, app_center):
     ticket = issue(client, kiosk, "6")
     assert (ticket["state"], ticket["print_status"]) == ("issued", "pending")
-    csrf = login(client, "clerk1", "clerk1-pass")
+    csrf = login(client, "clerk1", "masa-one-secret")
     client.post(f"/api/v1/counters/{app_center.ids['counter1']}/session", headers=csrf)
     response = client.post(f"/api/v1/counters/{app_center.ids['counter1']}/call-next", headers=csrf)
     assert error_of(response)["code"] == "queue_empty"
@@ -111,7 +111,7 @@ def test_clerk_full_cycle(client, kiosk, app_center):
     counter = app_center.ids["counter1"]
     first = issue(client, kiosk, "2.1", print=False)
     issue(client, kiosk, "2.2", print=False)
-    csrf = login(client, "clerk1", "clerk1-pass")
+    csrf = login(client, "clerk1", "masa-one-secret")
     base = f"/api/v1/counters/{counter}"
     assert client.post(f"{base}/session", headers=csrf).get_json()["status"] == "open"
     call = client.post(f"{base}/call-next", headers=csrf).get_json()
@@ -139,7 +139,7 @@ def test_transfer_keeps_arrival_and_hold_frees_the_counter(client, kiosk, app_ce
     early = issue(client, kiosk, "2.1", print=False)
     app_center.clock.advance(60)
     later = issue(client, kiosk, "4.4", print=False)
-    csrf = login(client, "clerk1", "clerk1-pass")
+    csrf = login(client, "clerk1", "masa-one-secret")
     base = f"/api/v1/counters/{counter}"
     client.post(f"{base}/session", headers=csrf)
     client.post(f"{base}/call-next", headers=csrf)
@@ -153,7 +153,7 @@ def test_transfer_keeps_arrival_and_hold_frees_the_counter(client, kiosk, app_ce
     assert moved["arrived_at"] < later["arrived_at"]
     # Masa 2 serves 4.4: the transferred visitor, who arrived first, is called before D-001.
     clerk2 = app_center.app.test_client()
-    csrf2 = login(clerk2, "clerk2", "clerk2-pass")
+    csrf2 = login(clerk2, "clerk2", "masa-two-secret")
     base2 = f"/api/v1/counters/{app_center.ids['counter2']}"
     clerk2.post(f"{base2}/session", headers=csrf2)
     assert clerk2.post(f"{base2}/call-next", headers=csrf2).get_json()["call"]["label"] == "B-001"
@@ -162,7 +162,7 @@ def test_transfer_keeps_arrival_and_hold_frees_the_counter(client, kiosk, app_ce
 def test_held_visit_frees_the_counter_and_resumes(client, kiosk, app_center):
     issue(client, kiosk, "2.1", print=False)
     issue(client, kiosk, "2.1", print=False)
-    csrf = login(client, "clerk1", "clerk1-pass")
+    csrf = login(client, "clerk1", "masa-one-secret")
     base = f"/api/v1/counters/{app_center.ids['counter1']}"
     client.post(f"{base}/session", headers=csrf)
     client.post(f"{base}/call-next", headers=csrf)
@@ -177,7 +177,7 @@ def test_held_visit_frees_the_counter_and_resumes(client, kiosk, app_center):
 
 
 def test_clerk_can_act_only_at_own_counter(client, app_center):
-    csrf = login(client, "clerk1", "clerk1-pass")
+    csrf = login(client, "clerk1", "masa-one-secret")
     other = app_center.ids["counter2"]
     response = client.post(f"/api/v1/counters/{other}/call-next", headers=csrf)
     assert response.status_code == 403
@@ -185,7 +185,7 @@ def test_clerk_can_act_only_at_own_counter(client, app_center):
 
 
 def test_changes_with_a_session_need_the_csrf_token(client, app_center):
-    login(client, "clerk1", "clerk1-pass")
+    login(client, "clerk1", "masa-one-secret")
     response = client.post(f"/api/v1/counters/{app_center.ids['counter1']}/session")
     assert response.status_code == 403
     assert error_of(response)["code"] == "csrf_failed"
@@ -206,7 +206,7 @@ def test_wrong_password_is_refused_and_audited(client, app_center):
 
 
 def test_logout_ends_the_session_even_for_a_copied_cookie(client, app_center):
-    csrf = login(client, "clerk1", "clerk1-pass")
+    csrf = login(client, "clerk1", "masa-one-secret")
     copied = client.get_cookie("dostq").value
     assert client.delete("/api/v1/session", headers=csrf).status_code == 204
     assert client.get(f"/api/v1/counters/{app_center.ids['counter1']}").status_code == 401
@@ -232,7 +232,7 @@ def test_pages_carry_a_strict_content_security_policy(client):
 
 
 def test_session_cookie_is_http_only_and_same_site(client):
-    login(client, "clerk1", "clerk1-pass")
+    login(client, "clerk1", "masa-one-secret")
     cookie = client.get_cookie("dostq")
     assert cookie.http_only and cookie.same_site == "Lax"
 
@@ -244,7 +244,7 @@ def test_unknown_api_route_answers_json(client):
 
 
 def test_wait_estimate_uses_todays_real_service_times(client, kiosk, app_center):
-    csrf = login(client, "clerk1", "clerk1-pass")
+    csrf = login(client, "clerk1", "masa-one-secret")
     base = f"/api/v1/counters/{app_center.ids['counter1']}"
     client.post(f"{base}/session", headers=csrf)
     first = issue(client, kiosk, "2.1", print=False)
@@ -291,7 +291,7 @@ def test_no_tickets_outside_opening_hours(client, kiosk, app_center):
 
 
 def test_walk_in_is_served_at_once_and_counted_for_the_clerk(client, app_center):
-    csrf = login(client, "clerk1", "clerk1-pass")
+    csrf = login(client, "clerk1", "masa-one-secret")
     base = f"/api/v1/counters/{app_center.ids['counter1']}"
     client.post(f"{base}/session", headers=csrf)
     visit = client.post(f"{base}/walk-in", json={"service": "6"}, headers=csrf).get_json()

@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from server.office.demo import DEMO_LOGINS
 from tests.conftest import SCREENSHOTS
 from tests.live import start_live_center
 
@@ -27,7 +28,7 @@ def clerk_page(browser, live, username, counter_name):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{live.url}/counter/")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f"demo-{username}-pass")
+    page.fill("input[name=password]", DEMO_LOGINS[username])
     page.click("button[type=submit]")
     page.click(f".choice:has-text('{counter_name}') >> button")
     page.wait_for_selector(".call-next")

@@ -24,7 +24,7 @@ def test_call_shows_on_the_led_and_keypad_calls_the_next_visitor(app_center, hal
     for _ in range(2):
         client.post("/api/v1/tickets", json={"service": "2.1", "print": False}, headers=kiosk)
     counter = app_center.ids["counter1"]
-    csrf = login(client, "clerk1", "clerk1-pass")
+    csrf = login(client, "clerk1", "masa-one-secret")
     client.post(f"/api/v1/counters/{counter}/session", headers=csrf)
     client.post(f"/api/v1/counters/{counter}/call-next", headers=csrf)
     assert wait_until(lambda: f"SHOW {counter} B-001\r\n".encode() in device.read())
@@ -41,7 +41,7 @@ def test_call_shows_on_the_led_and_keypad_calls_the_next_visitor(app_center, hal
 def test_keypad_at_a_counter_nobody_is_signed_in_at_is_refused_on_screen(app_center, hall):
     device, center, client, kiosk = hall
     client.post("/api/v1/tickets", json={"service": "2.1", "print": False}, headers=kiosk)
-    login(client, "clerk2", "clerk2-pass")  # a clerk screen elsewhere in the hall
+    login(client, "clerk2", "masa-two-secret")  # a clerk screen elsewhere in the hall
     socketio = app_center.app.extensions["socketio"]
     screen = socketio.test_client(app_center.app, flask_test_client=client)
     devices = app_center.app.extensions["dostq.counter_devices"]

@@ -14,7 +14,7 @@ from tests.live import start_live_center
 def add_hall2(store):
     with store.write() as conn:
         accounts.create_counter(conn, "Masa 7", {"4.4": 1, "4.7": 1}, zone="hall2")
-        accounts.create_user(conn, "clerk7", "clerk7-pass", "clerk", time.time())
+        accounts.create_user(conn, "clerk7", "masa-seven-secret", "clerk", time.time())
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def announced(page):
 def test_call_appears_at_once_and_is_queued_for_announcement(browser, center):
     page = open_display(browser, center, "display-1")
     issue(center, "4.4", 5)
-    clerk = clerk_at(center, "clerk1", "demo-clerk1-pass", 1)
+    clerk = clerk_at(center, "clerk1", "demo-counter-1", 1)
     labels = [call_next(center, clerk, 1)["label"] for _ in range(5)]
     wait_js(page, "document.querySelectorAll('#current li, #history li').length === 5")
     assert page.text_content("#current li .label") == labels[-1]
@@ -86,8 +86,8 @@ def test_two_clerks_calling_in_the_same_second_are_both_shown_and_announced(brow
     page = open_display(browser, center, "display-1")
     issue(center, "4.4", 2)
     clerks = [
-        clerk_at(center, "clerk1", "demo-clerk1-pass", 1),
-        clerk_at(center, "clerk7", "clerk7-pass", 6),
+        clerk_at(center, "clerk1", "demo-counter-1", 1),
+        clerk_at(center, "clerk7", "masa-seven-secret", 6),
     ]
     start = threading.Barrier(2)
     calls = []
@@ -114,7 +114,7 @@ def test_two_clerks_calling_in_the_same_second_are_both_shown_and_announced(brow
 def test_display_that_was_disconnected_shows_and_announces_the_missed_calls(browser, center):
     page = open_display(browser, center, "display-1")
     issue(center, "4.4", 3)
-    clerk = clerk_at(center, "clerk1", "demo-clerk1-pass", 1)
+    clerk = clerk_at(center, "clerk1", "demo-counter-1", 1)
     first = call_next(center, clerk, 1)["label"]
     wait_js(page, "window.dostqDisplay.announced.length === 1")
     page.evaluate("window.dostqDisplay.socket.disconnect()")  # the TV's network drops
@@ -132,8 +132,8 @@ def test_a_zone_display_shows_only_its_hall(browser, center):
     hall2 = open_display(browser, center, "display-hall2")
     everywhere = open_display(browser, center, "display-1")
     issue(center, "4.4", 2)
-    main_call = call_next(center, clerk_at(center, "clerk1", "demo-clerk1-pass", 1), 1)
-    hall_call = call_next(center, clerk_at(center, "clerk7", "clerk7-pass", 6), 6)
+    main_call = call_next(center, clerk_at(center, "clerk1", "demo-counter-1", 1), 1)
+    hall_call = call_next(center, clerk_at(center, "clerk7", "masa-seven-secret", 6), 6)
     wait_js(everywhere, "window.dostqDisplay.announced.length === 2")
     wait_js(hall2, "window.dostqDisplay.announced.length === 1")
     assert announced(hall2) == [hall_call["label"]]
@@ -145,7 +145,7 @@ def test_a_zone_display_shows_only_its_hall(browser, center):
 def test_voice_is_served_to_displays_only(browser, center):
     page = open_display(browser, center, "display-1")
     issue(center, "4.4")
-    call_next(center, clerk_at(center, "clerk1", "demo-clerk1-pass", 1), 1)
+    call_next(center, clerk_at(center, "clerk1", "demo-counter-1", 1), 1)
     status = page.evaluate("""async () => {
         const r = await fetch('/display/voice.wav?label=D-001&counter=1&lang=az');
         return [r.status, r.headers.get('content-type'), (await r.arrayBuffer()).byteLength];
@@ -169,7 +169,7 @@ def test_voice_is_served_to_displays_only(browser, center):
 def test_a_recall_is_announced_again(browser, center):
     page = open_display(browser, center, "display-1")
     issue(center, "4.4")
-    clerk = clerk_at(center, "clerk1", "demo-clerk1-pass", 1)
+    clerk = clerk_at(center, "clerk1", "demo-counter-1", 1)
     first = clerk.post(f"{center.url}/api/v1/counters/1/call-next", timeout=10).json()["call"]
     clerk.post(f"{center.url}/api/v1/counters/1/recall", timeout=10).raise_for_status()
     wait_js(page, "window.dostqDisplay.announced.length === 2")

@@ -74,7 +74,7 @@ def test_a_center_started_the_documented_way_speaks_each_call(documented_center)
     csrf = staff.get(f"{url}/api/v1/session", timeout=HTTP_TIMEOUT_S).json()["csrf_token"]
     signed_in = staff.post(
         f"{url}/api/v1/session",
-        json={"username": "clerk1", "password": "demo-clerk1-pass"},
+        json={"username": "clerk1", "password": "demo-counter-1"},
         headers={"X-CSRFToken": csrf},
         timeout=HTTP_TIMEOUT_S,
     )

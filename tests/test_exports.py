@@ -38,7 +38,7 @@ def test_a_cell_that_would_start_a_formula_is_written_as_text(name):
 
 def test_a_service_named_like_a_formula_exports_as_text_from_the_managers_pages(app_center):
     client = app_center.app.test_client()
-    csrf = login(client, "manager", "manager-pass")
+    csrf = login(client, "manager", "floor-boss-secret")
     center = app_center.app.extensions["dostq.center"]
     with center.store.write() as conn:
         conn.execute("UPDATE services SET name_az = ? WHERE code = '2.1'", (HOSTILE[1],))

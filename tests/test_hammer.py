@@ -29,7 +29,7 @@ def add_hammer_counters(store):
         for n in range(COUNTERS):
             services = rng.sample(SERVICES, rng.randint(1, 3))
             accounts.create_counter(conn, f"Hammer {n}", dict.fromkeys(services, 1.0))
-            accounts.create_user(conn, f"hammer{n}", f"hammer-pass-{n}", "clerk", time.time())
+            accounts.create_user(conn, f"hammer{n}", f"hammer-secret-{n}", "clerk", time.time())
         kiosks = [
             accounts.enrol_device(conn, f"hammer-kiosk-{k}", "kiosk", time.time())
             for k in range(KIOSKS)
@@ -69,7 +69,7 @@ def run_kiosk(url, token, seed):
 
 def run_clerk(live, n, kiosks_done):
     """Sign in at counter "Hammer n" and call until the kiosks are done and nobody waits."""
-    http = live.session(f"hammer{n}", f"hammer-pass-{n}")
+    http = live.session(f"hammer{n}", f"hammer-secret-{n}")
     with sqlite3.connect(live.data_dir / "dostq.db") as db:
         counter_id = db.execute(
             "SELECT id FROM counters WHERE name = ?", (f"Hammer {n}",)

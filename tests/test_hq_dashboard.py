@@ -31,7 +31,7 @@ def synced(tmp_path_factory):
     """An HQ process and five centers' last DAYS working days, sent over the real protocol."""
     work = tmp_path_factory.mktemp("hq")
     hq = start_hq(work / "hq")
-    hq.create_user("analyst", "analyst-pass")
+    hq.create_user("analyst", "hq-reader-secret")
     own_totals = {}
     for seed, (code, name) in enumerate(CENTERS.items(), start=1):
         key = hq.add_center(code, name)
@@ -57,7 +57,7 @@ def analyst_page(browser, hq, path):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{hq.url}/hq/login?next={quote(path)}")
     page.fill("input[name=username]", "analyst")
-    page.fill("input[name=password]", "analyst-pass")
+    page.fill("input[name=password]", "hq-reader-secret")
     page.click("button[type=submit]")
     page.errors = errors
     return page

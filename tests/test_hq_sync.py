@@ -120,7 +120,7 @@ def test_center_offline_for_fourteen_days_catches_up_and_shows_its_backlog(tmp_p
     live = center_syncing_to(tmp_path, hq.url, key, history_days=14)
     try:
         issue_today(live, 2)
-        manager = live.session("manager", "demo-manager-pass")
+        manager = live.session("manager", "demo-floor-lead")
 
         def floor_hq():
             return manager.get(f"{live.url}/manager/floor.json", timeout=10).json()["hq"]

@@ -11,7 +11,7 @@ def test_https_center_sets_a_secure_host_prefixed_cookie(tmp_path):
         cert = str(live.data_dir / "tls" / "cert.pem")
         http = requests.Session()  # verify per request: REQUESTS_CA_BUNDLE would override
         csrf = http.get(f"{live.url}/api/v1/session", timeout=10, verify=cert).json()["csrf_token"]
-        login = {"username": "clerk1", "password": "demo-clerk1-pass"}
+        login = {"username": "clerk1", "password": "demo-counter-1"}
         # Over HTTPS the CSRF check also wants a same-origin Referer, as a browser sends.
         refused = http.post(
             f"{live.url}/api/v1/session",

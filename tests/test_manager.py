@@ -24,7 +24,7 @@ MANAGER_PAGES = [
 @pytest.fixture
 def manager(app_center):
     client = app_center.app.test_client()
-    client.csrf = login(client, "manager", "manager-pass")
+    client.csrf = login(client, "manager", "floor-boss-secret")
     return client
 
 
@@ -44,7 +44,7 @@ def test_only_managers_and_admins_see_manager_pages(app_center, manager, path):
     anonymous = app_center.app.test_client()
     assert anonymous.get(path).status_code in (302, 401)
     clerk = app_center.app.test_client()
-    login(clerk, "clerk1", "clerk1-pass")
+    login(clerk, "clerk1", "masa-one-secret")
     assert clerk.get(path).status_code == 403
 
 
@@ -167,9 +167,32 @@ def test_a_manager_cannot_make_an_admin(app_center, manager):
     assert read(app_center, "SELECT count(*) FROM users WHERE username = 'boss'")[0][0] == 0
 
 
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("elevenchars", "at least 12 characters"),
+        ("1qaz2wsx3edc", "most common passwords"),
+        ("new-clerk1-pw", "must not contain the username"),
+    ],
+)
+def test_a_reset_to_a_weak_password_is_refused_and_the_old_one_kept(
+    app_center, manager, password, why
+):
+    response = manager.post(
+        f"/manager/admin/users/{app_center.ids['clerk1']}/password",
+        data={"password": password},
+        headers=manager.csrf,
+        follow_redirects=True,
+    )
+    assert why in response.get_data(as_text=True)
+    clerk = app_center.app.test_client()
+    login(clerk, "clerk1", "masa-one-secret")
+    assert clerk.get("/counter/").status_code == 200
+
+
 def test_disabling_a_clerk_ends_their_session(app_center, manager):
     clerk = app_center.app.test_client()
-    login(clerk, "clerk1", "clerk1-pass")
+    login(clerk, "clerk1", "masa-one-secret")
     assert clerk.get("/counter/").status_code == 200
     manager.post(
         f"/manager/admin/users/{app_center.ids['clerk1']}",

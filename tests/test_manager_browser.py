@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
+from server.office.demo import DEMO_LOGINS
 from tests.conftest import SCREENSHOTS, wait_until
 from tests.live import start_live_center
 
@@ -24,7 +25,7 @@ def manager_page(browser, live, path, username="manager"):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{live.url}/login?next={quote(path)}")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", f"demo-{username}-pass")
+    page.fill("input[name=password]", DEMO_LOGINS[username])
     page.click("button[type=submit]")
     page.errors = errors
     return page
@@ -47,7 +48,7 @@ def test_live_floor_follows_issues_and_calls(browser, center):
     assert wait_until(lambda: text(page, "#waiting") == "3", timeout=10)
     area_d = "#areas tr[data-letter='D'] td:nth-child(2)"
     assert text(page, area_d) == "2"
-    clerk = center.session("clerk1", "demo-clerk1-pass")
+    clerk = center.session("clerk1", "demo-counter-1")
     clerk.post(f"{center.url}/api/v1/counters/1/session", timeout=10).raise_for_status()
     clerk.post(f"{center.url}/api/v1/counters/1/call-next", timeout=10).raise_for_status()
     assert wait_until(lambda: text(page, "#waiting") == "2", timeout=10)

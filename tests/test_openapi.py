@@ -59,7 +59,7 @@ def test_kiosk_and_public_operations_conform(live_center):
 
 @pytest.mark.slow
 def test_clerk_operations_conform(live_center):
-    clerk = live_center.session("clerk1", "demo-clerk1-pass")
+    clerk = live_center.session("clerk1", "demo-counter-1")
     clerk.post(f"{live_center.url}/api/v1/counters/1/session", timeout=10).raise_for_status()
     live_center.staff_cookie = clerk.cookies["dostq"]
     run_schemathesis(live_center, STAFF, clerk.headers["X-CSRFToken"])

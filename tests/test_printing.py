@@ -57,7 +57,7 @@ def test_kiosk_ticket_prints_on_the_server_driven_printer(live_center):
     assert ticket["label"] in decoded.lines
     assert "Перед вами: 0 чел." in decoded.lines
     assert decoded.qr_codes == [f"{live_center.url}/t/{ticket['token']}"]
-    manager = live_center.session("manager", "demo-manager-pass")
+    manager = live_center.session("manager", "demo-floor-lead")
     page = manager.get(f"{live_center.url}/printers/kiosk-1/", timeout=10)
     assert page.status_code == 200 and job.stem in page.text
     preview = manager.get(f"{live_center.url}/printers/kiosk-1/{job.stem}.png", timeout=10)
@@ -93,13 +93,13 @@ def test_printer_out_of_paper_still_queues_the_visitor_and_tells_staff(paper_out
     assert snapshot["printers"][0]["state"] == "paper_out"
     assert "out of paper" in snapshot["printers"][0]["message"]
     assert list((live.data_dir / KIOSK_PRINTER).glob("*.bin")) == []
-    manager = live.session("manager", "demo-manager-pass")
+    manager = live.session("manager", "demo-floor-lead")
     with_token = manager.get(f"{live.url}/api/v1/snapshot", timeout=10).json()
     assert with_token["printers"][0]["state"] == "paper_out"
 
 
 def test_printer_state_is_known_before_the_first_ticket(live_center):
-    manager = live_center.session("manager", "demo-manager-pass")
+    manager = live_center.session("manager", "demo-floor-lead")
 
     def printers():
         return manager.get(f"{live_center.url}/api/v1/snapshot", timeout=10).json()["printers"]
@@ -115,7 +115,7 @@ def test_staff_reprint_after_paper_out_prints_the_ticket(paper_out_center):
     ticket = take_ticket(live)
     wait_for_print_status(live, ticket["token"])
     (folder / "STATE").unlink()  # paper loaded
-    manager = live.session("manager", "demo-manager-pass")
+    manager = live.session("manager", "demo-floor-lead")
     reprint = manager.post(f"{live.url}/api/v1/tickets/{ticket['id']}/reprint", timeout=10)
     assert reprint.status_code == 200 and reprint.json()["print_status"] == "pending"
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 import socketio
 
-CLERK = ("clerk1", "demo-clerk1-pass")
+CLERK = ("clerk1", "demo-counter-1")
 COUNTER = 1  # demo "Masa 1": services 1.0, 4.1, 4.4, 4.7
 
 
@@ -148,7 +148,7 @@ def device_id(live, name):
 def test_a_revoked_display_loses_its_open_socket_at_once(live_center, revoke):
     display = Screen(live_center.url, auth={"device_token": live_center.tokens["display-1"]})
     display.next("snapshot")
-    admin = live_center.session("admin", "demo-admin-pass")
+    admin = live_center.session("admin", "demo-head-office")
     base = f"{live_center.url}/manager/admin/devices/{device_id(live_center, 'display-1')}"
     if revoke == "deactivate":  # "active" unticked
         answer = admin.post(base, data={"name": "display-1", "zone": ""}, timeout=10)
@@ -166,7 +166,7 @@ def test_a_clerk_whose_rights_change_loses_the_open_socket_at_once(live_center, 
     cookie = "; ".join(f"{c.name}={c.value}" for c in clerk.cookies)
     screen = Screen(live_center.url, headers={"Cookie": cookie})
     screen.next("snapshot")
-    admin = live_center.session("admin", "demo-admin-pass")
+    admin = live_center.session("admin", "demo-head-office")
     user_id = clerk.get(f"{live_center.url}/api/v1/session", timeout=10).json()["user"]["id"]
     base = f"{live_center.url}/manager/admin/users/{user_id}"
     if change == "password":

@@ -73,17 +73,17 @@ def test_a_locked_account_is_refused_even_the_right_password_until_an_admin_unlo
     assert [sign_in("wrong").status_code for _ in range(2)] == [401, 401]
     guarded.app.extensions["dostq.signin_guard"].clock.advance(5)  # past the short wait
     assert sign_in("wrong").status_code == 401  # the third: locked now
-    refused = sign_in("clerk1-pass")
+    refused = sign_in("masa-one-secret")
     assert refused.status_code == 429
     assert "try again in 15 min" in refused.get_json()["error"]["message"]
     manager = guarded.app.test_client()
-    headers = login(manager, "manager", "manager-pass")
+    headers = login(manager, "manager", "floor-boss-secret")
     unlocked = manager.post(
         f"/manager/admin/users/{guarded.ids['clerk1']}/unlock", headers=headers,
         follow_redirects=True,
     )  # fmt: skip
     assert "clerk1: giriş açıldı" in unlocked.get_data(as_text=True)
-    assert sign_in("clerk1-pass").status_code == 200
+    assert sign_in("masa-one-secret").status_code == 200
     with guarded.app.extensions["dostq.center"].store.read() as conn:
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions.count("login_failed") == 3 and "login_throttled" in actions

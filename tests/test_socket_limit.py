@@ -107,7 +107,7 @@ def test_a_socket_over_the_limit_is_refused_at_the_handshake_and_http_still_answ
         for ws in held:
             ws.close()
     # Once screens leave, a new one is let in again.
-    manager = live.session("manager", "demo-manager-pass")
+    manager = live.session("manager", "demo-floor-lead")
     assert wait_until(lambda: floor(live, manager)["sockets"]["open"] < LIMIT, 30)
     again = socketio.Client(reconnection=False)
     again.connect(live.url, auth={"device_token": walls[LIMIT]}, transports=["websocket"])
@@ -116,7 +116,7 @@ def test_a_socket_over_the_limit_is_refused_at_the_handshake_and_http_still_answ
 
 def test_a_socket_that_vanishes_without_closing_is_reaped(quick_ping_center):
     live = quick_ping_center
-    manager = live.session("manager", "demo-manager-pass")
+    manager = live.session("manager", "demo-floor-lead")
     ghost = raw_display(live.url, live.tokens["walls"][0])
     try:
         seen = floor(live, manager)
@@ -133,7 +133,7 @@ def test_a_socket_that_vanishes_without_closing_is_reaped(quick_ping_center):
 
 def test_the_floor_warns_when_live_screens_near_the_limit(small_center):
     live = small_center
-    manager = live.session("manager", "demo-manager-pass")
+    manager = live.session("manager", "demo-floor-lead")
     held = [raw_display(live.url, token) for token in live.tokens["walls"][: LIMIT - 1]]
     try:
         sockets = floor(live, manager)["sockets"]

@@ -196,7 +196,7 @@ def test_hq_sign_in_is_audited_like_the_centers(hq_client):
     from server.office import accounts
 
     with hq_client.store.write() as conn:
-        accounts.create_user(conn, "analyst", "analyst-pass-1", "manager", time.time())
+        accounts.create_user(conn, "analyst", "hq-reader-secret-1", "manager", time.time())
 
     def sign_in(password):
         page = hq_client.get("/hq/login").get_data(as_text=True)
@@ -205,7 +205,7 @@ def test_hq_sign_in_is_audited_like_the_centers(hq_client):
         return hq_client.post("/hq/login", data=form)
 
     assert sign_in("wrong-password").status_code == 200  # the form again, with the message
-    assert sign_in("analyst-pass-1").status_code == 302
+    assert sign_in("hq-reader-secret-1").status_code == 302
     with hq_client.store.read() as conn:
         rows = conn.execute("SELECT action, detail FROM audit_log ORDER BY id").fetchall()
     assert [r["action"] for r in rows] == ["login_failed", "login"]

@@ -30,7 +30,7 @@ def test_a_called_visit_is_no_longer_ahead_of_anyone(center, clock):
     clock.advance(1)
     second, _ = visits.issue_ticket(center, "2.1", device=None)
     with center.store.write() as conn:
-        clerk = authenticate(conn, "clerk1", "clerk1-pass")
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
     desk.sign_in(center, 1, clerk)
     calls.call_next(center, 1, clerk)
     assert _ahead(center, second["id"]) == 0
@@ -42,7 +42,7 @@ def test_each_operation_returns_the_facts_it_caused(center):
     ticket, facts = visits.issue_ticket(center, "2.1", device=None, language="ru")
     assert facts == (TicketIssued(ticket, None, "ru"), QueueChanged())
     with center.store.write() as conn:
-        clerk = authenticate(conn, "clerk1", "clerk1-pass")
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
     counter, facts = desk.sign_in(center, 1, clerk)
     assert facts == (CounterChanged(counter), QueueChanged())
     call, facts = calls.call_next(center, 1, clerk, idempotency_key="k1")

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -24,6 +25,23 @@ def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
         show_default="./data",
         help="Folder holding the database, secret key and certificates.",
     )(function)
+
+
+def password_file_option(function: click.decorators.FC) -> click.decorators.FC:
+    """Add ``--password-file``: a password is never an argument (``ps`` and shell history)."""
+    return click.option(
+        "--password-file",
+        type=click.File("r", encoding="utf-8"),
+        help="Read the password from the first line of this file ('-': standard input) "
+        "instead of asking for it.",
+    )(function)
+
+
+def new_password(password_file: TextIO | None) -> str:
+    """Return the new password from ``--password-file``, else ask for it twice, unseen."""
+    if password_file is not None:
+        return password_file.readline().rstrip("\r\n")
+    return str(click.prompt("New password", hide_input=True, confirmation_prompt=True))
 
 
 def open_store(data_dir: Path) -> Store:

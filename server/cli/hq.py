@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TextIO
 
 import click
 
-from server.cli.common import is_loopback
+from server.cli.common import is_loopback, new_password, password_file_option
 from server.hq_link import signing
 from server.office import accounts
 from server.queue.errors import QueueError
@@ -86,9 +87,10 @@ def hq_add_center(data_dir: Path, code: str, name: str) -> None:
     show_default=True,
     help="manager: a Ministry analyst who reads the dashboard.",
 )
-@click.password_option(envvar="DOSTQ_NEW_PASSWORD")
-def hq_create_user(data_dir: Path, username: str, role: str, password: str) -> None:
-    """Create an HQ analyst account."""
+@password_file_option
+def hq_create_user(data_dir: Path, username: str, role: str, password_file: TextIO | None) -> None:
+    """Create an HQ analyst account (the password is asked for, twice, unseen)."""
+    password = new_password(password_file)
     try:
         with _hq_store(data_dir).write() as conn:
             accounts.create_user(conn, username, password, role, time.time())

@@ -5,10 +5,17 @@ from __future__ import annotations
 import secrets
 import time
 from pathlib import Path
+from typing import TextIO
 
 import click
 
-from server.cli.common import admin_change, data_dir_option, open_store
+from server.cli.common import (
+    admin_change,
+    data_dir_option,
+    new_password,
+    open_store,
+    password_file_option,
+)
 from server.office import accounts, admin
 from server.office.catalog import (
     catalog_change,
@@ -20,25 +27,36 @@ from server.office.catalog import (
     load_priority_categories,
 )
 from server.queue.center import Center
+from server.queue.errors import QueueError
 from server.queue.storage import audit, get_setting
 
 
 @click.command()
 @data_dir_option
 @click.option("--admin", "admin_name", default="admin", show_default=True)
-@click.option("--password", envvar="DOSTQ_ADMIN_PASSWORD", help="Else one is generated.")
-def init(data_dir: Path, admin_name: str, password: str | None) -> None:
-    """Create the database, load the default catalog and create the first admin."""
+@password_file_option
+def init(data_dir: Path, admin_name: str, password_file: TextIO | None) -> None:
+    """Create the database, load the default catalog and create the first admin.
+
+    The admin's password is generated and shown once, unless ``--password-file`` gives it.
+    """
     store = open_store(data_dir)
     with store.write() as conn:
         if conn.execute("SELECT count(*) FROM areas").fetchone()[0] == 0:
             import_catalog(conn, load_catalog(default_catalog_path()))
             import_priority_categories(conn, default_priority_categories())
         if conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0:
-            password = password or secrets.token_urlsafe(12)
-            accounts.create_user(conn, admin_name, password, "admin", time.time())
-            click.echo(f"Admin '{admin_name}' created with password: {password}")
-            click.echo("Write it down now: it is stored only as a hash.")
+            given = new_password(password_file) if password_file else None
+            password = given or secrets.token_urlsafe(12)
+            try:
+                accounts.create_user(conn, admin_name, password, "admin", time.time())
+            except QueueError as exc:
+                raise click.ClickException(exc.message) from exc
+            if given:
+                click.echo(f"Admin '{admin_name}' created.")
+            else:
+                click.echo(f"Admin '{admin_name}' created with password: {password}")
+                click.echo("Write it down now: it is stored only as a hash.")
     click.echo(f"Database ready: {store.path}")
 
 
@@ -77,11 +95,12 @@ def import_catalog_command(data_dir: Path, path: Path, dry_run: bool, force: boo
 @click.argument("username")
 @click.option("--role", type=click.Choice(accounts.ROLES), required=True)
 @click.option("--name", "display_name", help="The name shown on screens.")
-@click.password_option(envvar="DOSTQ_NEW_PASSWORD")
+@password_file_option
 def create_user(
-    data_dir: Path, username: str, role: str, display_name: str | None, password: str
+    data_dir: Path, username: str, role: str, display_name: str | None, password_file: TextIO | None
 ) -> None:
-    """Create a clerk, manager or admin account."""
+    """Create a clerk, manager or admin account (the password is asked for, twice, unseen)."""
+    password = new_password(password_file)
     with admin_change(data_dir) as conn:
         accounts.create_user(conn, username, password, role, time.time(), display_name)
         audit(conn, "user_created", time.time(), detail={"username": username, "role": role})

@@ -57,9 +57,9 @@ DEMO_COUNTERS = (  # name, service codes, categories (None: everyone)
     ),
 )
 DEMO_LOGINS = {
-    "admin": "demo-admin-pass",
-    "manager": "demo-manager-pass",
-    **{f"clerk{i}": f"demo-clerk{i}-pass" for i in range(1, 6)},
+    "admin": "demo-head-office",
+    "manager": "demo-floor-lead",
+    **{f"clerk{i}": f"demo-counter-{i}" for i in range(1, 6)},
 }
 DEMO_NOTICES = {
     "az": "Xoş gəlmisiniz! Nömrənizi ekranda izləyin.",
