@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from hq import storage
 from hq.batches import check_batch
+from hq.keys import CenterKeys
 from server import settings
 from server.hq_link import signing
 from server.office import accounts, reports
@@ -62,6 +63,11 @@ def store() -> Store:
     return current_app.extensions["dostq.hq_store"]  # type: ignore[no-any-return]
 
 
+def keys() -> CenterKeys:
+    """Return what opens this HQ's centers' keys."""
+    return current_app.extensions["dostq.hq_keys"]  # type: ignore[no-any-return]
+
+
 def today() -> date:
     """Return today's date where HQ is."""
     return datetime.now(ZoneInfo(current_app.config["HQ_TIMEZONE"])).date()
@@ -75,13 +81,13 @@ def receive_records() -> Response:
     given = request.headers.get(signing.SIGNATURE_HEADER, "")
     now = time.time()
     with store().write() as conn:
-        key = storage.center_key(conn, center)
-        if key is None:
+        stored = storage.center_key(conn, center)
+        if stored is None:
             raise Unauthorized(
                 "unknown_center", f"No active center '{center[:40]}' at HQ.", "center"
             )
         why = signing.check(
-            key,
+            keys().open(stored),
             center,
             request.headers.get(signing.TIMESTAMP_HEADER, ""),
             given,
@@ -213,7 +219,12 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     timezone = ZoneInfo(values["HQ_TIMEZONE"])
     app = build_app(__name__, values, data_dir, "dostq_hq", "/hq/api/", timezone)
     app.config.update(CENTER_NAME="DOST HQ", MAX_CONTENT_LENGTH=int(values["HQ_MAX_BATCH_BYTES"]))
-    app.extensions["dostq.hq_store"] = Store(data_dir / "hq.db", storage.HQ_MIGRATIONS)
+    hq_store = Store(data_dir / "hq.db", storage.HQ_MIGRATIONS)
+    center_keys = CenterKeys.in_folder(data_dir)
+    with hq_store.write() as conn:
+        center_keys.seal_plain_keys(conn)
+    app.extensions["dostq.hq_store"] = hq_store
+    app.extensions["dostq.hq_keys"] = center_keys
     app.before_request(_identify)
     app.before_request(security.protect_from_csrf)
     for blueprint in (api, auth, dashboard):

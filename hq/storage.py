@@ -19,7 +19,7 @@ HQ_SCHEMA = """
         CREATE TABLE centers (
             code TEXT PRIMARY KEY,
             name TEXT NOT NULL,
-            key TEXT NOT NULL,  -- the HMAC key shared with that center: HQ needs it to verify
+            key TEXT NOT NULL,  -- the center's HMAC key, sealed under the key file (hq/keys.py)
             active INTEGER NOT NULL DEFAULT 1,
             created_at REAL NOT NULL,
             last_sync_at REAL,
@@ -51,7 +51,7 @@ HQ_MIGRATIONS: tuple[str, ...] = (HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,)
 
 
 def add_center(conn: sqlite3.Connection, code: str, name: str, key: str, now: float) -> None:
-    """Register a center and its key (a new key for a known center replaces the old one)."""
+    """Register a center and its key, sealed (a new key for a known center replaces the old)."""
     conn.execute(
         "INSERT INTO centers (code, name, key, created_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (code) DO UPDATE SET name = excluded.name, key = excluded.key, active = 1",
@@ -60,9 +60,19 @@ def add_center(conn: sqlite3.Connection, code: str, name: str, key: str, now: fl
 
 
 def center_key(conn: sqlite3.Connection, code: str) -> str | None:
-    """Return an active center's key, or None."""
+    """Return an active center's key as stored (sealed), or None."""
     row = conn.execute("SELECT key FROM centers WHERE code = ? AND active = 1", (code,)).fetchone()
     return row[0] if row else None
+
+
+def stored_keys(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Return every center's code and key as stored."""
+    return [(row[0], row[1]) for row in conn.execute("SELECT code, key FROM centers")]
+
+
+def replace_key(conn: sqlite3.Connection, code: str, key: str) -> None:
+    """Store ``key`` (sealed) as a center's key."""
+    conn.execute("UPDATE centers SET key = ? WHERE code = ?", (key, code))
 
 
 def remember_signature(

@@ -19,7 +19,7 @@ def hq_client(tmp_path):
     app = create_hq_app({"HQ_DATA_DIR": str(tmp_path / "hq"), "TESTING": True})
     store = app.extensions["dostq.hq_store"]
     with store.write() as conn:
-        add_center(conn, "baku-1", "Bakı 1", KEY, time.time())
+        add_center(conn, "baku-1", "Bakı 1", app.extensions["dostq.hq_keys"].seal(KEY), time.time())
     client = app.test_client()
     client.store = store
     return client
@@ -213,3 +213,29 @@ def test_hq_sign_in_is_audited_like_the_centers(hq_client):
     # The sign-in page again while signed in: on to the dashboard (it was a 500, BuildError).
     again = hq_client.get("/hq/login")
     assert again.status_code == 302 and again.headers["Location"].endswith("/hq/")
+
+
+def test_center_keys_are_sealed_at_rest_under_a_key_file_apart_from_the_database(tmp_path):
+    from hq.storage import HQ_MIGRATIONS
+    from server.queue.storage import Store
+
+    folder = tmp_path / "hq"
+    with Store(folder / "hq.db", HQ_MIGRATIONS).write() as conn:  # a key from before sealing
+        add_center(conn, "baku-1", "Bakı 1", KEY, time.time())
+    app = create_hq_app({"HQ_DATA_DIR": str(folder), "TESTING": True})
+    client = app.test_client()
+    client.store = app.extensions["dostq.hq_store"]
+    assert post(client, [record()]).status_code == 200  # still verifies
+    with client.store.read() as conn:
+        (stored,) = conn.execute("SELECT key FROM centers").fetchone()
+    assert stored.startswith("fernet:") and KEY not in stored
+    client.store.close()  # checkpointed: every byte of the database is in hq.db
+    assert KEY.encode() not in (folder / "hq.db").read_bytes()
+    assert (folder / "center_keys.key").stat().st_mode & 0o777 == 0o600
+
+    # A key file that is not the one the keys were sealed under: a clear 503, never a 500.
+    (folder / "center_keys.key").unlink()
+    other = create_hq_app({"HQ_DATA_DIR": str(folder), "TESTING": True}).test_client()
+    refused = post(other, [record()], at=time.time() + 1)
+    assert refused.status_code == 503
+    assert refused.get_json()["error"]["code"] == "key_file_mismatch"

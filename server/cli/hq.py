@@ -68,11 +68,12 @@ def _hq_store(data_dir: Path) -> Store:
 @click.option("--name", required=True, help="The center's name on the dashboard.")
 def hq_add_center(data_dir: Path, code: str, name: str) -> None:
     """Register a center at HQ and print its new key (give it to `dostq sync` at the center)."""
+    from hq.keys import CenterKeys
     from hq.storage import add_center
 
     key = signing.new_key()
     with _hq_store(data_dir).write() as conn:
-        add_center(conn, code, name, key, time.time())
+        add_center(conn, code, name, CenterKeys.in_folder(data_dir).seal(key), time.time())
         audit(conn, "center_added", time.time(), detail={"code": code, "name": name})
     click.echo(key)
 
