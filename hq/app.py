@@ -169,8 +169,11 @@ def centers() -> str:
 @analyst_required
 def center_trend(code: str) -> str:
     """One center's figures day by day (the last 8 weeks by default)."""
-    last = request.args.get("to") or today().isoformat()
-    first = request.args.get("from") or (date.fromisoformat(last) - timedelta(weeks=8)).isoformat()
+    asked = request.args.get("to") or today().isoformat()
+    _, last = reports.parse_range(asked, asked, asked)  # a bad "to": 400 before it is used
+    last_day, eight_weeks = date.fromisoformat(last), timedelta(weeks=8)
+    default_first = last_day - eight_weeks if last_day - date.min > eight_weeks else date.min
+    first = request.args.get("from") or default_first.isoformat()
     first, last = reports.parse_range(first, last, last)
     with store().read() as conn:
         name = conn.execute("SELECT name FROM centers WHERE code = ?", (code,)).fetchone()
