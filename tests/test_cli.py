@@ -169,6 +169,56 @@ def test_create_counter_with_weights_and_dedicated_categories(tmp_path):
         main, ["create-counter", "--data-dir", str(tmp_path), "X", "--service", "nope"]
     )
     assert bad.exit_code == 1 and "No service with code 'nope'" in bad.output
+    unknown = CliRunner().invoke(
+        main,
+        [
+            "create-counter",
+            "--data-dir",
+            str(tmp_path),
+            "Y",
+            "--service",
+            "6",
+            "--category",
+            "nosuch",
+        ],
+    )  # fmt: skip  (was: a counter serving a category nobody has)
+    assert unknown.exit_code == 1 and "No visitor category 'nosuch'" in unknown.output
+    with Store(tmp_path / "dostq.db").read() as conn:
+        assert conn.execute("SELECT count(*) FROM counters").fetchone()[0] == 1
+
+
+def test_removing_a_serial_line_that_is_not_there_says_so(tmp_path):
+    run("serial-line", "add", "--data-dir", str(tmp_path), "socket://127.0.0.1:7001")
+    missing = CliRunner().invoke(
+        main, ["serial-line", "remove", "--data-dir", str(tmp_path), "/dev/ttyUSB9"]
+    )  # was: "removed"
+    assert missing.exit_code == 1
+    assert "No serial line /dev/ttyUSB9 (the lines: socket://127.0.0.1:7001)" in missing.output
+    removed = run("serial-line", "remove", "--data-dir", str(tmp_path), "socket://127.0.0.1:7001")
+    assert "removed" in removed.output
+
+
+def test_sending_to_an_hq_that_cannot_be_reached_says_so_in_a_sentence(tmp_path):
+    run("init", "--data-dir", str(tmp_path))
+    run(
+        "sync",
+        "--data-dir",
+        str(tmp_path),
+        "--hq",
+        "http://127.0.0.1:9",
+        "--center",
+        "baku-1",
+        "--key",
+        "k" * 43,
+    )  # fmt: skip  (port 9: nothing listens)
+    with Store(tmp_path / "dostq.db").write() as conn:
+        conn.execute(
+            "INSERT INTO hq_outbox (day, revision, changed_at) VALUES ('2026-03-02', 1, 0)"
+        )
+    result = CliRunner().invoke(main, ["sync", "--data-dir", str(tmp_path), "--now"])
+    assert result.exit_code == 1
+    assert "HQ at http://127.0.0.1:9 cannot be reached (no network, or HQ is down)" in result.output
+    assert "Traceback" not in result.output and "Errno" not in result.output
 
 
 def test_fairness_rule_is_changed_without_a_restart(tmp_path):

@@ -144,6 +144,22 @@ def _age(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
+def _why_not_sent(exc: Exception, url: str) -> str:
+    """Say in a sentence why HQ did not take the days (the rest stays pending, sent later)."""
+    import requests
+
+    later = "the days stay pending and go at the next try."
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"HQ's certificate at {url} could not be verified; {later}"
+    if isinstance(exc, requests.ConnectionError):
+        return f"HQ at {url} cannot be reached (no network, or HQ is down); {later}"
+    if isinstance(exc, requests.Timeout):
+        return f"HQ at {url} did not answer in time; {later}"
+    if isinstance(exc, requests.RequestException):
+        return f"HQ at {url} answered with an error ({type(exc).__name__}); {later}"
+    return str(exc)
+
+
 def _push_now(center: Center, data_dir: Path) -> None:
     # Imported here: `dostq serve` must not load ssl before the gevent worker patches it.
     import requests
@@ -162,7 +178,7 @@ def _push_now(center: Center, data_dir: Path) -> None:
                 sent = center_sync.send_batch(center, hq, session)
             except (requests.RequestException, center_sync.SyncRefused) as exc:
                 center_sync.record_failure(center, str(exc))
-                raise click.ClickException(f"Stopped: {exc}") from exc
+                raise click.ClickException(f"Stopped: {_why_not_sent(exc, hq.url)}") from exc
             if not sent:
                 break
             bar.update(sent)

@@ -39,6 +39,9 @@ def serial_line_remove(data_dir: Path, url: str) -> None:
     """Remove a line."""
     with admin_change(data_dir) as conn:
         lines = get_setting(conn, "serial_lines", [])
+        if all(line["url"] != url for line in lines):
+            known = ", ".join(line["url"] for line in lines) or "none"
+            raise click.ClickException(f"No serial line {url} (the lines: {known}).")
         put_setting(conn, "serial_lines", [line for line in lines if line["url"] != url])
         audit(conn, "serial_line_removed", time.time(), detail={"url": url})
     click.echo(f"Serial line {url} removed.")

@@ -265,6 +265,18 @@ def device_for_token(conn: sqlite3.Connection, token: str) -> Device | None:
     return device_from_row(row)
 
 
+def check_categories(conn: sqlite3.Connection, categories: list[str] | None) -> None:
+    """Refuse a visitor category that does not exist ('general' is everyone without priority)."""
+    known = {r[0] for r in conn.execute("SELECT code FROM priority_categories")} | {"general"}
+    for code in categories or []:
+        if code not in known:
+            raise NotFound(
+                "unknown_category",
+                f"No visitor category '{code}' (there are: {', '.join(sorted(known))}).",
+                "categories",
+            )
+
+
 def create_counter(
     conn: sqlite3.Connection,
     name: str,
@@ -273,6 +285,7 @@ def create_counter(
     categories: list[str] | None = None,
 ) -> int:
     """Create a counter serving the given service codes (with weights) and categories."""
+    check_categories(conn, categories)
     try:
         cursor = conn.execute(
             "INSERT INTO counters (name, zone, categories) VALUES (?, ?, ?)",

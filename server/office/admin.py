@@ -88,10 +88,7 @@ def set_counter(
         raise Invalid("zone_required", "A counter belongs to a hall (zone).", "zone")
     if not service_weights:
         raise Invalid("no_services", "A counter serves at least one service.", "services")
-    known = {r[0] for r in conn.execute("SELECT code FROM priority_categories")} | {"general"}
-    for code in categories or []:
-        if code not in known:
-            raise NotFound("unknown_category", f"No visitor category '{code}'.", "categories")
+    accounts.check_categories(conn, categories)
     conn.execute(
         "UPDATE counters SET zone = ?, categories = ? WHERE id = ?",
         (zone.strip(), json.dumps(categories) if categories else None, counter_id),
