@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, flash, g, jsonify, render_template, request
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from server.hq_link.sync import floor_status
 from server.office import floor as floor_ops
 from server.office import reports
+from server.queue import closing
 from server.queue.errors import Invalid
 from server.web import exports
 from server.web.auth import user_required
@@ -51,6 +52,21 @@ def resolve_assistance(request_id: int) -> Response:
     """Mark a kiosk's call for help as answered."""
     publish(floor_ops.resolve_assistance(center(), request_id, g.user))
     return jsonify({"resolved": request_id})
+
+
+@bp.post("/close-day")
+@user_required(*STAFF_ROLES)
+def close_day() -> Response:
+    """Close today's tickets still waiting, called or on hold as unserved (asked to confirm)."""
+    if request.form.get("confirm") != "yes":
+        flash("Təsdiq edin / Tick the box to confirm closing the day.", "error")
+        return redirect(url_for("manager.floor"))
+    c = center()
+    done = closing.close_day(c, c.day(c.now()), reason="manager", day_over=False, user=g.user)
+    publish(done.facts)
+    flash(f"Gün bağlandı: {done.answer['closed']} bilet / Day closed: "
+          f"{done.answer['closed']} tickets closed as unserved.", "done")  # fmt: skip
+    return redirect(url_for("manager.floor"))
 
 
 @bp.get("/report")

@@ -199,7 +199,11 @@ def set_hours() -> str:
     weekdays = [int(d) for d in request.form.getlist("weekday") if d.isdigit()]
     with _audited("hours_changed", _form()) as conn:
         value = admin.set_hours(
-            conn, request.form.get("opens", ""), request.form.get("last_ticket", ""), weekdays
+            conn,
+            request.form.get("opens", ""),
+            request.form.get("last_ticket", ""),
+            weekdays,
+            request.form.get("closes", ""),
         )
     return "Saatlar saxlanıldı / Hours saved." if value else "Biletlər hər vaxt / Tickets any time."
 

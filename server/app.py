@@ -17,6 +17,7 @@ from manager import bp as manager_bp
 from manager.admin import bp as admin_bp
 from server import settings
 from server.hq_link.sync import SyncWorker
+from server.live.closing import DayCloser
 from server.live.counter_devices import CounterDevices
 from server.live.limit import SocketLimit, open_sessions
 from server.live.printing import PrintService
@@ -94,18 +95,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         retry_max_s=float(values["HQ_RETRY_MAX_S"]),
         batch_days=int(values["HQ_SYNC_BATCH_DAYS"]),
     )
+    closer = DayCloser(center, publisher)
     app.extensions.update(
         {
             "dostq.center": center,
             "dostq.publisher": publisher,
             "dostq.sockets": sockets,
             "dostq.counter_devices": devices,
+            "dostq.day_closer": closer,
             "dostq.kiosk_limit": RateLimit(int(values["KIOSK_TICKETS_PER_MINUTE"]), 60),
         }
     )
     # Device and sync threads start with the first request: gunicorn builds the app before
     # it forks its worker, and threads do not survive a fork.
-    for service in (devices, printing, hq_sync):
+    for service in (devices, printing, hq_sync, closer):
         app.before_request(service.start)
 
     app.before_request(auth.identify_request)

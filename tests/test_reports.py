@@ -83,6 +83,7 @@ def test_totals_of_the_worked_day(worked_day):
         "served": 3,
         "no_show": 1,
         "cancelled": 0,
+        "unserved": 0,
         "transferred": 1,
         "priority": 1,
         "no_show_percent": 33.3,  # 1 of the 3 called

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -26,6 +27,7 @@ from server.office.catalog import (
     load_catalog,
     load_priority_categories,
 )
+from server.queue import closing
 from server.queue.center import Center
 from server.queue.errors import QueueError
 from server.queue.storage import audit, get_setting
@@ -245,9 +247,17 @@ def fairness(
     show_default=True,
     help="Days open, 1 = Monday: 1-5 or 1,2,3,4,5,6.",
 )
+@click.option(
+    "--closes", help="When tickets still waiting are closed, e.g. 18:00 (default: an hour later)."
+)
 @click.option("--always", is_flag=True, help="Issue tickets at any time (no hours).")
 def hours(
-    data_dir: Path, opens: str | None, last_ticket: str | None, weekdays: str, always: bool
+    data_dir: Path,
+    opens: str | None,
+    last_ticket: str | None,
+    weekdays: str,
+    closes: str | None,
+    always: bool,
 ) -> None:
     """Set when kiosks issue tickets (takes effect at once; kiosks show when they reopen)."""
     if not always and (not opens or not last_ticket):
@@ -260,7 +270,7 @@ def hours(
     with admin_change(data_dir) as conn:
         value = admin.set_hours(
             conn, "" if always else opens or "", "" if always else last_ticket or "",
-            [d - 1 for d in days],
+            [d - 1 for d in days], "" if always else closes or "",
         )  # fmt: skip
         audit(conn, "hours_changed", time.time(), detail={"hours": value})
     click.echo(
@@ -301,7 +311,34 @@ def announce(data_dir: Path, languages: str) -> None:
     click.echo(f"Calls are announced in: {', '.join(chosen)}.")
 
 
+@click.command("close-day")
+@data_dir_option
+@click.option("--day", help="The day to close, YYYY-MM-DD (default: today).")
+def close_day_command(data_dir: Path, day: str | None) -> None:
+    """Close a day's tickets still open as unserved (a visitor being served today stays).
+
+    The server does this by itself at the closing time (`dostq hours --closes`) and, at start,
+    for days that ended while it was off. Screens that are open show it at their next refresh.
+    """
+    center = Center(open_store(data_dir))
+    today = center.day(center.now())
+    chosen = day or today
+    try:
+        if date.fromisoformat(chosen).isoformat() != chosen:
+            raise ValueError(chosen)
+    except ValueError as exc:
+        raise click.BadParameter("write the day as YYYY-MM-DD", param_hint="--day") from exc
+    if chosen > today:
+        raise click.BadParameter(f"{chosen} has not begun yet", param_hint="--day")
+    done = closing.close_day(center, chosen, reason="command", day_over=chosen < today)
+    if not done.answer["closed"]:
+        click.echo(f"Nothing open on {chosen}.")
+        return
+    states = ", ".join(f"{state} {n}" for state, n in sorted(done.answer["by_state"].items()))
+    click.echo(f"Closed {done.answer['closed']} tickets of {chosen} as unserved ({states}).")
+
+
 COMMANDS = (
     init, import_catalog_command, create_user, enrol_device, create_counter, fairness, hours,
-    notice, announce,
+    notice, announce, close_day_command,
 )  # fmt: skip

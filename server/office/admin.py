@@ -213,14 +213,16 @@ def set_service_level(
 
 
 def set_hours(
-    conn: sqlite3.Connection, opens: str, last_ticket: str, weekdays: list[int]
+    conn: sqlite3.Connection, opens: str, last_ticket: str, weekdays: list[int], closes: str = ""
 ) -> dict[str, Any] | None:
-    """Store when kiosks issue tickets; no times at all means at any time."""
+    """Store when kiosks issue tickets and when the day closes; no times means at any time."""
     if not opens and not last_ticket:
         put_setting(conn, "hours", None)
         return None
     days = sorted(set(weekdays))
-    value = {"opens": opens, "last_ticket": last_ticket, "weekdays": days}
+    value: dict[str, Any] = {"opens": opens, "last_ticket": last_ticket, "weekdays": days}
+    if closes:
+        value["closes"] = closes
     try:
         hours = OpeningHours.from_setting(value)
     except (ValueError, KeyError) as exc:
@@ -229,6 +231,8 @@ def set_hours(
         ) from exc
     if hours is None or hours.last_ticket <= hours.opens:
         raise Invalid("bad_hours", "The last ticket comes after opening.", "last_ticket")
+    if hours.closes is not None and hours.closes < hours.last_ticket:
+        raise Invalid("bad_hours", "The center closes after the last ticket.", "closes")
     if not days or any(not 0 <= d <= 6 for d in days):
         raise Invalid("bad_weekdays", "Choose the days the center opens.", "weekdays")
     put_setting(conn, "hours", value)

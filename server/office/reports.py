@@ -137,6 +137,7 @@ class Tally:
     served: int = 0
     no_show: int = 0
     cancelled: int = 0
+    unserved: int = 0  # still open when the day closed
     transferred: int = 0
     priority: int = 0
     within_target: int = 0
@@ -152,6 +153,7 @@ class Tally:
         self.served += state == "done"
         self.no_show += state == "no_show"
         self.cancelled += state == "cancelled"
+        self.unserved += state == "closed_unserved"
         self.transferred += visit["transfers"] > 0
         self.priority += visit["category"] != "general"
         if wait is not None:
@@ -170,6 +172,7 @@ class Tally:
             "served": self.served,
             "no_show": self.no_show,
             "cancelled": self.cancelled,
+            "unserved": self.unserved,
             "transferred": self.transferred,
             "priority": self.priority,
             "no_show_percent": _percent(self.no_show, called),

@@ -38,6 +38,7 @@ class State(StrEnum):
     DONE = "done"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+    CLOSED_UNSERVED = "closed_unserved"  # still open when its day was closed
 
 
 class Action(StrEnum):
@@ -53,6 +54,7 @@ class Action(StrEnum):
     RESUME = "resume"
     TRANSFER = "transfer"
     CANCEL = "cancel"
+    CLOSE_DAY = "close_day"
 
 
 # action -> (states it may start from, state it leads to)
@@ -67,7 +69,15 @@ TRANSITIONS: Mapping[Action, tuple[frozenset[State], State]] = {
     Action.RESUME: (frozenset({State.ON_HOLD}), State.SERVING),
     Action.TRANSFER: (frozenset({State.CALLED, State.SERVING, State.ON_HOLD}), State.WAITING),
     Action.CANCEL: (frozenset({State.ISSUED, State.WAITING, State.ON_HOLD}), State.CANCELLED),
+    Action.CLOSE_DAY: (
+        frozenset({State.ISSUED, State.WAITING, State.CALLED, State.SERVING, State.ON_HOLD}),
+        State.CLOSED_UNSERVED,
+    ),
 }
+# What closing a day closes. At the closing time a visitor at a counter is still served; a day
+# that is over closes every visit still open, so no counter carries one into the next day.
+CLOSED_AT_CLOSING_TIME = (State.ISSUED, State.WAITING, State.CALLED, State.ON_HOLD)
+CLOSED_WHEN_DAY_OVER = (*CLOSED_AT_CLOSING_TIME, State.SERVING)
 
 # The category of a visitor with no priority.
 GENERAL = "general"
@@ -175,11 +185,16 @@ def estimate_wait_minutes(people_ahead: int, service_minutes: float, counters_op
 
 @dataclass(frozen=True)
 class OpeningHours:
-    """When tickets are issued: from ``opens`` until ``last_ticket`` (the daily cut-off)."""
+    """When tickets are issued: from ``opens`` until ``last_ticket`` (the daily cut-off).
+
+    At ``closes`` the day's visits still waiting are closed as unserved; with no closing time
+    set, an hour after the last ticket.
+    """
 
     opens: time
     last_ticket: time
     weekdays: frozenset[int] = frozenset(range(5))  # Monday = 0
+    closes: time | None = None
 
     @classmethod
     def from_setting(cls, value: Mapping[str, object] | None) -> OpeningHours | None:
@@ -189,11 +204,20 @@ class OpeningHours:
         weekdays = value.get("weekdays", range(5))
         if not isinstance(weekdays, Iterable):
             raise ValueError(f"weekdays must be a list of day numbers, not {weekdays!r}")
+        closes = value.get("closes")
         return cls(
             time.fromisoformat(str(value["opens"])),
             time.fromisoformat(str(value["last_ticket"])),
             frozenset(int(d) for d in weekdays),
+            time.fromisoformat(str(closes)) if closes else None,
         )
+
+    def closing_time(self) -> time:
+        """Return when the day's visits still open are closed."""
+        if self.closes is not None:
+            return self.closes
+        an_hour_later = datetime.combine(datetime.min, self.last_ticket) + timedelta(hours=1)
+        return an_hour_later.time() if an_hour_later.day == datetime.min.day else time(23, 59)
 
 
 def next_issuing_time(hours: OpeningHours | None, local: datetime) -> datetime | None:

@@ -35,6 +35,7 @@ FIGURES = (
     "served",
     "no_show",
     "cancelled",
+    "unserved",
     "transferred",
     "no_show_percent",
     "transfer_percent",
