@@ -1,5 +1,7 @@
 """The JSON API through the Flask test client: validation, auth, CSRF and the clerk's cycle."""
 
+import json
+
 import pytest
 
 from tests.conftest import login
@@ -302,3 +304,31 @@ def test_walk_in_is_served_at_once_and_counted_for_the_clerk(client, app_center)
     assert counter["today"] == {"served": 1, "no_show": 0, "average_service_s": 300}
     names = [c["name"] for c in client.get("/api/v1/counters").get_json()]
     assert names == ["Masa 1", "Masa 2", "Masa 3"]
+
+
+def test_staff_find_todays_ticket_as_they_type_it_and_cancel_it_with_a_reason(
+    client, kiosk, app_center
+):
+    issued = client.post("/api/v1/tickets", json={"service": "2.1", "print": False}, headers=kiosk)
+    label = issued.get_json()["label"]
+    headers = login(client, "clerk1", "masa-one-secret")
+    typed = label.lower().replace("-0", " ")  # "b 01": what a hurried clerk types
+    found = client.get("/api/v1/tickets", query_string={"label": typed})
+    assert found.status_code == 200 and found.get_json()["label"] == label
+    assert found.get_json()["state"] == "waiting"
+    assert client.get("/api/v1/tickets?label=B-999").status_code == 404
+    bad = client.get("/api/v1/tickets?label=%3F%3F")
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "label"
+    anonymous = app_center.app.test_client().get(f"/api/v1/tickets?label={label}")
+    assert anonymous.status_code == 401
+    cancelled = client.post(
+        f"/api/v1/tickets/{found.get_json()['id']}/cancel", json={"reason": "duplicate"},
+        headers=headers,
+    )  # fmt: skip
+    assert cancelled.get_json()["state"] == "cancelled"
+    with app_center.app.extensions["dostq.center"].store.read() as conn:
+        (detail,) = conn.execute(
+            "SELECT detail FROM audit_log WHERE action = 'ticket_cancelled'"
+        ).fetchone()
+    assert json.loads(detail) == {"ticket": label, "day": found.get_json()["day"],
+                                  "reason": "duplicate"}  # fmt: skip

@@ -118,3 +118,15 @@ def test_calling_with_nobody_waiting_says_so(browser, center):
     page = clerk_page(browser, center, "clerk1", "Masa 1")
     page.click(".call-next")
     page.wait_for_selector("#message:has-text('Nobody is waiting')")
+
+
+def test_a_clerk_finds_a_ticket_and_prints_it_again(browser, center):
+    issue(center, "4.4", 2)
+    page = clerk_page(browser, center, "clerk1", "Masa 1")
+    page.fill("#ticket-finder input[name=label]", "D-001")
+    page.press("#ticket-finder input[name=label]", "Enter")
+    page.wait_for_selector("#ticket-finder >> text=gözləyir / waiting")
+    page.click("#ticket-finder >> text=Yenidən çap / Reprint")  # kiosk-1's printer: virtual
+    page.wait_for_selector("#ticket-finder >> text=D-001: yenidən çapa göndərildi")
+    assert states(center) == {"D-001": "waiting", "D-002": "waiting"}  # no key reached the desk
+    assert page.errors == []

@@ -103,3 +103,30 @@ def test_admin_edits_a_service_in_the_page_and_the_kiosk_catalog_follows(browser
     page.wait_for_selector(".flash.error >> text=Letter B belongs to area 2")
     assert page.input_value("input[aria-label='Letter of 4']") == "D"
     assert page.errors == []
+
+
+def test_a_ticket_is_found_by_its_number_and_cancelled_from_the_floor(browser, tmp_path):
+    live = start_live_center(tmp_path / "center")
+    try:
+        kiosk = live.kiosk()
+        for _ in range(2):
+            kiosk.post(
+                f"{live.url}/api/v1/tickets", json={"service": "4.4", "print": False}, timeout=10
+            ).raise_for_status()
+        page = manager_page(browser, live, "/manager/")
+        assert wait_until(lambda: text(page, "#waiting") == "2", timeout=10)
+        page.fill("#ticket-finder input[name=label]", "d2")  # as typed in a hurry
+        page.click("#ticket-finder button[type=submit]")
+        page.wait_for_selector("#ticket-finder >> text=gözləyir / waiting")
+        assert "D-002" in text(page, "#ticket-finder")
+        page.select_option("#ticket-finder select", "visitor_left")
+        page.click("#ticket-finder >> text=Ləğv et / Cancel")
+        page.wait_for_selector("#ticket-finder >> text=D-002: ləğv edildi / cancelled")
+        assert "ləğv edilib / cancelled" in text(page, "#ticket-finder .ticket-state")
+        assert wait_until(lambda: text(page, "#waiting") == "1", timeout=10)
+        page.fill("#ticket-finder input[name=label]", "??")
+        page.click("#ticket-finder button[type=submit]")
+        page.wait_for_selector("#ticket-finder >> text=a ticket number such as A-007")
+        assert page.errors == []
+    finally:
+        live.stop()

@@ -100,6 +100,15 @@ def ticket_label(letter: str, number: int) -> str:
     return f"{letter}-{number:03d}"
 
 
+def parse_label(text: str) -> str | None:
+    """Read a label as staff type it (``a7``, ``A 07``, ``A-007``); None if it is not one."""
+    cleaned = text.strip().upper().replace("-", "").replace(" ", "")
+    letter, digits = cleaned[:1], cleaned[1:]
+    if not ("A" <= letter <= "Z" and digits.isascii() and digits.isdigit() and len(digits) <= 4):
+        return None
+    return ticket_label(letter, int(digits))
+
+
 @dataclass(frozen=True)
 class WaitingTicket:
     """What the call policy needs to know about a waiting visit."""

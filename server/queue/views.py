@@ -114,6 +114,16 @@ def ticket_view(conn: sqlite3.Connection, ticket_id: int) -> dict[str, Any]:
     }
 
 
+def find_ticket(conn: sqlite3.Connection, day: str, label: str) -> dict[str, Any]:
+    """Return the ticket ``label`` of ``day`` as staff see it (the label as printed)."""
+    row = conn.execute(
+        "SELECT id FROM tickets WHERE day = ? AND label = ?", (day, label)
+    ).fetchone()
+    if row is None:
+        raise NotFound("unknown_ticket", f"No ticket {label} today.", "label")
+    return ticket_view(conn, row["id"])
+
+
 def public_status(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
     """Return what a visitor may see of their ticket (QR code page): no personal data."""
     row = conn.execute("SELECT id FROM tickets WHERE token = ?", (token,)).fetchone()

@@ -22,7 +22,7 @@ from server.queue.engine import (
 from server.queue.errors import Forbidden, Invalid, NotFound, QueueError
 from server.queue.facts import Done, PrintReported, QueueChanged, ReprintWanted, TicketIssued
 from server.queue.numbers import insert_tickets, numbered, open_service
-from server.queue.storage import get_setting
+from server.queue.storage import audit, get_setting
 from server.queue.views import QUEUED, ticket_view
 
 
@@ -147,6 +147,8 @@ def cancel_ticket(center: Center, ticket_id: int, user: User, reason: str) -> Do
         )
         log_event(conn, ticket_id, "cancel", state, now, user_id=user.id, detail={"reason": reason})
         ticket = ticket_view(conn, ticket_id)
+        detail = {"ticket": ticket["label"], "day": ticket["day"], "reason": reason}
+        audit(conn, "ticket_cancelled", now, user_id=user.id, detail=detail)
     return Done(ticket, (QueueChanged(),))
 
 
@@ -167,4 +169,6 @@ def reprint_ticket(center: Center, ticket_id: int, user: User) -> Done[dict[str,
         conn.execute("UPDATE tickets SET print_status = 'pending' WHERE id = ?", (ticket_id,))
         log_event(conn, ticket_id, "reprint", State(row["state"]), now, user_id=user.id)
         ticket = ticket_view(conn, ticket_id)
+        detail = {"ticket": ticket["label"], "day": ticket["day"]}
+        audit(conn, "ticket_reprinted", now, user_id=user.id, detail=detail)
     return Done(ticket, (ReprintWanted(ticket, device_from_row(row)),))

@@ -14,7 +14,7 @@ from server.office import floor
 from server.office.catalog import read_catalog
 from server.office.search import search
 from server.queue import calls, desk, views, visits
-from server.queue.engine import GENERAL
+from server.queue.engine import GENERAL, parse_label
 from server.queue.errors import QueueError
 from server.queue.facts import Done
 from server.settings import LANGUAGES
@@ -138,6 +138,18 @@ def print_result(ticket_id: int) -> Response:
     return answer(
         visits.record_print_result(center(), ticket_id, body["printed"], device, body.get("detail"))
     )
+
+
+@bp.get("/tickets")
+@user_required()
+def find_ticket() -> Response:
+    """Find today's ticket by its label as staff type it (a7, A-007)."""
+    label = parse_label(query_text("label", max_length=12) or "")
+    if label is None:
+        raise BadRequest("invalid_field", "label: a ticket number such as A-007.", "label")
+    c = center()
+    with c.store.read() as conn:
+        return jsonify(views.find_ticket(conn, c.day(c.now()), label))
 
 
 @bp.post(f"/tickets/{TICKET_ID}/cancel")

@@ -241,6 +241,9 @@
     if (counter && refusal.counter_id === counter.id) say(refusal.message);
   });
 
+  // Any ticket of today, by its number: reprint it or cancel it (ticket_actions.js).
+  window.dostq.ticketActions.finder(document.getElementById("ticket-finder"));
+
   fetch(root.dataset.catalogUrl, { credentials: "same-origin" }).then((r) => r.json()).then((data) => {
     catalog = data;
     for (const area of data.areas) for (const s of area.services) services[s.code] = s.name;

@@ -31,7 +31,9 @@
     for (const ticket of floor.unconfirmed) {
       const item = document.createElement("div");
       item.className = "alert";
-      item.textContent = `${ticket.label}: çap təsdiqlənməyib / print never confirmed (${clock(ticket.arrived_at)})`;
+      item.dataset.ticket = ticket.label;
+      item.append(`${ticket.label}: çap təsdiqlənməyib / print never confirmed (${clock(ticket.arrived_at)}) `,
+        window.dostq.ticketActions.actionsFor({ ...ticket, state: "issued" }, refresh));
       box.append(item);
     }
     for (const printer of floor.printers.filter((p) => p.state !== "ready")) {
@@ -130,6 +132,8 @@
     await window.dostq.send("POST", `/manager/assistance/${id}/resolve`);
     refresh();
   }
+
+  window.dostq.ticketActions.finder($("ticket-finder"), refresh);
 
   const socket = io({ transports: ["websocket"] });
   socket.on("connect", () => { $("link").textContent = "canlı / live"; root.dataset.live = "1"; });
