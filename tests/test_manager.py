@@ -294,3 +294,27 @@ def test_a_replaced_token_works_and_the_old_one_stops_at_once(app_center, manage
     )
     assert "display-1&#39; exists already" in renamed.get_data(as_text=True)
     assert "device_token_replaced" in audit_actions(app_center)
+
+
+def test_the_floor_alerts_a_wait_past_its_target_and_a_counter_idle_while_people_wait(
+    app_center, manager
+):
+    kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
+    device = app_center.app.test_client()
+    for service in ("2.1", "6"):
+        body = {"service": service, "print": False}
+        assert device.post("/api/v1/tickets", json=body, headers=kiosk).status_code == 201
+    clerk = app_center.app.test_client()
+    headers = login(clerk, "clerk2", "masa-two-secret")
+    assert clerk.post("/api/v1/counters/2/session", headers=headers).status_code == 200
+    assert manager.get("/manager/floor.json").get_json()["alerts"] == []  # all just happened
+    app_center.clock.advance(9 * 60)  # 2.1 and 6 have an 8-minute target
+    alerts = manager.get("/manager/floor.json").get_json()["alerts"]
+    assert sorted(a["service"] for a in alerts if a["kind"] == "wait_over_target") == ["2.1", "6"]
+    (idle,) = [a for a in alerts if a["kind"] == "counter_idle"]
+    # Masa 2 serves 2.1 (one waits); counters 1 and 3 are closed, so not idle.
+    assert idle["counter_id"] == 2 and idle["waiting"] == 1
+    assert "is open but not calling while 1 wait for it" in idle["message"]
+    assert clerk.post("/api/v1/counters/2/call-next", headers=headers).status_code == 200
+    alerts = manager.get("/manager/floor.json").get_json()["alerts"]
+    assert [a["service"] for a in alerts] == ["6"]  # 2.1 was called; nobody else idles

@@ -6,6 +6,7 @@ and the state of each printer, each written in one transaction and returned as f
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Collection
 from typing import Any
@@ -18,6 +19,75 @@ from server.queue.storage import audit
 from server.queue.views import center_snapshot
 
 CALLS_WINDOW_S = 3600
+# An open counter with nobody at it, while visitors wait for what it serves, is an alert once
+# this long has passed since it last called or finished anyone (the usual gap is shorter).
+IDLE_ALERT_S = 120
+
+
+def wait_alerts(conn: sqlite3.Connection, waiting: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Services whose longest wait now passes their catalog target."""
+    targets = {
+        r["code"]: (r["name_az"], r["target_minutes"] * 60)
+        for r in conn.execute("SELECT code, name_az, target_minutes FROM services")
+    }
+    alerts = []
+    for line in waiting:
+        name, target_s = targets.get(line["service"], ("", None))
+        if target_s is None or line["longest_wait_s"] <= target_s:
+            continue
+        minutes, target_min = int(line["longest_wait_s"] // 60), int(target_s // 60)
+        alerts.append({
+            "kind": "wait_over_target", "service": line["service"],
+            "longest_wait_s": line["longest_wait_s"], "target_s": target_s,
+            "message": f"{line['letter']} · {name}: ən uzun gözləmə {minutes} dəq, hədəf "
+                       f"{target_min} dəq / longest wait {minutes} min, target {target_min} min",
+        })  # fmt: skip
+    return alerts
+
+
+def idle_counter_alerts(conn: sqlite3.Connection, day: str, now: float) -> list[dict[str, Any]]:
+    """Open counters with nobody at them for IDLE_ALERT_S while visitors wait for them.
+
+    Idle since the later of its last call or finish today and its opening (or a break's end).
+    """
+    waiting: dict[int, int] = {}
+    opened: dict[int, float] = {}
+    for row in conn.execute(
+        "SELECT c.id, c.categories, c.status_since, t.category, count(*) AS n FROM counters c "
+        "JOIN counter_services cs ON cs.counter_id = c.id "
+        "JOIN tickets t ON t.service_id = cs.service_id AND t.day = ? "
+        "AND t.state IN ('issued', 'waiting') "
+        "AND (t.target_counter_id IS NULL OR t.target_counter_id = c.id) "
+        "WHERE c.status = 'open' AND NOT EXISTS (SELECT 1 FROM tickets a "
+        "WHERE a.counter_id = c.id AND a.state IN ('called', 'serving')) "
+        "GROUP BY c.id, t.category",
+        (day,),
+    ):
+        serves = json.loads(row["categories"]) if row["categories"] else None
+        if serves is None or row["category"] in serves:
+            waiting[row["id"]] = waiting.get(row["id"], 0) + row["n"]
+            opened[row["id"]] = row["status_since"] or 0
+    if not waiting:
+        return []
+    last_active = dict(
+        conn.execute(
+            "SELECT counter_id, max(max(coalesce(called_at, 0), coalesce(finished_at, 0))) "
+            "FROM tickets WHERE day = ? AND counter_id IS NOT NULL GROUP BY counter_id",
+            (day,),
+        ).fetchall()
+    )
+    names = dict(conn.execute("SELECT id, name FROM counters").fetchall())
+    alerts = []
+    for counter_id, count in waiting.items():
+        idle_s = now - max(last_active.get(counter_id) or 0, opened[counter_id])
+        if idle_s < IDLE_ALERT_S:
+            continue
+        alerts.append({
+            "kind": "counter_idle", "counter_id": counter_id, "waiting": count,
+            "message": f"{names[counter_id]} açıqdır, amma çağırmır: {count} nəfər gözləyir / "
+                       f"is open but not calling while {count} wait for it",
+        })  # fmt: skip
+    return alerts
 
 
 def open_assistance(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -113,6 +183,7 @@ def floor_view(
             )
         ]
         assistance = open_assistance(conn)
+        alerts = wait_alerts(conn, snapshot["waiting"]) + idle_counter_alerts(conn, day, now)
     for line in snapshot["waiting"]:
         area = areas.get(line["letter"])
         if area is None:
@@ -136,6 +207,7 @@ def floor_view(
         "printers": snapshot["printers"],
         "displays": displays,
         "assistance": assistance,
+        "alerts": alerts,
         "unconfirmed": snapshot["unconfirmed"],
         "hq": hq_sync,
         "sockets": sockets,

@@ -63,7 +63,7 @@ def _counter_changed(counter: dict[str, Any]) -> Done[dict[str, Any]]:
 
 def sign_in(center: Center, counter_id: int, user: User) -> Done[dict[str, Any]]:
     """Bind the clerk to the counter and open it."""
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         counter = counter_row(conn, counter_id)
         if counter["clerk_user_id"] not in (None, user.id):
             raise QueueError("counter_taken", f"Someone else is signed in at {counter['name']}.")
@@ -76,26 +76,26 @@ def sign_in(center: Center, counter_id: int, user: User) -> Done[dict[str, Any]]
                 f"You are signed in at {elsewhere['name']}; sign out there first.",
             )
         conn.execute(
-            "UPDATE counters SET clerk_user_id = ?, status = 'open', status_reason = NULL "
-            "WHERE id = ?",
-            (user.id, counter_id),
+            "UPDATE counters SET clerk_user_id = ?, status = 'open', status_reason = NULL, "
+            "status_since = ? WHERE id = ?",
+            (user.id, now, counter_id),
         )
-        return _counter_changed(counter_view(conn, counter_id, center.day(center.now())))
+        return _counter_changed(counter_view(conn, counter_id, center.day(now)))
 
 
 def sign_out(center: Center, counter_id: int, user: User) -> Done[dict[str, Any]]:
     """Close the counter; refused while a visitor is called or being served there."""
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         counter = signed_in_counter(conn, counter_id, user)
         busy = active_ticket(conn, counter_id)
         if busy is not None:
             raise QueueError("counter_busy", f"Finish {busy['label']} before signing out.")
         conn.execute(
             "UPDATE counters SET clerk_user_id = NULL, status = 'closed', "
-            "priority_streak = 0 WHERE id = ?",
-            (counter["id"],),
+            "priority_streak = 0, status_since = ? WHERE id = ?",
+            (now, counter["id"]),
         )
-        return _counter_changed(counter_view(conn, counter_id, center.day(center.now())))
+        return _counter_changed(counter_view(conn, counter_id, center.day(now)))
 
 
 def set_status(
@@ -104,15 +104,15 @@ def set_status(
     """Start a break (with a reason) or come back from it."""
     if status not in ("open", "break"):
         raise Invalid("bad_status", "Status must be 'open' or 'break'.", "status")
-    with center.store.write() as conn:
+    with center.transaction() as (conn, now):
         counter = signed_in_counter(conn, counter_id, user)
         if status == "break" and active_ticket(conn, counter_id) is not None:
             raise QueueError("counter_busy", "Finish the current visitor before a break.")
         conn.execute(
-            "UPDATE counters SET status = ?, status_reason = ? WHERE id = ?",
-            (status, reason if status == "break" else None, counter["id"]),
+            "UPDATE counters SET status = ?, status_reason = ?, status_since = ? WHERE id = ?",
+            (status, reason if status == "break" else None, now, counter["id"]),
         )
-        return _counter_changed(counter_view(conn, counter_id, center.day(center.now())))
+        return _counter_changed(counter_view(conn, counter_id, center.day(now)))
 
 
 def serve_walk_in(

@@ -253,6 +253,12 @@ OPEN_VISITS_INDEX = """
             WHERE state IN ('issued', 'waiting', 'called', 'serving', 'on_hold');
 """
 
+# Since when a counter is open, on a break or closed: the floor tells a counter just opened
+# from one that has been idle while visitors wait.
+COUNTER_STATUS_SINCE = """
+        ALTER TABLE counters ADD COLUMN status_since REAL;
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -266,6 +272,7 @@ MIGRATIONS: tuple[str, ...] = (
     PRINTER_PROFILE_SCHEMA,
     CATALOG_KEYWORDS_SCHEMA,
     OPEN_VISITS_INDEX,
+    COUNTER_STATUS_SINCE,
 )
 
 

@@ -28,6 +28,9 @@
       item.append(button);
       box.append(item);
     }
+    for (const alert of floor.alerts) {  // a long wait, an idle counter: for the manager to act on
+      box.append(Object.assign(document.createElement("div"), { className: `alert ${alert.kind}`, textContent: alert.message }));
+    }
     for (const ticket of floor.unconfirmed) {
       const item = document.createElement("div");
       item.className = "alert";
@@ -99,6 +102,7 @@
     const kinds = floor.sockets.by_kind;
     $("sockets").textContent = `Canlı ekranlar / Live screens: ${floor.sockets.open} / ${floor.sockets.limit} — ekran / display ${kinds.display}, kiosk ${kinds.kiosk}, masa / counter ${kinds.counter}, menecer / manager ${kinds.manager}`;
     renderAlerts(floor);
+    $("alert-count").textContent = $("alerts").children.length;
     $("hq-sync").textContent = hqText(floor.hq, floor.at);
     $("updated").textContent = clock(floor.at);
     root.dataset.at = floor.at;
