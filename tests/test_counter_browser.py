@@ -75,7 +75,7 @@ def test_a_clerks_full_cycle(browser, center):
     page.click("#form-break >> text=Təsdiq et")
     page.wait_for_selector("text=Fasilədə: nahar")
     page.keyboard.press("Space")  # calling on a break is refused with a clear message
-    page.wait_for_selector("#message:has-text('break')")
+    page.wait_for_selector("#message:has-text('fasilədən qayıdın')")  # in the clerk's language
     page.click("text=Fasilədən qayıt")
     page.wait_for_selector("text=Fasilə")
     page.keyboard.press("Space")
@@ -117,7 +117,7 @@ def test_two_clerks_pressing_call_next_together_get_different_visitors(browser, 
 def test_calling_with_nobody_waiting_says_so(browser, center):
     page = clerk_page(browser, center, "clerk1", "Masa 1")
     page.click(".call-next")
-    page.wait_for_selector("#message:has-text('Nobody is waiting')")
+    page.wait_for_selector("#message:has-text('növbədə heç kim yoxdur')")
 
 
 def test_a_clerk_finds_a_ticket_and_prints_it_again(browser, center):
@@ -130,3 +130,33 @@ def test_a_clerk_finds_a_ticket_and_prints_it_again(browser, center):
     page.wait_for_selector("#ticket-finder >> text=D-001: yenidən çapa göndərildi")
     assert states(center) == {"D-001": "waiting", "D-002": "waiting"}  # no key reached the desk
     assert page.errors == []
+
+
+def test_the_choice_shows_each_counters_services_and_holder_and_a_visit_goes_to_a_named_counter(
+    browser, center
+):
+    issue(center, "4.4", 1)
+    first = clerk_page(browser, center, "clerk1", "Masa 1")
+    second = browser.new_page(viewport={"width": 1440, "height": 900})
+    second.goto(f"{center.url}/counter/")
+    second.fill("input[name=username]", "clerk2")
+    second.fill("input[name=password]", DEMO_LOGINS["clerk2"])
+    second.click("button[type=submit]")
+    held = second.locator(".choice[data-counter='1']")
+    held.wait_for()
+    assert "Masada: clerk1" in held.text_content()  # who holds it, before trying
+    assert "B · Əmək münasibətləri (5)" in second.locator(".choice[data-counter='2']").text_content()
+    second.screenshot(path=str(SCREENSHOTS / "counter-choice.png"))
+    held.locator("button").click()  # taken: said in Azerbaijani, not English
+    second.wait_for_selector("#message:has-text('Bu masada başqa işçi işləyir')")
+    second.click(".choice[data-counter='2'] >> button")
+    second.wait_for_selector(".call-next")
+    first.keyboard.press("Space")
+    first.wait_for_selector("#current-label:text-is('D-001')")
+    first.click("text=Yönləndir")
+    first.select_option("#form-transfer select[name=service]", "2.1")
+    first.select_option("#form-transfer select[name=counter]", "2")  # to Masa 2 by name
+    first.click("#form-transfer >> text=Təsdiq et")
+    first.wait_for_selector(".call-next")
+    second.keyboard.press("Space")
+    second.wait_for_selector("#current-label:text-is('D-001')")

@@ -268,13 +268,27 @@ def clerk_day(conn: sqlite3.Connection, user_id: int, day: str) -> dict[str, Any
 
 
 def list_counters(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Return every counter with its status and who is signed in there."""
+    """Return every counter with its status, who is signed in there and what it serves.
+
+    ``areas`` lists its services by area ({letter, name, services: [code]}), so a clerk
+    choosing a counter sees what each one serves before signing in.
+    """
     rows = conn.execute(
         "SELECT c.id, c.name, c.zone, c.status, c.clerk_user_id, u.display_name AS clerk "
         "FROM counters c "
         "LEFT JOIN users u ON u.id = c.clerk_user_id ORDER BY c.id"
     ).fetchall()
-    return [dict(r) for r in rows]
+    areas: dict[int, dict[str, dict[str, Any]]] = {r["id"]: {} for r in rows}
+    for served in conn.execute(
+        "SELECT cs.counter_id, a.letter, a.name_az, s.code FROM counter_services cs "
+        "JOIN services s ON s.id = cs.service_id JOIN areas a ON a.id = s.area_id "
+        "WHERE s.active = 1 ORDER BY a.position, a.id, s.position, s.id"
+    ):
+        area = areas[served["counter_id"]].setdefault(
+            served["letter"], {"letter": served["letter"], "name": served["name_az"], "services": []}
+        )
+        area["services"].append(served["code"])
+    return [{**dict(r), "areas": list(areas[r["id"]].values())} for r in rows]
 
 
 def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:

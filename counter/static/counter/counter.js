@@ -18,6 +18,22 @@
     served: "Qəbul olunub", noShows: "Gəlməyib", average: "Orta qəbul", minutes: "dəq",
     onBreak: "Fasilədə", nobody: "Növbədə heç kim yoxdur", states: { called: "Çağırılıb",
       serving: "Qəbulda" }, label: "Bilet nömrəsi (A-042)", priority: "Güzəştli",
+    anyCounter: "— istənilən masa —", heldBy: "Masada", free: "Boşdur", hall: "Zal",
+    // The API's refusals, by code, in the clerk's language (its own message stays the fallback).
+    errors: {
+      counter_taken: "Bu masada başqa işçi işləyir.",
+      signed_in_elsewhere: "Siz başqa masadasınız: əvvəlcə oradan çıxın.",
+      counter_busy: "Əvvəlcə cari vətəndaşı bitirin və ya gəlmədi qeyd edin.",
+      counter_not_open: "Masa açıq deyil: fasilədən qayıdın.",
+      no_active_ticket: "Masada çağırılmış vətəndaş yoxdur.",
+      queue_empty: "Bu masanın xidmətlərinə növbədə heç kim yoxdur.",
+      not_your_counter: "Siz bu masada deyilsiniz: əvvəlcə masanı seçin.",
+      counter_does_not_serve: "Seçilən masa bu xidməti göstərmir.",
+      nothing_to_transfer_to: "Xidmət və ya masa seçin.",
+      unknown_ticket: "Belə bilet yoxdur.",
+      invalid_transition: "Bu bilet üçün bu addım mümkün deyil.",
+      closed: "Mərkəz bağlıdır.",
+    },
   };
   const root = document.getElementById("counter");
   const messageBar = document.getElementById("message");
@@ -40,13 +56,19 @@
     const response = await send(method, `/api/v1${path}`, body || undefined, headers);
     if (response.status === 401) { location.href = `/login?next=/counter/`; return null; }
     const data = response.status === 204 ? {} : await response.json();
-    if (!response.ok) { say(data.error ? data.error.message : `${response.status}`); return null; }
+    if (!response.ok) {
+      const error = data.error || {};
+      say(TEXT.errors[error.code] || error.message || `${response.status}`);
+      return null;
+    }
     say("");
     return data;
   }
 
+  let counters = []; // GET /counters: every counter, for the choice and for transfers
   async function load() {
     const list = await api("GET", "/counters");
+    counters = list || counters;
     const mine = list && list.find((c) => c.clerk_user_id === me);
     counter = mine ? await api("GET", `/counters/${mine.id}`) : null;
     render(list);
@@ -79,13 +101,20 @@
     tick();
   }
 
+  // Each counter with its hall, who holds it and what it serves, by area.
   function renderChoice(list) {
+    const serves = (area) => el("details", {},
+      el("summary", { text: `${area.letter} · ${area.name} (${area.services.length})` }),
+      el("ul", {}, ...area.services.map((code) => el("li", { text: (services[code] || {}).az || code }))));
+    const choice = (c) => el("div", { class: "choice", "data-counter": c.id },
+      el("strong", { text: c.name }),
+      el("span", { class: "held", text: `${TEXT.hall}: ${c.zone} · ${c.clerk ? `${TEXT.heldBy}: ${c.clerk}` : TEXT.free}` }),
+      button(TEXT.signIn, async () => {
+        if (await api("POST", `/counters/${c.id}/session`)) load();
+      }, c.clerk ? "" : "primary"),
+      el("div", { class: "serves" }, ...c.areas.map(serves)));
     root.replaceChildren(el("header", {}, el("h1", { text: TEXT.choose })),
-      el("div", { class: "choices" }, ...list.map((c) => el("div", { class: "choice" },
-        el("strong", { text: c.name }), el("span", { text: c.clerk || "" }),
-        button(TEXT.signIn, async () => {
-          if (await api("POST", `/counters/${c.id}/session`)) load();
-        }, c.clerk ? "secondary" : "primary")))));
+      el("div", { class: "choices" }, ...list.map(choice)));
   }
 
   function visitPanel(ticket) {
@@ -159,10 +188,15 @@
       submit = () => act("/finish", { delivered: [...chosen],
         outcome: fields.querySelector("select[name=outcome]").value });
     } else if (form === "transfer") {
-      fields.append(el("label", {}, TEXT.service, select("service", [["", "—"], ...allServices()])));
+      // To a service, a named counter, or both (the counter must serve the service).
+      const others = counters.filter((c) => c.id !== counter.id);
+      fields.append(el("label", {}, TEXT.service, select("service", [["", "—"], ...allServices()])),
+        el("label", {}, TEXT.counter, select("counter", [["", TEXT.anyCounter],
+          ...others.map((c) => [String(c.id), `${c.name}${c.clerk ? ` (${c.clerk})` : ""}`])])));
       submit = () => {
         const service = fields.querySelector("select[name=service]").value;
-        return act("/transfer", service ? { service } : {});
+        const to = fields.querySelector("select[name=counter]").value;
+        return act("/transfer", { ...(service ? { service } : {}), ...(to ? { counter: Number(to) } : {}) });
       };
     } else if (form === "specific") {
       fields.append(el("label", {}, TEXT.label, el("input", { name: "ticket", autocomplete: "off" })),
