@@ -145,7 +145,8 @@ def test_the_choice_shows_each_counters_services_and_holder_and_a_visit_goes_to_
     held = second.locator(".choice[data-counter='1']")
     held.wait_for()
     assert "Masada: clerk1" in held.text_content()  # who holds it, before trying
-    assert "B · Əmək münasibətləri (5)" in second.locator(".choice[data-counter='2']").text_content()
+    served = second.locator(".choice[data-counter='2']").text_content()
+    assert "B · Əmək münasibətləri (5)" in served
     second.screenshot(path=str(SCREENSHOTS / "counter-choice.png"))
     held.locator("button").click()  # taken: said in Azerbaijani, not English
     second.wait_for_selector("#message:has-text('Bu masada başqa işçi işləyir')")

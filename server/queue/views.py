@@ -284,8 +284,9 @@ def list_counters(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         "JOIN services s ON s.id = cs.service_id JOIN areas a ON a.id = s.area_id "
         "WHERE s.active = 1 ORDER BY a.position, a.id, s.position, s.id"
     ):
+        letter = served["letter"]
         area = areas[served["counter_id"]].setdefault(
-            served["letter"], {"letter": served["letter"], "name": served["name_az"], "services": []}
+            letter, {"letter": letter, "name": served["name_az"], "services": []}
         )
         area["services"].append(served["code"])
     return [{**dict(r), "areas": list(areas[r["id"]].values())} for r in rows]
