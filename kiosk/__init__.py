@@ -6,7 +6,6 @@ from flask import Blueprint, current_app, g, jsonify, redirect, render_template,
 from werkzeug.wrappers import Response
 
 from server.office.catalog import read_catalog, service_availability, service_use
-from server.queue.storage import get_setting
 from server.queue.visits import issuing_opens_at
 from server.web.enrolment import enrol_view
 from server.web.wiring import center
@@ -43,7 +42,7 @@ def state() -> Response:
         catalog = read_catalog(conn)
         availability = service_availability(conn)
         uses = service_use(conn, c.day(now - USE_WINDOW_S))
-        opens = issuing_opens_at(c, get_setting(conn, "hours", None), now)
+        opens = issuing_opens_at(c, c.opening_hours(conn), now)
     for area in catalog["areas"]:
         for service in area["services"]:
             service.update(availability.get(service["code"], {"counters": 0, "open": 0}))

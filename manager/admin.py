@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 
 from hardware.profiles import PROFILE_NAMES
 from server.live.printing import check_printer
-from server.office import accounts, admin
+from server.office import accounts, admin, holidays
 from server.office.catalog import catalog_change, import_catalog, parse_catalog_text
 from server.queue.errors import Invalid, QueueError
 from server.queue.facts import DeviceRevoked, SessionsEnded
@@ -130,7 +130,11 @@ def catalog() -> str:
     """Show areas, services and opening hours, each editable."""
     with center().store.read() as conn:
         page = admin.catalog_page(conn)
-    return render_template("manager/admin_catalog.html", **page, weekdays=WEEKDAYS)
+    c = center()
+    this_year = int(c.day(c.now())[:4])
+    return render_template(
+        "manager/admin_catalog.html", **page, weekdays=WEEKDAYS, this_year=this_year
+    )
 
 
 @bp.post("/areas/<code>")
@@ -206,6 +210,46 @@ def set_hours() -> str:
             request.form.get("closes", ""),
         )
     return "Saatlar saxlanıldı / Hours saved." if value else "Biletlər hər vaxt / Tickets any time."
+
+
+@bp.post("/calendar")
+@change("admin.catalog")
+def set_special_day() -> str:
+    """Mark a day closed (a holiday), or give it hours of its own (a shortened day)."""
+    day = request.form.get("day", "")
+    with _audited("calendar_changed", _form()) as conn:
+        holidays.set_special_day(
+            conn,
+            day,
+            request.form.get("name", ""),
+            closed="closed" in request.form,
+            opens=request.form.get("opens", ""),
+            last_ticket=request.form.get("last_ticket", ""),
+            closes=request.form.get("closes", ""),
+        )
+    return f"{day} saxlanıldı / saved."
+
+
+@bp.post("/calendar/<day>/remove")
+@change("admin.catalog")
+def remove_special_day(day: str) -> str:
+    """Make a special day an ordinary one again."""
+    with _audited("calendar_changed", {"removed": day}) as conn:
+        holidays.remove_special_day(conn, day)
+    return f"{day} adi gündür / is an ordinary day again."
+
+
+@bp.post("/calendar/public-holidays")
+@change("admin.catalog")
+def add_public_holidays() -> str:
+    """Add a year's fixed public holidays (the movable ones are entered by hand)."""
+    year = _int("year")
+    if not 2000 <= year <= 2999:
+        raise Invalid("bad_year", "A year such as 2027.", "year")
+    with _audited("calendar_changed", {"public_holidays": year}) as conn:
+        added = holidays.add_public_holidays(conn, year)
+    return (f"{year}: {added} bayram günü əlavə edildi / {added} public holidays added; "
+            "Novruz, Ramazan, Qurban: əl ilə / by hand.")  # fmt: skip
 
 
 # ---- counters --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from server.cli.common import (
     open_store,
     password_file_option,
 )
-from server.office import accounts, admin
+from server.office import accounts, admin, holidays
 from server.office.catalog import (
     catalog_change,
     default_catalog_path,
@@ -47,6 +47,13 @@ def init(data_dir: Path, admin_name: str, password_file: TextIO | None) -> None:
         if conn.execute("SELECT count(*) FROM areas").fetchone()[0] == 0:
             import_catalog(conn, load_catalog(default_catalog_path()))
             import_priority_categories(conn, default_priority_categories())
+            year = date.today().year  # this year's and next year's fixed public holidays
+            added = holidays.add_public_holidays(conn, year)
+            added += holidays.add_public_holidays(conn, year + 1)
+            click.echo(
+                f"Calendar: {added} public holidays of {year}-{year + 1} (Novruz, Ramazan and "
+                "Gurban move: add them with dostq hours --holiday)."
+            )
         if conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0:
             given = new_password(password_file) if password_file else None
             password = given or secrets.token_urlsafe(12)
@@ -251,6 +258,22 @@ def fairness(
     "--closes", help="When tickets still waiting are closed, e.g. 18:00 (default: an hour later)."
 )
 @click.option("--always", is_flag=True, help="Issue tickets at any time (no hours).")
+@click.option(
+    "--holiday",
+    "special_day",
+    metavar="YYYY-MM-DD",
+    help="A special day: with --closed, or its own --opens/--last-ticket/--closes.",
+)
+@click.option("--closed", is_flag=True, help="With --holiday: the center is closed that day.")
+@click.option("--remove", is_flag=True, help="With --holiday: an ordinary day again.")
+@click.option("--name", default="", help="With --holiday: what the day is, e.g. Novruz.")
+@click.option(
+    "--public-holidays",
+    "holiday_year",
+    type=click.IntRange(2000, 2999),
+    metavar="YEAR",
+    help="Add that year's fixed public holidays (Labour Code, art. 105).",
+)
 def hours(
     data_dir: Path,
     opens: str | None,
@@ -258,8 +281,26 @@ def hours(
     weekdays: str,
     closes: str | None,
     always: bool,
+    special_day: str | None,
+    closed: bool,
+    remove: bool,
+    name: str,
+    holiday_year: int | None,
 ) -> None:
-    """Set when kiosks issue tickets (takes effect at once; kiosks show when they reopen)."""
+    """Set when kiosks issue tickets, and the calendar's holidays and special days.
+
+    Takes effect at once: kiosks show when they issue again, and a day closes at its own time.
+    """
+    if holiday_year is not None:
+        with admin_change(data_dir) as conn:
+            added = holidays.add_public_holidays(conn, holiday_year)
+            audit(conn, "calendar_changed", time.time(), detail={"public_holidays": holiday_year})
+        click.echo(f"{added} public holidays of {holiday_year} added (Novruz, Ramazan and "
+                   "Gurban move each year: add them with --holiday DAY --closed).")  # fmt: skip
+        return
+    if special_day is not None:
+        _special_day(data_dir, special_day, closed, remove, name, opens, last_ticket, closes)
+        return
     if not always and (not opens or not last_ticket):
         raise click.UsageError("Give --opens and --last-ticket, or --always.")
     first, _, last = weekdays.partition("-")
@@ -278,6 +319,33 @@ def hours(
         if value is None
         else f"Tickets {opens}-{last_ticket} on weekdays {weekdays}."
     )
+
+
+def _special_day(
+    data_dir: Path,
+    day: str,
+    closed: bool,
+    remove: bool,
+    name: str,
+    opens: str | None,
+    last_ticket: str | None,
+    closes: str | None,
+) -> None:
+    if remove:
+        with admin_change(data_dir) as conn:
+            holidays.remove_special_day(conn, day)
+            audit(conn, "calendar_changed", time.time(), detail={"removed": day})
+        click.echo(f"{day} is an ordinary day again.")
+        return
+    if not closed and not (opens and last_ticket):
+        raise click.UsageError("With --holiday give --closed, or --opens and --last-ticket.")
+    with admin_change(data_dir) as conn:
+        entry = holidays.set_special_day(
+            conn, day, name, closed=closed, opens=opens or "", last_ticket=last_ticket or "",
+            closes=closes or "",
+        )  # fmt: skip
+        audit(conn, "calendar_changed", time.time(), detail=entry)
+    click.echo(f"{day}: closed." if closed else f"{day}: tickets {opens}-{last_ticket}.")
 
 
 @click.command()

@@ -16,7 +16,7 @@ from typing import Any
 from server.office import accounts
 from server.office.reports import service_level
 from server.queue.actors import User
-from server.queue.engine import Fairness, OpeningHours
+from server.queue.engine import DayHours, Fairness, OpeningHours
 from server.queue.errors import Forbidden, Invalid, NotFound
 from server.queue.facts import DeviceRevoked, Fact, SessionsEnded
 from server.queue.storage import get_setting, put_setting
@@ -212,6 +212,14 @@ def set_service_level(
     return value
 
 
+def check_day_hours(day: DayHours) -> None:
+    """Refuse hours in the wrong order."""
+    if day.last_ticket <= day.opens:
+        raise Invalid("bad_hours", "The last ticket comes after opening.", "last_ticket")
+    if day.closes is not None and day.closes < day.last_ticket:
+        raise Invalid("bad_hours", "The center closes after the last ticket.", "closes")
+
+
 def set_hours(
     conn: sqlite3.Connection, opens: str, last_ticket: str, weekdays: list[int], closes: str = ""
 ) -> dict[str, Any] | None:
@@ -229,10 +237,9 @@ def set_hours(
         raise Invalid(
             "bad_hours", "Times are written HH:MM, e.g. 09:00 and 17:30.", "opens"
         ) from exc
-    if hours is None or hours.last_ticket <= hours.opens:
-        raise Invalid("bad_hours", "The last ticket comes after opening.", "last_ticket")
-    if hours.closes is not None and hours.closes < hours.last_ticket:
-        raise Invalid("bad_hours", "The center closes after the last ticket.", "closes")
+    if hours is None:
+        raise Invalid("bad_hours", "Times are written HH:MM, e.g. 09:00 and 17:30.", "opens")
+    check_day_hours(hours.usual)
     if not days or any(not 0 <= d <= 6 for d in days):
         raise Invalid("bad_weekdays", "Choose the days the center opens.", "weekdays")
     put_setting(conn, "hours", value)
@@ -269,6 +276,7 @@ def catalog_page(conn: sqlite3.Connection) -> dict[str, Any]:
             "ORDER BY s.active DESC, a.position, s.position, s.id"
         ).fetchall(),
         "hours": get_setting(conn, "hours", None),
+        "calendar": get_setting(conn, "calendar", []),
     }
 
 

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
-from server.office import accounts
+from server.office import accounts, holidays
 from server.office.catalog import (
     default_catalog_path,
     default_priority_categories,
@@ -78,6 +79,9 @@ def seed_demo(conn: sqlite3.Connection, now: float) -> dict[str, str] | None:
         role = username if username in ("admin", "manager") else "clerk"
         accounts.create_user(conn, username, password, role, now)
     put_setting(conn, "notices", DEMO_NOTICES)
+    year = datetime.fromtimestamp(now).year
+    for shown in (year, year + 1):
+        holidays.add_public_holidays(conn, shown)
     for name, services, categories in DEMO_COUNTERS:
         accounts.create_counter(conn, name, dict.fromkeys(services, 1.0), categories=categories)
     return {

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.queue.engine import Fairness, State
+from server.queue.engine import Fairness, OpeningHours, State
 from server.queue.storage import Store, get_setting
 from server.settings import TIMEZONE
 
@@ -44,6 +44,12 @@ class Center:
     def day(self, at: float) -> str:
         """Return the center's local calendar day (ISO date) at epoch time ``at``."""
         return datetime.fromtimestamp(at, self.timezone).date().isoformat()
+
+    def opening_hours(self, conn: sqlite3.Connection) -> OpeningHours | None:
+        """Return the opening hours and calendar as configured now (None: open at any time)."""
+        return OpeningHours.from_setting(
+            get_setting(conn, "hours", None), get_setting(conn, "calendar", [])
+        )
 
     def fairness(self, conn: sqlite3.Connection) -> Fairness:
         """Return the fairness rule as configured now (editable without a restart)."""

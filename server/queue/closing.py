@@ -25,7 +25,7 @@ from server.queue.engine import (
     next_state,
 )
 from server.queue.facts import CounterChanged, CounterFreed, Done, Fact, QueueChanged
-from server.queue.storage import audit, get_setting
+from server.queue.storage import audit
 from server.queue.views import counter_view
 
 # Visits that hold a counter: closing them frees it.
@@ -78,8 +78,9 @@ def close_day(
 
 
 def closing_time_passed(hours: OpeningHours | None, local: datetime) -> bool:
-    """Tell whether today's closing time has come (never, with no opening hours set)."""
-    return hours is not None and local.time() >= hours.closing_time()
+    """Tell whether today's closing time has come (never without hours, nor on a closed day)."""
+    today = hours.on(local.date()) if hours is not None else None
+    return today is not None and local.time() >= today.closing_time()
 
 
 def close_due(center: Center) -> list[Done[dict[str, Any]]]:
@@ -87,7 +88,7 @@ def close_due(center: Center) -> list[Done[dict[str, Any]]]:
     now = center.now()
     today = center.day(now)
     with center.store.read() as conn:
-        hours = OpeningHours.from_setting(get_setting(conn, "hours", None))
+        hours = center.opening_hours(conn)
         states = [s.value for s in CLOSED_WHEN_DAY_OVER]
         # Answered from the index of open visits only (storage.OPEN_VISITS_INDEX).
         past = [

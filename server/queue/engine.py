@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from server.queue.errors import QueueError
@@ -193,33 +193,16 @@ def estimate_wait_minutes(people_ahead: int, service_minutes: float, counters_op
 
 
 @dataclass(frozen=True)
-class OpeningHours:
-    """When tickets are issued: from ``opens`` until ``last_ticket`` (the daily cut-off).
+class DayHours:
+    """One day's hours: tickets from ``opens`` until ``last_ticket``, closing at ``closes``.
 
-    At ``closes`` the day's visits still waiting are closed as unserved; with no closing time
-    set, an hour after the last ticket.
+    At the closing time the visits still waiting close as unserved; with no closing time set,
+    an hour after the last ticket.
     """
 
     opens: time
     last_ticket: time
-    weekdays: frozenset[int] = frozenset(range(5))  # Monday = 0
     closes: time | None = None
-
-    @classmethod
-    def from_setting(cls, value: Mapping[str, object] | None) -> OpeningHours | None:
-        """Read the stored setting, e.g. {"opens": "09:00", "last_ticket": "17:30"}."""
-        if not value:
-            return None
-        weekdays = value.get("weekdays", range(5))
-        if not isinstance(weekdays, Iterable):
-            raise ValueError(f"weekdays must be a list of day numbers, not {weekdays!r}")
-        closes = value.get("closes")
-        return cls(
-            time.fromisoformat(str(value["opens"])),
-            time.fromisoformat(str(value["last_ticket"])),
-            frozenset(int(d) for d in weekdays),
-            time.fromisoformat(str(closes)) if closes else None,
-        )
 
     def closing_time(self) -> time:
         """Return when the day's visits still open are closed."""
@@ -228,18 +211,73 @@ class OpeningHours:
         an_hour_later = datetime.combine(datetime.min, self.last_ticket) + timedelta(hours=1)
         return an_hour_later.time() if an_hour_later.day == datetime.min.day else time(23, 59)
 
+    @classmethod
+    def from_setting(cls, value: Mapping[str, object]) -> DayHours:
+        """Read {"opens": "09:00", "last_ticket": "17:30", "closes": "18:30"} (closes optional)."""
+        closes = value.get("closes")
+        return cls(
+            time.fromisoformat(str(value["opens"])),
+            time.fromisoformat(str(value["last_ticket"])),
+            time.fromisoformat(str(closes)) if closes else None,
+        )
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """The center's week (``usual`` hours on ``weekdays``) and its calendar of special days.
+
+    A special day is closed (a public holiday: None) or has hours of its own (a shortened day).
+    """
+
+    usual: DayHours
+    weekdays: frozenset[int] = frozenset(range(5))  # Monday = 0
+    special: Mapping[date, DayHours | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_setting(
+        cls, value: Mapping[str, object] | None, calendar: Iterable[Mapping[str, object]] = ()
+    ) -> OpeningHours | None:
+        """Read the stored "hours" and "calendar" settings.
+
+        "hours": {"opens", "last_ticket", "weekdays", "closes"}; "calendar": a list of
+        {"day", "closed": true} or {"day", "opens", "last_ticket", "closes"}.
+        """
+        if not value:
+            return None
+        weekdays = value.get("weekdays", range(5))
+        if not isinstance(weekdays, Iterable):
+            raise ValueError(f"weekdays must be a list of day numbers, not {weekdays!r}")
+        special = {
+            date.fromisoformat(str(entry["day"])): (
+                None if entry.get("closed") else DayHours.from_setting(entry)
+            )
+            for entry in calendar
+        }
+        return cls(DayHours.from_setting(value), frozenset(int(d) for d in weekdays), special)
+
+    def on(self, day: date) -> DayHours | None:
+        """Return the hours of ``day``, or None if the center is closed that day."""
+        if day in self.special:
+            return self.special[day]
+        return self.usual if day.weekday() in self.weekdays else None
+
+
+# Novruz and a holiday moved off a weekend can close a center for nine days in a row.
+LOOK_AHEAD_DAYS = 31
+
 
 def next_issuing_time(hours: OpeningHours | None, local: datetime) -> datetime | None:
     """Return None if tickets can be issued at ``local`` time, else when issuing starts again."""
     if hours is None:
         return None
-    if local.weekday() in hours.weekdays and hours.opens <= local.time() < hours.last_ticket:
-        return None
     day = local.date()
-    if local.weekday() in hours.weekdays and local.time() < hours.opens:
-        return datetime.combine(day, hours.opens, local.tzinfo)
-    for ahead in range(1, 8):
-        candidate = day + timedelta(days=ahead)
-        if candidate.weekday() in hours.weekdays:
-            return datetime.combine(candidate, hours.opens, local.tzinfo)
-    return None  # no weekday configured: treat as always open rather than never
+    today = hours.on(day)
+    if today is not None and today.opens <= local.time() < today.last_ticket:
+        return None
+    if today is not None and local.time() < today.opens:
+        return datetime.combine(day, today.opens, local.tzinfo)
+    for ahead in range(1, LOOK_AHEAD_DAYS + 1):
+        candidate = hours.on(day + timedelta(days=ahead))
+        if candidate is not None:
+            return datetime.combine(day + timedelta(days=ahead), candidate.opens, local.tzinfo)
+    return None  # no open day configured: treat as always open rather than never

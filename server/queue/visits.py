@@ -22,14 +22,13 @@ from server.queue.engine import (
 from server.queue.errors import Forbidden, Invalid, NotFound, QueueError
 from server.queue.facts import Done, PrintReported, QueueChanged, ReprintWanted, TicketIssued
 from server.queue.numbers import insert_tickets, numbered, open_service
-from server.queue.storage import audit, get_setting
+from server.queue.storage import audit
 from server.queue.views import QUEUED, ticket_view
 
 
-def issuing_opens_at(center: Center, hours_setting: Any, now: float) -> datetime | None:
+def issuing_opens_at(center: Center, hours: OpeningHours | None, now: float) -> datetime | None:
     """Return None while kiosks issue tickets, else the local time issuing starts again."""
-    local = datetime.fromtimestamp(now, center.timezone)
-    return next_issuing_time(OpeningHours.from_setting(hours_setting), local)
+    return next_issuing_time(hours, datetime.fromtimestamp(now, center.timezone))
 
 
 def issue_ticket(
@@ -53,7 +52,7 @@ def issue_ticket(
         replay = replayed_response(conn, key)
         if replay:
             return Done({**replay, "replayed": True}, ())
-        opens = issuing_opens_at(center, get_setting(conn, "hours", None), now)
+        opens = issuing_opens_at(center, center.opening_hours(conn), now)
         if opens is not None:
             raise QueueError("closed", f"Tickets are issued again from {opens:%d.%m %H:%M}.")
         service = open_service(conn, service_code)
