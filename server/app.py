@@ -23,7 +23,9 @@ from server.live.limit import SocketLimit, open_sessions
 from server.live.printing import PrintService
 from server.live.publisher import Publisher
 from server.live.sockets import Sockets
+from server.office import floor
 from server.queue.center import Center
+from server.queue.facts import DisplayOnline
 from server.queue.storage import Store
 from server.web import auth, security
 from server.web.api import bp as api_bp
@@ -77,6 +79,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         lambda: open_sessions(socketio),
     )
     publisher = Publisher(center, socketio)
+    # A display's last sign of life: the floor alerts one that was on and went away.
+    publisher.subscribe(DisplayOnline, lambda fact: floor.display_seen(center, fact.device))
     sockets = Sockets(publisher, int(values["MAX_SOCKETS"]))
     sockets.register_handlers()
     devices = CounterDevices(center, publisher)

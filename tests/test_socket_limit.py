@@ -124,9 +124,9 @@ def test_a_socket_that_vanishes_without_closing_is_reaped(quick_ping_center):
         assert any(d["name"] == "wall-0" and d["online"] for d in seen["displays"])
         # It never answers a ping: the server drops it after one interval and one timeout.
         assert wait_until(lambda: floor(live, manager)["sockets"]["by_kind"]["display"] == 0, 30)
-        assert not any(
-            d["name"] == "wall-0" and d["online"] for d in floor(live, manager)["displays"]
-        )
+        (wall,) = [d for d in floor(live, manager)["displays"] if d["name"] == "wall-0"]
+        # Gone, with its last sign of life kept: the floor alerts a display that went away.
+        assert not wall["online"] and wall["last_seen_at"] is not None
     finally:
         ghost.close()
 

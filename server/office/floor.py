@@ -126,6 +126,14 @@ def resolve_assistance(center: Center, request_id: int, user: User) -> tuple[Fac
     return (AssistanceResolved(request_id),)
 
 
+def display_seen(center: Center, name: str) -> None:
+    """Note that a display connected or went away now (its last sign of life, on the floor)."""
+    with center.transaction() as (conn, now):
+        conn.execute(
+            "UPDATE devices SET last_seen_at = ? WHERE name = ? AND kind = 'display'", (now, name)
+        )
+
+
 def record_printer_status(
     center: Center, device: Device, state: str, message: str
 ) -> tuple[Fact, ...]:

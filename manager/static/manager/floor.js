@@ -52,10 +52,12 @@
       item.textContent = `Ekran bağlantıları həddə yaxındır / Live screens near the limit: ${floor.sockets.open} / ${floor.sockets.limit} (DOSTQ_MAX_SOCKETS)`;
       box.append(item);
     }
-    for (const display of floor.displays.filter((d) => !d.online)) {
+    // A display that was on and went off is an alert; one never connected yet (a TV still to
+    // be set up) shows in the device list only.
+    for (const display of floor.displays.filter((d) => !d.online && d.last_seen_at)) {
       const item = document.createElement("div");
       item.className = "alert";
-      item.textContent = `${display.name}: ekran qoşulmayıb / display not connected`;
+      item.textContent = `${display.name}: ekran bağlantısı kəsilib / display went offline (${clock(display.last_seen_at)})`;
       box.append(item);
     }
   }
