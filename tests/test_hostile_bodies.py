@@ -45,3 +45,13 @@ def test_a_kiosk_sending_a_lone_surrogate_gets_a_400_and_no_ticket(app_center):
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_text"
     with app_center.app.extensions["dostq.center"].store.read() as conn:
         assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("name", ["ə" * 400, "x" * 300, "..", "DejaVuSans%00"])
+def test_a_file_asked_for_by_a_name_no_file_could_have_is_a_404(app_center, name):
+    # A 400-letter name was a 500 (found by the fuzz tier): "File name too long" on the disk.
+    client = app_center.app.test_client()
+    assert client.get(f"/fonts/{name}.ttf").status_code == 404
+    font = client.get("/fonts/DejaVuSans.ttf")
+    font.close()
+    assert font.status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, abort, current_app, render_template, send_file, url_for
@@ -17,6 +19,11 @@ from server.web.auth import user_required
 from server.web.wiring import center
 
 bp = Blueprint("pages", __name__)
+
+
+# A file asked for by name is one of ours only if its name could be: checked before the disk
+# is asked (a 400-letter name is "File name too long" there, an OSError, not a miss).
+SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 @bp.get("/t/<token>/qr.svg")
@@ -35,7 +42,7 @@ def ticket_qr(token: str) -> Response:
 def font(name: str) -> Response:
     """Serve the bundled DejaVu font to pages: no web fonts, and ə renders on every screen."""
     path = FONTS / f"{name}.ttf"
-    if "/" in name or not path.is_file():
+    if not SAFE_FILE_NAME.fullmatch(name) or not path.is_file():
         abort(404)
     return send_file(path, mimetype="font/ttf", max_age=86400)
 
@@ -84,6 +91,6 @@ def virtual_printer_preview(device_name: str, name: str) -> Response:
     """Return one preview image."""
     printer = _virtual_printer(device_name)
     path = printer.folder / f"{name}.png"
-    if "/" in name or not path.is_file():
+    if not SAFE_FILE_NAME.fullmatch(name) or not path.is_file():
         abort(404)
     return send_file(path, mimetype="image/png")
