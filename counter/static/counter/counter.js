@@ -150,8 +150,10 @@
       holds, formPanel(null));
   }
 
-  function select(name, options) {
-    return el("select", { name }, ...options.map(([value, text]) => el("option", { value, text })));
+  // A select with its accessible name (a select without one is axe's "select-name").
+  function select(name, options, label) {
+    return el("select", { name, ...(label ? { "aria-label": label } : {}) },
+      ...options.map(([value, text]) => el("option", { value, text })));
   }
   function allServices() {
     return catalog.areas.flatMap((area) => area.services.map((s) => [s.code, `${area.letter} · ${s.name.az}`]));
@@ -184,7 +186,7 @@
         } });
       show(counter.services);
       fields.append(el("h2", { text: TEXT.delivered }), find, checks,
-        el("h2", { text: TEXT.outcome }), select("outcome", Object.entries(TEXT.outcomes)));
+        el("h2", { text: TEXT.outcome }), select("outcome", Object.entries(TEXT.outcomes), TEXT.outcome));
       submit = () => act("/finish", { delivered: [...chosen],
         outcome: fields.querySelector("select[name=outcome]").value });
     } else if (form === "transfer") {
