@@ -14,9 +14,10 @@ import string
 from typing import Any
 
 from server.office import accounts
+from server.office.holidays import check_day_hours
 from server.office.reports import service_level
 from server.queue.actors import User
-from server.queue.engine import DayHours, Fairness, OpeningHours
+from server.queue.engine import Fairness, OpeningHours
 from server.queue.errors import Forbidden, Invalid, NotFound
 from server.queue.facts import DeviceRevoked, Fact, SessionsEnded
 from server.queue.storage import get_setting, put_setting
@@ -210,14 +211,6 @@ def set_service_level(
     value = {"target_minutes": target_minutes, "goal_percent": goal_percent}
     put_setting(conn, "service_level", value)
     return value
-
-
-def check_day_hours(day: DayHours) -> None:
-    """Refuse hours in the wrong order."""
-    if day.last_ticket <= day.opens:
-        raise Invalid("bad_hours", "The last ticket comes after opening.", "last_ticket")
-    if day.closes is not None and day.closes < day.last_ticket:
-        raise Invalid("bad_hours", "The center closes after the last ticket.", "closes")
 
 
 def set_hours(

@@ -22,6 +22,14 @@ from server.queue.storage import get_setting, put_setting
 WORK_WEEK = range(5)  # the Labour Code's five-day week: a holiday on Saturday or Sunday moves
 
 
+def check_day_hours(day: DayHours) -> None:
+    """Refuse a day's hours in the wrong order (the week's and a special day's alike)."""
+    if day.last_ticket <= day.opens:
+        raise Invalid("bad_hours", "The last ticket comes after opening.", "last_ticket")
+    if day.closes is not None and day.closes < day.last_ticket:
+        raise Invalid("bad_hours", "The center closes after the last ticket.", "closes")
+
+
 def fixed_holidays() -> list[dict[str, Any]]:
     """Return the shipped fixed public holidays (month, day, names)."""
     text = (resources.files("server.office") / "data" / "az-public-holidays.json").read_text(
@@ -80,10 +88,7 @@ def set_special_day(
             raise Invalid(
                 "bad_hours", "Closed, or times written HH:MM (opens, last ticket).", "opens"
             ) from exc
-        if hours.last_ticket <= hours.opens:
-            raise Invalid("bad_hours", "The last ticket comes after opening.", "last_ticket")
-        if hours.closes is not None and hours.closes < hours.last_ticket:
-            raise Invalid("bad_hours", "The center closes after the last ticket.", "closes")
+        check_day_hours(hours)
     kept = [e for e in get_setting(conn, "calendar", []) if e["day"] != day]
     put_setting(conn, "calendar", sorted([*kept, entry], key=lambda e: e["day"]))
     return entry
