@@ -14,10 +14,10 @@ import string
 from typing import Any
 
 from server.office import accounts
-from server.office.holidays import check_day_hours
+from server.office.holidays import read_day_hours
 from server.office.reports import service_level
 from server.queue.actors import User
-from server.queue.engine import Fairness, OpeningHours
+from server.queue.engine import Fairness
 from server.queue.errors import Forbidden, Invalid, NotFound
 from server.queue.facts import DeviceRevoked, Fact, SessionsEnded
 from server.queue.storage import get_setting, put_setting
@@ -224,15 +224,7 @@ def set_hours(
     value: dict[str, Any] = {"opens": opens, "last_ticket": last_ticket, "weekdays": days}
     if closes:
         value["closes"] = closes
-    try:
-        hours = OpeningHours.from_setting(value)
-    except (ValueError, KeyError) as exc:
-        raise Invalid(
-            "bad_hours", "Times are written HH:MM, e.g. 09:00 and 17:30.", "opens"
-        ) from exc
-    if hours is None:
-        raise Invalid("bad_hours", "Times are written HH:MM, e.g. 09:00 and 17:30.", "opens")
-    check_day_hours(hours.usual)
+    read_day_hours(value)
     if not days or any(not 0 <= d <= 6 for d in days):
         raise Invalid("bad_weekdays", "Choose the days the center opens.", "weekdays")
     put_setting(conn, "hours", value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from datetime import date, timedelta
 from importlib import resources
 from typing import Any
@@ -22,12 +23,19 @@ from server.queue.storage import get_setting, put_setting
 WORK_WEEK = range(5)  # the Labour Code's five-day week: a holiday on Saturday or Sunday moves
 
 
-def check_day_hours(day: DayHours) -> None:
-    """Refuse a day's hours in the wrong order (the week's and a special day's alike)."""
+def read_day_hours(value: Mapping[str, object]) -> DayHours:
+    """Read a day's hours as given (the week's and a special day's alike), or refuse them."""
+    try:
+        day = DayHours.from_setting(value)
+    except (ValueError, KeyError) as exc:
+        raise Invalid(
+            "bad_hours", "Times are written HH:MM, e.g. 09:00 and 17:30.", "opens"
+        ) from exc
     if day.last_ticket <= day.opens:
         raise Invalid("bad_hours", "The last ticket comes after opening.", "last_ticket")
     if day.closes is not None and day.closes < day.last_ticket:
         raise Invalid("bad_hours", "The center closes after the last ticket.", "closes")
+    return day
 
 
 def fixed_holidays() -> list[dict[str, Any]]:
@@ -82,13 +90,7 @@ def set_special_day(
         entry["closed"] = True
     else:
         entry.update(opens=opens, last_ticket=last_ticket, **({"closes": closes} if closes else {}))
-        try:
-            hours = DayHours.from_setting(entry)
-        except (ValueError, KeyError) as exc:
-            raise Invalid(
-                "bad_hours", "Closed, or times written HH:MM (opens, last ticket).", "opens"
-            ) from exc
-        check_day_hours(hours)
+        read_day_hours(entry)
     kept = [e for e in get_setting(conn, "calendar", []) if e["day"] != day]
     put_setting(conn, "calendar", sorted([*kept, entry], key=lambda e: e["day"]))
     return entry
