@@ -215,3 +215,22 @@ def test_closed_center_says_when_tickets_start_again(browser, tmp_path):
         page.close()
     finally:
         live.stop()
+
+
+def test_a_keyboard_user_goes_screen_to_screen_and_is_not_sent_home(kiosk):
+    kiosk.focus(".area >> nth=3")
+    kiosk.keyboard.press("Enter")
+    kiosk.wait_for_selector(".service")
+    # A new screen puts focus on its heading, not on <body> (WCAG 2.4.3).
+    assert kiosk.evaluate("document.activeElement.tagName") == "H1"
+    for _ in range(5):  # 5 s of key presses, past the 3 s idle reset of this test
+        kiosk.keyboard.press("Tab")
+        kiosk.wait_for_timeout(1000)
+    assert kiosk.query_selector(".service") is not None  # a key press is activity too
+    kiosk.click(".navigation >> nth=0 >> button >> nth=1")  # home
+    kiosk.click(".search")
+    kiosk.focus(".key:text-is('p')")
+    kiosk.keyboard.press("Enter")
+    kiosk.wait_for_selector(".query:text-is('p')")
+    # The same screen drawn again keeps focus on the key just pressed.
+    assert kiosk.evaluate("document.activeElement.textContent") == "p"

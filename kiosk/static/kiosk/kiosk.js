@@ -19,6 +19,7 @@
   let catalog = null;
   let printerProblem = false;
   let idleTimer = null;
+  let drawnTitle = null; // the heading of the screen on show
   let current = { screen: "home" };
   // A print result can come before the ticket screen is drawn: keep them by ticket id.
   const printResults = new Map();
@@ -58,11 +59,22 @@
     const navigation = withNavigation ? el("nav", { class: "navigation" },
       button(`← ${t("back")}`, back, "nav"), button(t("home"), home, "nav")) : null;
     const help = button(t("assistance"), requestAssistance, "assistance");
+    // Where focus goes (WCAG 2.4.3): the same screen drawn again (a key of the on-screen
+    // keyboard) keeps it on the same button; a new screen puts it on its heading, so a
+    // keyboard or screen-reader user starts there instead of at the top of the page.
+    const focused = root.contains(document.activeElement) ? document.activeElement : null;
+    const sameScreen = focused && drawnTitle === title;
+    const again = sameScreen ? focused.textContent : null;
+    const heading = el("h1", { text: title, tabindex: "-1" });
     root.replaceChildren(
       el("header", {}, el("span", { class: "center", text: catalog ? catalog.center : "" }),
         languages),
-      el("section", { class: "content" }, el("h1", { text: title }), body),
+      el("section", { class: "content" }, heading, body),
       el("footer", {}, navigation, help, access));
+    const same = again && [...root.querySelectorAll("button")].find((b) => b.textContent === again);
+    if (same) same.focus();
+    else if (focused || drawnTitle !== null) heading.focus({ preventScroll: true });
+    drawnTitle = title;
   }
 
   function home() {
@@ -248,7 +260,10 @@
       }
     }, ms || idleMs);
   }
-  document.addEventListener("pointerdown", () => restartIdle(), { capture: true });
+  // Any touch or key press is a visitor still there (a keyboard user too).
+  for (const activity of ["pointerdown", "keydown"]) {
+    document.addEventListener(activity, () => restartIdle(), { capture: true });
+  }
 
   function onPrintResult(result) {
     if (result.device !== deviceName) return;
