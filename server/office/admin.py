@@ -14,7 +14,7 @@ import string
 from typing import Any
 
 from server.office import accounts
-from server.office.holidays import read_day_hours
+from server.office.holidays import calendar, read_day_hours
 from server.office.reports import service_level
 from server.queue.actors import User
 from server.queue.engine import Fairness
@@ -261,7 +261,7 @@ def catalog_page(conn: sqlite3.Connection) -> dict[str, Any]:
             "ORDER BY s.active DESC, a.position, s.position, s.id"
         ).fetchall(),
         "hours": get_setting(conn, "hours", None),
-        "calendar": get_setting(conn, "calendar", []),
+        "calendar": calendar(conn),
     }
 
 
