@@ -4,10 +4,11 @@ import pytest
 from click.testing import CliRunner
 
 from server.cli import main
-from server.office import admin, holidays
+from server.office import accounts, admin, holidays
 from server.queue import closing, visits
 from server.queue.errors import QueueError
 from server.queue.storage import Store, get_setting
+from tests.conftest import login
 
 HOUR = 3600.0
 
@@ -93,12 +94,8 @@ def test_the_calendar_from_the_command_line(tmp_path):
 
 
 def test_the_calendar_on_the_admin_page(app_center):
-    from tests.conftest import login
-
     admin_client = app_center.app.test_client()
     with app_center.app.extensions["dostq.center"].store.write() as conn:
-        from server.office import accounts
-
         accounts.create_user(conn, "chief", "calendar-admin-secret", "admin", 0)
     headers = login(admin_client, "chief", "calendar-admin-secret")
     page = admin_client.post(

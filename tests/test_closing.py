@@ -8,6 +8,7 @@ from server.cli import main
 from server.hq_link import sync
 from server.office import accounts, admin, reports
 from server.queue import calls, closing, desk, views, visits
+from server.queue.center import Center
 from server.queue.facts import CounterFreed, QueueChanged
 from server.queue.storage import Store
 from tests.conftest import login
@@ -121,18 +122,32 @@ def test_a_manager_closes_the_day_from_the_floor_after_confirming(app_center):
     assert list(_states(center).values()) == ["closed_unserved"]
 
 
-def test_close_day_command(tmp_path):
-    from server.queue.center import Center
-
-    CliRunner().invoke(main, ["init", "--data-dir", str(tmp_path)], catch_exceptions=False)
-    center = Center(Store(tmp_path / "dostq.db"))
+def test_close_day_command_as_the_readme_runs_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative --data-dir, as a center's operator types it
+    CliRunner().invoke(main, ["init", "--data-dir", "data"], catch_exceptions=False)
+    center = Center(Store(tmp_path / "data" / "dostq.db"))
     for _ in range(2):
         visits.issue_ticket(center, "2.1", device=None)
     center.store.close()
-    result = CliRunner().invoke(main, ["close-day", "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(main, ["close-day", "--data-dir", "data"])
     assert result.exit_code == 0 and "Closed 2 tickets of" in result.output, result.output
-    again = CliRunner().invoke(main, ["close-day", "--data-dir", str(tmp_path)])
+    again = CliRunner().invoke(main, ["close-day", "--data-dir", "data"])
     assert "Nothing open on" in again.output
     for bad in ("2026-02-30", "tomorrow", "2999-01-01"):
-        refused = CliRunner().invoke(main, ["close-day", "--data-dir", str(tmp_path), "--day", bad])
+        refused = CliRunner().invoke(main, ["close-day", "--data-dir", "data", "--day", bad])
         assert refused.exit_code == 2 and "--day" in refused.output
+
+
+def test_a_server_off_for_weeks_closes_every_day_it_missed_once(center, clock):
+    # Ten clerks' worth of visits left open on three days, then three weeks off.
+    days = []
+    for _ in range(3):
+        days.append(center.day(clock.now))
+        for n in range(40):
+            visits.issue_ticket(center, ("2.1", "6", "4.4")[n % 3], device=None)
+        clock.advance(24 * HOUR)
+    clock.advance(21 * 24 * HOUR)
+    done = closing.close_due(center)
+    assert [(d.answer["day"], d.answer["closed"]) for d in done] == [(day, 40) for day in days]
+    assert set(_states(center).values()) == {"closed_unserved"}
+    assert closing.close_due(center) == []  # nothing twice
