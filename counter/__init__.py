@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, g, jsonify, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from server.office.catalog import read_catalog
-from server.web.auth import user_required
+from server.web.auth import COUNTER_ROLES, user_required
 from server.web.wiring import center
 
 bp = Blueprint(
@@ -16,8 +16,10 @@ bp = Blueprint(
 
 @bp.get("/")
 @user_required()
-def index() -> str:
-    """Show the counter page to a signed-in member of staff."""
+def index() -> str | Response:
+    """Show the counter page to a signed-in member of staff (a volunteer goes to reception)."""
+    if g.user.role not in COUNTER_ROLES:
+        return redirect(url_for("reception.index"))
     return render_template("counter/index.html")
 
 

@@ -32,9 +32,10 @@ from server.hq_link import signing
 from server.office import accounts, reports
 from server.queue.errors import Invalid, NotFound, QueueError
 from server.queue.storage import Store
-from server.web import exports, security
-from server.web.auth import Unauthorized, safe_next, sign_in_to
+from server.web import exports, language, security
+from server.web.auth import TooManyAttempts, Unauthorized, safe_next, sign_in_to
 from server.web.charts import bar_chart
+from server.web.language import refusal, text
 from server.web.shell import build_app
 from server.web.validation import BadRequest, decode_json
 
@@ -122,16 +123,22 @@ def analyst_required(view: F) -> F:
 
 
 @auth.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | tuple[str, int] | Response:
     """Analysts' sign-in; an analyst already signed in goes on to the dashboard."""
     if request.method == "GET" and g.user is not None and g.user.role in ("manager", "admin"):
         return redirect(safe_next(url_for("hq.centers")))
     if request.method == "POST":
         form = request.form
-        user = sign_in_to(store(), time.time(), form.get("username", ""), form.get("password", ""))
+        try:
+            user = sign_in_to(
+                store(), time.time(), form.get("username", ""), form.get("password", "")
+            )
+        except TooManyAttempts as refused:
+            flash(refusal(refused), "error")
+            return render_template("login.html", layout="hq/_base.html"), 429
         if user is not None:
             return redirect(safe_next(url_for("hq.centers")))
-        flash("Wrong username or password.", "error")
+        flash(text("login.wrong"), "error")
     return render_template("login.html", layout="hq/_base.html")
 
 
@@ -182,8 +189,8 @@ def center_trend(code: str) -> str:
         raise NotFound("unknown_center", f"No center '{code}'.", "code")
     chart = bar_chart(
         [d["day"][5:] for d in days],
-        [("arrived", "Ziyarətlər / visits", [d["visits"] for d in days]),
-         ("served", "Xidmət olunub / served", [d["served"] for d in days])],
+        [("arrived", text("report.visits"), [d["visits"] for d in days]),
+         ("served", text("report.served"), [d["served"] for d in days])],
     )  # fmt: skip
     return render_template(
         "hq/trend.html", code=code, name=name[0], days=days, chart=chart, first=first, last=last
@@ -230,6 +237,7 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["dostq.hq_keys"] = center_keys
     app.before_request(_identify)
     app.before_request(security.protect_from_csrf)
+    language.init_app(app, lambda: hq_store, "/hq/language")
     for blueprint in (api, auth, dashboard):
         app.register_blueprint(blueprint)
 

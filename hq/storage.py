@@ -47,7 +47,13 @@ HQ_SCHEMA = """
         CREATE TABLE seen_signatures (signature TEXT PRIMARY KEY, at REAL NOT NULL);
 """
 # Analysts sign in like a center's staff; their sign-ins are audited the same way.
-HQ_MIGRATIONS: tuple[str, ...] = (HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,)
+# Each analyst reads HQ's pages in their own language.
+HQ_USERS_LANGUAGE = """
+        ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT 'az'
+            CHECK (language IN ('az', 'ru', 'en'));
+"""
+
+HQ_MIGRATIONS: tuple[str, ...] = (HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE, HQ_USERS_LANGUAGE)
 
 
 def add_center(conn: sqlite3.Connection, code: str, name: str, key: str, now: float) -> None:

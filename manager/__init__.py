@@ -15,7 +15,8 @@ from server.queue.errors import Invalid
 from server.web import exports
 from server.web.auth import user_required
 from server.web.charts import hours_chart
-from server.web.wiring import center, publish, sockets
+from server.web.language import refusal, text
+from server.web.wiring import center, counter_devices, publish, sockets
 
 bp = Blueprint(
     "manager", __name__, url_prefix="/manager", template_folder="templates", static_folder="static"
@@ -43,7 +44,8 @@ def floor_json() -> Response:
     with c.store.read() as conn:
         hq_sync = floor_status(conn)
     live = sockets()
-    return jsonify(floor_ops.floor_view(c, live.displays_online(), hq_sync, live.summary()))
+    lines = counter_devices().lines_status()
+    return jsonify(floor_ops.floor_view(c, live.screens_online(), hq_sync, live.summary(), lines))
 
 
 @bp.post("/assistance/<int:request_id>/resolve")
@@ -59,13 +61,12 @@ def resolve_assistance(request_id: int) -> Response:
 def close_day() -> Response:
     """Close today's tickets still waiting, called or on hold as unserved (asked to confirm)."""
     if request.form.get("confirm") != "yes":
-        flash("Təsdiq edin / Tick the box to confirm closing the day.", "error")
+        flash(text("floor.close_unconfirmed"), "error")
         return redirect(url_for("manager.floor"))
     c = center()
     done = closing.close_day(c, c.day(c.now()), reason="manager", day_over=False, user=g.user)
     publish(done.facts)
-    flash(f"Gün bağlandı: {done.answer['closed']} bilet / Day closed: "
-          f"{done.answer['closed']} tickets closed as unserved.", "done")  # fmt: skip
+    flash(text("floor.day_closed", count=done.answer["closed"]), "done")
     return redirect(url_for("manager.floor"))
 
 
@@ -77,7 +78,7 @@ def report() -> str:
     try:
         first, last = _range()
     except Invalid as error:
-        flash(error.message, "error")
+        flash(refusal(error), "error")
         first = last = c.day(c.now())
     with c.store.read() as conn:
         figures = reports.report(conn, first, last, c.timezone)
@@ -85,7 +86,7 @@ def report() -> str:
     return render_template(
         "manager/report.html",
         report=figures,
-        chart=hours_chart(figures["hours"], "Gələnlər / arrived", "Xidmət olunub / served"),
+        chart=hours_chart(figures["hours"], text("report.arrived"), text("report.served")),
         previous=(day - timedelta(days=1)).isoformat(),
         following=(day + timedelta(days=1)).isoformat(),
     )

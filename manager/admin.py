@@ -30,14 +30,14 @@ from server.live.printing import check_printer
 from server.office import accounts, admin, holidays
 from server.office.catalog import catalog_change, import_catalog, parse_catalog_text
 from server.queue.errors import Invalid, QueueError
-from server.queue.facts import DeviceRevoked, SessionsEnded
+from server.queue.facts import DeviceRevoked, SerialLinesChanged, SessionsEnded
 from server.queue.storage import audit
 from server.web.auth import user_required
-from server.web.wiring import center, publish
+from server.web.language import refusal, text, weekdays
+from server.web.wiring import center, counter_devices, publish
 
 bp = Blueprint("admin", __name__, url_prefix="/manager/admin", template_folder="templates")
 F = TypeVar("F", bound=Callable[..., Any])
-WEEKDAYS = ("B.e.", "Ç.a.", "Ç.", "C.a.", "C.", "Ş.", "B.")  # Monday first, as in Azerbaijan
 
 
 def change(page: str) -> Callable[[F], F]:
@@ -50,7 +50,7 @@ def change(page: str) -> Callable[[F], F]:
             try:
                 message = view(*args, **kwargs)
             except QueueError as error:
-                flash(f"Dəyişmədi / Not changed: {error.message}", "error")
+                flash(text("admin.not_changed", why=refusal(error)), "error")
                 return redirect(url_for(page))
             if isinstance(message, str):
                 flash(message, "done")
@@ -133,7 +133,7 @@ def catalog() -> str:
     c = center()
     this_year = int(c.day(c.now())[:4])
     return render_template(
-        "manager/admin_catalog.html", **page, weekdays=WEEKDAYS, this_year=this_year
+        "manager/admin_catalog.html", **page, weekdays=weekdays(), this_year=this_year
     )
 
 
@@ -145,7 +145,7 @@ def update_area(code: str) -> str:
         admin.update_area(
             conn, code, request.form.get("letter", ""), _names(), "active" in request.form
         )
-    return f"Sahə {code} saxlanıldı / Area {code} saved."
+    return text("done.area_saved", code=code)
 
 
 @bp.post("/services/<code>")
@@ -154,7 +154,7 @@ def update_service(code: str) -> str:
     """Save one service's names, target time and whether it is open."""
     with _audited("service_changed", {"service": code, **_form()}) as conn:
         admin.update_service(conn, code, _names(), _int("target_minutes"), "active" in request.form)
-    return f"Xidmət {code} saxlanıldı / Service {code} saved."
+    return text("done.service_saved", code=code)
 
 
 @bp.post("/catalog/import")
@@ -190,9 +190,13 @@ def confirm_catalog_import() -> str:
     with _audited("catalog_imported", {"file": filename}) as conn:
         done = import_catalog(conn, areas, force=request.form.get("force") == "1")
         audit(conn, "catalog_change", center().now(), user_id=g.user.id, detail=done.counts())
-    return (
-        f"{done.areas} sahə, {done.services} xidmət / areas, services imported: "
-        f"+{len(done.added)}, ~{len(done.renamed)}, -{len(done.deactivated)}."
+    return text(
+        "done.catalog_imported",
+        areas=done.areas,
+        services=done.services,
+        added=len(done.added),
+        renamed=len(done.renamed),
+        closed=len(done.deactivated),
     )
 
 
@@ -209,7 +213,7 @@ def set_hours() -> str:
             weekdays,
             request.form.get("closes", ""),
         )
-    return "Saatlar saxlanıldı / Hours saved." if value else "Biletlər hər vaxt / Tickets any time."
+    return text("done.hours_saved" if value else "done.hours_any_time")
 
 
 @bp.post("/calendar")
@@ -227,7 +231,7 @@ def set_special_day() -> str:
             last_ticket=request.form.get("last_ticket", ""),
             closes=request.form.get("closes", ""),
         )
-    return f"{day} saxlanıldı / saved."
+    return text("done.day_saved", day=day)
 
 
 @bp.post("/calendar/<day>/remove")
@@ -236,7 +240,7 @@ def remove_special_day(day: str) -> str:
     """Make a special day an ordinary one again."""
     with _audited("calendar_changed", {"removed": day}) as conn:
         holidays.remove_special_day(conn, day)
-    return f"{day} adi gündür / is an ordinary day again."
+    return text("done.day_ordinary", day=day)
 
 
 @bp.post("/calendar/public-holidays")
@@ -248,8 +252,7 @@ def add_public_holidays() -> str:
         raise Invalid("bad_year", "A year such as 2027.", "year")
     with _audited("calendar_changed", {"public_holidays": year}) as conn:
         added = holidays.add_public_holidays(conn, year)
-    return (f"{year}: {added} bayram günü əlavə edildi / {added} public holidays added; "
-            "Novruz, Ramazan, Qurban: əl ilə / by hand.")  # fmt: skip
+    return text("done.holidays_added", year=year, count=added)
 
 
 # ---- counters --------------------------------------------------------------------------------
@@ -276,7 +279,7 @@ def create_counter() -> str:
         if not weights:
             raise Invalid("no_services", "A counter serves at least one service.")
         accounts.create_counter(conn, name, weights, request.form.get("zone") or "main")
-    return f"Masa {name} yaradıldı / Counter {name} created."
+    return text("done.counter_created", name=name)
 
 
 @bp.post("/counters/<int:counter_id>")
@@ -288,7 +291,7 @@ def update_counter(counter_id: int) -> str:
         admin.set_counter(
             conn, counter_id, request.form.get("zone", ""), _weights(conn), categories
         )
-    return "Masa saxlanıldı / Counter saved."
+    return text("done.counter_saved")
 
 
 # ---- staff and devices -----------------------------------------------------------------------
@@ -301,7 +304,11 @@ def people() -> str:
     with center().store.read() as conn:
         page = admin.people_page(conn)
     return render_template(
-        "manager/admin_people.html", **page, roles=accounts.ROLES, profiles=PROFILE_NAMES
+        "manager/admin_people.html",
+        **page,
+        roles=accounts.ROLES,
+        device_kinds=accounts.DEVICE_KINDS,
+        profiles=PROFILE_NAMES,
     )
 
 
@@ -325,7 +332,7 @@ def create_user() -> str:
             center().now(),
             request.form.get("display_name") or None,
         )
-    return f"{username} yaradıldı / created."
+    return text("done.user_created", username=username)
 
 
 @bp.post("/users/<int:user_id>")
@@ -340,7 +347,7 @@ def update_user(user_id: int) -> str:
             conn, user_id, request.form.get("display_name", ""), role, "active" in request.form
         )
     publish(facts)  # a changed role or a disabled user: their open sockets close now
-    return "İstifadəçi saxlanıldı / User saved."
+    return text("done.user_saved")
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -351,7 +358,7 @@ def reset_password(user_id: int) -> str:
     with _audited("password_reset", {"user": user_id}) as conn:
         accounts.set_password(conn, user_id, request.form.get("password", ""))
     publish([SessionsEnded(user_id)])
-    return "Şifrə dəyişdi / Password changed."
+    return text("done.password_changed")
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -362,7 +369,7 @@ def unlock_sign_in(user_id: int) -> str:
     with _audited("sign_in_unlocked", {"user": user_id}) as conn:
         username = accounts.username_of(conn, user_id)
         current_app.extensions["dostq.signin_guard"].unlock(username)
-    return f"{username}: giriş açıldı / may sign in again."
+    return text("done.unlocked", username=username)
 
 
 @bp.post("/devices")
@@ -403,7 +410,7 @@ def update_device(device_id: int) -> str:
             "active" in request.form,
         )
     publish(facts)  # revoked (or moved): its open sockets close now
-    return "Cihaz saxlanıldı / Device saved."
+    return text("done.device_saved")
 
 
 @bp.post("/devices/<int:device_id>/token")
@@ -436,7 +443,7 @@ def set_category() -> str:
     code = request.form.get("code", "")
     with _audited("category_changed", {"code": code, **_form()}) as conn:
         admin.set_priority_category(conn, code, _names(), "active" in request.form)
-    return f"Kateqoriya {code} saxlanıldı / Category saved."
+    return text("done.category_saved", code=code)
 
 
 @bp.post("/fairness")
@@ -445,7 +452,7 @@ def set_fairness() -> str:
     """Save the fairness rule."""
     with _audited("fairness_changed", _form()) as conn:
         admin.set_fairness(conn, _int("priority_streak_limit"), _int("overdue_minutes"))
-    return "Ədalət qaydası saxlanıldı / Fairness rule saved."
+    return text("done.fairness_saved")
 
 
 @bp.post("/service-level")
@@ -454,7 +461,7 @@ def set_service_level() -> str:
     """Save the service-level target the reports measure."""
     with _audited("service_level_changed", _form()) as conn:
         admin.set_service_level(conn, _int("target_minutes"), _int("goal_percent"))
-    return "Xidmət səviyyəsi saxlanıldı / Service level saved."
+    return text("done.service_level_saved")
 
 
 @bp.post("/announce")
@@ -464,7 +471,7 @@ def set_announce_languages() -> str:
     languages = request.form.getlist("language")
     with _audited("announce_languages_changed", {"languages": languages}) as conn:
         admin.set_announce_languages(conn, languages)
-    return "Elan dilləri saxlanıldı / Announcement languages saved."
+    return text("done.announce_saved")
 
 
 @bp.post("/notice")
@@ -474,4 +481,54 @@ def set_notice() -> str:
     texts = {lang: request.form.get(f"notice_{lang}", "") for lang in ("az", "ru", "en")}
     with _audited("notice_changed", texts) as conn:
         admin.set_notice(conn, texts)
-    return "Elan saxlanıldı / Notice saved."
+    return text("done.notice_saved")
+
+
+# ---- serial lines ----------------------------------------------------------------------------
+
+
+@bp.get("/lines")
+@user_required("manager", "admin")
+def lines() -> str:
+    """Show the serial lines of counter LED displays and keypads, each with its state."""
+    states = {line["url"]: line for line in counter_devices().lines_status()}
+    with center().store.read() as conn:
+        configured = admin.serial_lines(conn)
+    return render_template(
+        "manager/admin_lines.html",
+        lines=[{**line, **states.get(line["url"], {})} for line in configured],
+        bauds=admin.SERIAL_BAUDS,
+    )
+
+
+@bp.post("/lines")
+@change("admin.lines")
+def add_line() -> str:
+    """Add a serial line (or change its rate) and open it now."""
+    with _audited("serial_line_added", _form()) as conn:
+        line = admin.add_serial_line(conn, request.form.get("url", ""), _int("baudrate"))
+    publish([SerialLinesChanged()])
+    return text("done.line_added", url=line["url"])
+
+
+@bp.post("/lines/remove")
+@change("admin.lines")
+def remove_line() -> str:
+    """Remove a serial line and close it now."""
+    url = request.form.get("url", "")
+    with _audited("serial_line_removed", {"url": url}) as conn:
+        admin.remove_serial_line(conn, url)
+    publish([SerialLinesChanged()])
+    return text("done.line_removed", url=url)
+
+
+@bp.post("/lines/test")
+@change("admin.lines")
+def test_line() -> str:
+    """Show 888 on every counter's LED display of a line, to see each one lights up."""
+    url = request.form.get("url", "")
+    with center().store.read() as conn:
+        counter_ids = [row[0] for row in conn.execute("SELECT id FROM counters ORDER BY id")]
+    if not counter_devices().test_line(url, counter_ids):
+        raise QueueError("line_not_open", f"The line {url[:200]} is not open now.", "url")
+    return text("done.line_tested", url=url, count=len(counter_ids))

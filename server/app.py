@@ -15,6 +15,7 @@ from display import bp as display_bp
 from kiosk import bp as kiosk_bp
 from manager import bp as manager_bp
 from manager.admin import bp as admin_bp
+from reception import bp as reception_bp
 from server import settings
 from server.hq_link.sync import SyncWorker
 from server.live.closing import DayCloser
@@ -25,9 +26,9 @@ from server.live.publisher import Publisher
 from server.live.sockets import Sockets
 from server.office import floor
 from server.queue.center import Center
-from server.queue.facts import DisplayOnline
+from server.queue.facts import ScreenOnline
 from server.queue.storage import Store
-from server.web import auth, security
+from server.web import auth, language, security
 from server.web.api import bp as api_bp
 from server.web.pages import bp as pages_bp
 from server.web.ratelimit import RateLimit
@@ -79,8 +80,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         lambda: open_sessions(socketio),
     )
     publisher = Publisher(center, socketio)
-    # A display's last sign of life: the floor alerts one that was on and went away.
-    publisher.subscribe(DisplayOnline, lambda fact: floor.display_seen(center, fact.device))
+    # A display's or kiosk's last sign of life: the floor alerts one that was on and went away.
+    publisher.subscribe(ScreenOnline, lambda fact: floor.screen_seen(center, fact.device))
     sockets = Sockets(publisher, int(values["MAX_SOCKETS"]))
     sockets.register_handlers()
     devices = CounterDevices(center, publisher)
@@ -117,8 +118,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.before_request(auth.identify_request)
     app.before_request(security.protect_from_csrf)
+    language.init_app(app, lambda: center.store, "/language")
     for blueprint in (
-        auth.bp, api_bp, pages_bp, kiosk_bp, display_bp, counter_bp, manager_bp, admin_bp
+        auth.bp, api_bp, pages_bp, kiosk_bp, display_bp, counter_bp, manager_bp, admin_bp,
+        reception_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
 

@@ -113,12 +113,12 @@ def test_a_manager_closes_the_day_from_the_floor_after_confirming(app_center):
     manager = app_center.app.test_client()
     headers = login(manager, "manager", "floor-boss-secret")
     unconfirmed = manager.post("/manager/close-day", headers=headers, follow_redirects=True)
-    assert "Tick the box" in unconfirmed.get_data(as_text=True)
+    assert "qutunu işarələyin" in unconfirmed.get_data(as_text=True)
     assert list(_states(center).values()) == ["waiting"]
     closed = manager.post(
         "/manager/close-day", data={"confirm": "yes"}, headers=headers, follow_redirects=True
     )
-    assert "1 tickets closed as unserved" in closed.get_data(as_text=True)
+    assert "1 bilet xidmətsiz bağlandı" in closed.get_data(as_text=True)
     assert list(_states(center).values()) == ["closed_unserved"]
 
 

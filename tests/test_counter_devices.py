@@ -45,7 +45,7 @@ def test_keypad_at_a_counter_nobody_is_signed_in_at_is_refused_on_screen(app_cen
     socketio = app_center.app.extensions["socketio"]
     screen = socketio.test_client(app_center.app, flask_test_client=client)
     devices = app_center.app.extensions["dostq.counter_devices"]
-    assert wait_until(lambda: devices.links and devices.links[0].connected)
+    assert wait_until(lambda: devices.links and next(iter(devices.links.values())).connected)
     device.press("garbage line")
     device.press(f"{app_center.ids['counter1']} NEXT")
     refusals = []
@@ -57,8 +57,71 @@ def test_keypad_at_a_counter_nobody_is_signed_in_at_is_refused_on_screen(app_cen
     assert wait_until(refused)
     assert refusals[0]["args"][0] == {
         "counter_id": app_center.ids["counter1"],
+        "code": "nobody_signed_in",
         "message": "Nobody is signed in at this counter.",
     }
     with center.store.read() as conn:
         assert conn.execute("SELECT state FROM tickets").fetchone()[0] == "waiting"
     screen.disconnect()
+
+
+def test_a_line_added_on_the_admin_page_opens_at_once_and_shows_on_the_floor(app_center, tmp_path):
+    device = PluggableDevice(str(tmp_path / "ttyDESK"))
+    manager = app_center.app.test_client()
+    csrf = login(manager, "manager", "floor-boss-secret")
+    devices = app_center.app.extensions["dostq.counter_devices"]
+    try:
+        added = manager.post(
+            "/manager/admin/lines", data={"url": device.link, "baudrate": "9600"}, headers=csrf,
+            follow_redirects=True,
+        )  # fmt: skip
+        assert f"{device.link} xətti əlavə edildi" in added.get_data(as_text=True)
+        # No restart: the running server opened it, and the floor says so.
+        assert wait_until(lambda: devices.lines_status()[0].get("connected"))
+        (line,) = manager.get("/manager/floor.json").get_json()["serial_lines"]
+        assert (line["url"], line["baudrate"], line["connected"]) == (device.link, 9600, True)
+        tested = manager.post(
+            "/manager/admin/lines/test", data={"url": device.link}, headers=csrf,
+            follow_redirects=True,
+        )  # fmt: skip
+        assert "888" in tested.get_data(as_text=True)
+        counter = app_center.ids["counter1"]
+        assert wait_until(lambda: f"SHOW {counter} 888\r\n".encode() in device.read())
+        device.unplug()  # the cable pulled: the floor shows the line lost, with why
+        assert wait_until(
+            lambda: (
+                not manager.get("/manager/floor.json").get_json()["serial_lines"][0]["connected"]
+            )
+        )
+        page = manager.get("/manager/admin/lines").get_data(as_text=True)
+        assert f'data-line="{device.link}"' in page and "qoşulmayıb" in page
+        refused = manager.post(
+            "/manager/admin/lines/test", data={"url": device.link}, headers=csrf,
+            follow_redirects=True,
+        )  # fmt: skip
+        assert "Xətt indi açıq deyil" in refused.get_data(as_text=True)
+        removed = manager.post(
+            "/manager/admin/lines/remove", data={"url": device.link}, headers=csrf,
+            follow_redirects=True,
+        )  # fmt: skip
+        assert "silindi" in removed.get_data(as_text=True)
+        assert devices.lines_status() == []
+        assert manager.get("/manager/floor.json").get_json()["serial_lines"] == []
+    finally:
+        devices.stop()
+
+
+@pytest.mark.parametrize(
+    ("form", "why"),
+    [
+        ({"url": "/dev/tty USB0", "baudrate": "9600"}, "boşluqsuz port"),
+        ({"url": "/dev/ttyUSB0", "baudrate": "9601"}, "Belə sürət yoxdur"),
+        ({"url": "", "baudrate": "9600"}, "boşluqsuz port"),
+    ],
+)
+def test_a_bad_line_is_refused_with_why_and_nothing_stored(app_center, form, why):
+    manager = app_center.app.test_client()
+    csrf = login(manager, "manager", "floor-boss-secret")
+    page = manager.post("/manager/admin/lines", data=form, headers=csrf, follow_redirects=True)
+    assert page.status_code == 200 and why in page.get_data(as_text=True)
+    assert app_center.app.extensions["dostq.counter_devices"].lines_status() == []

@@ -38,7 +38,7 @@ def open_display(browser, live, token_name):
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{live.url}/display/")
     page.fill("input[name=token]", live.tokens[token_name])
-    page.click("button[type=submit]")
+    page.click("form.login button[type=submit]")
     wait_js(page, "window.dostqDisplay && window.dostqDisplay.socket.connected")
     return page
 

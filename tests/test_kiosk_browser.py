@@ -34,7 +34,7 @@ def kiosk(browser, kiosk_center):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{kiosk_center.url}/kiosk/")
     page.fill("input[name=token]", kiosk_center.tokens["kiosk-1"])
-    page.click("button[type=submit]")
+    page.click("form.login button[type=submit]")
     page.wait_for_selector(".area")
     yield page
     assert errors == []
@@ -152,7 +152,7 @@ def test_unenrolled_browser_cannot_issue(browser, kiosk_center):
     page.goto(f"{kiosk_center.url}/kiosk/")
     assert page.url.endswith("/kiosk/enrol")
     page.fill("input[name=token]", "a-guess")
-    page.click("button[type=submit]")
+    page.click("form.login button[type=submit]")
     assert page.is_visible("text=This is not the token of an enrolled kiosk.")
     page.close()
 
@@ -207,7 +207,7 @@ def test_closed_center_says_when_tickets_start_again(browser, tmp_path):
         page = browser.new_page(viewport={"width": 1080, "height": 1920})
         page.goto(f"{live.url}/kiosk/enrol")
         page.fill("input[name=token]", live.tokens["kiosk-1"])
-        page.click("button[type=submit]")
+        page.click("form.login button[type=submit]")
         page.click(".area:has-text('Məşğulluq')")
         note = page.text_content(".service >> nth=0")
         assert "Bilet verilməsi" in note and "00:00 başlayır" in note

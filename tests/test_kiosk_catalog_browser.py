@@ -73,7 +73,7 @@ def open_kiosk(browser, live, language="az"):
     page = browser.new_page(viewport={"width": 1080, "height": 1920})
     page.goto(f"{live.url}/kiosk/enrol")
     page.fill("input[name=token]", live.tokens["kiosk-1"])
-    page.click("button[type=submit]")
+    page.click("form.login button[type=submit]")
     page.wait_for_selector(".area")
     if language != "az":
         page.click(f"button.lang:text-is('{language.upper()}')")

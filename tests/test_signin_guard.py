@@ -82,7 +82,7 @@ def test_a_locked_account_is_refused_even_the_right_password_until_an_admin_unlo
         f"/manager/admin/users/{guarded.ids['clerk1']}/unlock", headers=headers,
         follow_redirects=True,
     )  # fmt: skip
-    assert "clerk1: giriş açıldı" in unlocked.get_data(as_text=True)
+    assert "clerk1 yenidən daxil ola bilər" in unlocked.get_data(as_text=True)
     assert sign_in("masa-one-secret").status_code == 200
     with guarded.app.extensions["dostq.center"].store.read() as conn:
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]

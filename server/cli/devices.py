@@ -8,15 +8,19 @@ from pathlib import Path
 import click
 
 from server.cli.common import admin_change, data_dir_option, open_store
-from server.office import accounts
+from server.office import accounts, admin
 from server.queue.errors import QueueError
-from server.queue.storage import audit, get_setting, put_setting
+from server.queue.storage import audit
 from server.settings import LANGUAGES
 
 
 @click.group("serial-line")
 def serial_line() -> None:
-    """Manage serial lines for counter LED displays and call keypads (used from next start)."""
+    """Manage serial lines for counter LED displays and call keypads.
+
+    A running server opens a line changed here at its next start; one changed on the admin
+    page (Serial lines) at once.
+    """
 
 
 @serial_line.command("add")
@@ -26,10 +30,12 @@ def serial_line() -> None:
 def serial_line_add(data_dir: Path, url: str, baud: int) -> None:
     """Add a line: a port (/dev/serial/by-id/...) or pyserial URL (socket://host:port)."""
     with admin_change(data_dir) as conn:
-        lines = [line for line in get_setting(conn, "serial_lines", []) if line["url"] != url]
-        put_setting(conn, "serial_lines", [*lines, {"url": url, "baudrate": baud}])
-        audit(conn, "serial_line_added", time.time(), detail={"url": url, "baudrate": baud})
-    click.echo(f"Serial line {url} at {baud} baud added; restart the server to open it.")
+        line = admin.add_serial_line(conn, url, baud)
+        audit(conn, "serial_line_added", time.time(), detail=line)
+    click.echo(
+        f"Serial line {line['url']} at {baud} baud added; a running server opens it at its "
+        "next start (the admin page's Serial lines applies at once)."
+    )
 
 
 @serial_line.command("remove")
@@ -38,11 +44,7 @@ def serial_line_add(data_dir: Path, url: str, baud: int) -> None:
 def serial_line_remove(data_dir: Path, url: str) -> None:
     """Remove a line."""
     with admin_change(data_dir) as conn:
-        lines = get_setting(conn, "serial_lines", [])
-        if all(line["url"] != url for line in lines):
-            known = ", ".join(line["url"] for line in lines) or "none"
-            raise click.ClickException(f"No serial line {url} (the lines: {known}).")
-        put_setting(conn, "serial_lines", [line for line in lines if line["url"] != url])
+        admin.remove_serial_line(conn, url)
         audit(conn, "serial_line_removed", time.time(), detail={"url": url})
     click.echo(f"Serial line {url} removed.")
 

@@ -1,7 +1,8 @@
 """Serial counter devices: LED displays show each call, keypads act for the signed-in clerk.
 
-Lines are configured with ``dostq serial-line add URL``; each carries any number of displays
-and keypads addressed by counter id (hardware.serial_devices documents the protocol). A keypad
+Lines are configured on the admin page (applied at once) or with ``dostq serial-line add URL``
+(applied at the next start); each carries any number of displays and keypads addressed by
+counter id (hardware.serial_devices documents the protocol). A keypad
 press runs the same operation as the clerk's button and publishes its facts; the displays
 subscribe to ``Called`` and ``CounterFreed``.
 """
@@ -9,6 +10,8 @@ subscribe to ``Called`` and ``CounterFreed``.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +23,14 @@ from server.queue import calls, desk
 from server.queue.actors import User
 from server.queue.center import Center
 from server.queue.errors import QueueError
-from server.queue.facts import Called, CounterFreed, Done, KeypadRefused, SerialLineStatus
+from server.queue.facts import (
+    Called,
+    CounterFreed,
+    Done,
+    KeypadRefused,
+    SerialLinesChanged,
+    SerialLineStatus,
+)
 from server.queue.storage import get_setting
 
 log = logging.getLogger(__name__)
@@ -41,28 +51,66 @@ class CounterDevices:
         self.center = center
         self.publisher = publisher
         self.protocol = LineProtocol()
-        self.links: list[SerialLink] = []
+        self.links: dict[str, SerialLink] = {}
+        # Each line's last known state, for the floor: connected, message, since.
+        self.states: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
         # Open the configured lines once, in the serving process.
-        self.start = Once(self._open_lines)
+        self.start = Once(self.reload)
         publisher.subscribe(Called, self.show_call)
         publisher.subscribe(CounterFreed, self.clear_counter)
+        publisher.subscribe(SerialLinesChanged, lambda _fact: self.reload())
 
-    def _open_lines(self) -> None:
+    def reload(self) -> None:
+        """Open the configured lines not open yet and close those no longer configured."""
         with self.center.store.read() as conn:
-            lines = get_setting(conn, "serial_lines", [])
-        for line in lines:
-            link = SerialLink(
-                line["url"],
-                self.on_line,
-                self._state_reporter(line["url"]),
-                baudrate=int(line.get("baudrate", 9600)),
-            )
+            lines = {line["url"]: line for line in get_setting(conn, "serial_lines", [])}
+        with self._lock:
+            gone = [url for url, link in self.links.items() if url not in lines
+                    or link.baudrate != int(lines[url].get("baudrate", 9600))]  # fmt: skip
+            closing = [self.links.pop(url) for url in gone]
+            for url in gone:
+                self.states.pop(url, None)
+            opening = []
+            for url, line in lines.items():
+                if url in self.links:
+                    continue
+                link = SerialLink(
+                    url, self.on_line, self._state_reporter(url),
+                    baudrate=int(line.get("baudrate", 9600)),
+                )  # fmt: skip
+                self.links[url] = link
+                self.states[url] = {"connected": False, "message": "opening", "since": time.time()}
+                opening.append(link)
+        for link in closing:
+            link.stop()
+        for link in opening:
             link.start()
-            self.links.append(link)
+
+    def lines_status(self) -> list[dict[str, Any]]:
+        """Return each configured line with its state (connected, last message, since when)."""
+        with self._lock:
+            return [
+                {"url": url, "baudrate": link.baudrate, **self.states.get(url, {})}
+                for url, link in sorted(self.links.items())
+            ]
+
+    def test_line(self, url: str, counter_ids: list[int]) -> bool:
+        """Show "888" on every counter's LED display of a line; False if it is not open."""
+        with self._lock:
+            link = self.links.get(url)
+            connected = bool(self.states.get(url, {}).get("connected"))
+        if link is None or not connected:
+            return False
+        for counter_id in counter_ids:
+            link.send(self.protocol.show(counter_id, "888"))
+        return True
 
     def stop(self) -> None:
         """Close every line."""
-        for link in self.links:
+        with self._lock:
+            links = list(self.links.values())
+        for link in links:
             link.stop()
 
     def show_call(self, fact: Called) -> None:
@@ -74,7 +122,9 @@ class CounterDevices:
         self._broadcast(self.protocol.clear(fact.counter_id))
 
     def _broadcast(self, data: bytes) -> None:
-        for link in self.links:
+        with self._lock:
+            links = list(self.links.values())
+        for link in links:
             link.send(data)
 
     def on_line(self, line: bytes) -> None:
@@ -86,18 +136,25 @@ class CounterDevices:
         with self.center.store.read() as conn:
             clerk = accounts.clerk_at_counter(conn, press.counter)
         if clerk is None:
-            refused = KeypadRefused(press.counter, "Nobody is signed in at this counter.")
+            refused = KeypadRefused(
+                press.counter, "nobody_signed_in", "Nobody is signed in at this counter."
+            )
             self.publisher.publish([refused])
             return
         try:
             _answer, facts = KEY_ACTIONS[press.key](self.center, press.counter, clerk)
         except QueueError as error:
-            self.publisher.publish([KeypadRefused(press.counter, error.message)])
+            self.publisher.publish([KeypadRefused(press.counter, error.code, error.message)])
             return
         self.publisher.publish(facts)
 
     def _state_reporter(self, url: str) -> Callable[[bool, str], None]:
         def report(connected: bool, message: str) -> None:
+            with self._lock:
+                if url in self.links:
+                    self.states[url] = {
+                        "connected": connected, "message": message, "since": time.time()
+                    }  # fmt: skip
             self.publisher.publish([SerialLineStatus(url, connected, message)])
 
         return report

@@ -32,7 +32,7 @@ EVENTS: dict[type[Any], str] = {
     f.PrinterStatusChanged: "printer_status",
     f.AssistanceRequested: "assistance_requested",
     f.AssistanceResolved: "assistance_resolved",
-    f.DisplayOnline: "display_status",
+    f.ScreenOnline: "display_status",
     f.SerialLineStatus: "device_status",
     f.KeypadRefused: "keypad_refused",
     f.AgentPrintJob: "print_job",
@@ -65,8 +65,8 @@ def _message(fact: f.Fact) -> tuple[Any, list[str]]:
             ]
         case f.AssistanceResolved():
             return {"id": fact.id}, ["managers", "counters"]
-        case f.DisplayOnline():
-            return {"device": fact.device, "online": fact.online}, ["managers"]
+        case f.ScreenOnline():
+            return {"device": fact.device, "kind": fact.kind, "online": fact.online}, ["managers"]
         case f.SerialLineStatus():
             return {
                 "device": fact.line,
@@ -74,7 +74,8 @@ def _message(fact: f.Fact) -> tuple[Any, list[str]]:
                 "message": fact.message,
             }, STAFF
         case f.KeypadRefused():
-            return {"counter_id": fact.counter_id, "message": fact.message}, ["counters"]
+            payload = {"counter_id": fact.counter_id, "code": fact.code, "message": fact.message}
+            return payload, ["counters"]
         case f.AgentPrintJob():
             return {"ticket_id": fact.ticket_id, "data": fact.data}, [f"agent:{fact.device_id}"]
     raise TypeError(f"{type(fact).__name__} has no Socket.IO event")

@@ -24,7 +24,7 @@ from server.queue.facts import (
     AgentConnected,
     AgentPrinterReported,
     DeviceRevoked,
-    DisplayOnline,
+    ScreenOnline,
     SessionsEnded,
 )
 from server.queue.views import center_snapshot
@@ -110,9 +110,10 @@ class Sockets:
         if device.kind == "display":
             join_room(f"display:{device.zone}" if device.zone else "display:all")
             self._remember(Screen("display", device.name, device=device, token=token))
-            self.publisher.publish([DisplayOnline(device.name, online=True)])
+            self.publisher.publish([ScreenOnline(device.name, "display", online=True)])
             return device.zone
         join_room("kiosks")
+        self.publisher.publish([ScreenOnline(device.name, "kiosk", online=True)])
         if agent and device.printer == AGENT_PRINTER:
             join_room(f"agent:{device.id}")
             self._remember(Screen("kiosk", device.name, device=device, token=token, agent=True))
@@ -141,8 +142,8 @@ class Sockets:
         """Drop a closed socket from what is known of who is connected."""
         with self._lock:
             screen = self._screens.pop(sid, None)
-        if screen is not None and screen.kind == "display":
-            self.publisher.publish([DisplayOnline(screen.name, online=False)])
+        if screen is not None and screen.kind in ("display", "kiosk"):
+            self.publisher.publish([ScreenOnline(screen.name, screen.kind, online=False)])
 
     def disconnect_user(self, user_id: int) -> None:
         """Close every socket of a user (their sessions ended)."""
@@ -165,10 +166,10 @@ class Sockets:
             # The python-socketio server is not in Flask-SocketIO's stub.
             self.publisher.socketio.server.disconnect(sid, namespace="/")  # type: ignore[attr-defined]
 
-    def displays_online(self) -> set[str]:
-        """Return the names of the displays with a socket open now."""
+    def screens_online(self) -> set[str]:
+        """Return the names of the displays and kiosks with a socket open now."""
         with self._lock:
-            return {s.name for s in self._screens.values() if s.kind == "display"}
+            return {s.name for s in self._screens.values() if s.kind in ("display", "kiosk")}
 
     def summary(self) -> dict[str, Any]:
         """Return the sockets open now: per kind, in all, the limit, and whether to worry.

@@ -14,7 +14,8 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 from server.queue.actors import AGENT_PRINTER, Device, User, device_from_row
 from server.queue.errors import Invalid, NotFound
 
-ROLES = ("clerk", "manager", "admin")
+# A volunteer (or receptionist) at the entrance issues tickets for visitors and looks them up.
+ROLES = ("clerk", "manager", "admin", "volunteer")
 DEVICE_KINDS = ("kiosk", "display")
 PRINT_MODES = ("text", "raster")
 # ASVS 5.0 6.2: long passwords, none of the commonest, none built on the username.
@@ -62,39 +63,38 @@ def set_password(conn: sqlite3.Connection, user_id: int, password: str) -> None:
     end_sessions(conn, user_id)
 
 
-def password_problem(username: str, password: str) -> str | None:
-    """Say why ``password`` may not be a new password for ``username`` (None: it may)."""
+def password_problem(username: str, password: str) -> tuple[str, str] | None:
+    """Say why ``password`` may not be a new password for ``username``: (code, message).
+
+    None: it may. Each code has its words in the staff pages' languages (error.<code>).
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
-        return (
-            f"Şifrə ən azı {MIN_PASSWORD_LENGTH} simvol olmalıdır / "
-            f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
-        )
+        return "password_too_short", f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) > MAX_PASSWORD_LENGTH:
-        return (
-            f"Şifrə ən çoxu {MAX_PASSWORD_LENGTH} simvol ola bilər / "
-            f"A password has at most {MAX_PASSWORD_LENGTH} characters."
-        )
+        return "password_too_long", f"A password has at most {MAX_PASSWORD_LENGTH} characters."
     folded = password.casefold()
     if folded in COMMON_PASSWORDS:
-        return (
-            "Bu şifrə ən çox işlədilənlərdəndir / This is one of the most common passwords: "
-            "choose another."
-        )
+        return "password_common", "This is one of the most common passwords: choose another."
     name = username.strip().casefold()
     if len(name) >= 3 and name in folded:
-        return "Şifrədə istifadəçi adı olmamalıdır / A password must not contain the username."
+        return "password_has_username", "A password must not contain the username."
     return None
 
 
 def _check_password(username: str, password: str) -> None:
     problem = password_problem(username, password)
     if problem:
-        raise Invalid("weak_password", problem, "password")
+        raise Invalid(*problem, "password")
 
 
 def _user(row: sqlite3.Row) -> User:
     return User(
-        row["id"], row["username"], row["display_name"], row["role"], row["session_version"]
+        row["id"],
+        row["username"],
+        row["display_name"],
+        row["role"],
+        row["session_version"],
+        row["language"],
     )
 
 
@@ -247,6 +247,22 @@ def printing_devices(conn: sqlite3.Connection) -> list[Device]:
         (AGENT_PRINTER,),
     ).fetchall()
     return [device_from_row(row) for row in rows]
+
+
+def reception_printer(conn: sqlite3.Connection, name: str | None) -> Device | None:
+    """Return the active device named ``name`` whose printer this server drives (None: none).
+
+    Reception prints on such a device's printer (a desk printer enrolled as a kiosk that never
+    shows a screen, or a kiosk beside the desk).
+    """
+    if name is None:
+        return None
+    device = next((d for d in printing_devices(conn) if d.name == name), None)
+    if device is None:
+        raise NotFound(
+            "unknown_printer", f"No printer '{name[:100]}' this server drives.", "printer"
+        )
+    return device
 
 
 def device_by_name(conn: sqlite3.Connection, name: str) -> Device | None:

@@ -61,6 +61,7 @@ DEMO_LOGINS = {
     "admin": "demo-head-office",
     "manager": "demo-floor-lead",
     **{f"clerk{i}": f"demo-counter-{i}" for i in range(1, 6)},
+    "volunteer": "demo-entrance-help",
 }
 DEMO_NOTICES = {
     "az": "Xoş gəlmisiniz! Nömrənizi ekranda izləyin.",
@@ -76,7 +77,7 @@ def seed_demo(conn: sqlite3.Connection, now: float) -> dict[str, str] | None:
     import_catalog(conn, load_catalog(default_catalog_path()))
     import_priority_categories(conn, default_priority_categories())
     for username, password in DEMO_LOGINS.items():
-        role = username if username in ("admin", "manager") else "clerk"
+        role = username if username in ("admin", "manager", "volunteer") else "clerk"
         accounts.create_user(conn, username, password, role, now)
     put_setting(conn, "notices", DEMO_NOTICES)
     year = datetime.fromtimestamp(now).year

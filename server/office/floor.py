@@ -17,6 +17,7 @@ from server.queue.errors import NotFound
 from server.queue.facts import AssistanceRequested, AssistanceResolved, Fact, PrinterStatusChanged
 from server.queue.storage import audit
 from server.queue.views import center_snapshot
+from server.settings import LANGUAGES
 
 CALLS_WINDOW_S = 3600
 # An open counter with nobody at it, while visitors wait for what it serves, is an alert once
@@ -25,22 +26,23 @@ IDLE_ALERT_S = 120
 
 
 def wait_alerts(conn: sqlite3.Connection, waiting: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Services whose longest wait now passes their catalog target."""
+    """Services whose longest wait now passes their catalog target.
+
+    Each alert carries its figures and names, and the page words it in the reader's language.
+    """
     targets = {
-        r["code"]: (r["name_az"], r["target_minutes"] * 60)
-        for r in conn.execute("SELECT code, name_az, target_minutes FROM services")
+        r["code"]: ({lang: r[f"name_{lang}"] for lang in LANGUAGES}, r["target_minutes"] * 60)
+        for r in conn.execute("SELECT * FROM services")
     }
     alerts = []
     for line in waiting:
-        name, target_s = targets.get(line["service"], ("", None))
+        names, target_s = targets.get(line["service"], ({}, None))
         if target_s is None or line["longest_wait_s"] <= target_s:
             continue
-        minutes, target_min = int(line["longest_wait_s"] // 60), int(target_s // 60)
         alerts.append({
-            "kind": "wait_over_target", "service": line["service"],
-            "longest_wait_s": line["longest_wait_s"], "target_s": target_s,
-            "message": f"{line['letter']} · {name}: ən uzun gözləmə {minutes} dəq, hədəf "
-                       f"{target_min} dəq / longest wait {minutes} min, target {target_min} min",
+            "kind": "wait_over_target", "service": line["service"], "letter": line["letter"],
+            "service_name": names, "longest_wait_s": line["longest_wait_s"], "target_s": target_s,
+            "minutes": int(line["longest_wait_s"] // 60), "target_minutes": int(target_s // 60),
         })  # fmt: skip
     return alerts
 
@@ -82,11 +84,10 @@ def idle_counter_alerts(conn: sqlite3.Connection, day: str, now: float) -> list[
         idle_s = now - max(last_active.get(counter_id) or 0, opened[counter_id])
         if idle_s < IDLE_ALERT_S:
             continue
-        alerts.append({
-            "kind": "counter_idle", "counter_id": counter_id, "waiting": count,
-            "message": f"{names[counter_id]} açıqdır, amma çağırmır: {count} nəfər gözləyir / "
-                       f"is open but not calling while {count} wait for it",
-        })  # fmt: skip
+        alerts.append(
+            {"kind": "counter_idle", "counter_id": counter_id, "counter": names[counter_id],
+             "waiting": count, "idle_s": idle_s}
+        )  # fmt: skip
     return alerts
 
 
@@ -126,12 +127,10 @@ def resolve_assistance(center: Center, request_id: int, user: User) -> tuple[Fac
     return (AssistanceResolved(request_id),)
 
 
-def display_seen(center: Center, name: str) -> None:
-    """Note that a display connected or went away now (its last sign of life, on the floor)."""
+def screen_seen(center: Center, name: str) -> None:
+    """Note that a display or kiosk connected or went away now (its last sign of life)."""
     with center.transaction() as (conn, now):
-        conn.execute(
-            "UPDATE devices SET last_seen_at = ? WHERE name = ? AND kind = 'display'", (now, name)
-        )
+        conn.execute("UPDATE devices SET last_seen_at = ? WHERE name = ?", (now, name))
 
 
 def record_printer_status(
@@ -150,23 +149,27 @@ def record_printer_status(
 
 def floor_view(
     center: Center,
-    displays_online: Collection[str],
+    screens_online: Collection[str],
     hq_sync: dict[str, Any],
     sockets: dict[str, Any],
+    serial_lines: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Return the live floor: the screens' snapshot plus what only a manager needs.
 
-    ``hq_sync`` (the HQ link's status) and ``sockets`` (who is connected) are handed in: the
-    office does not reach up to the layers that know them.
+    ``screens_online`` (displays and kiosks with a socket), ``hq_sync`` (the HQ link's
+    status), ``sockets`` (who is connected) and ``serial_lines`` (their state) are handed in:
+    the office does not reach up to the layers that know them.
     """
     snapshot = center_snapshot(center)
     now, day = snapshot["at"], snapshot["day"]
     with center.store.read() as conn:
         areas = {
-            r["letter"]: {"letter": r["letter"], "name": r["name_az"], "waiting": 0,
-                          "priority": 0, "longest_wait_s": None}
+            r["letter"]: {"letter": r["letter"], "name": r["name_az"],
+                          "names": {"az": r["name_az"], "ru": r["name_ru"], "en": r["name_en"]},
+                          "waiting": 0, "priority": 0, "longest_wait_s": None}
             for r in conn.execute(
-                "SELECT letter, name_az FROM areas WHERE active = 1 ORDER BY position, id"
+                "SELECT letter, name_az, name_ru, name_en FROM areas WHERE active = 1 "
+                "ORDER BY position, id"
             )
         }  # fmt: skip
         today = conn.execute(
@@ -178,16 +181,18 @@ def floor_view(
             "SELECT count(*) FROM ticket_events WHERE action = 'call' AND at > ?",
             (now - CALLS_WINDOW_S,),
         ).fetchone()[0]
-        displays = [
+        screens = [
             {
                 "name": r["name"],
+                "kind": r["kind"],
                 "zone": r["zone"],
-                "online": r["name"] in displays_online,
+                "online": r["name"] in screens_online,
                 "last_seen_at": r["last_seen_at"],
+                "printer": r["printer"],
             }
             for r in conn.execute(
-                "SELECT name, zone, last_seen_at FROM devices "
-                "WHERE kind = 'display' AND active = 1 ORDER BY name"
+                "SELECT name, kind, zone, last_seen_at, printer FROM devices "
+                "WHERE kind IN ('display', 'kiosk') AND active = 1 ORDER BY kind, name"
             )
         ]
         assistance = open_assistance(conn)
@@ -213,7 +218,9 @@ def floor_view(
         "counters_serving": sum(c["ticket"] is not None for c in counters),
         "counters_on_break": sum(c["status"] == "break" for c in counters),
         "printers": snapshot["printers"],
-        "displays": displays,
+        "displays": [s for s in screens if s["kind"] == "display"],
+        "kiosks": [s for s in screens if s["kind"] == "kiosk"],
+        "serial_lines": serial_lines,
         "assistance": assistance,
         "alerts": alerts,
         "unconfirmed": snapshot["unconfirmed"],

@@ -18,6 +18,7 @@ class User:
     display_name: str
     role: str
     session_version: int
+    language: str = "az"  # of the staff pages: az, ru or en
 
 
 @dataclass(frozen=True)

@@ -122,10 +122,16 @@ class DeviceRevoked:
 
 
 @dataclass(frozen=True)
-class DisplayOnline:
-    """A waiting-room display's socket opened or closed."""
+class SerialLinesChanged:
+    """The configured serial lines changed (the admin page): open and close them now."""
+
+
+@dataclass(frozen=True)
+class ScreenOnline:
+    """A waiting-room display's or a kiosk's socket opened or closed (its page is loaded)."""
 
     device: str
+    kind: str  # display | kiosk
     online: bool
 
 
@@ -167,6 +173,7 @@ class KeypadRefused:
     """A keypad press did nothing; the clerk's screen says why."""
 
     counter_id: int
+    code: str  # the refusal's code: the screen words it in the clerk's language
     message: str
 
 
@@ -184,7 +191,8 @@ Fact = (
     | AssistanceResolved
     | SessionsEnded
     | DeviceRevoked
-    | DisplayOnline
+    | ScreenOnline
+    | SerialLinesChanged
     | AgentConnected
     | AgentPrinterReported
     | AgentPrintJob

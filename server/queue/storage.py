@@ -259,6 +259,29 @@ COUNTER_STATUS_SINCE = """
         ALTER TABLE counters ADD COLUMN status_since REAL;
 """
 
+# Volunteers at the entrance issue tickets for visitors (a role of their own), and each member
+# of staff reads the staff pages in their own language. SQLite cannot widen a CHECK in place:
+# the table is rebuilt (migrate runs with foreign keys off and checks them before committing).
+USERS_WITH_LANGUAGE = """
+        CREATE TABLE users_new (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('clerk', 'manager', 'admin', 'volunteer')),
+            active INTEGER NOT NULL DEFAULT 1,
+            session_version INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            language TEXT NOT NULL DEFAULT 'az' CHECK (language IN ('az', 'ru', 'en'))
+        );
+        INSERT INTO users_new (id, username, display_name, password_hash, role, active,
+                               session_version, created_at)
+            SELECT id, username, display_name, password_hash, role, active,
+                   session_version, created_at FROM users;
+        DROP TABLE users;
+        ALTER TABLE users_new RENAME TO users;
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -273,6 +296,7 @@ MIGRATIONS: tuple[str, ...] = (
     CATALOG_KEYWORDS_SCHEMA,
     OPEN_VISITS_INDEX,
     COUNTER_STATUS_SINCE,
+    USERS_WITH_LANGUAGE,
 )
 
 
@@ -336,19 +360,38 @@ class Store:
         self.migrate()
 
     def migrate(self) -> None:
-        """Bring the schema up to date; safe to call on every start."""
+        """Bring the schema up to date; safe to call on every start.
+
+        Foreign keys are off while a step runs, so a step may rebuild a table others refer to
+        (SQLite's documented way to change a constraint); a step that leaves a dangling
+        reference is rolled back.
+        """
         with self._lock:
             conn = self.db.conn
             done = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, schema in enumerate(self.migrations[done:], start=done + 1):
-                try:
-                    conn.executescript(
-                        f"BEGIN IMMEDIATE; {schema}; PRAGMA user_version = {number}; COMMIT;"
-                    )
-                except sqlite3.Error:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+            if done >= len(self.migrations):
+                return
+            conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+            try:
+                for number, schema in enumerate(self.migrations[done:], start=done + 1):
+                    self._migrate_step(conn, number, schema)
+            finally:
+                conn.execute("PRAGMA foreign_keys=ON")
+
+    @staticmethod
+    def _migrate_step(conn: sqlite3.Connection, number: int, schema: str) -> None:
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE; {schema}; PRAGMA user_version = {number};")
+            dangling = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if dangling:
+                raise sqlite3.IntegrityError(
+                    f"migration {number} leaves references to missing rows: {dangling[:3]}"
+                )
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

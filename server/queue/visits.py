@@ -40,14 +40,17 @@ def issue_ticket(
     printed_by_device: bool = True,
     idempotency_key: str | None = None,
     language: str = "az",
+    user: User | None = None,
 ) -> Done[dict[str, Any]]:
     """Issue the next number of the service's area for today, in one BEGIN IMMEDIATE transaction.
 
     With ``printed_by_device`` the ticket waits as *issued* until the device reports the print
     result; otherwise (no printer on that device) it waits at once. A request replayed under
-    the same idempotency key returns the first ticket and causes nothing.
+    the same idempotency key returns the first ticket and causes nothing. ``user`` is the
+    member of staff (a volunteer at reception) who issued it for a visitor: audited.
     """
-    key = f"issue:{device.id if device else 0}:{idempotency_key}" if idempotency_key else None
+    scope = f"{device.id if device else 0}:{user.id if user else 0}"
+    key = f"issue:{scope}:{idempotency_key}" if idempotency_key else None
     with center.transaction() as (conn, now):
         replay = replayed_response(conn, key)
         if replay:
@@ -88,8 +91,13 @@ def issue_ticket(
             now,
             service_id=service["id"],
             device_id=device.id if device else None,
+            user_id=user.id if user else None,
         )
         ticket = ticket_view(conn, ticket_id)
+        if user is not None:
+            detail = {"ticket": ticket["label"], "day": ticket["day"], "category": category,
+                      "printer": device.name if device else None}  # fmt: skip
+            audit(conn, "ticket_issued_for_visitor", now, user_id=user.id, detail=detail)
         remember_response(conn, key, now, ticket)
     return Done(ticket, (TicketIssued(ticket, device, language), QueueChanged()))
 

@@ -11,6 +11,7 @@ from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
 from server.office import floor
+from server.office.accounts import reception_printer
 from server.office.catalog import read_catalog
 from server.office.search import search
 from server.queue import calls, desk, views, visits
@@ -19,6 +20,7 @@ from server.queue.errors import QueueError
 from server.queue.facts import Done
 from server.settings import LANGUAGES
 from server.web.auth import (
+    COUNTER_ROLES,
     Unauthorized,
     current_device,
     device_required,
@@ -117,6 +119,26 @@ def issue_ticket() -> tuple[Response, int]:
     return answer(done), 201
 
 
+@bp.post("/reception/tickets")
+@user_required()
+def issue_reception_ticket() -> tuple[Response, int]:
+    """Issue a ticket for a visitor at reception, printed on the chosen printer or not at all."""
+    body = json_body("ReceptionTicket")
+    with center().store.read() as conn:
+        printer = reception_printer(conn, body.get("printer"))
+    done = visits.issue_ticket(
+        center(),
+        body["service"],
+        device=printer,
+        category=body.get("category", GENERAL),
+        printed_by_device=printer is not None,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        language=body.get("language", "az"),
+        user=g.user,
+    )
+    return answer(done), 201
+
+
 @bp.post("/assistance")
 @device_required("kiosk")
 def request_assistance() -> tuple[Response, int]:
@@ -207,7 +229,7 @@ def logout() -> tuple[str, int]:
 
 
 @bp.get("/counters")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def list_counters() -> Response:
     """List the counters with their status and who is signed in."""
     with center().store.read() as conn:
@@ -215,7 +237,7 @@ def list_counters() -> Response:
 
 
 @bp.get(f"/counters/{COUNTER_ID}")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def get_counter(counter_id: int) -> Response:
     """Return a counter, its services and its current visit."""
     c = center()
@@ -224,21 +246,21 @@ def get_counter(counter_id: int) -> Response:
 
 
 @bp.post(f"/counters/{COUNTER_ID}/session")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def sign_in_at_counter(counter_id: int) -> Response:
     """Sign in at this counter and open it."""
     return answer(desk.sign_in(center(), counter_id, g.user))
 
 
 @bp.delete(f"/counters/{COUNTER_ID}/session")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def sign_out_of_counter(counter_id: int) -> Response:
     """Sign out of this counter and close it."""
     return answer(desk.sign_out(center(), counter_id, g.user))
 
 
 @bp.put(f"/counters/{COUNTER_ID}/status")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def set_counter_status(counter_id: int) -> Response:
     """Take a break or come back."""
     body = json_body("CounterStatus")
@@ -246,7 +268,7 @@ def set_counter_status(counter_id: int) -> Response:
 
 
 @bp.post(f"/counters/{COUNTER_ID}/call-next")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def call_next(counter_id: int) -> Response:
     """Call the next visitor by the counter's policy."""
     key = request.headers.get("Idempotency-Key")
@@ -254,7 +276,7 @@ def call_next(counter_id: int) -> Response:
 
 
 @bp.post(f"/counters/{COUNTER_ID}/call")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def call_ticket(counter_id: int) -> Response:
     """Call a specific ticket out of turn."""
     body = json_body("CallTicket")
@@ -262,35 +284,35 @@ def call_ticket(counter_id: int) -> Response:
 
 
 @bp.post(f"/counters/{COUNTER_ID}/recall")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def recall(counter_id: int) -> Response:
     """Call the current visitor again."""
     return answer(calls.recall(center(), counter_id, g.user))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/start")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def start_service(counter_id: int) -> Response:
     """Start serving the called visitor, who is at the desk."""
     return answer(desk.start_service(center(), counter_id, g.user))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/no-show")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def no_show(counter_id: int) -> Response:
     """Mark the called visitor as not come."""
     return answer(desk.mark_no_show(center(), counter_id, g.user))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/hold")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def hold(counter_id: int) -> Response:
     """Put the current visit on hold."""
     return answer(desk.hold(center(), counter_id, g.user))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/resume")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def resume(counter_id: int) -> Response:
     """Take a held visit back into service."""
     body = json_body("Resume")
@@ -298,7 +320,7 @@ def resume(counter_id: int) -> Response:
 
 
 @bp.post(f"/counters/{COUNTER_ID}/finish")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def finish(counter_id: int) -> Response:
     """Finish the current visit."""
     body = json_body("Finish")
@@ -310,7 +332,7 @@ def finish(counter_id: int) -> Response:
 
 
 @bp.post(f"/counters/{COUNTER_ID}/walk-in")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def walk_in(counter_id: int) -> Response:
     """Serve a visitor who has no ticket (counted in reports)."""
     body = json_body("WalkIn")
@@ -318,7 +340,7 @@ def walk_in(counter_id: int) -> Response:
 
 
 @bp.post(f"/counters/{COUNTER_ID}/transfer")
-@user_required()
+@user_required(*COUNTER_ROLES)
 def transfer(counter_id: int) -> Response:
     """Send the visit to another service or counter."""
     body = json_body("Transfer")

@@ -25,11 +25,15 @@ from server.queue.errors import Forbidden, QueueError
 from server.queue.facts import SessionsEnded
 from server.queue.storage import Store, audit
 from server.settings import DEVICE_COOKIE
+from server.web.language import refusal, text
+from server.web.security import is_local_path
 from server.web.signin_guard import SignInGuard, seconds_text
 from server.web.wiring import center, publish
 
 F = TypeVar("F", bound=Callable[..., Any])
 bp = Blueprint("auth", __name__)
+# Who works a counter; a volunteer issues and finds tickets at reception but calls nobody.
+COUNTER_ROLES = ("clerk", "manager", "admin")
 
 
 class Unauthorized(QueueError):
@@ -195,18 +199,20 @@ def safe_next(default: str) -> str:
     Never an open redirect to another site.
     """
     target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
+    return target if is_local_path(target) else default
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | tuple[str, int] | Response:
     """Staff sign-in page."""
     if request.method == "POST":
-        if sign_in(request.form.get("username", ""), request.form.get("password", "")):
-            return redirect(safe_next(url_for("home")))
-        flash("Wrong username or password.")
+        try:
+            if sign_in(request.form.get("username", ""), request.form.get("password", "")):
+                return redirect(safe_next(url_for("home")))
+            flash(text("login.wrong"), "error")
+        except TooManyAttempts as refused:  # the page says it in words, the status stays 429
+            flash(refusal(refused), "error")
+            return render_template("login.html"), 429
     return render_template("login.html")
 
 

@@ -64,3 +64,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a counter page stays open all day
     csrf.init_app(app)
     app.after_request(add_security_headers)
+
+
+def is_local_path(target: str) -> bool:
+    """Say whether ``target`` is a path on this server (browsers read a backslash as "/")."""
+    return target.startswith("/") and not target.startswith(("//", "/\\"))

@@ -1,4 +1,4 @@
-"""The services the app factory wired, as views reach them: center, publisher, sockets."""
+"""The services the app factory wired, as views reach them: center, publisher, sockets, lines."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from flask import current_app
 
+from server.live.counter_devices import CounterDevices
 from server.live.publisher import Publisher
 from server.live.sockets import Sockets
 from server.queue.center import Center
@@ -26,3 +27,8 @@ def publish(facts: Iterable[Fact]) -> None:
 def sockets() -> Sockets:
     """Return who is connected, and the means to close their sockets."""
     return current_app.extensions["dostq.sockets"]  # type: ignore[no-any-return]
+
+
+def counter_devices() -> CounterDevices:
+    """Return the serial lines of counter LED displays and keypads, with their state."""
+    return current_app.extensions["dostq.counter_devices"]  # type: ignore[no-any-return]

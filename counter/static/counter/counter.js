@@ -3,41 +3,11 @@
 "use strict";
 
 (function () {
-  const TEXT = {
-    choose: "Masanı seçin", signIn: "Bu masada işləyirəm", signOut: "Masadan çıx",
-    callNext: "Növbəti vətəndaş (Boşluq)", recall: "Təkrar çağır (R)", start: "Qəbula başla (S)",
-    noShow: "Gəlmədi (N)", finish: "Bitir (F)", hold: "Gözlət", transfer: "Yönləndir",
-    resume: "Davam et", breakStart: "Fasilə", breakEnd: "Fasilədən qayıt", reason: "Səbəb",
-    callSpecific: "Nömrəni çağır", walkIn: "Biletsiz vətəndaş", service: "Xidmət",
-    counter: "Masa", delivered: "Göstərilən xidmətlər", outcome: "Nəticə",
-    find: "Xidməti axtar / Search a service",
-    outcomes: { done: "Xidmət göstərildi", documents_missing: "Sənəd çatışmır",
-      referred: "Başqa quruma yönləndirildi" },
-    save: "Təsdiq et", cancel: "Ləğv et", waiting: "Gözləyir", waited: "Gözləmə",
-    serving: "Qəbul", onHold: "Gözlədilənlər", queue: "Növbə", myDay: "Mənim günüm",
-    served: "Qəbul olunub", noShows: "Gəlməyib", average: "Orta qəbul", minutes: "dəq",
-    onBreak: "Fasilədə", nobody: "Növbədə heç kim yoxdur", states: { called: "Çağırılıb",
-      serving: "Qəbulda" }, label: "Bilet nömrəsi (A-042)", priority: "Güzəştli",
-    anyCounter: "— istənilən masa —", heldBy: "Masada", free: "Boşdur", hall: "Zal",
-    // The API's refusals, by code, in the clerk's language (its own message stays the fallback).
-    errors: {
-      counter_taken: "Bu masada başqa işçi işləyir.",
-      signed_in_elsewhere: "Siz başqa masadasınız: əvvəlcə oradan çıxın.",
-      counter_busy: "Əvvəlcə cari vətəndaşı bitirin və ya gəlmədi qeyd edin.",
-      counter_not_open: "Masa açıq deyil: fasilədən qayıdın.",
-      no_active_ticket: "Masada çağırılmış vətəndaş yoxdur.",
-      queue_empty: "Bu masanın xidmətlərinə növbədə heç kim yoxdur.",
-      not_your_counter: "Siz bu masada deyilsiniz: əvvəlcə masanı seçin.",
-      counter_does_not_serve: "Seçilən masa bu xidməti göstərmir.",
-      nothing_to_transfer_to: "Xidmət və ya masa seçin.",
-      unknown_ticket: "Belə bilet yoxdur.",
-      invalid_transition: "Bu bilet üçün bu addım mümkün deyil.",
-      closed: "Mərkəz bağlıdır.",
-    },
-  };
+  const { el, button, send, t, named, language } = window.dostq;
+  // Every word from the staff catalog (server/web/text/<lang>.json), in the clerk's language.
+  const OUTCOMES = ["done", "documents_missing", "referred"];
   const root = document.getElementById("counter");
   const messageBar = document.getElementById("message");
-  const { el, button, send } = window.dostq;
   const me = Number(root.dataset.userId);
   let catalog = null;
   let services = {}; // code -> names
@@ -58,7 +28,8 @@
     const data = response.status === 204 ? {} : await response.json();
     if (!response.ok) {
       const error = data.error || {};
-      say(TEXT.errors[error.code] || error.message || `${response.status}`);
+      const key = `error.${error.code}`;
+      say(t(key) !== key ? t(key) : error.message || `${response.status}`);
       return null;
     }
     say("");
@@ -91,10 +62,10 @@
     const ticket = counter.ticket;
     const header = el("header", {},
       el("h1", { text: `${counter.name} · ${root.dataset.user}` }),
-      counter.status === "break" ? el("span", { class: "badge", text: `${TEXT.onBreak}: ${counter.reason || ""}` }) : null,
-      counter.status === "break" ? button(TEXT.breakEnd, () => act("/status", { status: "open" }, null, "PUT"), "secondary")
-        : button(TEXT.breakStart, () => { form = "break"; render(); }, "secondary"),
-      button(TEXT.signOut, async () => { await api("DELETE", `/counters/${counter.id}/session`); load(); }, "secondary"));
+      counter.status === "break" ? el("span", { class: "badge", text: `${t("counter.on_break")}: ${counter.reason || ""}` }) : null,
+      counter.status === "break" ? button(t("counter.break_end"), () => act("/status", { status: "open" }, null, "PUT"), "secondary")
+        : button(t("counter.break_start"), () => { form = "break"; render(); }, "secondary"),
+      button(t("counter.sign_out"), async () => { await api("DELETE", `/counters/${counter.id}/session`); load(); }, "secondary"));
     const visit = el("section", { class: "visit" }, ticket ? visitPanel(ticket) : idlePanel());
     const side = el("aside", {}, queuePanel(), dayPanel());
     root.replaceChildren(header, el("div", { class: "layout" }, visit, side));
@@ -105,33 +76,33 @@
   function renderChoice(list) {
     const serves = (area) => el("details", {},
       el("summary", { text: `${area.letter} · ${area.name} (${area.services.length})` }),
-      el("ul", {}, ...area.services.map((code) => el("li", { text: (services[code] || {}).az || code }))));
+      el("ul", {}, ...area.services.map((code) => el("li", { text: named(services[code]) || code }))));
     const choice = (c) => el("div", { class: "choice", "data-counter": c.id },
       el("strong", { text: c.name }),
-      el("span", { class: "held", text: `${TEXT.hall}: ${c.zone} · ${c.clerk ? `${TEXT.heldBy}: ${c.clerk}` : TEXT.free}` }),
-      button(TEXT.signIn, async () => {
+      el("span", { class: "held", text: `${t("word.hall")}: ${c.zone} · ${c.clerk ? `${t("counter.held_by")}: ${c.clerk}` : t("counter.free")}` }),
+      button(t("counter.sign_in"), async () => {
         if (await api("POST", `/counters/${c.id}/session`)) load();
       }, c.clerk ? "" : "primary"),
       el("div", { class: "serves" }, ...c.areas.map(serves)));
-    root.replaceChildren(el("header", {}, el("h1", { text: TEXT.choose })),
+    root.replaceChildren(el("header", {}, el("h1", { text: t("counter.choose") })),
       el("div", { class: "choices" }, ...list.map(choice)));
   }
 
   function visitPanel(ticket) {
     const names = ticket.service.name;
     const stateButtons = ticket.state === "called"
-      ? [button(TEXT.start, () => act("/start"), "primary"), button(TEXT.recall, () => act("/recall")),
-        button(TEXT.noShow, () => act("/no-show"), "danger"),
-        button(TEXT.transfer, () => { form = "transfer"; render(); })]
-      : [button(TEXT.finish, () => { form = "finish"; render(); }, "primary"),
-        button(TEXT.hold, () => act("/hold")),
-        button(TEXT.transfer, () => { form = "transfer"; render(); })];
+      ? [button(t("counter.start"), () => act("/start"), "primary"), button(t("counter.recall"), () => act("/recall")),
+        button(t("counter.no_show"), () => act("/no-show"), "danger"),
+        button(t("counter.transfer"), () => { form = "transfer"; render(); })]
+      : [button(t("counter.finish"), () => { form = "finish"; render(); }, "primary"),
+        button(t("counter.hold"), () => act("/hold")),
+        button(t("counter.transfer"), () => { form = "transfer"; render(); })];
     return el("div", {},
       el("p", { class: "label", id: "current-label", text: ticket.label }),
-      el("p", { class: "service", text: names.az }),
-      ticket.category !== "general" ? el("p", { class: "badge", text: `${TEXT.priority}: ${
-        categories[ticket.category] || ticket.category}` }) : null,
-      el("p", { class: "state", id: "current-state", text: TEXT.states[ticket.state] || ticket.state }),
+      el("p", { class: "service", text: named(names) }),
+      ticket.category !== "general" ? el("p", { class: "badge", text: `${t("word.priority")}: ${
+        named(categories[ticket.category]) || ticket.category}` }) : null,
+      el("p", { class: "state", id: "current-state", text: t(`ticket.state.${ticket.state}`) }),
       el("p", { class: "timers" }, el("span", { id: "timer", "data-arrived": ticket.arrived_at,
         "data-called": ticket.called_at || "" })),
       el("div", { class: "actions" }, ...stateButtons),
@@ -140,13 +111,13 @@
 
   function idlePanel() {
     const holds = counter.on_hold.length ? el("div", { class: "holds" },
-      el("h2", { text: TEXT.onHold }), ...counter.on_hold.map((label) =>
-        button(`${TEXT.resume} ${label}`, () => act("/resume", { ticket: label })))) : null;
+      el("h2", { text: t("counter.on_hold") }), ...counter.on_hold.map((label) =>
+        button(`${t("counter.resume")} ${label}`, () => act("/resume", { ticket: label })))) : null;
     return el("div", {},
-      button(TEXT.callNext, callNext, "call-next"),
+      button(t("counter.call_next"), callNext, "call-next"),
       el("div", { class: "actions" },
-        button(TEXT.callSpecific, () => { form = "specific"; render(); }),
-        button(TEXT.walkIn, () => { form = "walkin"; render(); })),
+        button(t("counter.call_specific"), () => { form = "specific"; render(); }),
+        button(t("counter.walk_in"), () => { form = "walkin"; render(); })),
       holds, formPanel(null));
   }
 
@@ -156,7 +127,7 @@
       ...options.map(([value, text]) => el("option", { value, text })));
   }
   function allServices() {
-    return catalog.areas.flatMap((area) => area.services.map((s) => [s.code, `${area.letter} · ${s.name.az}`]));
+    return catalog.areas.flatMap((area) => area.services.map((s) => [s.code, `${area.letter} · ${named(s.name)}`]));
   }
 
   function formPanel(ticket) {
@@ -176,24 +147,25 @@
         { checked: chosen.has(code) }), names.get(code) || code)));
       let searches = 0;
       const find = el("input", { type: "search", name: "find", autocomplete: "off",
-        "aria-label": TEXT.find, placeholder: TEXT.find,
+        "aria-label": t("counter.find_service"), placeholder: t("counter.find_service"),
         oninput: async () => {
           const text = find.value.trim();
           const seq = ++searches;
           if (!text) return show(counter.services);
-          const found = await api("GET", `/catalog/search?q=${encodeURIComponent(text)}&lang=az`);
+          const found = await api("GET", `/catalog/search?q=${encodeURIComponent(text)}&lang=${language}`);
           if (found && seq === searches) show(found.services);
         } });
       show(counter.services);
-      fields.append(el("h2", { text: TEXT.delivered }), find, checks,
-        el("h2", { text: TEXT.outcome }), select("outcome", Object.entries(TEXT.outcomes), TEXT.outcome));
+      fields.append(el("h2", { text: t("counter.delivered") }), find, checks,
+        el("h2", { text: t("counter.outcome") }), select("outcome",
+          OUTCOMES.map((code) => [code, t(`counter.outcome.${code}`)]), t("counter.outcome")));
       submit = () => act("/finish", { delivered: [...chosen],
         outcome: fields.querySelector("select[name=outcome]").value });
     } else if (form === "transfer") {
       // To a service, a named counter, or both (the counter must serve the service).
       const others = counters.filter((c) => c.id !== counter.id);
-      fields.append(el("label", {}, TEXT.service, select("service", [["", "—"], ...allServices()])),
-        el("label", {}, TEXT.counter, select("counter", [["", TEXT.anyCounter],
+      fields.append(el("label", {}, t("word.service"), select("service", [["", "—"], ...allServices()])),
+        el("label", {}, t("word.counter"), select("counter", [["", t("counter.any_counter")],
           ...others.map((c) => [String(c.id), `${c.name}${c.clerk ? ` (${c.clerk})` : ""}`])])));
       submit = () => {
         const service = fields.querySelector("select[name=service]").value;
@@ -201,38 +173,38 @@
         return act("/transfer", { ...(service ? { service } : {}), ...(to ? { counter: Number(to) } : {}) });
       };
     } else if (form === "specific") {
-      fields.append(el("label", {}, TEXT.label, el("input", { name: "ticket", autocomplete: "off" })),
-        el("label", {}, TEXT.reason, el("input", { name: "reason" })));
+      fields.append(el("label", {}, t("counter.label"), el("input", { name: "ticket", autocomplete: "off" })),
+        el("label", {}, t("counter.reason"), el("input", { name: "reason" })));
       submit = () => act("/call", { ticket: fields.querySelector("input[name=ticket]").value.trim(),
         reason: fields.querySelector("input[name=reason]").value.trim() });
     } else if (form === "walkin") {
-      fields.append(el("label", {}, TEXT.service, select("service", allServices())));
+      fields.append(el("label", {}, t("word.service"), select("service", allServices())));
       submit = () => act("/walk-in", { service: fields.querySelector("select[name=service]").value });
     } else if (form === "break") {
-      fields.append(el("label", {}, TEXT.reason, el("input", { name: "reason" })));
+      fields.append(el("label", {}, t("counter.reason"), el("input", { name: "reason" })));
       submit = () => act("/status", { status: "break",
         reason: fields.querySelector("input[name=reason]").value.trim() || undefined }, null, "PUT");
     }
     return el("div", { class: "form", id: `form-${form}` }, fields, el("div", { class: "actions" },
-      button(TEXT.save, submit, "primary"), button(TEXT.cancel, () => { form = null; render(); })));
+      button(t("counter.confirm"), submit, "primary"), button(t("common.cancel"), () => { form = null; render(); })));
   }
 
   function queuePanel() {
     const mine = waiting.filter((w) => counter.services.includes(w.service));
-    return el("section", { class: "queue" }, el("h2", { text: TEXT.queue }),
-      mine.length === 0 ? el("p", { text: TEXT.nobody }) : el("table", {}, ...mine.map((w) =>
-        el("tr", {}, el("td", { text: `${w.letter} · ${(services[w.service] || {}).az || w.service}` }),
+    return el("section", { class: "queue" }, el("h2", { text: t("counter.queue") }),
+      mine.length === 0 ? el("p", { text: t("counter.nobody") }) : el("table", {}, ...mine.map((w) =>
+        el("tr", {}, el("td", { text: `${w.letter} · ${named(services[w.service]) || w.service}` }),
           el("td", { class: "count", text: String(w.waiting) }),
           el("td", { text: minutes(w.longest_wait_s) })))));
   }
 
   function dayPanel() {
     const day = counter.today || { served: 0, no_show: 0, average_service_s: null };
-    return el("section", { class: "day" }, el("h2", { text: TEXT.myDay }),
-      el("p", { id: "served", text: `${TEXT.served}: ${day.served}` }),
-      el("p", { text: `${TEXT.noShows}: ${day.no_show}` }),
-      el("p", { text: `${TEXT.average}: ${day.average_service_s === null ? "—"
-        : minutes(day.average_service_s)} ${TEXT.minutes}` }));
+    return el("section", { class: "day" }, el("h2", { text: t("counter.my_day") }),
+      el("p", { id: "served", text: `${t("counter.served")}: ${day.served}` }),
+      el("p", { text: `${t("counter.no_shows")}: ${day.no_show}` }),
+      el("p", { text: `${t("counter.average")}: ${day.average_service_s === null ? "—"
+        : minutes(day.average_service_s)}` }));
   }
 
   function tick() {
@@ -241,7 +213,7 @@
     const now = Date.now() / 1000;
     const arrived = Number(timer.dataset.arrived);
     const called = Number(timer.dataset.called) || now;
-    timer.textContent = `${TEXT.waited}: ${minutes(called - arrived)} · ${TEXT.serving}: ${
+    timer.textContent = `${t("counter.waited")}: ${minutes(called - arrived)} · ${t("counter.serving")}: ${
       minutes(now - called)}`;
   }
   setInterval(tick, 1000);
@@ -274,7 +246,8 @@
   socket.on("counter_changed", (changed) => { if (counter && changed.id === counter.id) load(); });
   socket.on("ticket_called", (call) => { if (counter && call.counter_id === counter.id) load(); });
   socket.on("keypad_refused", (refusal) => {
-    if (counter && refusal.counter_id === counter.id) say(refusal.message);
+    const key = `error.${refusal.code}`;
+    if (counter && refusal.counter_id === counter.id) say(t(key) !== key ? t(key) : refusal.message);
   });
 
   // Any ticket of today, by its number: reprint it or cancel it (ticket_actions.js).
@@ -283,7 +256,7 @@
   fetch(root.dataset.catalogUrl, { credentials: "same-origin" }).then((r) => r.json()).then((data) => {
     catalog = data;
     for (const area of data.areas) for (const s of area.services) services[s.code] = s.name;
-    for (const c of data.priority_categories) categories[c.code] = c.name.az;
+    for (const c of data.priority_categories) categories[c.code] = c.name;
     load();
   });
 })();

@@ -4,10 +4,11 @@
 (() => {
   const root = document.getElementById("floor");
   const $ = (id) => document.getElementById(id);
-  const STATUS = { open: "açıq / open", closed: "bağlı / closed", break: "fasilə / break" };
+  const { t, named, language } = window.dostq;
 
-  const minutes = (seconds) => (seconds == null ? "–" : seconds < 60 ? "<1 dəq" : `${Math.floor(seconds / 60)} dəq`);
-  const clock = (epoch) => new Date(epoch * 1000).toLocaleTimeString("az", { hour: "2-digit", minute: "2-digit" });
+  const minutes = (seconds) => (seconds == null ? "–" : seconds < 60 ? t("floor.under_a_minute")
+    : t("floor.minutes", { count: Math.floor(seconds / 60) }));
+  const clock = (epoch) => new Date(epoch * 1000).toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit" });
   function cell(row, text, className) {
     const td = row.insertCell();
     td.textContent = text;
@@ -21,43 +22,52 @@
     for (const help of floor.assistance) {
       const item = document.createElement("div");
       item.className = "alert";
-      item.textContent = `Kömək lazımdır / Help needed: ${help.device}${help.zone ? ` (${help.zone})` : ""}, ${clock(help.at)} `;
+      item.textContent = `${t("floor.help_needed", { device: help.device + (help.zone ? ` (${help.zone})` : ""), at: clock(help.at) })} `;
       const button = document.createElement("button");
-      button.textContent = "Cavablandı / Answered";
+      button.textContent = t("floor.answered");
       button.addEventListener("click", () => resolve(help.id));
       item.append(button);
       box.append(item);
     }
     for (const alert of floor.alerts) {  // a long wait, an idle counter: for the manager to act on
-      box.append(Object.assign(document.createElement("div"), { className: `alert ${alert.kind}`, textContent: alert.message }));
+      box.append(Object.assign(document.createElement("div"), { className: `alert ${alert.kind}`,
+        textContent: t(`floor.alert.${alert.kind}`, { ...alert, service: `${alert.letter} · ${named(alert.service_name)}` }) }));
     }
     for (const ticket of floor.unconfirmed) {
       const item = document.createElement("div");
       item.className = "alert";
       item.dataset.ticket = ticket.label;
-      item.append(`${ticket.label}: çap təsdiqlənməyib / print never confirmed (${clock(ticket.arrived_at)}) `,
+      item.append(`${t("floor.unconfirmed", { label: ticket.label, at: clock(ticket.arrived_at) })} `,
         window.dostq.ticketActions.actionsFor({ ...ticket, state: "issued" }, refresh));
       box.append(item);
     }
     for (const printer of floor.printers.filter((p) => p.state !== "ready")) {
       const item = document.createElement("div");
       item.className = "alert";
-      item.textContent = `${printer.device}: ${printer.message}`;
+      item.textContent = `${printer.device}: ${t(`printer.state.${printer.state}`)}`;
+      item.title = printer.message;
       box.append(item);
     }
     if (floor.sockets.near_limit) {
       const item = document.createElement("div");
       item.className = "alert";
       item.id = "sockets-near-limit";
-      item.textContent = `Ekran bağlantıları həddə yaxındır / Live screens near the limit: ${floor.sockets.open} / ${floor.sockets.limit} (DOSTQ_MAX_SOCKETS)`;
+      item.textContent = `${t("floor.sockets_near_limit", { open: floor.sockets.open, limit: floor.sockets.limit })} (DOSTQ_MAX_SOCKETS)`;
       box.append(item);
     }
     // A display that was on and went off is an alert; one never connected yet (a TV still to
     // be set up) shows in the device list only.
-    for (const display of floor.displays.filter((d) => !d.online && d.last_seen_at)) {
+    for (const screen of [...floor.displays, ...floor.kiosks].filter((d) => !d.online && d.last_seen_at)) {
       const item = document.createElement("div");
       item.className = "alert";
-      item.textContent = `${display.name}: ekran bağlantısı kəsilib / display went offline (${clock(display.last_seen_at)})`;
+      item.textContent = t(screen.kind === "kiosk" ? "floor.kiosk_offline" : "floor.display_offline",
+        { name: screen.name, at: clock(screen.last_seen_at) });
+      box.append(item);
+    }
+    for (const line of floor.serial_lines.filter((l) => !l.connected)) {
+      const item = document.createElement("div");
+      item.className = "alert";
+      item.textContent = t("floor.line_down", { url: line.url, message: line.message || "" });
       box.append(item);
     }
   }
@@ -73,7 +83,7 @@
     for (const area of floor.areas) {
       const row = areas.insertRow();
       row.dataset.letter = area.letter;
-      cell(row, `${area.letter} · ${area.name}`);
+      cell(row, `${area.letter} · ${named(area.names) || area.name}`);
       cell(row, area.waiting, "num");
       cell(row, area.priority, "num");
       cell(row, area.waiting ? minutes(area.longest_wait_s) : "–", "num");
@@ -83,26 +93,37 @@
     for (const counter of floor.counters) {
       const row = counters.insertRow();
       cell(row, counter.name);
-      cell(row, STATUS[counter.status] + (counter.reason ? ` (${counter.reason})` : ""), `status-${counter.status}`);
+      cell(row, t(`counter.status.${counter.status}`) + (counter.reason ? ` (${counter.reason})` : ""), `status-${counter.status}`);
       cell(row, counter.clerk || "–");
-      cell(row, counter.ticket ? `${counter.ticket.label} (${counter.ticket.state})` : "–");
+      cell(row, counter.ticket ? `${counter.ticket.label} (${t(`ticket.state.${counter.ticket.state}`)})` : "–");
     }
     const devices = $("devices");
     devices.replaceChildren();
     for (const printer of floor.printers) {
       const item = document.createElement("li");
       item.className = printer.state === "ready" ? "ok" : "bad";
-      item.textContent = `Printer ${printer.device}: ${printer.message}`;
+      item.textContent = `${t("word.printer")} ${printer.device}: ${t(`printer.state.${printer.state}`)}`;
+      item.title = printer.message;
       devices.append(item);
     }
-    for (const display of floor.displays) {
+    // Screens a browser shows (a kiosk that only lends its printer never connects: not listed).
+    for (const screen of [...floor.displays, ...floor.kiosks.filter((k) => k.online || k.last_seen_at)]) {
       const item = document.createElement("li");
-      item.className = display.online ? "ok" : "bad";
-      item.textContent = `Ekran / Display ${display.name}${display.zone ? ` (${display.zone})` : ""}: ${display.online ? "qoşulub / online" : "qoşulmayıb / offline"}`;
+      // Never connected yet (a TV still to be set up): nothing broke, so nothing red.
+      item.className = screen.online ? "ok" : screen.last_seen_at ? "bad" : "idle";
+      const seen = !screen.online && screen.last_seen_at ? ` (${t("floor.last_seen", { at: clock(screen.last_seen_at) })})` : "";
+      item.textContent = `${t(`device.${screen.kind}`)} ${screen.name}${screen.zone ? ` (${screen.zone})` : ""}: ${t(screen.online ? "floor.online" : screen.last_seen_at ? "floor.offline" : "floor.not_yet")}${seen}`;
+      devices.append(item);
+    }
+    for (const line of floor.serial_lines) {
+      const item = document.createElement("li");
+      item.className = line.connected ? "ok" : "bad";
+      item.textContent = `${t("floor.serial_line")} ${line.url}: ${t(line.connected ? "floor.online" : "floor.offline")}${
+        line.connected || !line.message ? "" : ` · ${line.message}`}`;
       devices.append(item);
     }
     const kinds = floor.sockets.by_kind;
-    $("sockets").textContent = `Canlı ekranlar / Live screens: ${floor.sockets.open} / ${floor.sockets.limit} — ekran / display ${kinds.display}, kiosk ${kinds.kiosk}, masa / counter ${kinds.counter}, menecer / manager ${kinds.manager}`;
+    $("sockets").textContent = t("floor.sockets", { open: floor.sockets.open, limit: floor.sockets.limit, ...kinds });
     renderAlerts(floor);
     $("alert-count").textContent = $("alerts").children.length;
     $("hq-sync").textContent = hqText(floor.hq, floor.at);
@@ -111,16 +132,16 @@
   }
 
   function ago(seconds) {
-    if (seconds < 3600) return `${Math.floor(seconds / 60)} dəq / min`;
-    if (seconds < 86400) return `${Math.floor(seconds / 3600)} saat / h`;
-    return `${Math.floor(seconds / 86400)} gün / days`;
+    if (seconds < 3600) return t("ago.minutes", { count: Math.floor(seconds / 60) });
+    if (seconds < 86400) return t("ago.hours", { count: Math.floor(seconds / 3600) });
+    return t("ago.days", { count: Math.floor(seconds / 86400) });
   }
 
   function hqText(hq, now) {
-    if (!hq.configured) return "HQ: qoşulmayıb / not set up";
-    const synced = hq.last_success_at ? `${ago(now - hq.last_success_at)} əvvəl / ago` : "heç vaxt / never";
+    if (!hq.configured) return t("floor.hq_not_set_up");
+    const synced = hq.last_success_at ? ago(now - hq.last_success_at) : t("ago.never");
     const problem = hq.pending_days && hq.last_error ? ` · ${hq.last_error}` : "";
-    return `HQ: son sinxron / last synced ${synced}, ${hq.pending_days} gün gözləyir / days pending${problem}`;
+    return t("floor.hq_synced", { synced, pending: hq.pending_days }) + problem;
   }
 
   let reading = null;
@@ -130,7 +151,7 @@
     reading = fetch(root.dataset.floorUrl, { credentials: "same-origin" })
       .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
       .then(render)
-      .catch(() => { $("link").textContent = "məlumat alınmadı / could not read the floor"; })
+      .catch(() => { $("link").textContent = t("floor.unreadable"); })
       .finally(() => { reading = null; if (again) { again = false; refresh(); } });
   }
 
@@ -142,8 +163,8 @@
   window.dostq.ticketActions.finder($("ticket-finder"), refresh);
 
   const socket = io({ transports: ["websocket"] });
-  socket.on("connect", () => { $("link").textContent = "canlı / live"; root.dataset.live = "1"; });
-  socket.on("disconnect", () => { $("link").textContent = "bağlantı kəsilib / reconnecting…"; root.dataset.live = ""; });
+  socket.on("connect", () => { $("link").textContent = t("floor.live"); root.dataset.live = "1"; });
+  socket.on("disconnect", () => { $("link").textContent = t("floor.reconnecting"); root.dataset.live = ""; });
   for (const name of ["snapshot", "queue_changed", "ticket_called", "counter_changed", "printer_status",
     "print_result", "assistance_requested", "assistance_resolved", "display_status", "device_status"]) {
     socket.on(name, refresh);

@@ -1,5 +1,6 @@
 // What every screen's script shares: building the DOM with textContent only, the CSRF
-// token of the page, JSON requests, and filling {name} slots of a translated text.
+// token of the page, JSON requests, filling {name} slots of a translated text, and the staff
+// pages' texts in the page's language (the #staff-text data block, from server/web/language.py).
 // screen.html loads it before each page's own script, as window.dostq.
 "use strict";
 
@@ -31,8 +32,19 @@ window.dostq = (function () {
     });
   }
   function fill(text, values) {
-    for (const [name, value] of Object.entries(values || {})) text = text.replace(`{${name}}`, value);
+    for (const [name, value] of Object.entries(values || {})) text = text.replaceAll(`{${name}}`, value);
     return text;
   }
-  return { el, button, send, fill };
+  const textBlock = document.getElementById("staff-text");
+  const texts = textBlock ? JSON.parse(textBlock.textContent) : {};
+  const language = document.documentElement.lang || "az";
+  // A staff text by key; a missing key shows as itself (tests/test_language.py keeps it from shipping).
+  function t(key, values) {
+    return fill(texts[key] ?? key, values);
+  }
+  // A name given in az/ru/en (a service's, an area's): the page's language, else Azerbaijani.
+  function named(names) {
+    return (names && (names[language] || names.az)) || "";
+  }
+  return { el, button, send, fill, t, named, language };
 })();

@@ -17,7 +17,7 @@ for (const table of document.querySelectorAll("table.sortable")) {
       const rows = [...table.tBodies[0].rows];
       rows.sort((a, b) => {
         const x = key(a), y = key(b);
-        const order = numeric ? x - y : String(x).localeCompare(String(y), "az");
+        const order = numeric ? x - y : String(x).localeCompare(String(y), document.documentElement.lang || "az");
         return ascending ? order : -order;
       });
       table.tBodies[0].append(...rows);

@@ -4,42 +4,36 @@
 "use strict";
 
 window.dostq.ticketActions = (function () {
-  const { el, button, send } = window.dostq;
-  const STATE = {
-    issued: "verilib, çap təsdiqlənməyib / issued, print not confirmed", waiting: "gözləyir / waiting",
-    called: "çağırılıb / called", serving: "xidmətdə / being served", on_hold: "gözlədilir / on hold",
-    done: "xidmət olunub / served", no_show: "gəlməyib / no-show", cancelled: "ləğv edilib / cancelled",
-    closed_unserved: "gün bağlanıb, xidmət olunmayıb / day closed, unserved",
-  };
-  const REASONS = [
-    ["visitor_left", "Ziyarətçi getdi / Visitor left"],
-    ["not_printed", "Bilet çap olunmadı / Ticket not printed"],
-    ["duplicate", "Təkrar bilet / Duplicate ticket"],
-    ["wrong_service", "Səhv xidmət / Wrong service"],
-  ];
+  const { el, button, send, t, named } = window.dostq;
+  const REASONS = ["visitor_left", "not_printed", "duplicate", "wrong_service"];
   const CANCELLABLE = ["issued", "waiting", "on_hold"];
   const REPRINTABLE = ["issued", "waiting"];
 
+  // Why the server refused, in the page's language when the catalog knows the code.
   async function problem(response) {
-    try { return (await response.json()).error.message; } catch { return `HTTP ${response.status}`; }
+    try {
+      const error = (await response.json()).error;
+      const key = `error.${error.code}`;
+      return t(key) === key ? error.message : t(key);
+    } catch { return `HTTP ${response.status}`; }
   }
 
   // The buttons for one ticket: reprint, and cancel with a reason; ``done(message)`` after each.
   function actionsFor(ticket, done) {
     const box = el("span", { class: "ticket-actions" });
     if (REPRINTABLE.includes(ticket.state)) {
-      box.append(button("Yenidən çap / Reprint", async () => {
+      box.append(button(t("actions.reprint"), async () => {
         const response = await send("POST", `/api/v1/tickets/${ticket.id}/reprint`);
-        done(response.ok ? `${ticket.label}: yenidən çapa göndərildi / sent to print again`
+        done(response.ok ? t("actions.reprinted", { label: ticket.label })
           : `${ticket.label}: ${await problem(response)}`, response.ok);
       }));
     }
     if (CANCELLABLE.includes(ticket.state)) {
-      const reason = el("select", { "aria-label": `Ləğv səbəbi / Reason to cancel ${ticket.label}` },
-        ...REASONS.map(([value, text]) => el("option", { value, text })));
-      box.append(reason, button("Ləğv et / Cancel", async () => {
+      const reason = el("select", { "aria-label": t("actions.reason_for", { label: ticket.label }) },
+        ...REASONS.map((value) => el("option", { value, text: t(`actions.reason.${value}`) })));
+      box.append(reason, button(t("actions.cancel"), async () => {
         const response = await send("POST", `/api/v1/tickets/${ticket.id}/cancel`, { reason: reason.value });
-        done(response.ok ? `${ticket.label}: ləğv edildi / cancelled` : `${ticket.label}: ${await problem(response)}`,
+        done(response.ok ? t("actions.cancelled", { label: ticket.label }) : `${ticket.label}: ${await problem(response)}`,
           response.ok);
       }, "danger"));
     }
@@ -49,7 +43,7 @@ window.dostq.ticketActions = (function () {
   // A search box for today's tickets in ``container``; ``changed()`` after an action succeeded.
   function finder(container, changed) {
     const input = el("input", { name: "label", autocomplete: "off", placeholder: "A-007",
-      "aria-label": "Bilet nömrəsi / Ticket number", maxlength: "12", required: "" });
+      "aria-label": t("actions.ticket_number"), maxlength: "12", required: "" });
     const result = el("div", { class: "ticket-found", "aria-live": "polite" });
     async function find(event) {
       event.preventDefault();
@@ -60,8 +54,8 @@ window.dostq.ticketActions = (function () {
     }
     function show(ticket, message, ok) {
       result.replaceChildren(
-        el("p", {}, el("strong", { text: ticket.label }), ` · ${ticket.service.name.az || ticket.service.code} · `,
-          el("span", { class: "ticket-state", text: STATE[ticket.state] || ticket.state }),
+        el("p", {}, el("strong", { text: ticket.label }), ` · ${named(ticket.service.name) || ticket.service.code} · `,
+          el("span", { class: "ticket-state", text: t(`ticket.state.${ticket.state}`) }),
           ticket.counter ? ` · ${ticket.counter}` : ""),
         message ? el("p", { class: ok ? "done" : "problem", text: message }) : null,
         actionsFor(ticket, async (text, succeeded) => {
@@ -71,9 +65,9 @@ window.dostq.ticketActions = (function () {
         }));
     }
     container.replaceChildren(
-      el("h2", { text: "Bilet tap / Find a ticket" }),
+      el("h2", { text: t("actions.find") }),
       el("form", { class: "ticket-search", onsubmit: find }, input,
-        el("button", { type: "submit", text: "Tap / Find" })),
+        el("button", { type: "submit", text: t("actions.find_button") })),
       result);
   }
 

@@ -1,0 +1,54 @@
+// Reception: a volunteer issues a ticket for a visitor (service, priority category, the
+// visitor's language, the printer or none), then finds any ticket of today to tell its status.
+"use strict";
+(() => {
+  const { el, send, t, named } = window.dostq;
+  const form = document.getElementById("reception");
+  const issued = document.getElementById("issued");
+  const serviceSelect = form.elements.service;
+  let services = []; // [code, "A · name", words to search]
+
+  // Lower-cased, marks dropped, Azerbaijani ə/ı folded, so "tequd" finds "təqaüd".
+  const fold = (text) => text.toLocaleLowerCase("az").normalize("NFD").replace(/\p{M}/gu, "")
+    .replaceAll("ə", "e").replaceAll("ı", "i");
+
+  function showServices(filter) {
+    const wanted = fold(filter || "");
+    const shown = services.filter(([, , words]) => !wanted || words.includes(wanted));
+    serviceSelect.replaceChildren(...shown.map(([code, text]) => el("option", { value: code, text })));
+  }
+
+  async function issue(event) {
+    event.preventDefault();
+    if (!serviceSelect.value) return;
+    const body = {
+      service: serviceSelect.value, category: form.elements.category.value,
+      language: form.elements.language.value, printer: form.elements.printer.value || null,
+    };
+    const key = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+    const response = await send("POST", "/api/v1/reception/tickets", body, { "Idempotency-Key": key });
+    const data = await response.json();
+    if (!response.ok) {
+      const code = `error.${data.error.code}`;
+      issued.replaceChildren(el("p", { class: "problem", text: t(code) !== code ? t(code) : data.error.message }));
+      return;
+    }
+    issued.replaceChildren(
+      el("p", { class: "number", id: "issued-label", text: data.label }),
+      el("p", { text: `${named(data.service.name)} · ${t("reception.ahead", { count: data.people_ahead })}` }),
+      el("p", { class: "muted", text: body.printer ? t("reception.printing_on", { printer: body.printer })
+        : t("reception.write_down") }));
+  }
+
+  form.addEventListener("submit", issue);
+  form.elements.find.addEventListener("input", (event) => showServices(event.target.value));
+  fetch(form.dataset.catalogUrl, { credentials: "same-origin" }).then((r) => r.json()).then((catalog) => {
+    services = catalog.areas.flatMap((area) => area.services.map((s) => [s.code,
+      `${area.letter} · ${named(s.name)}`,
+      fold([s.code, ...Object.values(s.name), ...Object.values(s.keywords || {}), named(area.name)].join(" "))]));
+    showServices("");
+    const categories = form.elements.category;
+    for (const c of catalog.priority_categories) categories.append(el("option", { value: c.code, text: named(c.name) }));
+  });
+  window.dostq.ticketActions.finder(document.getElementById("ticket-finder"));
+})();

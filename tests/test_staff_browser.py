@@ -1,0 +1,158 @@
+"""Every staff page in headless Chromium, in Azerbaijani, Russian and English, at the two
+screen sizes centers have (1440×900, 1280×800): no element box overlapping another, no label
+broken one word per line, no sideways scrolling, no script error. The 1280×800 views are the
+screenshots in docs/screenshots/, named <page>-<state>-<lang>.png."""
+
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from server.office.demo import DEMO_LOGINS
+from tests.conftest import SCREENSHOTS, wait_until
+from tests.live import start_live_center
+
+LANGUAGES = ("az", "ru", "en")
+VIEWPORTS = ({"width": 1280, "height": 800}, {"width": 1440, "height": 900})
+
+# Boxes overlapping, labels broken one word per line, sideways scrolling (layout_check.js).
+LAYOUT_CHECK = "\n".join(
+    line
+    for line in (Path(__file__).parent / "layout_check.js").read_text("utf-8").splitlines()
+    if not line.startswith("//")  # the function alone, as Playwright expects it
+)
+
+
+@pytest.fixture(scope="module")
+def center(tmp_path_factory):
+    live = start_live_center(tmp_path_factory.mktemp("staff") / "center", history_days=20)
+    kiosk = live.kiosk()
+    for service in ("4.4", "4.4", "6", "2.1"):
+        kiosk.post(
+            f"{live.url}/api/v1/tickets", json={"service": service, "print": False}, timeout=10
+        ).raise_for_status()
+    clerk = live.session("clerk1", DEMO_LOGINS["clerk1"])
+    clerk.post(f"{live.url}/api/v1/counters/1/session", timeout=10).raise_for_status()
+    yield live
+    live.stop()
+
+
+def signed_in(browser, live, username, language, path):
+    """A page of ``username``, the staff pages' language chosen with the switch in the page."""
+    page = browser.new_page(viewport=VIEWPORTS[0])
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live.url}/login?next={path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_LOGINS[username])
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(f"**{path}*")
+    page.click(f".language-switch button[value={language}]")
+    page.wait_for_selector(f"html[lang={language}]")
+    page.errors = errors
+    return page
+
+
+def check_layout(page, name, ready=None):
+    """Look at the page at both sizes; keep the 1280×800 view as ``name``."""
+    for viewport in VIEWPORTS:
+        page.set_viewport_size(viewport)
+        if ready:
+            page.wait_for_selector(ready)
+        if viewport == VIEWPORTS[0]:
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        found = page.evaluate(LAYOUT_CHECK)
+        where = f"{name} at {viewport['width']}×{viewport['height']}"
+        assert found["overlaps"] == [], f"{where}: {found['overlaps']}"
+        assert found["broken"] == [], f"{where}: {found['broken']}"
+        assert not found["sideways"], where
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_manager_and_admin_pages(browser, center, language):
+    page = signed_in(browser, center, "admin", language, "/manager/")
+    assert wait_until(lambda: page.text_content("#waiting") == "4", timeout=10)
+    check_layout(page, f"manager-floor-{language}", "#counters tr")
+    yesterday = date.today() - timedelta(days=1)
+    first = yesterday - timedelta(days=13)
+    page.goto(f"{center.url}/manager/report?from={first}&to={yesterday}")
+    check_layout(page, f"manager-report-{language}", "svg.chart")
+    for part in ("catalog", "counters", "people", "rules", "lines"):
+        page.goto(f"{center.url}/manager/admin/{part}")
+        check_layout(page, f"admin-{part}-{language}")
+    page.goto(f"{center.url}/")
+    check_layout(page, f"home-menu-{language}")
+    page.goto(f"{center.url}/printers/kiosk-1/")
+    check_layout(page, f"printer-jobs-{language}")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_counter_page_serving(browser, center, language):
+    center.kiosk().post(
+        f"{center.url}/api/v1/tickets", json={"service": "2.1", "print": False}, timeout=10
+    ).raise_for_status()  # for Masa 2 (area B) to call
+    page = signed_in(browser, center, "clerk2", language, "/counter/")
+    page.click(".choice[data-counter='2'] >> button")
+    page.wait_for_selector(".call-next")
+    page.keyboard.press("Space")
+    page.wait_for_selector("#current-label")
+    page.wait_for_timeout(1100)  # the timers tick once
+    check_layout(page, f"counter-serving-{language}", "#current-label")
+    page.keyboard.press("n")  # let the next language's clerk call again
+    page.wait_for_selector(".call-next")
+    page.click(
+        "text="
+        + page.evaluate(
+            "JSON.parse(document.getElementById('staff-text').textContent)['counter.sign_out']"
+        )
+    )
+    page.wait_for_selector(".choice")
+    check_layout(page, f"counter-choice-{language}", ".choice")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reception_issues_a_priority_ticket_and_finds_it(browser, center, language):
+    page = signed_in(browser, center, "volunteer", language, "/reception/")
+    page.wait_for_selector("#reception select[name=service] option", state="attached")
+    page.fill("#reception input[name=find]", "pensiya")
+    page.select_option("#reception select[name=category]", "disability")
+    page.check(f"#reception input[name=language][value={language}]")
+    page.select_option("#reception select[name=printer]", "")  # none: write the number down
+    page.click("#reception button[type=submit]")
+    label = page.locator("#issued-label")
+    label.wait_for()
+    number = label.text_content()
+    check_layout(page, f"reception-issue-{language}", "#issued-label")
+    with sqlite3.connect(center.data_dir / "dostq.db") as db:
+        category, state, area = db.execute(
+            "SELECT t.category, t.state, a.letter FROM tickets t "
+            "JOIN services s ON s.id = t.service_id JOIN areas a ON a.id = s.area_id "
+            "WHERE t.label = ? ORDER BY t.id DESC LIMIT 1",
+            (number,),  # the newest: the demo's history has the same numbers on other days
+        ).fetchone()
+        who = db.execute(
+            "SELECT u.username FROM audit_log l JOIN users u ON u.id = l.user_id "
+            "WHERE l.action = 'ticket_issued_for_visitor' AND l.detail LIKE ?",
+            (f'%"{number}"%',),
+        ).fetchone()
+    assert (category, state, who) == ("disability", "waiting", ("volunteer",))
+    assert number.startswith(area)
+    page.fill("#ticket-finder input[name=label]", number)
+    page.click("#ticket-finder button[type=submit]")
+    page.wait_for_selector("#ticket-finder .ticket-state")
+    check_layout(page, f"reception-found-{language}", "#ticket-finder .ticket-state")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pages_before_sign_in_follow_the_browsers_language(browser, center, language):
+    locale = {"az": "az-AZ", "ru": "ru-RU", "en": "en-GB"}[language]
+    page = browser.new_page(viewport=VIEWPORTS[0], locale=locale)
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(f"{center.url}/login")
+    assert page.get_attribute("html", "lang") == language  # the browser's language chooses
+    check_layout(page, f"login-form-{language}")
+    page.goto(f"{center.url}/display/enrol")
+    check_layout(page, f"enrol-display-{language}")
