@@ -2,6 +2,7 @@
 
 import csv
 import io
+import sqlite3
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -131,6 +132,55 @@ def test_a_ticket_is_found_by_its_number_and_cancelled_from_the_floor(browser, t
         page.fill("#ticket-finder input[name=label]", "??")
         page.click("#ticket-finder button[type=submit]")
         page.wait_for_selector("#ticket-finder >> text=a ticket number such as A-007")
+        assert page.errors == []
+    finally:
+        live.stop()
+
+
+def test_a_day_run_with_a_cancel_and_a_reprint_then_closed_with_what_was_left_unserved(
+    browser, tmp_path
+):
+    live = start_live_center(tmp_path / "center")
+    try:
+        kiosk = live.kiosk()
+        for _ in range(4):  # D-001 … D-004, printed by kiosk-1's (virtual) printer
+            kiosk.post(
+                f"{live.url}/api/v1/tickets", json={"service": "4.4"}, timeout=10
+            ).raise_for_status()
+        clerk = live.session("clerk1", DEMO_LOGINS["clerk1"])
+        clerk.post(f"{live.url}/api/v1/counters/1/session", timeout=10).raise_for_status()
+        clerk.post(f"{live.url}/api/v1/counters/1/call-next", timeout=10).raise_for_status()
+        clerk.post(f"{live.url}/api/v1/counters/1/start", timeout=10).raise_for_status()
+        page = manager_page(browser, live, "/manager/", language="en")
+        assert wait_until(lambda: text(page, "#waiting") == "3", timeout=10)
+        finder = "#ticket-finder"
+        page.fill(f"{finder} input[name=label]", "D-002")
+        page.click(f"{finder} button[type=submit]")
+        page.click(f"{finder} >> text=Reprint")
+        page.wait_for_selector(f"{finder} >> text=D-002: sent to print again")
+        page.fill(f"{finder} input[name=label]", "D-003")
+        page.click(f"{finder} button[type=submit]")
+        page.wait_for_selector(f"{finder} .ticket-state >> text=waiting")
+        page.select_option(f"{finder} select", "visitor_left")
+        page.click(f"{finder} >> text=Cancel ticket")
+        page.wait_for_selector(f"{finder} >> text=D-003: cancelled")
+        assert wait_until(lambda: text(page, "#waiting") == "2", timeout=10)
+        page.click(".close-day button")  # not ticked: the browser asks for the tick first
+        assert page.evaluate(
+            "document.querySelector('.close-day input[name=confirm]').validity.valueMissing"
+        )
+        page.check(".close-day input[name=confirm]")
+        page.click(".close-day button")
+        page.wait_for_selector(".flash.done >> text=tickets closed as unserved: 2")
+        assert wait_until(lambda: text(page, "#waiting") == "0", timeout=10)
+        page.goto(f"{live.url}/manager/report")
+        assert text(page, "#unserved") == "2"  # D-002 and D-004; D-001 was being served
+        with sqlite3.connect(live.data_dir / "dostq.db") as db:
+            states = dict(db.execute("SELECT label, state FROM tickets").fetchall())
+            audited = [r[0] for r in db.execute("SELECT action FROM audit_log ORDER BY id")]
+        assert states == {"D-001": "serving", "D-002": "closed_unserved",
+                          "D-003": "cancelled", "D-004": "closed_unserved"}  # fmt: skip
+        assert {"ticket_reprinted", "ticket_cancelled", "day_closed"} <= set(audited)
         assert page.errors == []
     finally:
         live.stop()
