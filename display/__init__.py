@@ -19,7 +19,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from display.announcement import announcement
-from display.voice import VoiceUnavailable, chime_wav, speech_wav
+from hardware.voice import VoiceUnavailable, chime_wav, speech_wav
 from server.queue.errors import NotFound
 from server.queue.storage import get_setting
 from server.queue.views import called_today, counter_row

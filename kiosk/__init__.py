@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
+from hardware.voice import VoiceUnavailable, speech_wav
+from kiosk.speech import MAX_PHRASE, may_speak, plain, spoken_ticket
 from server.office.catalog import read_catalog, service_availability, service_use
+from server.queue.errors import NotFound
+from server.queue.views import find_ticket
 from server.queue.visits import issuing_opens_at
+from server.settings import LANGUAGES
 from server.web.enrolment import enrol_view
 from server.web.wiring import center
 
@@ -50,3 +66,35 @@ def state() -> Response:
     catalog["center"] = current_app.config["CENTER_NAME"]
     catalog["opens_at"] = opens.strftime("%d.%m %H:%M") if opens else None
     return jsonify(catalog)
+
+
+@bp.get("/speech.wav")
+def speech() -> Response:
+    """Return ?text= spoken in ?lang= for the audio-guided kiosk (synthesised once, cached).
+
+    Only for an enrolled kiosk, and only a phrase the kiosk shows (kiosk/speech.py): its own
+    words, a name of the catalog, a key of its keyboard, or the sentence of a ticket it issued
+    today.
+    """
+    if g.device is None or g.device.kind != "kiosk":
+        abort(403)
+    text, language = request.args.get("text", ""), request.args.get("lang", "az")
+    if language not in LANGUAGES or not text.strip() or len(text) > MAX_PHRASE:
+        abort(400)
+    c = center()
+    with c.store.read() as conn:
+        allowed = may_speak(text, language, read_catalog(conn))
+        label = None if allowed else spoken_ticket(text, language)
+        if label is not None:
+            try:
+                find_ticket(conn, c.day(c.now()), label)
+                allowed = True
+            except NotFound:
+                allowed = False
+    if not allowed:
+        abort(404)
+    try:
+        path = speech_wav(plain(text), language, current_app.config["DATA_DIR"] / "voice")
+    except VoiceUnavailable:
+        abort(503)
+    return send_file(path, mimetype="audio/wav", max_age=86400)

@@ -151,3 +151,13 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say how many page states the axe tier checked (each with no violation, or it failed)."""
+    from tests import accessibility
+
+    if accessibility.checked:
+        terminalreporter.write_line(
+            f"axe-core: {len(accessibility.checked)} page states checked against WCAG 2.2 A/AA"
+        )

@@ -6,7 +6,7 @@ import wave
 import pytest
 
 from display.announcement import announcement, counter_number, number_words_az
-from display.voice import chime_wav, speech_wav
+from hardware.voice import chime_wav, speech_wav
 
 
 @pytest.mark.parametrize(

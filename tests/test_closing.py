@@ -98,13 +98,13 @@ def test_with_no_opening_hours_a_day_closes_only_once_it_is_over(center, clock):
 
 def test_the_visitors_phone_says_the_day_closed(app_center):
     center = app_center.app.extensions["dostq.center"]
-    ticket, _ = visits.issue_ticket(center, "2.1", device=None)
+    ticket, _ = visits.issue_ticket(center, "2.1", device=None, language="en")
     app_center.clock.advance(24 * HOUR)
     assert app_center.app.extensions["dostq.day_closer"].check() == 1  # what runs at start
     with center.store.read() as conn:
         assert views.public_status(conn, ticket["token"])["state"] == "closed_unserved"
     page = app_center.app.test_client().get(f"/t/{ticket['token']}").get_data(as_text=True)
-    assert "The day closed before this ticket was served" in page
+    assert "The day closed before this ticket was served" in page  # the ticket's language
 
 
 def test_a_manager_closes_the_day_from_the_floor_after_confirming(app_center):

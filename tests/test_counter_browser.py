@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from server.office.demo import DEMO_LOGINS
-from tests.conftest import SCREENSHOTS
+from tests.accessibility import keep_screen
 from tests.live import start_live_center
 
 
@@ -57,7 +57,7 @@ def test_a_clerks_full_cycle(browser, center):
     page.wait_for_selector("input[name=delivered][value='4.1']")
     assert page.is_checked("input[name=delivered][value='5.x1']")
     page.select_option("select[name=outcome]", "documents_missing")
-    page.screenshot(path=str(SCREENSHOTS / "counter-finish.png"))
+    keep_screen(page, "counter-finish")
     page.click("#form-finish >> text=Təsdiq et")
     page.wait_for_selector("#served:text-is('Qəbul olunub: 1')")
     page.click(".call-next")

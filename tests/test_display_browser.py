@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from server.office import accounts
-from tests.conftest import SCREENSHOTS
+from tests.accessibility import keep_screen
 from tests.live import start_live_center
 
 
@@ -77,8 +77,7 @@ def test_call_appears_at_once_and_is_queued_for_announcement(browser, center):
     assert page.text_content("#current li .counter") == "Masa 1"
     assert announced(page) == labels
     page.wait_for_timeout(300)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "display-calls.png"))
+    keep_screen(page, "display-calls")
     page.close()
 
 

@@ -2,11 +2,12 @@
 
 import sqlite3
 import time
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from hardware.decode import decode
-from tests.conftest import SCREENSHOTS
+from tests.accessibility import keep_screen
 from tests.live import start_live_center
 
 LANGUAGES = {  # language: (button, area tile, the service's name, "take your ticket")
@@ -41,11 +42,6 @@ def kiosk(browser, kiosk_center):
     context.close()
 
 
-def shot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"kiosk-{name}.png"))
-
-
 def tickets(live):
     with sqlite3.connect(live.data_dir / "dostq.db") as db:
         return db.execute(
@@ -58,17 +54,17 @@ def test_visitor_takes_a_ticket_in_each_language(kiosk, kiosk_center, language):
     button, area, service, take = LANGUAGES[language]
     kiosk.click(f"button.lang:text-is('{button}')")
     kiosk.wait_for_selector(f"html[lang={language}]")
-    shot(kiosk, f"home-{language}")
+    keep_screen(kiosk, f"kiosk-home-{language}")
     kiosk.click(f".area:has-text('{area}')")
     kiosk.wait_for_selector(".service")
-    shot(kiosk, f"services-{language}")
+    keep_screen(kiosk, f"kiosk-services-{language}")
     kiosk.click(f".service:has-text('{service}')")
     kiosk.wait_for_selector(".general")
-    shot(kiosk, f"priority-{language}")
+    keep_screen(kiosk, f"kiosk-priority-{language}")
     kiosk.click(".general")
     kiosk.wait_for_selector(f"#print-status:text-is('{take}')")
     assert kiosk.text_content("#ticket-number") == "D-001"
-    shot(kiosk, f"ticket-{language}")
+    keep_screen(kiosk, f"kiosk-ticket-{language}")
     (job,) = (kiosk_center.data_dir / "printer").glob("*.bin")
     assert "D-001" in decode(job.read_bytes()).lines
     assert tickets(kiosk_center) == [("D-001", "general", "waiting", "printed")]
@@ -124,6 +120,23 @@ def test_idle_kiosk_returns_to_the_start_in_azerbaijani(kiosk):
     assert kiosk.get_attribute("html", "lang") == "az"
 
 
+def test_before_sending_a_visitor_home_the_kiosk_asks_if_they_need_more_time(kiosk):
+    kiosk.click("button.lang:text-is('RU')")
+    kiosk.click(".area >> nth=3")
+    kiosk.wait_for_selector(".service")
+    # KIOSK_IDLE_S=3 here: the question comes in the visitor's language, its button focused.
+    kiosk.wait_for_selector("#idle-warning:not([hidden])", timeout=5_000)
+    assert kiosk.text_content("#idle-question") == "Вам нужно ещё время?"
+    assert kiosk.evaluate("document.activeElement.textContent") == "Да, ещё время"
+    keep_screen(kiosk, "kiosk-idle-warning-ru")
+    kiosk.keyboard.press("Enter")  # more time: the choice stays on screen
+    assert kiosk.is_hidden("#idle-warning")
+    assert kiosk.query_selector(".service") is not None
+    kiosk.wait_for_selector("#idle-warning:not([hidden])", timeout=5_000)
+    kiosk.wait_for_selector(".area", timeout=5_000)  # unanswered: home, in Azerbaijani
+    assert kiosk.is_hidden("#idle-warning") and kiosk.get_attribute("html", "lang") == "az"
+
+
 def test_assistance_button_alerts_staff(kiosk, kiosk_center):
     kiosk.click(".assistance")
     kiosk.wait_for_selector("h1:has-text('Könüllü')")
@@ -142,7 +155,7 @@ def test_printer_out_of_paper_keeps_the_number_on_screen(kiosk, kiosk_center):
     kiosk.click(".service:has-text('ictimai işlərə')")
     kiosk.click(".general")
     kiosk.wait_for_selector("#print-status.problem:has-text('çap olunmadı')", timeout=15_000)
-    shot(kiosk, "printer-fault-az")
+    keep_screen(kiosk, "kiosk-printer-fault-az")
     assert kiosk.text_content("#ticket-number") == "D-001"
     assert tickets(kiosk_center) == [("D-001", "general", "waiting", "failed")]
 
@@ -161,7 +174,7 @@ def test_kiosk_waits_through_a_server_restart_and_carries_on(kiosk, kiosk_center
     kiosk_center.stop()
     kiosk.wait_for_selector("#offline:not([hidden])", timeout=15_000)
     assert kiosk.is_visible("text=bağlantı bərpa olunur")
-    shot(kiosk, "reconnecting-az")
+    keep_screen(kiosk, "kiosk-reconnecting-az")
     kiosk_center.restart()
     kiosk.wait_for_selector("#offline[hidden]", state="attached", timeout=20_000)
     kiosk.click(".area:has-text('Məşğulluq')")
@@ -182,7 +195,17 @@ def test_accessibility_modes(kiosk):
     assert first_tile["y"] > 1920 / 2 - 100  # everything within reach from a wheelchair
     tile = kiosk.locator(".area").first.bounding_box()
     assert tile["height"] >= 20 / 25.4 * 96  # at least 20 mm at 96 dpi
-    shot(kiosk, "accessible-az")
+    keep_screen(kiosk, "kiosk-accessible-az")
+    # A long list in large text: help and the toggles stay on screen, never below the fold.
+    kiosk.click(".area:has-text('Məşğulluq')")
+    kiosk.wait_for_selector(".service")
+    assert kiosk.evaluate("document.scrollingElement.scrollHeight > innerHeight")  # it is long
+    on_screen = kiosk.evaluate(
+        "[...document.querySelectorAll('footer .assistance, footer .small')]"
+        ".map(b => b.getBoundingClientRect().bottom <= innerHeight)"
+    )
+    assert on_screen == [True] * 4
+    keep_screen(kiosk, "kiosk-accessible-list-az")
 
 
 def test_azerbaijani_keyboard_has_every_letter_once(kiosk):
@@ -234,3 +257,51 @@ def test_a_keyboard_user_goes_screen_to_screen_and_is_not_sent_home(kiosk):
     kiosk.wait_for_selector(".query:text-is('p')")
     # The same screen drawn again keeps focus on the key just pressed.
     assert kiosk.evaluate("document.activeElement.textContent") == "p"
+
+
+def test_a_blind_visitor_takes_a_ticket_by_keyboard_with_spoken_guidance(kiosk, kiosk_center):
+    spoken = []  # (text, played) of every clip the kiosk asked the center for
+
+    def heard(response):
+        if "/kiosk/speech.wav" in response.url:  # 206: an audio element asks for a range
+            text = parse_qs(urlparse(response.url).query)["text"][0]
+            spoken.append((text, response.status in (200, 206)))
+
+    kiosk.on("response", heard)
+
+    def hears(phrase, seconds=20):
+        # Playwright delivers events only while it runs: wait in the page, not in time.sleep.
+        for _ in range(seconds * 10):
+            if (phrase, True) in spoken:
+                return True
+            kiosk.wait_for_timeout(100)
+        return False
+
+    kiosk.keyboard.press("*")  # the USB keypad's key (or the Listen button)
+    assert kiosk.get_attribute(".listen", "aria-pressed") == "true"
+    assert hears("Xidmət sahəsini seçin")
+    kiosk.keyboard.press("ArrowDown")  # the first choice: an area, read aloud
+    assert hears("Arayışların verilməsi")
+    for _ in range(3):
+        kiosk.keyboard.press("ArrowDown")
+    assert kiosk.evaluate("document.activeElement.textContent").endswith("Məşğulluq")
+    kiosk.keyboard.press("Enter")
+    kiosk.wait_for_selector(".service")
+    assert kiosk.evaluate("document.activeElement.tagName") == "H1"  # the heading, spoken
+    kiosk.keyboard.press("ArrowDown")
+    first_service = kiosk.evaluate("document.activeElement.querySelector('.name').textContent")
+    assert hears(first_service)
+    kiosk.keyboard.press("Enter")
+    kiosk.wait_for_selector(".general")
+    assert kiosk.evaluate("document.activeElement.tagName") == "H1"
+    kiosk.keyboard.press("ArrowDown")  # "No, the general queue" comes first
+    assert kiosk.evaluate("document.activeElement.className").endswith("general")
+    kiosk.keyboard.press("Enter")
+    kiosk.wait_for_selector("#ticket-number")
+    assert kiosk.evaluate("document.activeElement.tagName") == "H1"
+    label = kiosk.text_content("#ticket-number")
+    sentence = f"Nömrəniz {label}. Qarşınızda 0 nəfər var."
+    assert hears(sentence)
+    keep_screen(kiosk, "kiosk-audio-guided-az")  # after: a screenshot stops what is playing
+    assert [text for text, played in spoken if not played] == []
+    assert [row[0] for row in tickets(kiosk_center)] == [label]

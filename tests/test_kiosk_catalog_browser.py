@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from server.office.catalog import default_catalog_path, import_catalog, parse_catalog
-from tests.conftest import SCREENSHOTS
+from tests.accessibility import keep_screen
 from tests.live import HTTP_TIMEOUT_S, start_live_center
 
 TOTAL_SERVICES = 160
@@ -81,11 +81,6 @@ def open_kiosk(browser, live, language="az"):
     return page
 
 
-def shot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"kiosk-{name}.png"))
-
-
 def every_page(page):
     """Return the names of the services listed, over all pages of the list."""
     names = [n.strip() for n in page.locator(".service .name").all_text_contents()]
@@ -133,7 +128,7 @@ def test_search_finds_services_in_each_language_and_every_result_is_reachable(
     type_on_screen(page, typed)
     page.wait_for_selector(f".service:has-text('{expected}')")
     if typed in ("pensiya", "пенси", "age pens"):
-        shot(page, f"search-{language}")
+        keep_screen(page, f"kiosk-search-{language}")
     found = every_page(page)
     assert any(name.startswith(expected) for name in found)
     codes = api_search(big_center, typed, language)
@@ -152,7 +147,7 @@ def test_a_forty_service_area_pages_through_all_its_services_most_used_first(
     page = open_kiosk(browser, big_center, language)
     page.click(".area >> nth=4")  # pensions and benefits
     page.wait_for_selector(".pager")
-    shot(page, f"large-area-{language}")
+    keep_screen(page, f"kiosk-large-area-{language}")
     names = every_page(page)
     assert len(names) == len(set(names)) == 40
     assert names[0].endswith(" 27")  # "…, növ 27", "…, вид 27", "…, kind 27"
@@ -173,7 +168,7 @@ def test_documents_are_shown_before_the_ticket_is_taken(browser, big_center, lan
     page.wait_for_selector(".bring")
     assert DOCUMENTS[language] in page.text_content(".bring")
     assert page.is_visible(".general")  # still before the ticket
-    shot(page, f"documents-{language}")
+    keep_screen(page, f"kiosk-documents-{language}")
     page.close()
 
 

@@ -24,8 +24,8 @@ STAFF_TEMPLATES = [
     *sorted((ROOT / "hq/templates/hq").glob("*.html")),
     ROOT / "counter/templates/counter/index.html",
 ]
-# Visitors' pages translate through their own catalogs (kiosk i18n, the display's texts).
-VISITOR_TEMPLATES = {"screen.html", "ticket_status.html"}
+# The skeleton of every page; the kiosk and display translate through their own catalogs.
+VISITOR_TEMPLATES = {"screen.html"}
 STAFF_SCRIPTS = [
     ROOT / "server/web/static/ticket_actions.js",
     ROOT / "manager/static/manager/floor.js",
@@ -60,7 +60,7 @@ def test_the_three_catalogs_hold_the_same_keys_each_filled_with_the_same_slots()
 
 def _used_keys():
     """Every literal key a template (``_("…")``), script (``t("…")``) or view asks for."""
-    pattern = re.compile(r"""(?<![\w.])(?:_|t|text)\(\s*["']([a-z_]+(?:\.[a-z_0-9]+)+)["']""")
+    pattern = re.compile(r"""(?<![\w.])(?:_|t|tr|text)\(\s*["']([a-z_]+(?:\.[a-z_0-9]+)+)["']""")
     used = set()
     for path in [*STAFF_TEMPLATES, *STAFF_SCRIPTS, *PYTHON]:
         used |= set(pattern.findall(path.read_text("utf-8")))
@@ -86,6 +86,7 @@ def test_every_key_a_page_script_or_view_asks_for_is_in_the_catalog():
         ("floor.alert", ["wait_over_target", "counter_idle"]),
         ("actions.reason", ["visitor_left", "not_printed", "duplicate", "wrong_service"]),
         ("counter.outcome", ["done", "documents_missing", "referred"]),
+        ("phone.state", [s.value for s in State if s.value not in ("issued", "waiting", "called")]),
     ],
 )
 def test_keys_built_from_a_value_exist_for_every_value(prefix, names):
@@ -225,3 +226,17 @@ def test_an_existing_center_keeps_its_staff_and_their_counters_through_the_upgra
     with pytest.raises(Exception, match="CHECK"), store.write() as conn:
         conn.execute("UPDATE users SET language = 'fr'")
     store.close()
+
+
+def test_the_phone_page_speaks_the_tickets_language_and_switches(app_center):
+    from server.queue import visits
+
+    center = app_center.app.extensions["dostq.center"]
+    ticket, _ = visits.issue_ticket(center, "2.1", device=None, language="ru")
+    client = app_center.app.test_client()
+    page = client.get(f"/t/{ticket['token']}", headers={"Accept-Language": "en"}).text
+    assert '<html lang="ru">' in page and "Перед вами:" in page
+    assert 'class="bar"' not in page  # a visitor's page: no staff bar
+    english = client.get(f"/t/{ticket['token']}?lang=en").text
+    assert '<html lang="en">' in english and "Ahead of you:" in english
+    assert '<html lang="ru">' in client.get(f"/t/{ticket['token']}?lang=fr").text

@@ -1,6 +1,7 @@
 """Every staff page in headless Chromium, in Azerbaijani, Russian and English, at the two
 screen sizes centers have (1440×900, 1280×800): no element box overlapping another, no label
-broken one word per line, no sideways scrolling, no script error. The 1280×800 views are the
+broken one word per line, no sideways scrolling, no script error, no axe-core violation
+(tests/accessibility.py). The 1280×800 views are the
 screenshots in docs/screenshots/, named <page>-<state>-<lang>.png."""
 
 import sqlite3
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from server.office.demo import DEMO_LOGINS
-from tests.conftest import SCREENSHOTS, wait_until
+from tests.accessibility import keep_screen
+from tests.conftest import wait_until
 from tests.live import start_live_center
 
 LANGUAGES = ("az", "ru", "en")
@@ -61,7 +63,7 @@ def check_layout(page, name, ready=None):
         if ready:
             page.wait_for_selector(ready)
         if viewport == VIEWPORTS[0]:
-            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+            keep_screen(page, name, full_page=True)
         found = page.evaluate(LAYOUT_CHECK)
         where = f"{name} at {viewport['width']}×{viewport['height']}"
         assert found["overlaps"] == [], f"{where}: {found['overlaps']}"
@@ -156,3 +158,23 @@ def test_pages_before_sign_in_follow_the_browsers_language(browser, center, lang
     check_layout(page, f"login-form-{language}")
     page.goto(f"{center.url}/display/enrol")
     check_layout(page, f"enrol-display-{language}")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_phone_page_in_the_tickets_language(browser, center, language):
+    ticket = (
+        center.kiosk()
+        .post(
+            f"{center.url}/api/v1/tickets",
+            json={"service": "6", "print": False, "language": language},
+            timeout=10,
+        )
+        .json()
+    )
+    page = browser.new_page(viewport={"width": 360, "height": 640})  # a small phone
+    page.goto(f"{center.url}/t/{ticket['token']}")
+    assert page.get_attribute("html", "lang") == language
+    assert page.text_content("h1") == ticket["label"]
+    found = page.evaluate(LAYOUT_CHECK)
+    assert (found["overlaps"], found["broken"], found["sideways"]) == ([], [], False)
+    keep_screen(page, f"phone-waiting-{language}", full_page=True)

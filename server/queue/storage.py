@@ -282,6 +282,12 @@ USERS_WITH_LANGUAGE = """
         ALTER TABLE users_new RENAME TO users;
 """
 
+# The visitor's language, chosen at the kiosk (or by the volunteer): the phone page speaks it.
+TICKET_LANGUAGE = """
+        ALTER TABLE tickets ADD COLUMN language TEXT NOT NULL DEFAULT 'az'
+            CHECK (language IN ('az', 'ru', 'en'));
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -297,6 +303,7 @@ MIGRATIONS: tuple[str, ...] = (
     OPEN_VISITS_INDEX,
     COUNTER_STATUS_SINCE,
     USERS_WITH_LANGUAGE,
+    TICKET_LANGUAGE,
 )
 
 

@@ -104,6 +104,7 @@ def ticket_view(conn: sqlite3.Connection, ticket_id: int) -> dict[str, Any]:
         "service": {"code": row["service_code"], "name": names(row)},
         "documents": names(row, "documents"),
         "category": row["category"],
+        "language": row["language"],
         "state": row["state"],
         "print_status": row["print_status"],
         "arrived_at": row["arrived_at"],
@@ -135,6 +136,7 @@ def public_status(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         for key in (
             "label",
             "service",
+            "language",
             "state",
             "people_ahead",
             "estimated_wait_min",

@@ -75,6 +75,7 @@ def issue_ticket(
                 {
                     **numbered(conn, center.day(now), service),
                     "category": category,
+                    "language": language,
                     "device_id": device.id if device else None,
                     "state": state.value,
                     "print_status": "pending" if waits_for_print else "none",

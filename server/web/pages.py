@@ -6,7 +6,7 @@ import re
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, abort, current_app, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 from werkzeug.wrappers import Response
 
 from hardware.glyphs import FONTS
@@ -16,6 +16,7 @@ from server.office.accounts import device_by_name
 from server.queue.errors import NotFound
 from server.queue.views import public_status
 from server.web.auth import user_required
+from server.web.language import LANGUAGES, translate
 from server.web.wiring import center
 
 bp = Blueprint("pages", __name__)
@@ -49,8 +50,19 @@ def font(name: str) -> Response:
 
 @bp.get("/t/<token>")
 def ticket_status(token: str) -> str:
-    """Show a visitor where their ticket stands (no login: the token is the secret)."""
-    return render_template("ticket_status.html", ticket=_ticket_status(token))
+    """Show a visitor where their ticket stands (no login: the token is the secret).
+
+    In the ticket's language (the one chosen at the kiosk), or the one the visitor switches to.
+    """
+    ticket = _ticket_status(token)
+    chosen = request.args.get("lang", "")
+    shown = chosen if chosen in LANGUAGES else str(ticket["language"])
+    return render_template(
+        "ticket_status.html",
+        ticket=ticket,
+        shown=shown,
+        tr=lambda key, **values: translate(shown, key, **values),
+    )
 
 
 def _ticket_status(token: str) -> dict[str, object]:

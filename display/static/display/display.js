@@ -114,10 +114,15 @@
   async function rotateNotices() {
     const response = await fetch(root.dataset.noticesUrl, { credentials: "same-origin" });
     const notices = response.ok ? await response.json() : {};
-    const texts = ["az", "ru", "en"].map((l) => notices[l]).filter(Boolean);
+    // Each notice marked with its own language, so a screen reader speaks it right.
+    const texts = ["az", "ru", "en"].filter((l) => notices[l]).map((l) => [l, notices[l]]);
     let index = 0;
     const notice = document.getElementById("notice");
-    const show = () => { notice.textContent = texts.length ? texts[index++ % texts.length] : ""; };
+    const show = () => {
+      const [lang, text] = texts.length ? texts[index++ % texts.length] : ["az", ""];
+      notice.lang = lang;
+      notice.textContent = text;
+    };
     show();
     setInterval(show, 10000);
   }

@@ -51,6 +51,11 @@
     const languages = el("nav", { class: "languages" },
       ...["az", "ru", "en"].map((code) => button(code.toUpperCase(), () => setLanguage(code),
         `lang${code === lang ? " active" : ""}`)));
+    // In all three languages: a visitor who cannot read the screen cannot pick one first.
+    const listen = el("button", { type: "button", class: "listen", "aria-pressed": String(guided),
+      "data-speak": t("listen"), onclick: toggleGuidance }, "🔊 ",
+      el("span", { lang: "az", text: "Dinlə" }), " · ", el("span", { lang: "ru", text: "Слушать" }),
+      " · ", el("span", { lang: "en", text: "Listen" }));
     const access = el("div", { class: "access" },
       // Sizes are in rem, so large text scales the root element.
       button(t("large_text"), () => document.documentElement.classList.toggle("large"), "small"),
@@ -68,7 +73,7 @@
     const heading = el("h1", { text: title, tabindex: "-1" });
     root.replaceChildren(
       el("header", {}, el("span", { class: "center", text: catalog ? catalog.center : "" }),
-        languages),
+        listen, languages),
       el("section", { class: "content" }, heading, body),
       el("footer", {}, navigation, help, access));
     const same = again && [...root.querySelectorAll("button")].find((b) => b.textContent === again);
@@ -211,6 +216,7 @@
       el("figure", {}, el("img", { src: `/t/${ticket.token}/qr.svg`, alt: "QR" }),
         el("figcaption", { text: t("scan_qr") })),
       button(t("done"), home, "tile done")), false);
+    say(t("ticket_spoken", { label: ticket.label, n: ticket.people_ahead }), true);
     restartIdle(printerProblem ? 3 * idleMs : idleMs);
     if (printResults.has(ticket.id)) showPrintResult(printResults.get(ticket.id));
   }
@@ -249,17 +255,110 @@
       priority: () => chooseService(current.service) }[current.screen] || home)();
   }
 
+  // ---- spoken guidance ------------------------------------------------------------------
+  // For a blind or low-vision visitor: the Listen button (or the * key of a USB keypad) turns
+  // it on; each new screen's heading is spoken, then each choice as focus reaches it; the
+  // arrow keys move between choices and Enter chooses. The clips are made on the center
+  // (kiosk/speech.py, espeak-ng), in the visitor's language, and played in order.
+  let guided = false;
+  const voice = new Audio();
+  let queue = [];
+  function playNext() {
+    const text = queue.shift();
+    if (!text) return;
+    voice.src = `${root.dataset.speechUrl}?${new URLSearchParams({ lang, text })}`;
+    voice.play().catch(playNext); // a phrase that cannot play is skipped, not a stuck queue
+  }
+  voice.addEventListener("ended", playNext);
+  // A visitor listening is still there: the idle time counts from the end of each phrase.
+  voice.addEventListener("playing", () => restartIdle());
+  voice.addEventListener("ended", () => restartIdle());
+  voice.addEventListener("error", playNext);
+  function say(text, after) {
+    if (!guided || !text) return;
+    if (after && (!voice.paused || queue.length)) { queue.push(text); return; }
+    queue = [text];
+    playNext();
+  }
+  function spoken(node) {
+    if (node.dataset && node.dataset.speak) return node.dataset.speak;
+    const label = node.querySelector && node.querySelector(".name");
+    return (label || node).textContent.replace(/[←◀▶]/g, " ").trim();
+  }
+  function toggleGuidance() {
+    guided = !guided;
+    document.body.classList.toggle("guided", guided);
+    for (const node of root.querySelectorAll(".listen")) node.setAttribute("aria-pressed", String(guided));
+    if (!guided) { queue = []; voice.pause(); return; }
+    say(t("guidance_on"));
+    const heading = root.querySelector("h1");
+    if (heading) say(heading.textContent, true);
+  }
+  root.addEventListener("focusin", (event) => say(spoken(event.target)));
+  function moveFocus(step) {
+    // The screen's choices first, then the footer (back, help, display modes), then the header.
+    const choices = ["section.content", "footer", "header"].flatMap((part) =>
+      [...root.querySelectorAll(`${part} button:not([disabled])`)]);
+    const at = choices.indexOf(document.activeElement);
+    const next = at < 0 ? (step > 0 ? 0 : choices.length - 1)
+      : (at + step + choices.length) % choices.length;
+    if (choices[next]) choices[next].focus();
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "*") { event.preventDefault(); toggleGuidance(); return; }
+    if (!guided) return;
+    const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[event.key];
+    if (step) { event.preventDefault(); moveFocus(step); }
+  });
+
   // ---- idle reset and live events -------------------------------------------------------
+  // A visitor mid-choice is asked first (WCAG 2.2.1): the last WARN_S seconds of the idle time
+  // show a question with a large "more time" button and a countdown; any touch or key answers
+  // it. The ticket screen (the visit is done) and the home screen reset without asking.
+  const WARN_S = Math.min(10, Math.round(idleMs / 3000));
+  const warning = document.getElementById("idle-warning");
+  let countdown = null;
+  function goHome() {
+    hideWarning();
+    if (current.screen !== "home") {
+      if (guided) toggleGuidance(); // an abandoned visit: the next visitor starts as usual
+      lang = "az";
+      document.documentElement.lang = "az";
+      home();
+    }
+  }
+  function hideWarning() {
+    clearInterval(countdown);
+    if (!warning.hidden) warning.hidden = true;
+  }
+  function warn() {
+    let left = WARN_S;
+    const seconds = document.getElementById("idle-seconds");
+    seconds.textContent = t("idle_countdown", { seconds: left });
+    warning.querySelector("[data-i18n=idle_question]").textContent = t("idle_question");
+    const more = warning.querySelector("button");
+    more.textContent = t("more_time");
+    warning.hidden = false;
+    more.focus();
+    say(t("idle_question"));
+    say(t("more_time"), true);
+    countdown = setInterval(() => {
+      left -= 1;
+      seconds.textContent = t("idle_countdown", { seconds: left });
+      if (left <= 0) goHome();
+    }, 1000);
+  }
   function restartIdle(ms) {
     clearTimeout(idleTimer);
+    hideWarning();
+    // Which screen is on show is judged when the time comes (a touch that starts a visit
+    // lands while the home screen is still drawn).
     idleTimer = setTimeout(() => {
-      if (current.screen !== "home") {
-        lang = "az";
-        document.documentElement.lang = "az";
-        home();
-      }
-    }, ms || idleMs);
+      if (WARN_S > 0 && !["home", "ticket"].includes(current.screen)) warn();
+      else idleTimer = setTimeout(goHome, WARN_S * 1000);
+    }, (ms || idleMs) - WARN_S * 1000);
   }
+  warning.querySelector("button").addEventListener("click", () => restartIdle());
   // Any touch or key press is a visitor still there (a keyboard user too).
   for (const activity of ["pointerdown", "keydown"]) {
     document.addEventListener(activity, () => restartIdle(), { capture: true });

@@ -1,4 +1,4 @@
-"""Sound for the display, made on the center with no internet: a chime and spoken calls.
+"""Sound made on the center with no internet: a chime, spoken calls, the kiosk's phrases.
 
 The voice is espeak-ng (Debian package espeak-ng, which has Azerbaijani); each sentence is
 synthesised once and cached as a WAV file in the data folder, at most MAX_CACHED of them: the

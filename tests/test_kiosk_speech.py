@@ -1,0 +1,61 @@
+"""The audio-guided kiosk's phrases: only what the kiosk shows is ever spoken (and cached)."""
+
+import shutil
+
+import pytest
+
+from server.queue import visits
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng: scripts/test installs it"
+)
+
+
+def speak(app_center, text, lang="az", token=None):
+    """Ask as a kiosk; return the status and the first bytes (the file closed)."""
+    client = app_center.app.test_client()
+    headers = {"Authorization": f"Device {token or app_center.kiosk_token}"}
+    query = {"text": text, "lang": lang}
+    with client.get("/kiosk/speech.wav", query_string=query, headers=headers) as answer:
+        return answer.status_code, answer.get_data()[:4]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Xidmət sahəsini seçin", "az"),  # the kiosk's own heading
+        ("Занятость", "ru"),  # an area's name
+        ("Ünvanlı dövlət sosial yardımı", "az"),  # an area's name
+        ("Back", "en"),  # "← Back": the arrow is not spoken
+        ("ə", "az"),  # a key of the on-screen keyboard
+    ],
+)
+def test_a_phrase_the_kiosk_shows_is_spoken(app_center, text, lang):
+    assert speak(app_center, text, lang) == (200, b"RIFF")
+
+
+def test_a_tickets_sentence_is_spoken_only_for_a_ticket_issued_today(app_center):
+    center = app_center.app.extensions["dostq.center"]
+    ticket, _ = visits.issue_ticket(center, "2.1", device=None)
+    sentence = f"Nömrəniz {ticket['label']}. Qarşınızda 0 nəfər var."
+    assert speak(app_center, sentence)[0] == 200
+    assert speak(app_center, "Nömrəniz Z-999. Qarşınızda 0 nəfər var.")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "status"),
+    [
+        ("Hello from anywhere", "az", 404),  # not a phrase of the kiosk: never synthesised
+        ("Xidmət sahəsini seçin", "fr", 400),
+        ("x" * 301, "az", 400),
+        ("", "az", 400),
+    ],
+)
+def test_anything_else_is_refused(app_center, text, lang, status):
+    assert speak(app_center, text, lang)[0] == status
+
+
+def test_only_a_kiosk_asks(app_center):
+    assert speak(app_center, "Back", "en", token=app_center.display_token)[0] == 403
+    anonymous = app_center.app.test_client().get("/kiosk/speech.wav?text=Back&lang=en")
+    assert anonymous.status_code == 403
