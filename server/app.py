@@ -21,8 +21,10 @@ from server.hq_link.sync import SyncWorker
 from server.live.closing import DayCloser
 from server.live.counter_devices import CounterDevices
 from server.live.limit import SocketLimit, open_sessions
+from server.live.phones import Phones
 from server.live.printing import PrintService
 from server.live.publisher import Publisher
+from server.live.ratelimit import RateLimit
 from server.live.sockets import Sockets
 from server.office import floor
 from server.queue.center import Center
@@ -31,7 +33,6 @@ from server.queue.storage import Store
 from server.web import auth, language, security
 from server.web.api import bp as api_bp
 from server.web.pages import bp as pages_bp
-from server.web.ratelimit import RateLimit
 from server.web.shell import build_app
 
 
@@ -82,7 +83,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     publisher = Publisher(center, socketio)
     # A display's or kiosk's last sign of life: the floor alerts one that was on and went away.
     publisher.subscribe(ScreenOnline, lambda fact: floor.screen_seen(center, fact.device))
-    sockets = Sockets(publisher, int(values["MAX_SOCKETS"]))
+    phones = Phones(publisher)
+    sockets = Sockets(
+        publisher,
+        int(values["MAX_SOCKETS"]),
+        phones,
+        RateLimit(int(values["PHONE_SOCKETS_PER_MINUTE"]), 60),
+    )
     sockets.register_handlers()
     devices = CounterDevices(center, publisher)
     printing = PrintService(
@@ -108,12 +115,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.sockets": sockets,
             "dostq.counter_devices": devices,
             "dostq.day_closer": closer,
+            "dostq.phones": phones,
             "dostq.kiosk_limit": RateLimit(int(values["KIOSK_TICKETS_PER_MINUTE"]), 60),
+            "dostq.phone_cancel_limit": RateLimit(int(values["PHONE_CANCELS_PER_MINUTE"]), 60),
         }
     )
     # Device and sync threads start with the first request: gunicorn builds the app before
     # it forks its worker, and threads do not survive a fork.
-    for service in (devices, printing, hq_sync, closer):
+    for service in (devices, printing, hq_sync, closer, phones):
         app.before_request(service.start)
 
     app.before_request(auth.identify_request)

@@ -16,7 +16,7 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 KIOSK_AND_PUBLIC = (
     r"^/(catalog|tickets$|tickets/\{ticket_id\}/print-result|tickets/status|snapshot|session)"
 )
-STAFF = r"^/(counters|tickets/\{ticket_id\}/(cancel|reprint))"
+STAFF = r"^/(counters|reception|tickets/\{ticket_id\}/(cancel|reprint))"
 
 
 def run_schemathesis(live, paths, csrf=""):

@@ -71,7 +71,7 @@ def test_one_idempotency_key_issues_one_ticket(volunteer):
     [
         ({"service": "6", "printer": "no-such-desk"}, 404, "unknown_printer"),
         ({"service": "nosuch"}, 404, "unknown_service"),
-        ({"service": "6", "category": "nosuch"}, 422, "unknown_category"),
+        ({"service": "6", "category": "nosuch"}, 404, "unknown_category"),
         ({"service": "6", "language": "fr"}, 400, "invalid_field"),
         ({"service": "6", "extra": 1}, 400, "invalid_field"),
     ],

@@ -112,6 +112,10 @@ class Publisher:
                 handler(fact)
         if queue_changed:
             self._push_waiting()
+            with self._lock:
+                handlers = list(self._subscribers[f.QueueChanged])
+            for handler in handlers:
+                handler(f.QueueChanged())
 
     def _push_waiting(self) -> None:
         rooms = ["counters", "managers", "kiosks"]

@@ -17,7 +17,9 @@ from flask import request, session
 from flask_socketio import join_room
 
 from server.live.limit import open_sessions
+from server.live.phones import TICKET_STATUS, Phones, room
 from server.live.publisher import REQUEST_SNAPSHOT, SNAPSHOT, Publisher
+from server.live.ratelimit import RateLimit
 from server.office import accounts
 from server.queue.actors import AGENT_PRINTER, Device
 from server.queue.facts import (
@@ -31,7 +33,7 @@ from server.queue.views import center_snapshot
 from server.settings import DEVICE_COOKIE
 
 log = logging.getLogger(__name__)
-SOCKET_KINDS = ("display", "kiosk", "counter", "manager")
+SOCKET_KINDS = ("display", "kiosk", "counter", "manager", "phone")
 # The floor warns when this share of the socket limit is in use.
 NEAR_LIMIT = 0.8
 
@@ -56,15 +58,21 @@ class Screen:
     agent: bool = False  # an edge agent driving this kiosk's printer
     token: str | None = field(default=None, repr=False)
     session_version: int = 0
+    ticket: str | None = field(default=None, repr=False)  # a phone's ticket token
 
 
 class Sockets:
     """Authenticates sockets, joins their rooms, and knows which screens are on now."""
 
-    def __init__(self, publisher: Publisher, limit: int) -> None:
+    def __init__(
+        self, publisher: Publisher, limit: int, phones: Phones, phone_limit: RateLimit
+    ) -> None:
         self.publisher = publisher
         self.center = publisher.center
         self.limit = limit
+        self.phones = phones
+        # Tickets' tokens are long and random; guessing is still slowed per address.
+        self.phone_limit = phone_limit
         # Every open, signed-in socket: the floor's counts, displays online, a user's
         # sockets and the agents are all read from this one map.
         self._screens: dict[str, Screen] = {}
@@ -75,6 +83,9 @@ class Sockets:
     def connect(self, auth: Any) -> bool:
         """Authenticate a new socket and join its rooms; refuse it otherwise."""
         auth = auth if isinstance(auth, dict) else {}
+        ticket = auth.get("ticket_token")
+        if isinstance(ticket, str) and ticket:
+            return self._join_phone(ticket[:100])
         token = auth.get("device_token") or request.cookies.get(DEVICE_COOKIE)
         if isinstance(token, str) and token:
             with self.center.store.read() as conn:
@@ -99,6 +110,21 @@ class Sockets:
                 Screen(kind, user.username, user_id=user.id, session_version=user.session_version)
             )
         self.publisher.socketio.emit(SNAPSHOT, center_snapshot(self.center, zone), to=_sid())
+        return True
+
+    def _join_phone(self, ticket: str) -> bool:
+        """Join a visitor's phone to its own ticket's room, and nothing else."""
+        if self.phone_limit.allow(request.remote_addr):
+            log.warning("refused a phone socket from %s: too many", request.remote_addr)
+            return False
+        status = self.phones.status(ticket)
+        if status is None:
+            log.warning("refused a phone socket from %s: unknown ticket", request.remote_addr)
+            return False
+        join_room(room(ticket))
+        self._remember(Screen("phone", str(status["label"]), ticket=ticket))
+        self.phones.follow(ticket)
+        self.publisher.socketio.emit(TICKET_STATUS, status, to=_sid())
         return True
 
     def _remember(self, screen: Screen) -> None:
@@ -128,7 +154,9 @@ class Sockets:
             screen = self._screens.get(sid)
         if screen is not None:
             with self.center.store.read() as conn:
-                if screen.token is not None:
+                if screen.ticket is not None:  # a ticket's token is its holder's for good
+                    allowed = True
+                elif screen.token is not None:
                     allowed = accounts.device_for_token(conn, screen.token) is not None
                 else:
                     user = accounts.load_user(conn, screen.user_id or 0, screen.session_version)
@@ -144,6 +172,8 @@ class Sockets:
             screen = self._screens.pop(sid, None)
         if screen is not None and screen.kind in ("display", "kiosk"):
             self.publisher.publish([ScreenOnline(screen.name, screen.kind, online=False)])
+        if screen is not None and screen.ticket is not None:
+            self.phones.leave(screen.ticket)
 
     def disconnect_user(self, user_id: int) -> None:
         """Close every socket of a user (their sessions ended)."""
@@ -215,7 +245,7 @@ class Sockets:
         def on_request_snapshot(data: Any = None) -> dict[str, Any] | None:
             # A display that sees a gap in ``seq`` asks again; the ack carries the answer.
             screen = self.still_allowed(_sid())
-            if screen is None:
+            if screen is None or screen.kind == "phone":  # a phone sees its ticket only
                 return None
             if screen.device is not None:  # a device sees its own hall, whatever it asks
                 return center_snapshot(self.center, screen.device.zone)

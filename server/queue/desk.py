@@ -312,7 +312,9 @@ def transfer(
                 "SELECT 1 FROM counter_services WHERE counter_id = ? AND service_id = ?",
                 (to_counter_id, service_id),
             ).fetchone():
-                raise Invalid(
+                # A well-formed request that what the counter serves today refuses: a conflict
+                # with the center's state (409), not a malformed request (422).
+                raise QueueError(
                     "counter_does_not_serve",
                     f"{target['name']} does not serve that service.",
                     "counter",

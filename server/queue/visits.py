@@ -19,11 +19,11 @@ from server.queue.engine import (
     next_issuing_time,
     next_state,
 )
-from server.queue.errors import Forbidden, Invalid, NotFound, QueueError
+from server.queue.errors import Forbidden, NotFound, QueueError
 from server.queue.facts import Done, PrintReported, QueueChanged, ReprintWanted, TicketIssued
 from server.queue.numbers import insert_tickets, numbered, open_service
 from server.queue.storage import audit
-from server.queue.views import QUEUED, ticket_view
+from server.queue.views import QUEUED, public_status, ticket_view
 
 
 def issuing_opens_at(center: Center, hours: OpeningHours | None, now: float) -> datetime | None:
@@ -66,7 +66,8 @@ def issue_ticket(
             ).fetchone()
             is None
         ):
-            raise Invalid("unknown_category", f"No priority category '{category}'.", "category")
+            # Like an unknown service: nothing by that name (404), not a malformed request.
+            raise NotFound("unknown_category", f"No priority category '{category}'.", "category")
         waits_for_print = printed_by_device and device is not None and device.prints
         state = State.ISSUED if waits_for_print else State.WAITING
         ticket_id = insert_tickets(
@@ -158,6 +159,27 @@ def cancel_ticket(center: Center, ticket_id: int, user: User, reason: str) -> Do
         detail = {"ticket": ticket["label"], "day": ticket["day"], "reason": reason}
         audit(conn, "ticket_cancelled", now, user_id=user.id, detail=detail)
     return Done(ticket, (QueueChanged(),))
+
+
+def cancel_by_visitor(center: Center, token: str) -> Done[dict[str, Any]]:
+    """Cancel a visit from its phone page (the ticket's token is the visitor's proof).
+
+    Only a visit still waiting (or on hold) leaves: one being served is the clerk's to end.
+    """
+    with center.transaction() as (conn, now):
+        row = conn.execute("SELECT id, state FROM tickets WHERE token = ?", (token,)).fetchone()
+        if row is None:
+            raise NotFound("unknown_ticket", "No ticket with this code.", "token")
+        state = next_state(State(row["state"]), Action.CANCEL)
+        conn.execute(
+            "UPDATE tickets SET state = ?, finished_at = ? WHERE id = ?",
+            (state.value, now, row["id"]),
+        )
+        log_event(
+            conn, row["id"], "cancel", state, now, detail={"reason": "visitor", "by": "phone"}
+        )
+        status = public_status(conn, token)
+    return Done(status, (QueueChanged(),))
 
 
 def reprint_ticket(center: Center, ticket_id: int, user: User) -> Done[dict[str, Any]]:

@@ -64,6 +64,16 @@ class TooManyRequests(QueueError):
     status = 429
 
 
+def idempotency_key() -> str | None:
+    """Return the request's Idempotency-Key header (1 to 100 characters), if it has one."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 100:
+        raise BadRequest(
+            "invalid_field", "Idempotency-Key: 1 to 100 characters.", "Idempotency-Key"
+        )
+    return key
+
+
 def answer(done: Done[Any]) -> Response:
     """Publish what the operation caused, then answer with its result."""
     publish(done.facts)
@@ -113,7 +123,7 @@ def issue_ticket() -> tuple[Response, int]:
         device=device,
         category=body.get("category", GENERAL),
         printed_by_device=body.get("print", True),
-        idempotency_key=request.headers.get("Idempotency-Key"),
+        idempotency_key=idempotency_key(),
         language=body.get("language", "az"),
     )
     return answer(done), 201
@@ -132,7 +142,7 @@ def issue_reception_ticket() -> tuple[Response, int]:
         device=printer,
         category=body.get("category", GENERAL),
         printed_by_device=printer is not None,
-        idempotency_key=request.headers.get("Idempotency-Key"),
+        idempotency_key=idempotency_key(),
         language=body.get("language", "az"),
         user=g.user,
     )
@@ -194,6 +204,17 @@ def ticket_status(token: str) -> Response:
     """Return a ticket's public status (the page behind its QR code)."""
     with center().store.read() as conn:
         return jsonify(views.public_status(conn, token))
+
+
+@bp.post("/tickets/status/<token>/cancel")
+def cancel_by_visitor(token: str) -> Response:
+    """Take the visitor out of the queue, from their phone (the token is the proof)."""
+    wait_s = current_app.extensions["dostq.phone_cancel_limit"].allow(request.remote_addr)
+    if wait_s:
+        raise TooManyRequests(
+            "too_many_cancels", f"Too many cancels from here: try again in {wait_s:.0f} s."
+        )
+    return answer(visits.cancel_by_visitor(center(), token[:100]))
 
 
 @bp.get("/snapshot")
@@ -271,8 +292,7 @@ def set_counter_status(counter_id: int) -> Response:
 @user_required(*COUNTER_ROLES)
 def call_next(counter_id: int) -> Response:
     """Call the next visitor by the counter's policy."""
-    key = request.headers.get("Idempotency-Key")
-    return answer(calls.call_next(center(), counter_id, g.user, key))
+    return answer(calls.call_next(center(), counter_id, g.user, idempotency_key()))
 
 
 @bp.post(f"/counters/{COUNTER_ID}/call")

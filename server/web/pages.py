@@ -16,7 +16,7 @@ from server.office.accounts import device_by_name
 from server.queue.errors import NotFound
 from server.queue.views import public_status
 from server.web.auth import user_required
-from server.web.language import LANGUAGES, translate
+from server.web.language import LANGUAGES, catalog, translate
 from server.web.wiring import center
 
 bp = Blueprint("pages", __name__)
@@ -60,8 +60,12 @@ def ticket_status(token: str) -> str:
     return render_template(
         "ticket_status.html",
         ticket=ticket,
+        token=token,
         shown=shown,
+        near_ahead=int(current_app.config["PHONE_NEAR_AHEAD"]),
         tr=lambda key, **values: translate(shown, key, **values),
+        # The page's script words later changes with these (window.dostq.t).
+        phone_texts={k: v for k, v in catalog(shown).items() if k.startswith("phone.")},
     )
 
 

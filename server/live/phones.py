@@ -1,0 +1,109 @@
+"""Visitors' phones following their own ticket (the QR code's page), live.
+
+A phone's socket authenticates with the ticket's secret token and joins that ticket's room
+only: it hears ``ticket_status`` (what ``/t/<token>`` shows) and nothing of any other ticket.
+A call is pushed to its ticket at once; other changes of the queue (people ahead, the wait)
+are pushed at most once per ``push_every_s`` to every followed ticket, so a busy hall costs
+one pass a second, not one per change per phone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from typing import Any
+
+from server.live.once import Once
+from server.live.publisher import Publisher
+from server.queue.errors import NotFound
+from server.queue.facts import Called, CounterFreed, QueueChanged
+from server.queue.views import public_status
+
+log = logging.getLogger(__name__)
+TICKET_STATUS = "ticket_status"
+PUSH_EVERY_S = 1.0
+
+
+def room(token: str) -> str:
+    """Return the Socket.IO room of one ticket's phones."""
+    return f"ticket:{token}"
+
+
+class Phones:
+    """Which tickets phones follow, and the pushes that keep them current."""
+
+    def __init__(self, publisher: Publisher, push_every_s: float = PUSH_EVERY_S) -> None:
+        self.publisher = publisher
+        self.center = publisher.center
+        self.push_every_s = push_every_s
+        self._followed: Counter[str] = Counter()  # ticket token -> phones following it
+        self._lock = threading.Lock()
+        self._changed = threading.Event()
+        self._stop = threading.Event()
+        publisher.subscribe(Called, self._on_called)
+        publisher.subscribe(QueueChanged, lambda _fact: self._changed.set())
+        publisher.subscribe(CounterFreed, lambda _fact: self._changed.set())
+        self.start = Once(
+            lambda: threading.Thread(target=self._run, name="phones", daemon=True).start()
+        )
+
+    def status(self, token: str) -> dict[str, Any] | None:
+        """Return what the ticket's page shows, or None for no such ticket."""
+        try:
+            with self.center.store.read() as conn:
+                return public_status(conn, token)
+        except NotFound:
+            return None
+
+    def follow(self, token: str) -> None:
+        """Count one more phone on this ticket."""
+        with self._lock:
+            self._followed[token] += 1
+
+    def leave(self, token: str) -> None:
+        """Count one phone less on this ticket."""
+        with self._lock:
+            self._followed[token] -= 1
+            if self._followed[token] <= 0:
+                del self._followed[token]
+
+    def followed(self) -> list[str]:
+        """Return the tokens of the tickets phones follow now."""
+        with self._lock:
+            return list(self._followed)
+
+    def push(self, token: str) -> None:
+        """Send a ticket's phones its status now."""
+        status = self.status(token)
+        if status is not None:
+            self.publisher.socketio.emit(TICKET_STATUS, status, to=room(token))
+
+    def _on_called(self, fact: Called) -> None:
+        # The called visitor hears it at once; everyone else's place moves with the next pass.
+        with self.center.store.read() as conn:
+            row = conn.execute(
+                "SELECT token FROM tickets WHERE day = ? AND label = ?",
+                (self.center.day(self.center.now()), fact.call["label"]),
+            ).fetchone()
+        if row is not None and row["token"] in self.followed():
+            self.push(row["token"])
+        self._changed.set()
+
+    def stop(self) -> None:
+        """Ask the pushing thread to finish."""
+        self._stop.set()
+        self._changed.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._changed.wait()
+            if self._stop.is_set():
+                return
+            self._changed.clear()
+            try:
+                for token in self.followed():
+                    self.push(token)
+            except Exception:  # a locked database: the next change pushes again
+                log.exception("pushing ticket statuses to phones failed")
+            self._stop.wait(self.push_every_s)

@@ -1,0 +1,98 @@
+"""The visitor's phone: a socket that sees its own ticket only, live; leaving the queue."""
+
+import pytest
+
+from server.queue import visits
+from tests.conftest import login, wait_until
+
+
+@pytest.fixture
+def issued(app_center):
+    center = app_center.app.extensions["dostq.center"]
+    return [visits.issue_ticket(center, "2.1", device=None, language="ru").answer for _ in range(3)]
+
+
+def phone(app_center, token):
+    socketio = app_center.app.extensions["socketio"]
+    return socketio.test_client(app_center.app, auth={"ticket_token": token})
+
+
+class Heard:
+    """Every ticket_status a test client has received so far."""
+
+    def __init__(self, client):
+        self.client, self.statuses = client, []
+
+    def __call__(self):
+        self.statuses += [
+            e["args"][0] for e in self.client.get_received() if e["name"] == "ticket_status"
+        ]
+        return self.statuses
+
+
+def test_a_phone_hears_its_own_ticket_and_nothing_of_any_other(app_center, issued):
+    first, _, third = issued
+    client = phone(app_center, third["token"])
+    assert client.is_connected()
+    received = client.get_received()
+    assert [e["name"] for e in received] == ["ticket_status"]  # no snapshot, no hall
+    first_word = received[0]["args"][0]
+    assert (first_word["label"], first_word["people_ahead"]) == ("B-003", 2)
+    heard = Heard(client)
+    clerk = app_center.app.test_client()
+    csrf = login(clerk, "clerk1", "masa-one-secret")
+    counter = app_center.ids["counter1"]
+    clerk.post(f"/api/v1/counters/{counter}/session", headers=csrf)
+    clerk.post(f"/api/v1/counters/{counter}/call-next", headers=csrf)  # B-001, not ours
+    # Our place moves within a second; nothing says who was called or where.
+    assert wait_until(lambda: any(s["people_ahead"] == 1 for s in heard()), 5)
+    seen = heard()
+    assert {s["label"] for s in seen} == {"B-003"} and all(s["state"] == "waiting" for s in seen)
+    # A phone cannot ask for the hall, nor for another ticket.
+    assert not client.emit("request_snapshot", {"zone": None}, callback=True)
+    other = phone(app_center, "not-a-ticket-token")
+    assert not other.is_connected()
+    clerk.post(f"/api/v1/counters/{counter}/no-show", headers=csrf)
+    clerk.post(f"/api/v1/counters/{counter}/call-next", headers=csrf)  # B-002
+    clerk.post(f"/api/v1/counters/{counter}/no-show", headers=csrf)
+    clerk.post(f"/api/v1/counters/{counter}/call-next", headers=csrf)  # B-003: ours, at once
+    assert wait_until(lambda: any(s["state"] == "called" for s in heard()), 5)
+    called = next(s for s in heard() if s["state"] == "called")
+    assert (called["label"], called["counter"]) == ("B-003", "Masa 1")
+    assert first["label"] not in {s["label"] for s in heard()}
+
+
+def test_the_visitor_leaves_the_queue_from_the_phone(app_center, issued):
+    client = app_center.app.test_client()
+    token = client.get("/api/v1/session").get_json()["csrf_token"]
+    headers = {"X-CSRFToken": token}
+    left = client.post(f"/api/v1/tickets/status/{issued[0]['token']}/cancel", headers=headers)
+    assert left.status_code == 200 and left.get_json()["state"] == "cancelled"
+    again = client.post(f"/api/v1/tickets/status/{issued[0]['token']}/cancel", headers=headers)
+    assert again.status_code == 409  # once is enough; nothing doubled
+    unknown = client.post("/api/v1/tickets/status/nosuch/cancel", headers=headers)
+    assert unknown.status_code == 404
+    # The queue moved: the next ticket has one fewer ahead, the counter would call B-002.
+    status = client.get(f"/api/v1/tickets/status/{issued[2]['token']}").get_json()
+    assert status["people_ahead"] == 1
+    with app_center.app.extensions["dostq.center"].store.read() as conn:
+        (detail,) = conn.execute(
+            "SELECT detail FROM ticket_events WHERE action = 'cancel'"
+        ).fetchone()
+    assert '"visitor"' in detail
+
+
+def test_cancels_from_one_address_are_limited(app_center, issued):
+    client = app_center.app.test_client()
+    token = client.get("/api/v1/session").get_json()["csrf_token"]
+    answers = [
+        client.post("/api/v1/tickets/status/nosuch/cancel", headers={"X-CSRFToken": token})
+        for _ in range(12)
+    ]
+    assert [a.status_code for a in answers].count(429) == 2  # PHONE_CANCELS_PER_MINUTE = 10
+
+
+def test_the_phone_page_shows_near_and_leaving_in_the_tickets_language(app_center, issued):
+    page = app_center.app.test_client().get(f"/t/{issued[0]['token']}").text
+    assert "Ваша очередь близко" in page and "Выйти из очереди" in page
+    assert 'id="staff-text"' in page and "phone.cancel_sure" in page
