@@ -206,6 +206,19 @@ def test_accessibility_modes(kiosk):
     )
     assert on_screen == [True] * 4
     keep_screen(kiosk, "kiosk-accessible-list-az")
+    # Search with results in large text: the keyboard stays whole (space, delete), and back,
+    # home and help stay on screen.
+    kiosk.click("footer .nav >> nth=1")  # home
+    kiosk.click(".search")
+    for key in "pen":
+        kiosk.click(f".key:text-is('{key}')")
+    kiosk.wait_for_selector(".list .service")
+    whole = kiosk.evaluate(
+        "[...document.querySelectorAll('.key, footer button')]"
+        ".filter(b => !b.matches('.key') || ['␣', '⌫'].includes(b.textContent))"
+        ".map(b => b.getBoundingClientRect().bottom <= innerHeight)"
+    )
+    assert len(whole) == 8 and all(whole)  # space, delete; back, home, help and 3 modes
 
 
 def test_azerbaijani_keyboard_has_every_letter_once(kiosk):
