@@ -95,10 +95,15 @@ def refusal(error: QueueError) -> str:
     return text(key) if key in catalog(DEFAULT_LANGUAGE) else error.message
 
 
-def save_choice(conn: sqlite3.Connection, user_id: int, language: str) -> None:
-    """Store a user's language for the staff pages."""
+def check_language(language: str) -> str:
+    """Return ``language`` if the staff pages offer it; refuse it otherwise."""
     if language not in LANGUAGES:
         raise Invalid("bad_language", f"Language must be one of {', '.join(LANGUAGES)}.")
+    return language
+
+
+def save_choice(conn: sqlite3.Connection, user_id: int, language: str) -> None:
+    """Store a user's language for the staff pages."""
     conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
 
@@ -117,9 +122,7 @@ def init_app(app: Flask, store: Callable[[], Store], url: str) -> None:
     @switch.post(url)
     def choose() -> Response:
         """Switch the staff pages' language: stored for a signed-in user, a cookie before."""
-        chosen = request.form.get("language", "")
-        if chosen not in LANGUAGES:
-            raise Invalid("bad_language", f"Language must be one of {', '.join(LANGUAGES)}.")
+        chosen = check_language(request.form.get("language", ""))
         user = g.get("user")
         if user is not None:
             with store().write() as conn:
