@@ -4,8 +4,10 @@ One `dostq serve` (its default gevent worker) is measured in three cases, client
 sharing this machine's cores:
 1. 8 kiosk processes issue tickets over keep-alive HTTP: tickets/s, latency, server CPU.
 2. 10 clerks call at once, in rounds (all press Call in the same instant), then back to back,
-   while 100 displays and 1,000 idle sockets are connected: every call is checked on every
-   display (call → display latency, calls lost, the call rate and CPU when saturated).
+   while 100 displays and 1,000 visitors' phones are connected, each following a waiting
+   ticket (the phones of the tickets being called among them, so their places move with every
+   call): every call is checked on every display (call → display latency, calls lost, the call
+   rate and CPU when saturated), and the statuses the phones heard are counted.
 3. Sockets are opened up to the limit: a ticket's HTTP latency there against idle, and one
    more socket must be refused cleanly.
 Sockets are held by a few processes speaking Engine.IO/Socket.IO over raw WebSockets (one
@@ -40,7 +42,7 @@ CALLS_PER_CLERK = 30
 CALL_ROUNDS = 30
 ROUND_GAP_S = 0.2
 DISPLAYS = 100
-IDLE_SOCKETS = 1000
+PHONES = 1000  # visitors' phones, each following its ticket, while the clerks call
 MAX_SOCKETS = 2000
 SOCKET_PROCESSES = 4
 LATENCY_SAMPLES = 300
@@ -99,14 +101,20 @@ def measure_issue(live: LiveCenter, kiosk_tokens: list[str]) -> dict[str, float]
     }
 
 
-def _open_socket(url: str, token: str) -> websocket.WebSocket:
-    """Open a display's socket by hand: Engine.IO open, then Socket.IO connect with its token."""
+def _open_socket(url: str, auth: dict[str, str]) -> websocket.WebSocket:
+    """Open a socket by hand: Engine.IO open, then Socket.IO connect with a display's token
+    (``device_token``) or a ticket's (``ticket_token``, a visitor's phone)."""
     ws = websocket.create_connection(
         url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", timeout=60
     )
     ws.recv()  # Engine.IO open
-    ws.send("40" + json.dumps({"device_token": token}))
+    ws.send("40" + json.dumps(auth))
     return ws
+
+
+def displays(tokens: list[str]) -> list[dict[str, str]]:
+    """Return the socket authentications of displays enrolled with ``tokens``."""
+    return [{"device_token": token} for token in tokens]
 
 
 def _buffered(ws: websocket.WebSocket) -> bool:
@@ -115,10 +123,12 @@ def _buffered(ws: websocket.WebSocket) -> bool:
 
 
 def _socket_holder(
-    url: str, tokens: list[str], ready: Any, stop: Any, results: Any, counted: Any
-) -> None:
-    """Hold sockets open (answering pings); record each ticket_called's (seq, arrival)."""
-    sockets = [_open_socket(url, token) for token in tokens]
+    url: str, auths: list[dict[str, str]], ready: Any, stop: Any, results: Any, counted: Any,
+    statuses: Any,
+) -> None:  # fmt: skip
+    """Hold sockets open (answering pings); record each ticket_called's (seq, arrival) and
+    count the ticket_status events phones hear."""
+    sockets = [_open_socket(url, auth) for auth in auths]
     ready.put(len(sockets))
     arrivals: list[tuple[int, float]] = []
     by_fd = {ws.sock.fileno(): ws for ws in sockets if ws.sock is not None}
@@ -139,6 +149,9 @@ def _socket_holder(
                     arrivals.append((json.loads(message[2:])[1]["seq"], time.time()))
                     with counted.get_lock():
                         counted.value += 1
+                elif message.startswith('42["ticket_status"'):
+                    with statuses.get_lock():
+                        statuses.value += 1
                 if not _buffered(ws):
                     break
     results.put(arrivals)
@@ -156,22 +169,24 @@ class SocketHolders:
         self.ready = self.context.Queue()
         self.results = self.context.Queue()
         self.counted = self.context.Value("l", 0)  # ticket_called events received so far
+        self.statuses = self.context.Value("l", 0)  # ticket_status events (phones) so far
         self.processes: list[Any] = []
 
-    def open(self, tokens: list[str]) -> int:
-        """Open sockets for ``tokens`` over SOCKET_PROCESSES processes; return how many."""
-        share = -(-len(tokens) // SOCKET_PROCESSES)
+    def open(self, auths: list[dict[str, str]]) -> int:
+        """Open sockets for ``auths`` over SOCKET_PROCESSES processes; return how many."""
+        share = -(-len(auths) // SOCKET_PROCESSES)
         started = []
-        for i in range(0, len(tokens), share):
+        for i in range(0, len(auths), share):
             process = self.context.Process(
                 target=_socket_holder,
                 args=(
                     self.url,
-                    tokens[i : i + share],
+                    auths[i : i + share],
                     self.ready,
                     self.stop,
                     self.results,
                     self.counted,
+                    self.statuses,
                 ),  # fmt: skip
             )
             process.start()
@@ -252,18 +267,26 @@ def _deliveries(
     ]
 
 
-def measure_calls(live: LiveCenter, holders: SocketHolders, displays: list[str],
-                  idle: list[str], counters: dict[str, int]) -> dict[str, float]:  # fmt: skip
-    """CLERKS clerks call at once, then back to back; every display must get every call."""
+def measure_calls(live: LiveCenter, holders: SocketHolders, display_tokens: list[str],
+                  counters: dict[str, int]) -> dict[str, float]:  # fmt: skip
+    """CLERKS clerks call at once, then back to back; every display must get every call,
+    with PHONES visitors' phones following their tickets."""
     kiosk = live.kiosk()
-    for _ in range(CLERKS * (CALL_ROUNDS + CALLS_PER_CLERK)):
-        kiosk.post(
-            f"{live.url}/api/v1/tickets", json={"service": CALL_SERVICE, "print": False},
+
+    def issue(service: str) -> str:
+        answer = kiosk.post(
+            f"{live.url}/api/v1/tickets", json={"service": service, "print": False},
             timeout=HTTP_TIMEOUT_S,
-        ).raise_for_status()  # fmt: skip
-    idle_held = holders.open(idle)
+        )  # fmt: skip
+        answer.raise_for_status()
+        return str(answer.json()["token"])
+
+    called = [issue(CALL_SERVICE) for _ in range(CLERKS * (CALL_ROUNDS + CALLS_PER_CLERK))]
+    waiting = [issue("4.4") for _ in range(max(0, PHONES - len(called)))]
+    phones_held = holders.open([{"ticket_token": t} for t in (called + waiting)[:PHONES]])
+    statuses_before = holders.statuses.value
     display_holders = SocketHolders(live.url)
-    displays_held = display_holders.open(displays)
+    displays_held = display_holders.open(displays(display_tokens))
     context = get_context("spawn")
     steps, results = context.Barrier(CLERKS + 1), context.Queue()
     clerks = [
@@ -287,14 +310,16 @@ def measure_calls(live: LiveCenter, holders: SocketHolders, displays: list[str],
     display_holders.wait_for(expected, timeout_s=60)  # what has not come by then is lost
     received = display_holders.close()
     deadline = time.monotonic() + 30  # the displays' sockets are gone before the next case
-    while open_sockets(live) > idle_held and time.monotonic() < deadline:
+    while open_sockets(live) > phones_held and time.monotonic() < deadline:
         time.sleep(0.2)
     latencies, pushed = _deliveries(received, together)
     busy_latencies, _ = _deliveries(received, back_to_back)
     return {
         "clerks_calling": len(clerks),
         "displays_connected": displays_held,
-        "idle_sockets": idle_held,
+        # The 1,000 sockets besides the displays are visitors' phones, each on its ticket.
+        "idle_sockets": phones_held,
+        "phone_statuses_heard": holders.statuses.value - statuses_before,
         "calls_made": len(together) + len(back_to_back),
         "call_deliveries": len(latencies) + len(busy_latencies),
         "calls_lost": expected - len(latencies) - len(busy_latencies),
@@ -326,7 +351,7 @@ def open_sockets(live: LiveCenter) -> int:
     return int(floor["sockets"]["open"])
 
 
-def measure_max_sockets(live: LiveCenter, holders: SocketHolders, spare: list[str],
+def measure_max_sockets(live: LiveCenter, holders: SocketHolders, spare: list[dict[str, str]],
                         idle_p99_ms: float) -> dict[str, Any]:  # fmt: skip
     """Fill the server up to MAX_SOCKETS; HTTP there, and one socket more must be refused."""
     used = 0
@@ -386,7 +411,7 @@ def enrol_everything(
                 accounts.enrol_device(conn, f"bench-display-{n}", "display", now)
                 for n in range(DISPLAYS)
             ]
-            # Idle sockets: displays of a hall no counter calls to (phones will be like them).
+            # Up to the socket limit: displays of a hall no counter calls to.
             tokens["idle"] = [
                 accounts.enrol_device(conn, f"bench-idle-{n}", "display", now, zone="idle")
                 for n in range(MAX_SOCKETS + 200)  # room to top up to the limit
@@ -409,16 +434,19 @@ def run(work_dir: Path) -> dict[str, Any]:
     live = start_live_center(
         work_dir / "center",
         prepare=enrol_everything(tokens, counters),
-        settings={"KIOSK_TICKETS_PER_MINUTE": "1000000", "MAX_SOCKETS": str(MAX_SOCKETS)},
+        settings={
+            "KIOSK_TICKETS_PER_MINUTE": "1000000",
+            "PHONE_SOCKETS_PER_MINUTE": "1000000",  # every phone here shares one address
+            "MAX_SOCKETS": str(MAX_SOCKETS),
+        },
     )
     holders = SocketHolders(live.url)
     try:
         figures: dict[str, Any] = {}
         figures.update(measure_issue(live, tokens["kiosks"]))
         idle_p99 = issue_latency_p99(live)
-        idle, spare = tokens["idle"][:IDLE_SOCKETS], tokens["idle"][IDLE_SOCKETS:]
-        figures.update(measure_calls(live, holders, tokens["displays"], idle, counters))
-        figures.update(measure_max_sockets(live, holders, spare, idle_p99))
+        figures.update(measure_calls(live, holders, tokens["displays"], counters))
+        figures.update(measure_max_sockets(live, holders, displays(tokens["idle"]), idle_p99))
         holders.close()
         figures["peak_rss_mb"] = peak_rss_mb(live.process.pid)
         return figures

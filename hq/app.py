@@ -200,7 +200,7 @@ def center_trend(code: str) -> str:
 EXPORT_COLUMNS = (
     "code", "name", "days", "visits", "served", "no_show", "no_show_percent", "transfer_percent",
     "priority_percent", "within_target_percent", "wait_mean_s", "service_mean_s", "busiest_hour",
-    "last_sync_at", "pending",
+    "rated", "satisfied_percent", "rating_mean", "last_sync_at", "pending",
 )  # fmt: skip
 
 

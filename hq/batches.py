@@ -47,6 +47,14 @@ BATCH_SCHEMA = {
                             **{key: _COUNT for key in COUNTS},
                             "wait_mean_s": _SECONDS,
                             "service_mean_s": _SECONDS,
+                            # Visitors' ratings: absent from centers older than them.
+                            "rated": _COUNT,
+                            "satisfied": _COUNT,
+                            "rating_mean": {
+                                "type": ["number", "null"],
+                                "minimum": 1,
+                                "maximum": 5,
+                            },
                         },
                     },
                     "hours": {
@@ -76,6 +84,8 @@ PARTS = (
     ("priority", "visits"),
     ("called", "visits"),
     ("within_target", "called"),
+    ("rated", "served"),
+    ("satisfied", "rated"),
 )
 
 
@@ -103,7 +113,7 @@ def check_batch(batch: Any, center: str) -> dict[str, Any]:
         days.add(day)
         totals = record["totals"]
         for part, whole in PARTS:
-            if totals[part] > totals[whole]:
+            if totals.get(part, 0) > totals.get(whole, 0):
                 raise Invalid(
                     "bad_batch",
                     f"{where}/totals: {part} ({totals[part]}) is more than {whole} "

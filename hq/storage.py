@@ -53,7 +53,24 @@ HQ_USERS_LANGUAGE = """
             CHECK (language IN ('az', 'ru', 'en'));
 """
 
-HQ_MIGRATIONS: tuple[str, ...] = (HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE, HQ_USERS_LANGUAGE)
+# Visitors' ratings beside throughput: how many rated, how many gave 4 or 5, and the sum of
+# the ratings (their mean times their count), read from the records already held.
+HQ_SATISFACTION = """
+        ALTER TABLE day_records ADD COLUMN rated INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN satisfied INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN rating_sum REAL NOT NULL DEFAULT 0;
+        UPDATE day_records SET
+            rated = coalesce(json_extract(payload, '$.totals.rated'), 0),
+            satisfied = coalesce(json_extract(payload, '$.totals.satisfied'), 0),
+            rating_sum = coalesce(json_extract(payload, '$.totals.rating_mean'), 0)
+                * coalesce(json_extract(payload, '$.totals.rated'), 0);
+"""
+
+HQ_MIGRATIONS: tuple[str, ...] = (
+    HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,
+    HQ_USERS_LANGUAGE,
+    HQ_SATISFACTION,
+)
 
 
 def add_center(conn: sqlite3.Connection, code: str, name: str, key: str, now: float) -> None:
@@ -110,7 +127,8 @@ def apply_records(
         conn.execute(
             "INSERT OR REPLACE INTO day_records (center, day, revision, final, visits, served, "
             "no_show, transferred, priority, called, within_target, wait_sum_s, service_sum_s, "
-            "payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rated, satisfied, rating_sum, payload, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 center,
                 record["day"],
@@ -125,6 +143,10 @@ def apply_records(
                 totals["within_target"],
                 (totals["wait_mean_s"] or 0) * totals["called"],
                 (totals["service_mean_s"] or 0) * totals["served"],
+                # A center older than ratings sends none: no one rated.
+                totals.get("rated", 0),
+                totals.get("satisfied", 0),
+                (totals.get("rating_mean") or 0) * totals.get("rated", 0),
                 json.dumps(record, ensure_ascii=False),
                 now,
             ),
@@ -145,7 +167,7 @@ def apply_records(
 
 
 def _figures(row: sqlite3.Row) -> dict[str, Any]:
-    called, visits = row["called"] or 0, row["visits"] or 0
+    called, visits, rated = row["called"] or 0, row["visits"] or 0, row["rated"] or 0
     return {
         "visits": visits,
         "served": row["served"] or 0,
@@ -158,6 +180,9 @@ def _figures(row: sqlite3.Row) -> dict[str, Any]:
         "service_mean_s": (
             round(row["service_sum_s"] / row["served"], 1) if row["served"] else None
         ),
+        "rated": rated,
+        "satisfied_percent": round(100 * row["satisfied"] / rated, 1) if rated else None,
+        "rating_mean": round(row["rating_sum"] / rated, 2) if rated else None,
     }
 
 
@@ -165,7 +190,8 @@ SUMS = (
     "sum(r.visits) AS visits, sum(r.served) AS served, sum(r.no_show) AS no_show, "
     "sum(r.transferred) AS transferred, sum(r.priority) AS priority, sum(r.called) AS called, "
     "sum(r.within_target) AS within_target, sum(r.wait_sum_s) AS wait_sum_s, "
-    "sum(r.service_sum_s) AS service_sum_s"
+    "sum(r.service_sum_s) AS service_sum_s, sum(r.rated) AS rated, "
+    "sum(r.satisfied) AS satisfied, sum(r.rating_sum) AS rating_sum"
 )
 
 

@@ -12,6 +12,7 @@ from server.office import floor as floor_ops
 from server.office import reports
 from server.queue import closing
 from server.queue.errors import Invalid
+from server.queue.feedback import REASONS
 from server.web import exports
 from server.web.auth import user_required
 from server.web.charts import hours_chart
@@ -87,6 +88,7 @@ def report() -> str:
         "manager/report.html",
         report=figures,
         chart=hours_chart(figures["hours"], text("report.arrived"), text("report.served")),
+        reasons=REASONS,
         previous=(day - timedelta(days=1)).isoformat(),
         following=(day + timedelta(days=1)).isoformat(),
     )

@@ -118,6 +118,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.phones": phones,
             "dostq.kiosk_limit": RateLimit(int(values["KIOSK_TICKETS_PER_MINUTE"]), 60),
             "dostq.phone_cancel_limit": RateLimit(int(values["PHONE_CANCELS_PER_MINUTE"]), 60),
+            "dostq.rating_limit": RateLimit(int(values["PHONE_RATINGS_PER_MINUTE"]), 60),
         }
     )
     # Device and sync threads start with the first request: gunicorn builds the app before

@@ -52,6 +52,7 @@ CENTER_SETTINGS = (
     Setting("PHONE_SOCKETS_PER_MINUTE", 30, "more live-ticket sockets from one address: refused"),
     Setting("PHONE_NEAR_AHEAD", 3, "the phone page warns when this few people are ahead"),
     Setting("PHONE_CANCELS_PER_MINUTE", 10, "more phone cancels from one address get a 429"),
+    Setting("PHONE_RATINGS_PER_MINUTE", 10, "more ratings from one address get a 429"),
     Setting("PRINT_GIVE_UP_S", 20, "how long a job waits for a printer that is down"),
     Setting("HQ_SYNC_POLL_S", 15, "how often the HQ sender looks for changed days when idle"),
     Setting("HQ_RETRY_MAX_S", 300, "the longest wait between tries while HQ is unreachable"),

@@ -33,7 +33,7 @@ def synced(tmp_path_factory):
     work = tmp_path_factory.mktemp("hq")
     hq = start_hq(work / "hq")
     hq.create_user("analyst", "hq-reader-secret")
-    own_totals = {}
+    own_totals, own_satisfaction = {}, {}
     for seed, (code, name) in enumerate(CENTERS.items(), start=1):
         key = hq.add_center(code, name)
         center = Center(Store(work / code / "dostq.db"))
@@ -43,12 +43,16 @@ def synced(tmp_path_factory):
             history.generate(conn, first, DAYS, center.timezone, seed=seed)
             sync.set_up(conn, work / code, hq.url, code, key)
             own_totals[code] = conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+            rated, satisfied = conn.execute(
+                "SELECT count(*), sum(rating >= 4) FROM feedback"
+            ).fetchone()
+            own_satisfaction[code] = round(100 * satisfied / rated, 1)
         link = sync.HqLink(hq.url, code, key)
         session = requests.Session()
         while sync.send_batch(center, link, session, batch_days=7):
             pass
         center.store.close()
-    yield hq, own_totals, first
+    yield hq, own_totals, first, own_satisfaction
     hq.stop()
 
 
@@ -69,7 +73,7 @@ def analyst_page(browser, hq, path, language=None):
 
 
 def test_all_centers_side_by_side_match_their_own_figures(browser, synced):
-    hq, own_totals, first = synced
+    hq, own_totals, first, own_satisfaction = synced
     last = date.today().isoformat()
     page = analyst_page(browser, hq, f"/hq/?from={first}&to={last}", language="en")
     page.wait_for_selector("#centers tbody tr")
@@ -83,11 +87,18 @@ def test_all_centers_side_by_side_match_their_own_figures(browser, synced):
         page.click("text=CSV")
     rows = list(csv.DictReader(io.StringIO(download_info.value.path().read_text("utf-8-sig"))))
     assert {row["code"]: int(row["visits"]) for row in rows} == own_totals
+    # Visitors' satisfaction beside throughput: the share of 4 and 5 among each one's ratings.
+    assert {row["code"]: float(row["satisfied_percent"]) for row in rows} == own_satisfaction
+    shown = page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#centers tbody tr')]"
+        ".map(r => [r.dataset.center, +r.querySelector('.satisfied').dataset.value]))"
+    )
+    assert shown == own_satisfaction
     assert page.errors == []
 
 
 def test_one_centers_trend_over_weeks(browser, synced):
-    hq, own_totals, first = synced
+    hq, *_ = synced
     page = analyst_page(browser, hq, "/hq/centers/ganja")
     page.wait_for_selector("svg.chart rect.arrived")
     days = page.evaluate("document.querySelectorAll('#days tbody tr').length")
@@ -98,7 +109,7 @@ def test_one_centers_trend_over_weeks(browser, synced):
 
 @pytest.mark.parametrize("language", ["az", "ru", "en"])
 def test_hq_pages_in_each_language_lay_out_cleanly(browser, synced, language):
-    hq, _, first = synced
+    hq, _, first, _ = synced
     page = analyst_page(browser, hq, f"/hq/?from={first}&to={date.today()}", language=language)
     check_layout(page, f"hq-centers-{language}", "#centers tbody tr")
     page.goto(f"{hq.url}/hq/centers/ganja")
@@ -106,7 +117,7 @@ def test_hq_pages_in_each_language_lay_out_cleanly(browser, synced, language):
 
 
 def test_dashboard_needs_a_sign_in(synced):
-    hq, _, _ = synced
+    hq, *_ = synced
     response = requests.get(f"{hq.url}/hq/", timeout=10, allow_redirects=False)
     assert response.status_code == 302 and "/hq/login" in response.headers["Location"]
     old = (date.today() - timedelta(days=400)).isoformat()

@@ -12,6 +12,7 @@ import pytest
 
 from hardware.printers import PrinterState
 from server.office import accounts
+from server.queue import feedback
 from server.queue.engine import State
 from server.web import language
 from tests.conftest import login
@@ -87,6 +88,8 @@ def test_every_key_a_page_script_or_view_asks_for_is_in_the_catalog():
         ("actions.reason", ["visitor_left", "not_printed", "duplicate", "wrong_service"]),
         ("counter.outcome", ["done", "documents_missing", "referred"]),
         ("phone.state", [s.value for s in State if s.value not in ("issued", "waiting", "called")]),
+        ("feedback.reason", feedback.REASONS),
+        ("feedback.face", [str(rating) for rating in feedback.RATINGS]),
     ],
 )
 def test_keys_built_from_a_value_exist_for_every_value(prefix, names):

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from server.office import accounts, history, reports
 from server.queue import calls, desk
 from server.queue.errors import Invalid
+from server.queue.feedback import REASONS
 from server.queue.storage import put_setting
 from server.queue.visits import issue_ticket
 from server.web import exports
@@ -96,13 +97,19 @@ def test_totals_of_the_worked_day(worked_day):
         "service_mean_s": 700.0,
         "service_median_s": 600.0,
         "service_p90_s": 900.0,
+        "cancelled_by_visitor": 0,
+        "rated": 0,  # ratings: tests/test_feedback.py
+        "satisfied": 0,
+        "satisfied_percent": None,
+        "rating_mean": None,
+        **{f"reason_{reason}": 0 for reason in REASONS},
     }
 
 
 def test_hours_count_arrivals_and_finished_services(worked_day):
     assert day_report(worked_day)["hours"] == [
-        {"hour": 9, "arrived": 3, "served": 2},
-        {"hour": 10, "arrived": 2, "served": 1},
+        {"hour": 9, "arrived": 3, "served": 2, "rated": 0, "satisfied_percent": None},
+        {"hour": 10, "arrived": 2, "served": 1, "rated": 0, "satisfied_percent": None},
     ]
 
 
@@ -160,7 +167,7 @@ def test_report_exports_carry_the_same_figures(worked_day):
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["# Totals"] and rows[2][:4] == [DAY, DAY, "5", "3"]
     book = load_workbook(io.BytesIO(exports.report_xlsx(report)))
-    assert book.sheetnames == ["Totals", "Hours", "Areas", "Services", "Counters", "Clerks"]
+    assert book.sheetnames == ["Totals", "Hours", "Days", "Areas", "Services", "Counters", "Clerks"]
     services = list(book["Services"].values)
     assert services[0][:4] == ("code", "letter", "name", "visits")
     assert {row[0]: row[3] for row in services[1:]} == {"2.1": 3, "4.4": 1, "6": 1}
@@ -210,3 +217,7 @@ def test_history_is_realistic_repeatable_and_never_doubled(center):
     assert busiest["hour"] in (9, 10, 11)  # the morning peak
     assert 2 <= report["totals"]["no_show_percent"] <= 10
     assert report["totals"]["service_median_s"] > 60
+    # A third of those served rate; most are satisfied, as DOST's surveys say (95-98.7 %).
+    totals = report["totals"]
+    assert 0.25 <= totals["rated"] / totals["served"] <= 0.35
+    assert 85 <= totals["satisfied_percent"] <= 99

@@ -6,8 +6,8 @@ are served first-come at as many desks as a manager would open for that load (up
 MAX_DESKS, so a record day queues), for a time spread around each service's target. Each desk's
 visits are credited to one of the center's counters and its clerk. The same seed gives the same
 history.
-Only visit rows are written (with their times), not every step; days that already hold visits
-are left alone, so running it twice doubles nothing.
+Only visit rows (with their times) and their ratings are written, not every step; days that
+already hold visits are left alone, so running it twice doubles nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.queue.engine import ticket_label
+from server.queue.feedback import REASONS
 from server.queue.numbers import insert_tickets
 
 # Relative demand per area letter (the others get 1): the busiest desks of a DOST center.
@@ -35,6 +36,11 @@ MEAN_SERVICE_FACTOR = 1.1
 WORKING_MINUTES = 510  # 09:00 to 17:30
 MAX_DESKS = 45
 UTILISATION = 0.7  # a manager opens desks for the peak, not for the day's average
+# A third of served visitors rate the visit, mostly 4 or 5 (DOST's surveys: 95-98.7 %
+# satisfied); a wait past twice the service's target makes a low rating likelier.
+RATED_SHARE = 0.3
+RATING_WEIGHTS = (0.01, 0.01, 0.03, 0.15, 0.80)
+LONG_WAIT_RATING_WEIGHTS = (0.05, 0.08, 0.17, 0.30, 0.40)
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,7 @@ def _day(
     heapq.heapify(free_at)
     numbers: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
+    ratings: list[tuple[str, int, str]] = []  # (token, rating, reasons) of the rated visits
     for arrived, service in zip(arrivals, chosen, strict=True):
         numbers[service.letter] = numbers.get(service.letter, 0) + 1
         number = numbers[service.letter]
@@ -180,9 +187,12 @@ def _day(
             minutes = rng.lognormvariate(0, 0.45) * service.target_minutes
             finished = started + 60 * min(minutes, 4 * service.target_minutes)
             heapq.heappush(free_at, (finished, index))
+        token = f"h{rng.getrandbits(96):024x}"
+        if state == "done" and rng.random() < RATED_SHARE:
+            ratings.append((token, *_rating(rng, called - arrived > 120 * service.target_minutes)))
         rows.append(
             {
-                "token": f"h{rng.getrandbits(96):024x}",
+                "token": token,
                 "day": day.isoformat(),
                 "letter": service.letter,
                 "number": number,
@@ -209,4 +219,22 @@ def _day(
         "INSERT INTO day_sequences (day, letter, last) VALUES (?, ?, ?)",
         [(day.isoformat(), letter, last) for letter, last in numbers.items()],
     )
+    conn.executemany(
+        "INSERT INTO feedback (ticket_id, day, rating, reasons, given_at, changed_at) "
+        "SELECT id, day, ?, ?, finished_at + 60, finished_at + 60 FROM tickets WHERE token = ?",
+        [(rating, reasons, token) for token, rating, reasons in ratings],
+    )
     return len(rows)
+
+
+def _rating(rng: random.Random, waited_long: bool) -> tuple[int, str]:
+    """Return a generated rating and its reasons (a low one names why, a high one may)."""
+    weights = LONG_WAIT_RATING_WEIGHTS if waited_long else RATING_WEIGHTS
+    rating = rng.choices(range(1, 6), weights=weights)[0]
+    if rating <= 3:
+        reason = "waiting_time" if waited_long else rng.choice(REASONS)
+    elif rng.random() < 0.3:
+        reason = rng.choice(("politeness", "competence"))
+    else:
+        reason = ""
+    return rating, reason

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +20,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.queue.errors import Invalid
+from server.queue.feedback import REASONS, SATISFIED
 from server.queue.storage import get_setting
+from server.queue.visits import VISITOR_LEFT
 
 # A year is the longest range a report covers in one go (the raw-visits export too).
 MAX_RANGE_DAYS = 366
@@ -47,6 +49,9 @@ VISIT_COLUMNS = (
     "transfers",
     "counter",
     "clerk",
+    "rating",
+    "rating_reasons",
+    "rating_comment",
 )
 
 
@@ -93,10 +98,12 @@ def visits(conn: sqlite3.Connection, first_day: str, last_day: str) -> Iterator[
         "s.code AS service, s.name_az AS service_name, t.category, t.walk_in, t.state, "
         "t.outcome, t.print_status, t.arrived_at, t.first_called_at, t.started_at, "
         "t.finished_at, t.recalls, t.transfers, t.counter_id, c.name AS counter, "
-        "t.clerk_user_id, u.display_name AS clerk "
+        "t.clerk_user_id, u.display_name AS clerk, "
+        "f.rating, f.reasons AS rating_reasons, f.comment AS rating_comment "
         "FROM tickets t JOIN services s ON s.id = t.service_id JOIN areas a ON a.id = s.area_id "
         "LEFT JOIN counters c ON c.id = t.counter_id "
         "LEFT JOIN users u ON u.id = t.clerk_user_id "
+        "LEFT JOIN feedback f ON f.ticket_id = t.id "
         "WHERE t.day BETWEEN ? AND ? ORDER BY t.day, t.arrived_at, t.id",
         (first_day, last_day),
     )
@@ -137,12 +144,15 @@ class Tally:
     served: int = 0
     no_show: int = 0
     cancelled: int = 0
+    cancelled_by_visitor: int = 0  # from their phone
     unserved: int = 0  # still open when the day closed
     transferred: int = 0
     priority: int = 0
     within_target: int = 0
     waits: list[float] = field(default_factory=list)
     services: list[float] = field(default_factory=list)
+    ratings: list[int] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
 
     def add(
         self, visit: sqlite3.Row, wait: float | None, service: float | None, target_s: float
@@ -153,6 +163,7 @@ class Tally:
         self.served += state == "done"
         self.no_show += state == "no_show"
         self.cancelled += state == "cancelled"
+        self.cancelled_by_visitor += visit["outcome"] == VISITOR_LEFT
         self.unserved += state == "closed_unserved"
         self.transferred += visit["transfers"] > 0
         self.priority += visit["category"] != "general"
@@ -161,10 +172,14 @@ class Tally:
             self.within_target += wait <= target_s
         if service is not None:
             self.services.append(service)
+        if visit["rating"] is not None:
+            self.ratings.append(visit["rating"])
+            self.reasons.update(r for r in visit["rating_reasons"].split(",") if r)
 
     def figures(self) -> dict[str, Any]:
         """Return the group's figures (shares in percent, times in seconds, rounded)."""
         called = len(self.waits)
+        satisfied = sum(rating >= SATISFIED for rating in self.ratings)
         return {
             "visits": self.visits,
             "called": called,
@@ -187,6 +202,14 @@ class Tally:
             ),
             "service_median_s": _rounded(median(self.services)),
             "service_p90_s": _rounded(nearest_rank(self.services, 90)),
+            "cancelled_by_visitor": self.cancelled_by_visitor,
+            # Satisfaction: the share of ratings of 4 or 5 (how DOST and ASAN report it).
+            "rated": len(self.ratings),
+            "satisfied": satisfied,
+            "satisfied_percent": _percent(satisfied, len(self.ratings)),
+            "rating_mean": (round(statistics.fmean(self.ratings), 2) if self.ratings else None),
+            # How many ratings named each reason (a rating may name several).
+            **{f"reason_{reason}": self.reasons[reason] for reason in REASONS},
         }
 
 
@@ -209,11 +232,12 @@ def build_report(
     target_s = level.target_minutes * 60
     total = Tally()
     groups: dict[str, dict[Any, Tally]] = {
-        name: defaultdict(Tally) for name in ("areas", "services", "counters", "clerks")
+        name: defaultdict(Tally) for name in ("days", "areas", "services", "counters", "clerks")
     }
     labels: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in groups}
     arrived: dict[int, int] = defaultdict(int)
     served: dict[int, int] = defaultdict(int)
+    ratings: dict[int, list[int]] = defaultdict(list)  # by the hour the rated visit finished
     days: set[str] = set()
     for visit in rows:
         wait, service = wait_s(visit), service_s(visit)
@@ -221,8 +245,12 @@ def build_report(
         total.add(visit, wait, service, target_s)
         arrived[datetime.fromtimestamp(visit["arrived_at"], timezone).hour] += 1
         if service is not None:
-            served[datetime.fromtimestamp(visit["finished_at"], timezone).hour] += 1
+            finished = datetime.fromtimestamp(visit["finished_at"], timezone).hour
+            served[finished] += 1
+            if visit["rating"] is not None:
+                ratings[finished].append(visit["rating"])
         keys = {
+            "days": (visit["day"], {"day": visit["day"]}),
             "areas": (visit["letter"], {"letter": visit["letter"], "name": visit["area_name"]}),
             "services": (
                 visit["service"],
@@ -250,7 +278,18 @@ def build_report(
             "goal_percent": level.goal_percent,
         },
         "totals": total.figures(),
-        "hours": [{"hour": h, "arrived": arrived[h], "served": served[h]} for h in hours],
+        "hours": [
+            {
+                "hour": h,
+                "arrived": arrived[h],
+                "served": served[h],
+                "rated": len(ratings[h]),
+                "satisfied_percent": _percent(
+                    sum(r >= SATISFIED for r in ratings[h]), len(ratings[h])
+                ),
+            }
+            for h in hours
+        ],
         **{
             name: [
                 {**labels[name][key], **tally.figures()}
@@ -308,4 +347,7 @@ def visit_rows(rows: Iterable[sqlite3.Row], timezone: ZoneInfo) -> Iterator[tupl
             visit["transfers"],
             visit["counter"],
             visit["clerk"],
+            visit["rating"],
+            visit["rating_reasons"] or None,
+            visit["rating_comment"],
         )

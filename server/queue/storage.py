@@ -288,6 +288,39 @@ TICKET_LANGUAGE = """
             CHECK (language IN ('az', 'ru', 'en'));
 """
 
+# A visitor's rating of a done visit (server.queue.feedback): one per visit, no personal data.
+# A rating given or changed marks its day for headquarters, like a change of the visit. And
+# visits cancelled from the phone before now get the outcome such a cancel now records.
+FEEDBACK_SCHEMA = """
+        CREATE TABLE feedback (
+            ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+            day TEXT NOT NULL,
+            rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+            reasons TEXT NOT NULL DEFAULT '',  -- reason codes, comma-separated
+            comment TEXT CHECK (length(comment) <= 300),
+            given_at REAL NOT NULL,
+            changed_at REAL NOT NULL
+        );
+        CREATE INDEX feedback_day ON feedback (day);
+        CREATE TRIGGER hq_outbox_on_feedback_insert AFTER INSERT ON feedback BEGIN
+            INSERT INTO hq_outbox (day, revision, changed_at)
+            VALUES (NEW.day, 1, (julianday('now') - 2440587.5) * 86400.0)
+            ON CONFLICT (day) DO UPDATE SET
+                revision = revision + 1, changed_at = excluded.changed_at;
+        END;
+        CREATE TRIGGER hq_outbox_on_feedback_update AFTER UPDATE ON feedback BEGIN
+            INSERT INTO hq_outbox (day, revision, changed_at)
+            VALUES (NEW.day, 1, (julianday('now') - 2440587.5) * 86400.0)
+            ON CONFLICT (day) DO UPDATE SET
+                revision = revision + 1, changed_at = excluded.changed_at;
+        END;
+        -- Visits their visitor cancelled from the phone say so in their outcome, for reports.
+        UPDATE tickets SET outcome = 'cancelled_by_visitor'
+            WHERE state = 'cancelled' AND id IN (
+                SELECT ticket_id FROM ticket_events
+                WHERE action = 'cancel' AND json_extract(detail, '$.reason') = 'visitor');
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -304,6 +337,7 @@ MIGRATIONS: tuple[str, ...] = (
     COUNTER_STATUS_SINCE,
     USERS_WITH_LANGUAGE,
     TICKET_LANGUAGE,
+    FEEDBACK_SCHEMA,
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from server.queue.center import Center
 from server.queue.engine import State, estimate_wait_minutes
 from server.queue.errors import NotFound
+from server.queue.feedback import feedback_of
 from server.settings import LANGUAGES
 
 RECENT_CALLS = 10
@@ -132,18 +133,22 @@ def public_status(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         raise NotFound("unknown_ticket", "No ticket with this code.", "token")
     view = ticket_view(conn, row["id"])
     return {
-        key: view[key]
-        for key in (
-            "label",
-            "service",
-            "language",
-            "state",
-            "people_ahead",
-            "estimated_wait_min",
-            "counter",
-            "arrived_at",
-            "called_at",
-        )
+        # A done visit carries the rating given on it (None until the visitor gives one).
+        "feedback": feedback_of(conn, row["id"]) if view["state"] == "done" else None,
+        **{
+            key: view[key]
+            for key in (
+                "label",
+                "service",
+                "language",
+                "state",
+                "people_ahead",
+                "estimated_wait_min",
+                "counter",
+                "arrived_at",
+                "called_at",
+            )
+        },
     }
 
 

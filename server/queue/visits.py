@@ -25,6 +25,9 @@ from server.queue.numbers import insert_tickets, numbered, open_service
 from server.queue.storage import audit
 from server.queue.views import QUEUED, public_status, ticket_view
 
+# The outcome of a visit its visitor cancelled from their phone (reports count them apart).
+VISITOR_LEFT = "cancelled_by_visitor"
+
 
 def issuing_opens_at(center: Center, hours: OpeningHours | None, now: float) -> datetime | None:
     """Return None while kiosks issue tickets, else the local time issuing starts again."""
@@ -172,8 +175,8 @@ def cancel_by_visitor(center: Center, token: str) -> Done[dict[str, Any]]:
             raise NotFound("unknown_ticket", "No ticket with this code.", "token")
         state = next_state(State(row["state"]), Action.CANCEL)
         conn.execute(
-            "UPDATE tickets SET state = ?, finished_at = ? WHERE id = ?",
-            (state.value, now, row["id"]),
+            "UPDATE tickets SET state = ?, finished_at = ?, outcome = ? WHERE id = ?",
+            (state.value, now, VISITOR_LEFT, row["id"]),
         )
         log_event(
             conn, row["id"], "cancel", state, now, detail={"reason": "visitor", "by": "phone"}

@@ -14,7 +14,7 @@ from server.office import floor
 from server.office.accounts import reception_printer
 from server.office.catalog import read_catalog
 from server.office.search import search
-from server.queue import calls, desk, views, visits
+from server.queue import calls, desk, feedback, views, visits
 from server.queue.engine import GENERAL, parse_label
 from server.queue.errors import QueueError
 from server.queue.facts import Done
@@ -215,6 +215,22 @@ def cancel_by_visitor(token: str) -> Response:
             "too_many_cancels", f"Too many cancels from here: try again in {wait_s:.0f} s."
         )
     return answer(visits.cancel_by_visitor(center(), token[:100]))
+
+
+@bp.post("/tickets/status/<token>/feedback")
+def rate_visit(token: str) -> Response:
+    """Take the visitor's rating of their finished visit (once; changeable for 30 minutes)."""
+    wait_s = current_app.extensions["dostq.rating_limit"].allow(request.remote_addr)
+    if wait_s:
+        raise TooManyRequests(
+            "too_many_ratings", f"Too many ratings from here: try again in {wait_s:.0f} s."
+        )
+    body = json_body("Feedback")
+    return answer(
+        feedback.rate_visit(
+            center(), token[:100], body["rating"], body.get("reasons"), body.get("comment")
+        )
+    )
 
 
 @bp.get("/snapshot")

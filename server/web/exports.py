@@ -18,13 +18,16 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from werkzeug.wrappers import Response
 
+from server.queue.feedback import REASONS
+
 # What starts a formula in Excel, LibreOffice or Google Sheets, and their full-width forms.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The report's tables as exported: sheet name, report key, columns in order.
 REPORT_TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Hours", "hours", ("hour", "arrived", "served")),
+    ("Hours", "hours", ("hour", "arrived", "served", "rated", "satisfied_percent")),
+    ("Days", "days", ("day",)),
     ("Areas", "areas", ("letter", "name")),
     ("Services", "services", ("code", "letter", "name")),
     ("Counters", "counters", ("name",)),
@@ -45,6 +48,11 @@ FIGURES = (
     "wait_p90_s",
     "service_median_s",
     "service_p90_s",
+    "cancelled_by_visitor",
+    "rated",
+    "satisfied_percent",
+    "rating_mean",
+    *(f"reason_{reason}" for reason in REASONS),
 )
 
 

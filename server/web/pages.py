@@ -14,6 +14,7 @@ from hardware.printers import VirtualPrinter
 from server.live.printing import printer_for
 from server.office.accounts import device_by_name
 from server.queue.errors import NotFound
+from server.queue.feedback import COMMENT_MAX, REASONS
 from server.queue.views import public_status
 from server.web.auth import user_required
 from server.web.language import LANGUAGES, catalog, translate
@@ -63,9 +64,15 @@ def ticket_status(token: str) -> str:
         token=token,
         shown=shown,
         near_ahead=int(current_app.config["PHONE_NEAR_AHEAD"]),
+        reasons=REASONS,
+        comment_max=COMMENT_MAX,
         tr=lambda key, **values: translate(shown, key, **values),
         # The page's script words later changes with these (window.dostq.t).
-        phone_texts={k: v for k, v in catalog(shown).items() if k.startswith("phone.")},
+        phone_texts={
+            k: v
+            for k, v in catalog(shown).items()
+            if k.startswith(("phone.", "feedback.", "error."))
+        },
     )
 
 

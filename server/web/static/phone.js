@@ -1,7 +1,8 @@
 // The visitor's phone page (the ticket's QR code): kept current over Socket.IO in the ticket's
 // own room (the token is the key), or by asking every 15 s where sockets do not get through.
 // A call vibrates and chimes where the phone allows; "your turn is near" shows a few places
-// before; the visitor can leave the queue, after saying so twice.
+// before; the visitor can leave the queue, after saying so twice. Once the visit is done, one
+// tap on a face rates it; reasons and a comment may follow, changeable for 30 minutes.
 "use strict";
 (() => {
   const { el, send, t } = window.dostq;
@@ -33,10 +34,70 @@
       if (navigator.vibrate) navigator.vibrate(calledAgain ? [400, 200, 400, 200, 400] : [300]);
       if (calledAgain) chime.play().catch(() => {}); // a phone may refuse sound without a tap
     }
+    if (status.state === "done" && (!shown || shown.state !== "done")) showFeedback(status.feedback);
     cancel.hidden = !LEAVABLE.includes(status.state);
     if (cancel.hidden) confirm.hidden = true;
     root.dataset.state = status.state;
     shown = status;
+  }
+
+  // ---- the rating, after the visit ------------------------------------------------------
+  const feedback = document.getElementById("feedback");
+  const faces = [...feedback.querySelectorAll(".face")];
+  const details = document.getElementById("feedback-details");
+  const note = document.getElementById("feedback-note");
+  let rating = null;
+  let closeTimer = null;
+
+  function showFeedback(given) {
+    feedback.hidden = false;
+    if (given) applyGiven(given);
+  }
+  function applyGiven(given) {
+    rating = given.rating;
+    for (const face of faces) face.setAttribute("aria-pressed", String(Number(face.dataset.rating) === rating));
+    for (const box of details.querySelectorAll("input[name=reasons]")) box.checked = given.reasons.includes(box.value);
+    details.elements.comment.value = given.comment || "";
+    details.hidden = false;
+    // Past its 30 minutes the rating stays on show but can no longer change.
+    clearTimeout(closeTimer);
+    closeTimer = setTimeout(closeFeedback, Math.max(0, given.editable_until * 1000 - Date.now()));
+  }
+  function closeFeedback() {
+    for (const control of feedback.querySelectorAll("button, input, textarea")) control.disabled = true;
+    note.textContent = t("feedback.given", { rating });
+  }
+  async function rate(body) {
+    const response = await send("POST", `/api/v1/tickets/status/${encodeURIComponent(token)}/feedback`, body);
+    const answer = await response.json().catch(() => ({}));
+    if (response.ok) {
+      applyGiven(answer);
+      note.textContent = t("feedback.thanks");
+    } else {
+      const code = answer.error && answer.error.code;
+      note.textContent = code ? t(`error.${code}`) : t("phone.offline");
+      if (code === "feedback_closed") closeFeedback();
+    }
+  }
+  function detailsBody() {
+    const reasons = [...details.querySelectorAll("input[name=reasons]:checked")].map((box) => box.value);
+    const comment = details.elements.comment.value.trim();
+    return { reasons, comment: comment || null };
+  }
+  for (const face of faces) {
+    face.addEventListener("click", () => rate({ rating: Number(face.dataset.rating), ...detailsBody() }));
+  }
+  details.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (rating !== null) rate({ rating, ...detailsBody() });
+  });
+  if (feedback.dataset.editableUntil) {
+    applyGiven({
+      rating: Number(feedback.querySelector(".face[aria-pressed=true]").dataset.rating),
+      reasons: [...details.querySelectorAll("input[name=reasons]:checked")].map((box) => box.value),
+      comment: details.elements.comment.value,
+      editable_until: Number(feedback.dataset.editableUntil),
+    });
   }
 
   const socket = io({ auth: { ticket_token: token } });
