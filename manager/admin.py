@@ -375,8 +375,9 @@ def unlock_sign_in(user_id: int) -> str:
 @bp.post("/devices")
 @change("admin.people")
 def enrol_device() -> Response:
-    """Enrol a kiosk or display and show its token this once."""
+    """Enrol a kiosk, display or feedback tablet and show its token this once."""
     name, kind = request.form.get("name", "").strip(), request.form.get("kind", "")
+    counter = request.form.get("counter", "")
     if not name:
         raise Invalid("name_required", "A device needs a name.", "name")
     printer, profile = request.form.get("printer") or None, request.form.get("profile", "TM-T20II")
@@ -392,6 +393,8 @@ def enrol_device() -> Response:
             printer=printer,
             print_mode=request.form.get("print_mode") or "text",
             printer_profile=profile,
+            # A feedback tablet's counter; the form sends one with every kind.
+            counter_id=int(counter) if kind == "feedback" and counter.isdigit() else None,
         )
     return make_response(render_template("manager/admin_token.html", name=name, token=token))
 

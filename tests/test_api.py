@@ -301,7 +301,13 @@ def test_walk_in_is_served_at_once_and_counted_for_the_clerk(client, app_center)
     app_center.clock.advance(300)
     client.post(f"{base}/finish", json={}, headers=csrf)
     counter = client.get(base).get_json()
-    assert counter["today"] == {"served": 1, "no_show": 0, "average_service_s": 300}
+    assert counter["today"] == {
+        "served": 1,
+        "no_show": 0,
+        "average_service_s": 300,
+        "rated": 0,
+        "satisfied_percent": None,
+    }
     names = [c["name"] for c in client.get("/api/v1/counters").get_json()]
     assert names == ["Masa 1", "Masa 2", "Masa 3"]
 

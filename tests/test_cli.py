@@ -122,7 +122,7 @@ def test_demo_seeds_counters_users_and_devices(tmp_path):
     result = run("demo", "--data-dir", str(tmp_path))
     assert "clerk1 / demo-counter-1" in result.output
     tokens = json.loads((tmp_path / "demo-devices.json").read_text())
-    assert set(tokens) == {"kiosk-1", "display-1", "display-hall2"}
+    assert set(tokens) == {"kiosk-1", "display-1", "display-hall2", "tablet-1"}
     assert (tmp_path / "demo-devices.json").stat().st_mode & 0o077 == 0
     with Store(tmp_path / "dostq.db").read() as conn:
         assert conn.execute("SELECT count(*) FROM counters").fetchone()[0] == 5

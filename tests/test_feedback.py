@@ -10,7 +10,7 @@ import pytest
 from hq.batches import check_batch
 from server.hq_link import sync
 from server.office import accounts, reports
-from server.queue import calls, desk, feedback, visits
+from server.queue import calls, desk, feedback, views, visits
 from server.queue.errors import Invalid, QueueError
 from server.web import exports
 from tests.conftest import login
@@ -160,3 +160,84 @@ def test_a_clerk_cannot_see_the_report_a_manager_reads_satisfaction_there(app_ce
     login(manager, "manager", "floor-boss-secret")
     page = manager.get("/manager/report").text
     assert 'id="satisfaction"' in page and "Bina və şərait" in page
+
+
+def test_a_clerk_sees_what_visitors_said_of_their_own_visits_only(center, clock):
+    first, second = served(center, clock, 2)
+    feedback.rate_visit(center, first["token"], 5)
+    feedback.rate_visit(center, second["token"], 3)
+    day = center.day(clock.now)
+    with center.store.read() as conn:
+        mine, other = views.clerk_day(conn, 1, day), views.clerk_day(conn, 2, day)
+    assert (mine["rated"], mine["satisfied_percent"]) == (2, 50.0)
+    assert (other["rated"], other["satisfied_percent"]) == (0, None)
+
+
+@pytest.fixture
+def tablet(app_center):
+    """A feedback tablet on Masa 1, its socket connected."""
+    center = app_center.app.extensions["dostq.center"]
+    with center.store.write() as conn:
+        token = accounts.enrol_device(
+            conn, "masa-1-tablet", "feedback", 0.0, counter_id=app_center.ids["counter1"]
+        )
+    socketio = app_center.app.extensions["socketio"]
+    client = socketio.test_client(app_center.app, auth={"device_token": token})
+    assert client.is_connected()
+    client.get_received()
+    return token, client
+
+
+def test_the_tablet_on_the_counter_asks_after_each_finished_visit_and_rates_it(app_center, tablet):
+    token, socket = tablet
+    clerk = app_center.app.test_client()
+    csrf = login(clerk, "clerk1", "masa-one-secret")
+    center = app_center.app.extensions["dostq.center"]
+    ticket = visits.issue_ticket(center, "2.1", device=None, language="ru").answer
+    base = f"/api/v1/counters/{app_center.ids['counter1']}"
+    for step in ("session", "call-next", "start"):
+        clerk.post(f"{base}/{step}", headers=csrf)
+    clerk.post(f"{base}/finish", json={"delivered": []}, headers=csrf)
+    (wanted,) = [e["args"][0] for e in socket.get_received() if e["name"] == "feedback_wanted"]
+    assert wanted == {"ticket_id": ticket["id"], "label": ticket["label"], "language": "ru"}
+    device = app_center.app.test_client()
+    headers = {"Authorization": f"Device {token}"}
+    rated = device.post(
+        "/api/v1/feedback",
+        json={"ticket_id": ticket["id"], "rating": 5, "reasons": ["politeness"]},
+        headers=headers,
+    )
+    assert rated.status_code == 200 and rated.get_json()["rating"] == 5
+    # The phone sees the tablet's rating: one per visit, whichever gave it.
+    status = device.get(f"/api/v1/tickets/status/{ticket['token']}").get_json()
+    assert status["feedback"]["rating"] == 5
+    kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
+    body = {"ticket_id": ticket["id"], "rating": 1}
+    assert device.post("/api/v1/feedback", json=body, headers=kiosk).status_code == 403
+    assert device.post("/api/v1/feedback", json=body).status_code == 401
+
+
+def test_a_tablet_rates_only_its_own_counters_visits(app_center, tablet):
+    center = app_center.app.extensions["dostq.center"]
+    with center.store.write() as conn:
+        other = accounts.enrol_device(
+            conn, "masa-2-tablet", "feedback", 0.0, counter_id=app_center.ids["counter2"]
+        )
+    (ticket,) = served(center, app_center.clock)  # at Masa 1
+    answer = app_center.app.test_client().post(
+        "/api/v1/feedback",
+        json={"ticket_id": ticket["id"], "rating": 5},
+        headers={"Authorization": f"Device {other}"},
+    )
+    assert answer.status_code == 403
+    assert answer.get_json()["error"]["code"] == "not_your_counter"
+
+
+@pytest.mark.parametrize(
+    ("kind", "counter", "code"),
+    [("feedback", None, "feedback_needs_counter"), ("display", 1, "feedback_needs_counter")],
+)
+def test_a_tablet_and_only_a_tablet_names_its_counter(center, kind, counter, code):
+    with center.store.write() as conn, pytest.raises(Invalid) as refused:
+        accounts.enrol_device(conn, "x", kind, 0.0, counter_id=counter)
+    assert refused.value.code == code

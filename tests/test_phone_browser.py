@@ -8,6 +8,7 @@ import pytest
 
 from server.office.demo import DEMO_LOGINS
 from tests.accessibility import keep_screen
+from tests.conftest import wait_until
 from tests.live import start_live_center
 from tests.test_staff_browser import LANGUAGES, LAYOUT_CHECK
 
@@ -110,3 +111,30 @@ def test_the_visitor_leaves_the_queue_and_the_counter_sees_it(browser, center, l
     called = clerk.post(f"{center.url}/api/v1/counters/1/call-next", timeout=10).json()
     assert called["ticket"]["label"] == after["label"]  # the counter goes on to the next
     assert page.errors == []
+
+
+def test_the_counters_feedback_tablet_asks_in_the_visitors_language(browser, center):
+    tablet = browser.new_page(viewport={"width": 1280, "height": 800})
+    tablet.errors = []
+    tablet.on("pageerror", lambda error: tablet.errors.append(str(error)))
+    tablet.goto(f"{center.url}/counter/feedback")  # not enrolled yet: the enrolment form
+    tablet.fill("input[name=token]", center.tokens["tablet-1"])
+    tablet.click("form.login button[type=submit]")
+    tablet.wait_for_selector("#tablet[data-state=idle]")
+    mine = issue(center, "ru")
+    clerk = center.session("clerk1", DEMO_LOGINS["clerk1"])
+    base = f"{center.url}/api/v1/counters/1"
+    for step in ("session", "call-next", "start"):
+        clerk.post(f"{base}/{step}", timeout=10).raise_for_status()
+    clerk.post(f"{base}/finish", json={"delivered": []}, timeout=10).raise_for_status()
+    tablet.wait_for_selector("#tablet[data-state=asking]", timeout=10_000)
+    assert tablet.text_content("#question") == "Вы довольны обслуживанием?"
+    assert tablet.text_content("#label") == mine["label"]
+    keep_screen(tablet, "feedback-tablet-asking-ru")
+    tablet.click(".face-5")
+    tablet.wait_for_selector("#tablet[data-state=rated]")
+    tablet.check("input[value=politeness]")
+    tablet.click("#send")
+    assert wait_until(lambda: rating(center, mine) == (5, "politeness", None), timeout=10)
+    keep_screen(tablet, "feedback-tablet-rated-ru")
+    assert tablet.errors == []

@@ -121,6 +121,7 @@ def create_user(
 @click.argument("name")
 @click.option("--kind", type=click.Choice(accounts.DEVICE_KINDS), required=True)
 @click.option("--zone", help="Displays: the zone (hall) whose calls it shows.")
+@click.option("--counter", help="Feedback tablets: the name of the counter it stands on.")
 @click.option("--no-printer", is_flag=True, help="Kiosks: this one prints nothing.")
 @click.option(
     "--printer",
@@ -149,16 +150,23 @@ def enrol_device(
     name: str,
     kind: str,
     zone: str | None,
+    counter: str | None,
     no_printer: bool,
     printer_url: str | None,
     print_mode: str,
     printer_profile: str,
 ) -> None:
-    """Register a kiosk or display and print its token (shown only this once)."""
+    """Register a kiosk, display or feedback tablet; print its token (shown only this once)."""
     from server.live.printing import check_printer
 
     with admin_change(data_dir) as conn:
         check_printer(printer_url, printer_profile, data_dir.resolve())
+        counter_id = None
+        if counter is not None:
+            row = conn.execute("SELECT id FROM counters WHERE name = ?", (counter,)).fetchone()
+            if row is None:
+                raise click.UsageError(f"No counter named '{counter}'.")
+            counter_id = row[0]
         token = accounts.enrol_device(
             conn,
             name,
@@ -169,6 +177,7 @@ def enrol_device(
             printer_url,
             print_mode,
             printer_profile,
+            counter_id,
         )
         audit(conn, "device_enrolled", time.time(), detail={"name": name, "kind": kind})
     click.echo(token)

@@ -1,7 +1,8 @@
 """The one place that publishes: each fact an operation caused goes to the rooms that show it.
 
 Rooms are named after what they show: ``display:<zone>`` (``display:all`` for a display with no
-zone), ``counters``, ``managers``, ``kiosks`` and ``agent:<device id>``. ``EVENTS`` names the
+zone), ``counters``, ``managers``, ``kiosks``, ``agent:<device id>`` and ``feedback:<counter
+id>`` (the feedback tablet on a counter). ``EVENTS`` names the
 Socket.IO event each fact becomes; services that act on facts (printing, serial LED displays,
 socket bookkeeping) ``subscribe`` to fact types and are called after the emit. ``publish`` is
 only ever called after the transaction that caused the facts has committed.
@@ -36,6 +37,7 @@ EVENTS: dict[type[Any], str] = {
     f.SerialLineStatus: "device_status",
     f.KeypadRefused: "keypad_refused",
     f.AgentPrintJob: "print_job",
+    f.VisitFinished: "feedback_wanted",
 }
 # Sent by the live layer outside publish: the answer to a connect, and the waiting counts.
 SNAPSHOT, QUEUE_CHANGED, REQUEST_SNAPSHOT = "snapshot", "queue_changed", "request_snapshot"
@@ -78,6 +80,9 @@ def _message(fact: f.Fact) -> tuple[Any, list[str]]:
             return payload, ["counters"]
         case f.AgentPrintJob():
             return {"ticket_id": fact.ticket_id, "data": fact.data}, [f"agent:{fact.device_id}"]
+        case f.VisitFinished():
+            payload = {"ticket_id": fact.ticket_id, "label": fact.label, "language": fact.language}
+            return payload, [f"feedback:{fact.counter_id}"]
     raise TypeError(f"{type(fact).__name__} has no Socket.IO event")
 
 

@@ -33,7 +33,7 @@ from server.queue.views import center_snapshot
 from server.settings import DEVICE_COOKIE
 
 log = logging.getLogger(__name__)
-SOCKET_KINDS = ("display", "kiosk", "counter", "manager", "phone")
+SOCKET_KINDS = ("display", "kiosk", "counter", "manager", "phone", "feedback")
 # The floor warns when this share of the socket limit is in use.
 NEAR_LIMIT = 0.8
 
@@ -138,6 +138,10 @@ class Sockets:
             self._remember(Screen("display", device.name, device=device, token=token))
             self.publisher.publish([ScreenOnline(device.name, "display", online=True)])
             return device.zone
+        if device.kind == "feedback":  # a tablet hears the visits its own counter finishes
+            join_room(f"feedback:{device.counter_id}")
+            self._remember(Screen("feedback", device.name, device=device, token=token))
+            return None
         join_room("kiosks")
         self.publisher.publish([ScreenOnline(device.name, "kiosk", online=True)])
         if agent and device.printer == AGENT_PRINTER:

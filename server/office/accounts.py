@@ -16,7 +16,7 @@ from server.queue.errors import Invalid, NotFound
 
 # A volunteer (or receptionist) at the entrance issues tickets for visitors and looks them up.
 ROLES = ("clerk", "manager", "admin", "volunteer")
-DEVICE_KINDS = ("kiosk", "display")
+DEVICE_KINDS = ("kiosk", "display", "feedback")
 PRINT_MODES = ("text", "raster")
 # ASVS 5.0 6.2: long passwords, none of the commonest, none built on the username.
 MIN_PASSWORD_LENGTH = 12
@@ -192,31 +192,45 @@ def enrol_device(
     printer: str | None = None,
     print_mode: str = "text",
     printer_profile: str = "TM-T20II",
+    counter_id: int | None = None,
 ) -> str:
-    """Register a kiosk or display and return its token, shown once and never stored.
+    """Register a kiosk, display or feedback tablet; return its token (shown once, not stored).
 
     ``printer`` is the URL of a printer the server drives for this kiosk (see
     hardware.printers), of the model ``printer_profile``; without it a printing kiosk
     reports its own print results. The caller has checked both (server.live.printing).
+    A feedback tablet names the counter it stands on (``counter_id``), and only it.
     """
     if kind not in DEVICE_KINDS:
         raise Invalid("bad_device_kind", f"Device kind must be one of {DEVICE_KINDS}.", "kind")
+    if (kind == "feedback") != (counter_id is not None):
+        raise Invalid(
+            "feedback_needs_counter",
+            "A feedback tablet, and only it, names its counter.",
+            "counter",
+        )
+    if (
+        counter_id is not None
+        and not conn.execute("SELECT 1 FROM counters WHERE id = ?", (counter_id,)).fetchone()
+    ):
+        raise NotFound("unknown_counter", f"No counter {counter_id}.", "counter")
     if print_mode not in PRINT_MODES:
         raise Invalid("bad_print_mode", f"Print mode must be one of {PRINT_MODES}.", "print_mode")
     token = secrets.token_urlsafe(32)
     try:
         conn.execute(
             "INSERT INTO devices (name, kind, zone, token_hash, prints, printer, print_mode, "
-            "printer_profile, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "printer_profile, counter_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 name,
                 kind,
                 zone,
                 _token_hash(token),
-                int(prints or printer is not None),
+                int(kind != "feedback" and (prints or printer is not None)),
                 printer,
                 print_mode,
                 printer_profile,
+                counter_id,
                 now,
             ),
         )

@@ -349,12 +349,14 @@ def services_by_area(conn: sqlite3.Connection) -> dict[str, list[str]]:
 
 
 def people_page(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Return the staff accounts and the enrolled devices, active ones first."""
+    """Return the staff, the enrolled devices (active first) and the counters for tablets."""
     return {
         "users": conn.execute("SELECT * FROM users ORDER BY active DESC, username").fetchall(),
         "devices": conn.execute(
-            "SELECT * FROM devices ORDER BY active DESC, kind, name"
+            "SELECT d.*, c.name AS counter FROM devices d "
+            "LEFT JOIN counters c ON c.id = d.counter_id ORDER BY d.active DESC, d.kind, d.name"
         ).fetchall(),
+        "counters": conn.execute("SELECT id, name FROM counters ORDER BY name").fetchall(),
     }
 
 

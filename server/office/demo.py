@@ -83,10 +83,15 @@ def seed_demo(conn: sqlite3.Connection, now: float) -> dict[str, str] | None:
     year = datetime.fromtimestamp(now).year
     for shown in (year, year + 1):
         holidays.add_public_holidays(conn, shown)
-    for name, services, categories in DEMO_COUNTERS:
+    counters = [
         accounts.create_counter(conn, name, dict.fromkeys(services, 1.0), categories=categories)
+        for name, services, categories in DEMO_COUNTERS
+    ]
+    tablet = accounts.enrol_device(conn, "tablet-1", "feedback", now, counter_id=counters[0])
     return {
         "kiosk-1": accounts.enrol_device(conn, "kiosk-1", "kiosk", now, printer="virtual:printer"),
         "display-1": accounts.enrol_device(conn, "display-1", "display", now),
         "display-hall2": accounts.enrol_device(conn, "display-hall2", "display", now, zone="hall2"),
+        # The feedback tablet on the first counter's desk (/counter/feedback).
+        "tablet-1": tablet,
     }

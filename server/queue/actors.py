@@ -23,7 +23,7 @@ class User:
 
 @dataclass(frozen=True)
 class Device:
-    """An enrolled kiosk or display."""
+    """An enrolled kiosk, display or feedback tablet."""
 
     id: int
     name: str
@@ -33,6 +33,7 @@ class Device:
     printer: str | None = None  # URL of a printer the server drives for this kiosk
     print_mode: str = "text"
     printer_profile: str = "TM-T20II"  # the printer's model (see hardware.profiles)
+    counter_id: int | None = None  # the counter a feedback tablet stands on
 
 
 def device_from_row(row: sqlite3.Row) -> Device:
@@ -46,4 +47,5 @@ def device_from_row(row: sqlite3.Row) -> Device:
         row["printer"],
         row["print_mode"],
         row["printer_profile"],
+        row["counter_id"],
     )

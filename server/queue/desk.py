@@ -16,7 +16,7 @@ from server.queue.actors import User
 from server.queue.center import Center, log_event
 from server.queue.engine import Action, State, next_state
 from server.queue.errors import Forbidden, Invalid, NotFound, QueueError
-from server.queue.facts import CounterChanged, CounterFreed, Done, QueueChanged
+from server.queue.facts import CounterChanged, CounterFreed, Done, QueueChanged, VisitFinished
 from server.queue.numbers import insert_tickets, numbered, open_service
 from server.queue.views import active_ticket, counter_row, counter_view, ticket_view
 
@@ -246,7 +246,9 @@ def finish(
             detail={"outcome": outcome},
         )
         view = ticket_view(conn, ticket["id"])
-    return _left_desk(view, counter_id)
+    done = _left_desk(view, counter_id)
+    asked = VisitFinished(counter_id, view["id"], view["label"], view["language"])
+    return Done(done.answer, (*done.facts, asked))
 
 
 def resume(center: Center, counter_id: int, user: User, label: str) -> Done[dict[str, Any]]:

@@ -36,6 +36,16 @@ class CounterFreed:
 
 
 @dataclass(frozen=True)
+class VisitFinished:
+    """A clerk finished a visit: the feedback tablet on that counter asks its visitor."""
+
+    counter_id: int
+    ticket_id: int
+    label: str
+    language: str
+
+
+@dataclass(frozen=True)
 class CounterChanged:
     """A counter opened, closed, or went on or came back from a break."""
 
@@ -181,6 +191,7 @@ Fact = (
     QueueChanged
     | Called
     | CounterFreed
+    | VisitFinished
     | CounterChanged
     | TicketIssued
     | ReprintWanted

@@ -1,7 +1,8 @@
 """A visitor's word on a finished visit: five faces, a few reasons, a short comment.
 
-One rating per visit, given from the phone page of its ticket (the token is the proof) and
-changeable for ``EDITABLE_S`` after it was first given; never before the visit is done. The
+One rating per visit, given from the phone page of its ticket (the token is the proof) or on
+the feedback tablet of the counter that served it, and changeable for ``EDITABLE_S`` after it
+was first given; never before the visit is done. The
 comment is stored without what would name a person: phone numbers, e-mail addresses and
 personal ID codes (FIN) typed into it are blanked before it is written.
 """
@@ -13,8 +14,9 @@ import sqlite3
 import unicodedata
 from typing import Any
 
+from server.queue.actors import Device
 from server.queue.center import Center
-from server.queue.errors import Invalid, NotFound, QueueError
+from server.queue.errors import Forbidden, Invalid, NotFound, QueueError
 from server.queue.facts import Done
 
 RATINGS = range(1, 6)  # 1 (very unhappy) to 5 (very happy); 4 and 5 count as satisfied
@@ -93,31 +95,64 @@ def feedback_of(conn: sqlite3.Connection, ticket_id: int) -> dict[str, Any] | No
 def rate_visit(
     center: Center, token: str, rating: Any, reasons: Any = None, comment: Any = None
 ) -> Done[dict[str, Any]]:
-    """Record (or, within EDITABLE_S of the first time, change) the rating of a done visit."""
-    rating, reasons, comment = (
-        checked_rating(rating),
-        checked_reasons(reasons),
-        checked_comment(comment),
-    )
+    """Record, or change within EDITABLE_S, a done visit's rating given on its phone page.
+
+    The ticket's token (in its QR code) is the visitor's proof.
+    """
+    checked = checked_rating(rating), checked_reasons(reasons), checked_comment(comment)
     with center.transaction() as (conn, now):
         ticket = conn.execute(
             "SELECT id, day, state FROM tickets WHERE token = ?", (token,)
         ).fetchone()
         if ticket is None:
             raise NotFound("unknown_ticket", "No ticket with this code.", "token")
-        if ticket["state"] != "done":
-            raise QueueError("visit_not_done", "A visit is rated once it is done.")
-        given = conn.execute(
-            "SELECT given_at FROM feedback WHERE ticket_id = ?", (ticket["id"],)
+        return Done(_record(conn, now, ticket, *checked), ())
+
+
+def rate_at_counter(
+    center: Center, device: Device, ticket_id: int, rating: Any, reasons: Any = None
+) -> Done[dict[str, Any]]:
+    """Record the rating a visitor gave on the feedback tablet of the counter that served them.
+
+    The tablet rates only visits its own counter finished, within EDITABLE_S of the finish
+    (the tablet asks right after it, and a later visitor must not rate someone else's visit).
+    """
+    checked = checked_rating(rating), checked_reasons(reasons)
+    with center.transaction() as (conn, now):
+        ticket = conn.execute(
+            "SELECT id, day, state, counter_id, finished_at FROM tickets WHERE id = ?",
+            (ticket_id,),
         ).fetchone()
-        if given is not None and now > given["given_at"] + EDITABLE_S:
+        if ticket is None:
+            raise NotFound("unknown_ticket", f"No ticket {ticket_id}.", "ticket_id")
+        if ticket["counter_id"] != device.counter_id:
+            raise Forbidden("not_your_counter", "A tablet rates its own counter's visits only.")
+        if ticket["finished_at"] is not None and now > ticket["finished_at"] + EDITABLE_S:
             raise QueueError("feedback_closed", "A rating can be changed for 30 minutes only.")
-        conn.execute(
-            "INSERT INTO feedback (ticket_id, day, rating, reasons, comment, given_at, changed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO UPDATE SET"
-            " rating = excluded.rating, reasons = excluded.reasons,"
-            " comment = excluded.comment, changed_at = excluded.changed_at",
-            (ticket["id"], ticket["day"], rating, ",".join(reasons), comment, now, now),
-        )
-        row = conn.execute("SELECT * FROM feedback WHERE ticket_id = ?", (ticket["id"],)).fetchone()
-    return Done(feedback_view(row), ())
+        return Done(_record(conn, now, ticket, *checked, None), ())
+
+
+def _record(
+    conn: sqlite3.Connection,
+    now: float,
+    ticket: sqlite3.Row,
+    rating: int,
+    reasons: list[str],
+    comment: str | None,
+) -> dict[str, Any]:
+    if ticket["state"] != "done":
+        raise QueueError("visit_not_done", "A visit is rated once it is done.")
+    given = conn.execute(
+        "SELECT given_at FROM feedback WHERE ticket_id = ?", (ticket["id"],)
+    ).fetchone()
+    if given is not None and now > given["given_at"] + EDITABLE_S:
+        raise QueueError("feedback_closed", "A rating can be changed for 30 minutes only.")
+    conn.execute(
+        "INSERT INTO feedback (ticket_id, day, rating, reasons, comment, given_at, changed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO UPDATE SET"
+        " rating = excluded.rating, reasons = excluded.reasons,"
+        " comment = excluded.comment, changed_at = excluded.changed_at",
+        (ticket["id"], ticket["day"], rating, ",".join(reasons), comment, now, now),
+    )
+    row = conn.execute("SELECT * FROM feedback WHERE ticket_id = ?", (ticket["id"],)).fetchone()
+    return feedback_view(row)

@@ -321,6 +321,33 @@ FEEDBACK_SCHEMA = """
                 WHERE action = 'cancel' AND json_extract(detail, '$.reason') = 'visitor');
 """
 
+# A feedback tablet on a counter's desk asks each visitor the clerk finished with: a device
+# kind of its own, bound to its counter. SQLite cannot widen a CHECK in place: rebuilt.
+FEEDBACK_TABLETS = """
+        CREATE TABLE devices_new (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('kiosk', 'display', 'feedback')),
+            zone TEXT,
+            token_hash TEXT NOT NULL UNIQUE,
+            prints INTEGER NOT NULL DEFAULT 1,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            last_seen_at REAL,
+            printer TEXT,
+            print_mode TEXT NOT NULL DEFAULT 'text' CHECK (print_mode IN ('text', 'raster')),
+            printer_profile TEXT NOT NULL DEFAULT 'TM-T20II',
+            counter_id INTEGER REFERENCES counters(id),
+            CHECK ((kind = 'feedback') = (counter_id IS NOT NULL))
+        );
+        INSERT INTO devices_new (id, name, kind, zone, token_hash, prints, active, created_at,
+                                 last_seen_at, printer, print_mode, printer_profile)
+            SELECT id, name, kind, zone, token_hash, prints, active, created_at,
+                   last_seen_at, printer, print_mode, printer_profile FROM devices;
+        DROP TABLE devices;
+        ALTER TABLE devices_new RENAME TO devices;
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -338,6 +365,7 @@ MIGRATIONS: tuple[str, ...] = (
     USERS_WITH_LANGUAGE,
     TICKET_LANGUAGE,
     FEEDBACK_SCHEMA,
+    FEEDBACK_TABLETS,
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from server.queue.center import Center
 from server.queue.engine import State, estimate_wait_minutes
 from server.queue.errors import NotFound
-from server.queue.feedback import feedback_of
+from server.queue.feedback import SATISFIED, feedback_of
 from server.settings import LANGUAGES
 
 RECENT_CALLS = 10
@@ -259,18 +259,26 @@ def counter_view(conn: sqlite3.Connection, counter_id: int, day: str) -> dict[st
 
 
 def clerk_day(conn: sqlite3.Connection, user_id: int, day: str) -> dict[str, Any]:
-    """Return a clerk's visits on ``day``: served, no-shows, average service time."""
+    """Return a clerk's own visits on ``day``: served, no-shows, average service time, ratings.
+
+    Ratings are what visitors said of this clerk's visits: how many, the share of 4 and 5.
+    """
     row = conn.execute(
-        "SELECT sum(state = 'done') AS served, sum(state = 'no_show') AS no_show, "
-        "avg(CASE WHEN state = 'done' THEN finished_at - started_at END) AS average "
-        "FROM tickets WHERE clerk_user_id = ? AND day = ?",
-        (user_id, day),
+        "SELECT sum(t.state = 'done') AS served, sum(t.state = 'no_show') AS no_show, "
+        "avg(CASE WHEN t.state = 'done' THEN t.finished_at - t.started_at END) AS average, "
+        "count(f.rating) AS rated, sum(f.rating >= ?) AS satisfied "
+        "FROM tickets t LEFT JOIN feedback f ON f.ticket_id = t.id "
+        "WHERE t.clerk_user_id = ? AND t.day = ?",
+        (SATISFIED, user_id, day),
     ).fetchone()
     average = round(row["average"]) if row["average"] is not None else None
+    rated = row["rated"] or 0
     return {
         "served": row["served"] or 0,
         "no_show": row["no_show"] or 0,
         "average_service_s": average,
+        "rated": rated,
+        "satisfied_percent": round(100 * row["satisfied"] / rated, 1) if rated else None,
     }
 
 

@@ -233,6 +233,17 @@ def rate_visit(token: str) -> Response:
     )
 
 
+@bp.post("/feedback")
+@device_required("feedback")
+def rate_at_counter() -> Response:
+    """Take a rating from the feedback tablet of the counter that just finished the visit."""
+    body = json_body("CounterFeedback")
+    done = feedback.rate_at_counter(
+        center(), g.device, body["ticket_id"], body["rating"], body.get("reasons")
+    )
+    return answer(done)
+
+
 @bp.get("/snapshot")
 def snapshot() -> Response:
     """Return the live state of the center, for a device or a member of staff."""

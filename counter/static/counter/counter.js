@@ -204,7 +204,11 @@
       el("p", { id: "served", text: `${t("counter.served")}: ${day.served}` }),
       el("p", { text: `${t("counter.no_shows")}: ${day.no_show}` }),
       el("p", { text: `${t("counter.average")}: ${day.average_service_s === null ? "—"
-        : minutes(day.average_service_s)}` }));
+        : minutes(day.average_service_s)}` }),
+      // Only this clerk's own visits: what visitors said of them today.
+      el("p", { id: "satisfied", text: day.rated
+        ? t("counter.satisfied", { percent: day.satisfied_percent, count: day.rated })
+        : t("counter.not_rated") }));
   }
 
   function tick() {
