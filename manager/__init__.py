@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from server.hq_link.sync import floor_status
+from server.office import backups, reports
 from server.office import floor as floor_ops
-from server.office import reports
 from server.queue import closing
 from server.queue.errors import Invalid
 from server.queue.feedback import REASONS
+from server.settings import backup_folder
 from server.web import exports
 from server.web.auth import user_required
 from server.web.charts import hours_chart
@@ -46,7 +57,9 @@ def floor_json() -> Response:
         hq_sync = floor_status(conn)
     live = sockets()
     lines = counter_devices().lines_status()
-    return jsonify(floor_ops.floor_view(c, live.screens_online(), hq_sync, live.summary(), lines))
+    view = floor_ops.floor_view(c, live.screens_online(), hq_sync, live.summary(), lines)
+    view["backup"] = backups.status(backup_folder(current_app.config), c.now())
+    return jsonify(view)
 
 
 @bp.post("/assistance/<int:request_id>/resolve")

@@ -21,6 +21,7 @@ from server.hq_link.sync import SyncWorker
 from server.live.closing import DayCloser
 from server.live.counter_devices import CounterDevices
 from server.live.limit import SocketLimit, open_sessions
+from server.live.nightly import NightlyBackup
 from server.live.phones import Phones
 from server.live.printing import PrintService
 from server.live.publisher import Publisher
@@ -108,6 +109,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         batch_days=int(values["HQ_SYNC_BATCH_DAYS"]),
     )
     closer = DayCloser(center, publisher)
+    nightly = NightlyBackup(
+        center,
+        data_dir / "dostq.db",
+        settings.backup_folder(values),
+        int(values["BACKUP_HOUR"]),
+        (int(values["BACKUP_KEEP_DAILY"]), int(values["BACKUP_KEEP_WEEKLY"])),
+    )
     app.extensions.update(
         {
             "dostq.center": center,
@@ -115,6 +123,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.sockets": sockets,
             "dostq.counter_devices": devices,
             "dostq.day_closer": closer,
+            "dostq.nightly_backup": nightly,
             "dostq.phones": phones,
             "dostq.kiosk_limit": RateLimit(int(values["KIOSK_TICKETS_PER_MINUTE"]), 60),
             "dostq.phone_cancel_limit": RateLimit(int(values["PHONE_CANCELS_PER_MINUTE"]), 60),
@@ -123,7 +132,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     # Device and sync threads start with the first request: gunicorn builds the app before
     # it forks its worker, and threads do not survive a fork.
-    for service in (devices, printing, hq_sync, closer, phones):
+    for service in (devices, printing, hq_sync, closer, phones, nightly):
         app.before_request(service.start)
 
     app.before_request(auth.identify_request)

@@ -57,6 +57,10 @@ CENTER_SETTINGS = (
     Setting("HQ_SYNC_POLL_S", 15, "how often the HQ sender looks for changed days when idle"),
     Setting("HQ_RETRY_MAX_S", 300, "the longest wait between tries while HQ is unreachable"),
     Setting("HQ_SYNC_BATCH_DAYS", 30, "days per request to HQ (a day is about 20 KB)"),
+    Setting("BACKUP_DIR", "", "folder of nightly backups (a second disk); empty: DATA_DIR/backups"),
+    Setting("BACKUP_HOUR", 21, "the local hour after which the server takes the night's backup"),
+    Setting("BACKUP_KEEP_DAILY", 14, "nightly backups kept: the newest of each of these last days"),
+    Setting("BACKUP_KEEP_WEEKLY", 8, "and the newest of each of these last weeks"),
     Setting("WORKER", "gevent", "gevent: an idle socket costs memory; threads: one per socket"),
     Setting("THREADS", 200, "with WORKER=threads: the screens connected at once, plus headroom"),
     Setting("MAX_SOCKETS", 2000, "more live screens than this are refused at the handshake"),
@@ -116,3 +120,9 @@ def secret_key(data_dir: Path) -> str:
         path.touch(mode=0o600)
         path.write_text(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def backup_folder(values: Mapping[str, Any]) -> Path:
+    """Return the folder of the nightly backups: BACKUP_DIR, or DATA_DIR/backups."""
+    chosen = str(values["BACKUP_DIR"])
+    return Path(chosen).resolve() if chosen else Path(values["DATA_DIR"]) / "backups"

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from server.cli import devices, hq, setup
+from server.cli import backups, devices, hq, setup
 from server.cli.common import admin_change, data_dir_option, is_loopback, open_store
+from server.office.backups import BackupRefused, server_lock
 from server.office.demo import DEMO_LOGINS, seed_demo
 from server.office.history import generate as generate_history
 from server.office.history import working_days_before
@@ -34,7 +35,7 @@ def main() -> None:
     os.umask(0o077)
 
 
-for command in (*setup.COMMANDS, *devices.COMMANDS, hq.hq_group):
+for command in (*setup.COMMANDS, *devices.COMMANDS, *backups.COMMANDS, hq.hq_group):
     main.add_command(command)
 
 
@@ -241,7 +242,14 @@ def serve(
         int(values["MAX_SOCKETS"]),
         access_log=bool(values["ACCESS_LOG"]),
     )
-    run_server(lambda: create_app(config), options)
+    # One server per data folder; a restore waits for none to hold it (server.office.backups).
+    try:
+        with server_lock(data_dir):
+            run_server(lambda: create_app(config), options)
+    except BackupRefused as exc:
+        raise click.ClickException(
+            f"Another center server is already running on {data_dir}: stop it first."
+        ) from exc
 
 
 @main.command()

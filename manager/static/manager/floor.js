@@ -48,6 +48,15 @@
       item.title = printer.message;
       box.append(item);
     }
+    if (floor.backup && floor.backup.late) {  // no backup for 36 h: a disk to check tonight
+      const item = document.createElement("div");
+      item.className = "alert";
+      item.id = "backup-late";
+      item.textContent = floor.backup.last_at
+        ? t("floor.backup_late", { hours: Math.floor((floor.at - floor.backup.last_at) / 3600) })
+        : t("floor.backup_never");
+      box.append(item);
+    }
     if (floor.sockets.near_limit) {
       const item = document.createElement("div");
       item.className = "alert";
