@@ -1,4 +1,4 @@
-"""Start-up steps that must run once, in the serving process.
+"""Start-up steps that must run once, in the serving process, and the threads they start.
 
 Gunicorn builds the app before it forks its worker, and threads do not survive a fork, so
 device and printer threads start with the first request instead; ``Once`` makes the many
@@ -7,8 +7,11 @@ first requests of a busy morning start them exactly once.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 
 class Once:
@@ -26,3 +29,36 @@ class Once:
                 return
             self._done = True
             self._step()
+
+
+class EveryMinute:
+    """A thread, started with the first request, that calls ``check()`` every ``every_s``.
+
+    A failing check is logged and tried again at the next tick: a locked database or a full
+    disk must not end the thread. Subclasses define ``check`` and ``what`` (for the log).
+    """
+
+    what = "a periodic check"
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self._stop = threading.Event()
+        self.start = Once(
+            lambda: threading.Thread(target=self._run, name=self.what, daemon=True).start()
+        )
+
+    def check(self) -> object:
+        """Do what is due now."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Ask the thread to finish."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check()
+            except Exception:
+                log.exception("%s failed; trying again in %.0f s", self.what, self.every_s)
+            self._stop.wait(self.every_s)
