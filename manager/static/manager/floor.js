@@ -136,6 +136,8 @@
     renderAlerts(floor);
     $("alert-count").textContent = $("alerts").children.length;
     $("hq-sync").textContent = hqText(floor.hq, floor.at);
+    $("backup").textContent = t("floor.backup_taken", {
+      ago: floor.backup.last_at ? ago(floor.at - floor.backup.last_at) : t("ago.never") });
     $("updated").textContent = clock(floor.at);
     root.dataset.at = floor.at;
   }
