@@ -59,9 +59,19 @@ COUNTER_ID = "<id:counter_id>"
 
 
 class TooManyRequests(QueueError):
-    """A kiosk issues faster than any visitor could."""
+    """A kiosk, or a phone's address, acts faster than any visitor could."""
 
     status = 429
+
+
+def within_limit(limit: str, key: object, code: str, what: str) -> None:
+    """Count one request against the rate limit ``dostq.<limit>``; past it, refuse with 429.
+
+    The refusal names ``what`` was too many and how long to wait.
+    """
+    wait_s = current_app.extensions[f"dostq.{limit}"].allow(key)
+    if wait_s:
+        raise TooManyRequests(code, f"Too many {what}: try again in {wait_s:.0f} s.")
 
 
 def idempotency_key() -> str | None:
@@ -112,11 +122,8 @@ def issue_ticket() -> tuple[Response, int]:
     """Issue a ticket for the kiosk making the request (printed after it committed)."""
     body = json_body("IssueTicket")
     device = current_device()
-    wait_s = current_app.extensions["dostq.kiosk_limit"].allow(device.id if device else 0)
-    if wait_s:
-        raise TooManyRequests(
-            "too_many_tickets", f"Too many tickets from this kiosk: try again in {wait_s:.0f} s."
-        )
+    within_limit("kiosk_limit", device.id if device else 0, "too_many_tickets",
+                 "tickets from this kiosk")  # fmt: skip
     done = visits.issue_ticket(
         center(),
         body["service"],
@@ -209,22 +216,14 @@ def ticket_status(token: str) -> Response:
 @bp.post("/tickets/status/<token>/cancel")
 def cancel_by_visitor(token: str) -> Response:
     """Take the visitor out of the queue, from their phone (the token is the proof)."""
-    wait_s = current_app.extensions["dostq.phone_cancel_limit"].allow(request.remote_addr)
-    if wait_s:
-        raise TooManyRequests(
-            "too_many_cancels", f"Too many cancels from here: try again in {wait_s:.0f} s."
-        )
+    within_limit("phone_cancel_limit", request.remote_addr, "too_many_cancels", "cancels from here")
     return answer(visits.cancel_by_visitor(center(), token[:100]))
 
 
 @bp.post("/tickets/status/<token>/feedback")
 def rate_visit(token: str) -> Response:
     """Take the visitor's rating of their finished visit (once; changeable for 30 minutes)."""
-    wait_s = current_app.extensions["dostq.rating_limit"].allow(request.remote_addr)
-    if wait_s:
-        raise TooManyRequests(
-            "too_many_ratings", f"Too many ratings from here: try again in {wait_s:.0f} s."
-        )
+    within_limit("rating_limit", request.remote_addr, "too_many_ratings", "ratings from here")
     body = json_body("Feedback")
     return answer(
         feedback.rate_visit(
