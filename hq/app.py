@@ -106,7 +106,9 @@ def receive_records() -> Response:
         batch = check_batch(batch, center)
         if not storage.remember_signature(conn, given, now, signing.WINDOW_S):
             raise Replayed("replayed", "This exact request was received already.")
-        counts = storage.apply_records(conn, center, batch["records"], batch["pending"], now)
+        counts = storage.apply_records(
+            conn, center, batch["records"], batch["pending"], now, batch.get("version")
+        )
     return jsonify(counts)
 
 
@@ -200,7 +202,7 @@ def center_trend(code: str) -> str:
 EXPORT_COLUMNS = (
     "code", "name", "days", "visits", "served", "no_show", "no_show_percent", "transfer_percent",
     "priority_percent", "within_target_percent", "wait_mean_s", "service_mean_s", "busiest_hour",
-    "rated", "satisfied_percent", "rating_mean", "last_sync_at", "pending",
+    "rated", "satisfied_percent", "rating_mean", "last_sync_at", "pending", "version",
 )  # fmt: skip
 
 

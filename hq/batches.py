@@ -29,6 +29,13 @@ BATCH_SCHEMA = {
     "required": ["center", "pending", "records"],
     "properties": {
         "center": {"type": "string", "minLength": 1, "maxLength": 40},
+        # The center's dost-queue version: absent from centers older than it.
+        "version": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 40,
+            "pattern": r"^[0-9A-Za-z.+-]+$",
+        },
         "pending": _COUNT,
         "records": {
             "type": "array",

@@ -66,10 +66,14 @@ HQ_SATISFACTION = """
                 * coalesce(json_extract(payload, '$.totals.rated'), 0);
 """
 
+# The dost-queue version each center last synced with, for upgrades rolled out center by center.
+HQ_CENTER_VERSION = "ALTER TABLE centers ADD COLUMN version TEXT;"
+
 HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,
     HQ_USERS_LANGUAGE,
     HQ_SATISFACTION,
+    HQ_CENTER_VERSION,
 )
 
 
@@ -111,7 +115,12 @@ def remember_signature(
 
 
 def apply_records(
-    conn: sqlite3.Connection, center: str, records: list[dict[str, Any]], pending: int, now: float
+    conn: sqlite3.Connection,
+    center: str,
+    records: list[dict[str, Any]],
+    pending: int,
+    now: float,
+    version: str | None = None,
 ) -> dict[str, int]:
     """Store each record unless HQ already holds that day at the same or a newer revision."""
     applied = stale = 0
@@ -161,7 +170,9 @@ def apply_records(
         )
         applied += 1
     conn.execute(
-        "UPDATE centers SET last_sync_at = ?, pending = ? WHERE code = ?", (now, pending, center)
+        "UPDATE centers SET last_sync_at = ?, pending = ?, version = coalesce(?, version) "
+        "WHERE code = ?",
+        (now, pending, version, center),
     )
     return {"applied": applied, "stale": stale}
 
@@ -198,7 +209,8 @@ SUMS = (
 def side_by_side(conn: sqlite3.Connection, first: str, last: str) -> list[dict[str, Any]]:
     """Return every center's figures for a range, with its busiest hour and sync state."""
     rows = conn.execute(
-        f"SELECT c.code, c.name, c.last_sync_at, c.pending, count(r.day) AS days, {SUMS} "  # noqa: S608
+        "SELECT c.code, c.name, c.version, c.last_sync_at, c.pending, count(r.day) AS days, "  # noqa: S608
+        f"{SUMS} "
         "FROM centers c LEFT JOIN day_records r ON r.center = c.code AND r.day BETWEEN ? AND ? "
         "WHERE c.active = 1 GROUP BY c.code ORDER BY c.code",
         (first, last),
@@ -214,6 +226,7 @@ def side_by_side(conn: sqlite3.Connection, first: str, last: str) -> list[dict[s
         {
             "code": r["code"],
             "name": r["name"],
+            "version": r["version"],
             "days": r["days"],
             "last_sync_at": r["last_sync_at"],
             "pending": r["pending"],

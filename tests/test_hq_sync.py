@@ -8,8 +8,10 @@ doubled 0, HQ totals equal to the center's own report).
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
+import requests
 
 from server.hq_link import sync
 from tests.conftest import wait_until
@@ -138,3 +140,37 @@ def test_center_offline_for_fourteen_days_catches_up_and_shows_its_backlog(tmp_p
         assert "Days pending: 0" in status and " min ago" in status and "never" not in status
     finally:
         live.stop()
+
+
+def test_each_sync_compares_the_clocks_and_hq_learns_the_centers_version(tmp_path, hq, caplog):
+    from server import VERSION
+    from server.queue.center import Center
+    from server.queue.storage import Store
+    from server.queue.visits import issue_ticket
+    from tests.conftest import FakeClock, seed
+
+    key = hq.add_center("baku-1", "Bakı 1 saylı DOST")
+    hq.start()
+    store = Store(tmp_path / "center" / "dostq.db")
+    seed(store)
+    # Five minutes slow: the signatures (real time) pass, the tickets' clock is wrong.
+    center = Center(store, clock=FakeClock(time.time() - 300))
+    issue_ticket(center, "2.1", device=None)
+    with store.write() as conn:
+        sync.set_up(conn, tmp_path / "center", hq.url, "baku-1", key)
+        link = sync.link(conn, tmp_path / "center")
+    with caplog.at_level("WARNING", logger="server.hq_link.sync"):
+        assert sync.send_batch(center, link, requests.Session()) == 1
+    with store.read() as conn:
+        floor = sync.floor_status(conn)
+    assert floor["clock_off"] and 295 <= floor["clock_offset_s"] <= 305
+    assert "clock is -300 s off HQ's" in caplog.text
+    with sqlite3.connect(hq.data_dir / "hq.db") as db:
+        assert db.execute("SELECT version FROM centers").fetchall() == [(VERSION,)]
+
+    center.clock.advance(300)  # set right: the warning goes at the next sync
+    issue_ticket(center, "2.1", device=None)
+    assert sync.send_batch(center, link, requests.Session()) == 1
+    with store.read() as conn:
+        floor = sync.floor_status(conn)
+    assert not floor["clock_off"] and abs(floor["clock_offset_s"]) <= 5

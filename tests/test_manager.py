@@ -28,6 +28,17 @@ def manager(app_center):
     return client
 
 
+def test_every_staff_page_and_the_command_say_which_version_runs(app_center, manager):
+    from click.testing import CliRunner
+
+    from server import VERSION
+    from server.cli import main
+
+    for path in ("/manager/", "/manager/report", "/counter/"):
+        assert f"dost-queue {VERSION}</" in manager.get(path).get_data(as_text=True), path
+    assert CliRunner().invoke(main, ["--version"]).output == f"dostq {VERSION}\n"
+
+
 def audit_actions(app_center):
     with app_center.app.extensions["dostq.center"].store.read() as conn:
         return [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]

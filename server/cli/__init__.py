@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from server import VERSION
 from server.cli import backups, devices, hq, setup
 from server.cli.common import admin_change, data_dir_option, is_loopback, open_store
 from server.office.backups import BackupRefused, server_lock
@@ -29,6 +30,7 @@ from server.settings import CENTER_SETTINGS, WORKERS, resolve
 
 
 @click.group()
+@click.version_option(VERSION, prog_name="dostq", message="%(prog)s %(version)s")
 def main() -> None:
     """dost-queue: the queue and kiosk system of a DOST center."""
     # Everything dostq writes (database, keys, logs, printer jobs) is its own user's only.
@@ -135,6 +137,17 @@ def sync(
         click.echo(f"Last synced: {_age(time.time() - last)} ago" if last else "Last synced: never")
         if state.get("last_error") and state["pending_days"]:
             click.echo(f"Last problem: {state['last_error']}")
+        offset = state.get("clock_offset_s")
+        if offset is not None:  # HQ's clock minus ours, at the last answer
+            side = "behind" if offset > 0 else "ahead of"
+            click.echo(
+                f"Clock: {abs(offset):.0f} s {side} HQ's"
+                + (
+                    " (set it: ticket times and signatures depend on it)"
+                    if abs(offset) > center_sync.CLOCK_TOLERANCE_S
+                    else ""
+                )
+            )
 
 
 def _age(seconds: float) -> str:

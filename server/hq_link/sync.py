@@ -7,11 +7,15 @@ center's key, oldest day first, and marks a day sent only at the revision HQ ack
 that changed meanwhile stays pending. HQ keeps the newest revision of each day, so a batch sent
 twice, late or out of order does no harm. While HQ is unreachable the worker retries with
 exponential backoff and jitter; a center offline for weeks catches up by itself.
+
+Each answer's ``Date`` header is HQ's clock: the center compares its own with it at every
+sync, because ticket times and the batch signatures (a five-minute window) depend on it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import sqlite3
@@ -19,12 +23,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from server import VERSION
 from server.hq_link import signing
 from server.office import reports
 from server.queue.center import Center
@@ -35,6 +41,10 @@ PATH = "/hq/api/v1/records"
 RETRY_FIRST_S = 2.0
 RETRY_MAX_S = 300.0
 IDLE_POLL_S = 15.0
+# Past this, the floor and the log say the clock is wrong (a person must set it).
+CLOCK_TOLERANCE_S = 60.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,8 +131,42 @@ def status(conn: sqlite3.Connection) -> dict[str, Any]:
 
 
 def floor_status(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Return what the manager's floor shows of the sync: set up or not, and its status."""
-    return {"configured": get_setting(conn, "hq", None) is not None, **status(conn)}
+    """Return what the manager's floor shows of the sync: set up or not, its status, the clock."""
+    state = status(conn)
+    offset = state.get("clock_offset_s")
+    return {
+        "configured": get_setting(conn, "hq", None) is not None,
+        **state,
+        "clock_off": offset is not None and abs(offset) > CLOCK_TOLERANCE_S,
+    }
+
+
+def clock_offset(response: requests.Response, sent_at: float, answered_at: float) -> float | None:
+    """Return how many seconds HQ's clock is ahead of ours, from its answer's Date header.
+
+    None when HQ gave no readable Date. The header holds whole seconds, truncated, and HQ read
+    its clock somewhere between our send and its answer: the figure is good to a second plus
+    the round trip, ample against a tolerance of a minute.
+    """
+    try:
+        hq_at = parsedate_to_datetime(response.headers["Date"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return None
+    return hq_at + 0.5 - (sent_at + answered_at) / 2
+
+
+def _check_clock(center: Center, response: requests.Response, sent_at: float) -> None:
+    offset = clock_offset(response, sent_at, center.now())
+    if offset is None:
+        return
+    with center.transaction() as (conn, now):
+        _remember(conn, clock_offset_s=round(offset, 1), clock_checked_at=now)
+    if abs(offset) > CLOCK_TOLERANCE_S:
+        log.warning(
+            "This computer's clock is %+.0f s off HQ's: ticket times and the signatures HQ "
+            "checks depend on it. Set the clock (timedatectl set-ntp true, or set it by hand).",
+            -offset,
+        )
 
 
 def send_batch(
@@ -152,12 +196,16 @@ def send_batch(
             ).fetchone()[0]
             records.append({"key": f"{hq.center}/{day}", **day_record(center, conn, day, revision)})
     body = json.dumps(
-        {"center": hq.center, "pending": still_pending, "records": records}, ensure_ascii=False
+        {"center": hq.center, "version": VERSION, "pending": still_pending, "records": records},
+        ensure_ascii=False,
     ).encode()
     path = urlsplit(hq.url).path.rstrip("/") + PATH
     headers = signing.signed_headers(hq.key, hq.center, int(time.time()), "POST", path, body)
     headers["Content-Type"] = "application/json"
+    sent_at = center.now()
     response = session.post(hq.url + PATH, data=body, headers=headers, timeout=timeout)
+    # Checked before a refusal is raised: a wrong clock is the likeliest cause of one.
+    _check_clock(center, response, sent_at)
     if 400 <= response.status_code < 500:
         raise SyncRefused(_reason(response))
     response.raise_for_status()

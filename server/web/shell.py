@@ -15,6 +15,7 @@ from flask import Flask, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from server import VERSION
 from server.queue.errors import QueueError
 from server.settings import secret_key
 from server.web import security
@@ -59,6 +60,7 @@ def build_app(
     )
     app.add_template_filter(duration)
     app.add_template_filter(lambda at: local_clock(at, timezone), "clock")
+    app.jinja_env.globals["version"] = VERSION  # in every staff page's footer
 
     def on_refusal(error: QueueError) -> tuple[Response, int] | Response:
         if error.status == 401 and not request.path.startswith(api_prefix):

@@ -57,6 +57,14 @@
         : t("floor.backup_never");
       box.append(item);
     }
+    if (floor.hq && floor.hq.clock_off) {  // ticket times and HQ's signatures need a true clock
+      const item = document.createElement("div");
+      item.className = "alert";
+      item.id = "clock-off";
+      const minutes = Math.round(Math.abs(floor.hq.clock_offset_s) / 60);
+      item.textContent = t(floor.hq.clock_offset_s > 0 ? "floor.clock_behind" : "floor.clock_ahead", { minutes });
+      box.append(item);
+    }
     if (floor.sockets.near_limit) {
       const item = document.createElement("div");
       item.className = "alert";
