@@ -20,16 +20,27 @@ import click
 from server import VERSION
 from server.cli import backups, devices, hq, setup
 from server.cli.common import admin_change, data_dir_option, is_loopback, open_store
-from server.office.backups import BackupRefused, server_lock
+from server.office.backups import BackupRefused, before_upgrade, server_lock
 from server.office.demo import DEMO_LOGINS, seed_demo
 from server.office.history import generate as generate_history
 from server.office.history import working_days_before
 from server.queue.center import Center
-from server.queue.storage import audit
-from server.settings import CENTER_SETTINGS, WORKERS, resolve
+from server.queue.storage import MIGRATIONS, NewerSchema, audit
+from server.settings import CENTER_SETTINGS, WORKERS, backup_folder, resolve
 
 
-@click.group()
+class Dostq(click.Group):
+    """The command group: a database from a newer version is a clear refusal, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command, turning NewerSchema into an error message and exit status 1."""
+        try:
+            return super().invoke(ctx)
+        except NewerSchema as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=Dostq)
 @click.version_option(VERSION, prog_name="dostq", message="%(prog)s %(version)s")
 def main() -> None:
     """dost-queue: the queue and kiosk system of a DOST center."""
@@ -258,11 +269,23 @@ def serve(
     # One server per data folder; a restore waits for none to hold it (server.office.backups).
     try:
         with server_lock(data_dir):
+            _back_up_before_upgrade(data_dir, values)
             run_server(lambda: create_app(config), options)
     except BackupRefused as exc:
         raise click.ClickException(
             f"Another center server is already running on {data_dir}: stop it first."
         ) from exc
+
+
+def _back_up_before_upgrade(data_dir: Path, values: dict[str, object]) -> None:
+    try:
+        taken = before_upgrade(data_dir / "dostq.db", backup_folder(values), datetime.now())
+    except BackupRefused as exc:
+        raise click.ClickException(
+            f"Not upgrading: the backup before the upgrade failed its check ({exc})."
+        ) from exc
+    if taken is not None:
+        click.echo(f"Upgrading the database to schema {len(MIGRATIONS)}; kept a copy: {taken.path}")
 
 
 @main.command()

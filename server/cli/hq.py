@@ -13,7 +13,7 @@ from server.cli.common import is_loopback, new_password, password_file_option
 from server.hq_link import signing
 from server.office import accounts
 from server.queue.errors import QueueError
-from server.queue.storage import Store, audit
+from server.queue.storage import Store, audit, refuse_newer, schema_version
 
 
 def hq_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
@@ -49,6 +49,11 @@ def hq_serve(data_dir: Path, host: str, port: int, allow_http: bool) -> None:
         raise click.ClickException(
             f"Refusing plain HTTP on {host}: run 'dostq cert --data-dir {data_dir}' first."
         )
+    from hq.storage import HQ_MIGRATIONS
+
+    # Refused here, not in the worker: there it would be a traceback and a restart loop.
+    database = data_dir / "hq.db"
+    refuse_newer(database, schema_version(database) or 0, len(HQ_MIGRATIONS))
     click.echo(f"HQ at {'https' if tls else 'http'}://{host}:{port}/hq/")
     options = gunicorn_options(
         host, port, tls_dir if tls else None, "threads", threads=32, max_sockets=0

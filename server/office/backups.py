@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from server.queue.storage import MIGRATIONS, PRIVATE_FILE, PRIVATE_FOLDER
+from server.queue.storage import (
+    MIGRATIONS,
+    PRIVATE_FILE,
+    PRIVATE_FOLDER,
+    refuse_newer,
+    schema_version,
+)
 
 PREFIX, SUFFIX = "dostq-", ".db"
 # The floor warns when the newest backup is older than this (a night was missed, and more).
@@ -79,10 +85,14 @@ def closing_connection(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def take(database: Path, folder: Path, at: datetime) -> Checked:
-    """Copy the live ``database`` into ``folder`` as one consistent snapshot; return it checked."""
+def take(database: Path, folder: Path, at: datetime, label: str = "") -> Checked:
+    """Copy the live ``database`` into ``folder`` as one consistent snapshot; return it checked.
+
+    A ``label`` ends the name (``dostq-YYYYMMDD-HHMMSS-<label>.db``): such a backup is never
+    rotated away.
+    """
     folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-    target = folder / f"{PREFIX}{at:%Y%m%d-%H%M%S}{SUFFIX}"
+    target = folder / f"{PREFIX}{at:%Y%m%d-%H%M%S}{'-' + label if label else ''}{SUFFIX}"
     partial = target.with_name(target.name + ".part")
     partial.unlink(missing_ok=True)
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
@@ -102,6 +112,21 @@ def take(database: Path, folder: Path, at: datetime) -> Checked:
         raise
     partial.rename(target)
     return Checked(target, checked.schema_version, checked.rows, checked.size_bytes)
+
+
+def before_upgrade(database: Path, folder: Path, at: datetime) -> Checked | None:
+    """Back up ``database`` if this version's start will migrate it; None when it will not.
+
+    Run by ``dostq serve`` before the server opens the database: an upgrade that goes wrong
+    is undone with ``dostq restore`` and the older program. A newer database is refused.
+    """
+    version = schema_version(database)
+    if version is None or version == 0:
+        return None  # a new center: nothing to keep
+    refuse_newer(database, version, len(MIGRATIONS))
+    if version == len(MIGRATIONS):
+        return None
+    return take(database, folder, at, label=f"before-schema-{len(MIGRATIONS)}")
 
 
 @contextmanager

@@ -393,6 +393,31 @@ def keep_private(database: Path) -> list[str]:
     return problems
 
 
+class NewerSchema(Exception):
+    """The database was written by a newer dost-queue: this one must not touch it."""
+
+
+def schema_version(path: Path) -> int | None:
+    """Return the schema version of the database at ``path`` without changing it (None: none)."""
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def refuse_newer(path: Path, version: int, known: int) -> None:
+    """Raise NewerSchema if the database at ``path`` has a schema past the ``known`` steps."""
+    if version > known:
+        raise NewerSchema(
+            f"{path} was written by a newer dost-queue (schema {version}; this one knows up to "
+            f"{known}). Install that newer version again, or restore a backup this version "
+            "made (dostq restore FILE)."
+        )
+
+
 class Store:
     """The database handle shared by one process; every access goes through ``read``/``write``.
 
@@ -433,12 +458,14 @@ class Store:
 
         Foreign keys are off while a step runs, so a step may rebuild a table others refer to
         (SQLite's documented way to change a constraint); a step that leaves a dangling
-        reference is rolled back.
+        reference is rolled back. A database from a newer version is refused untouched: this
+        program would not know its columns, and writing to it could lose what they hold.
         """
         with self._lock:
             conn = self.db.conn
             done = conn.execute("PRAGMA user_version").fetchone()[0]
-            if done >= len(self.migrations):
+            refuse_newer(self.path, done, len(self.migrations))
+            if done == len(self.migrations):
                 return
             conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
             try:
