@@ -22,17 +22,19 @@ from flask import (
     session,
     url_for,
 )
+from prometheus_client import CollectorRegistry
 from werkzeug.wrappers import Response
 
 from hq import storage
 from hq.batches import check_batch
 from hq.keys import CenterKeys
+from hq.metrics import HqMetrics
 from server import settings
 from server.hq_link import signing
 from server.office import accounts, reports
 from server.queue.errors import Invalid, NotFound, QueueError
 from server.queue.storage import Store
-from server.web import exports, language, security
+from server.web import exports, health, language, security
 from server.web.auth import TooManyAttempts, Unauthorized, safe_next, sign_in_to
 from server.web.charts import bar_chart
 from server.web.language import refusal, text
@@ -231,7 +233,10 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     timezone = ZoneInfo(values["HQ_TIMEZONE"])
     app = build_app(__name__, values, data_dir, "dostq_hq", "/hq/api/", timezone)
     app.config.update(CENTER_NAME="DOST HQ", MAX_CONTENT_LENGTH=int(values["HQ_MAX_BATCH_BYTES"]))
+    metrics = CollectorRegistry()
+    health.init_app(app, metrics, values["METRICS_TOKEN"])  # first: it times every request
     hq_store = Store(data_dir / "hq.db", storage.HQ_MIGRATIONS)
+    metrics.register(HqMetrics(hq_store, data_dir))
     center_keys = CenterKeys.in_folder(data_dir)
     with hq_store.write() as conn:
         center_keys.seal_plain_keys(conn)
@@ -248,9 +253,8 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
         return redirect(url_for("hq.centers"))
 
     @app.get("/healthz")
-    def healthz() -> Response:
-        with store().read() as conn:
-            conn.execute("SELECT 1").fetchone()
-        return jsonify({"ok": True})
+    def healthz() -> tuple[Response, int]:
+        body, status = health.health(hq_store, data_dir)
+        return jsonify(body), status
 
     return app

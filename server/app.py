@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, jsonify, redirect, render_template, url_for
 from flask_socketio import SocketIO
+from prometheus_client import CollectorRegistry
 from werkzeug.wrappers import Response
 
 from counter import bp as counter_bp
@@ -31,8 +32,9 @@ from server.office import floor
 from server.queue.center import Center
 from server.queue.facts import ScreenOnline
 from server.queue.storage import Store
-from server.web import auth, language, security
+from server.web import auth, health, language, security
 from server.web.api import bp as api_bp
+from server.web.center_metrics import CenterMetrics
 from server.web.pages import bp as pages_bp
 from server.web.shell import build_app
 
@@ -61,6 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     timezone = ZoneInfo(values["TIMEZONE"])
     app = build_app(__name__, values, data_dir, "dostq", "/api/", timezone)
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    metrics = CollectorRegistry()
+    health.init_app(app, metrics, values["METRICS_TOKEN"])  # first: it times every request
 
     center = Center(
         Store(data_dir / "dostq.db", blocking=_disk_thread(values["WORKER"])),
@@ -116,6 +120,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         int(values["BACKUP_HOUR"]),
         (int(values["BACKUP_KEEP_DAILY"]), int(values["BACKUP_KEEP_WEEKLY"])),
     )
+    metrics.register(
+        CenterMetrics(center, sockets, devices, settings.backup_folder(values), data_dir)
+    )
     app.extensions.update(
         {
             "dostq.center": center,
@@ -151,9 +158,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return render_template("home.html")
 
     @app.get("/healthz")
-    def healthz() -> Response:
-        with center.store.read() as conn:
-            conn.execute("SELECT 1").fetchone()
-        return jsonify({"ok": True})
+    def healthz() -> tuple[Response, int]:
+        body, status = health.health(center.store, data_dir)
+        return jsonify(body), status
 
     return app

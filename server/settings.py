@@ -75,6 +75,11 @@ CENTER_SETTINGS = (
             Setting("SIGNIN_LOCK_S", 900, "how long a locked account waits (an admin can unlock)"),
         )
     ),
+    *(
+        OPERATIONS_SETTINGS := (
+            Setting("METRICS_TOKEN", "", "/metrics for this bearer token too; empty: this PC only"),
+        )
+    ),
 )
 WORKERS = ("gevent", "threads")
 HQ_SETTINGS = (
@@ -83,6 +88,7 @@ HQ_SETTINGS = (
     Setting("HQ_MAX_BATCH_BYTES", 8 * 1024 * 1024, "a bigger request from a center gets 413"),
     Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies"),
     *SIGN_IN_SETTINGS,
+    *OPERATIONS_SETTINGS,
 )
 FOLDERS = frozenset({"DATA_DIR", "HQ_DATA_DIR"})
 
