@@ -11,21 +11,31 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-# python-escpos pickles its capability database into a fresh temp dir on every import unless
-# told where; a kiosk running for months would fill /tmp with them.
-_PICKLE_DIR = Path(
-    os.environ.setdefault(
-        "ESCPOS_CAPABILITIES_PICKLE_DIR",
-        str(Path(tempfile.gettempdir()) / "dostq-escpos-capabilities"),
-    )
-)
-_PICKLE_DIR.mkdir(exist_ok=True)
+
+def _pickle_folder() -> str:
+    """Return a folder of this user's own for python-escpos' pickled capability database.
+
+    python-escpos pickles its database into a fresh temp dir on every import unless told
+    where; a kiosk running for months would fill /tmp with them. The folder is per user: one
+    shared name let a root-owned folder stop the service's user from starting, and a pickle
+    is code, so one planted by another user must never be loaded (then: a private new one).
+    """
+    folder = Path(tempfile.gettempdir()) / f"dostq-escpos-capabilities-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    found = folder.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        return tempfile.mkdtemp(prefix="dostq-escpos-")
+    return str(folder)
+
+
+os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", _pickle_folder())
 from escpos.capabilities import CAPABILITIES  # noqa: E402
 
 DEFAULT_PROFILE = "TM-T20II"  # 80 mm, 576 dots, native QR: the common Epson-class ticket printer

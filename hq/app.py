@@ -234,7 +234,8 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     app = build_app(__name__, values, data_dir, "dostq_hq", "/hq/api/", timezone)
     app.config.update(CENTER_NAME="DOST HQ", MAX_CONTENT_LENGTH=int(values["HQ_MAX_BATCH_BYTES"]))
     metrics = CollectorRegistry()
-    health.init_app(app, metrics, values["METRICS_TOKEN"])  # first: it times every request
+    # First: it times (and with ACCESS_LOG logs) every request.
+    health.init_app(app, metrics, values["METRICS_TOKEN"], bool(values["ACCESS_LOG"]))
     hq_store = Store(data_dir / "hq.db", storage.HQ_MIGRATIONS)
     metrics.register(HqMetrics(hq_store, data_dir))
     center_keys = CenterKeys.in_folder(data_dir)

@@ -26,6 +26,7 @@ from server.live.nightly import NightlyBackup
 from server.live.phones import Phones
 from server.live.printing import PrintService
 from server.live.publisher import Publisher
+from server.live.queue_log import QueueLog
 from server.live.ratelimit import RateLimit
 from server.live.sockets import Sockets
 from server.office import floor
@@ -64,7 +65,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = build_app(__name__, values, data_dir, "dostq", "/api/", timezone)
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
     metrics = CollectorRegistry()
-    health.init_app(app, metrics, values["METRICS_TOKEN"])  # first: it times every request
+    # First: it times (and with ACCESS_LOG logs) every request.
+    health.init_app(app, metrics, values["METRICS_TOKEN"], bool(values["ACCESS_LOG"]))
 
     center = Center(
         Store(data_dir / "dostq.db", blocking=_disk_thread(values["WORKER"])),
@@ -86,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         lambda: open_sessions(socketio),
     )
     publisher = Publisher(center, socketio)
+    QueueLog(center, publisher)
     # A display's or kiosk's last sign of life: the floor alerts one that was on and went away.
     publisher.subscribe(ScreenOnline, lambda fact: floor.screen_seen(center, fact.device))
     phones = Phones(publisher)

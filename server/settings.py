@@ -66,9 +66,6 @@ CENTER_SETTINGS = (
     Setting("MAX_SOCKETS", 2000, "more live screens than this are refused at the handshake"),
     Setting("SOCKET_PING_INTERVAL_S", 10, "how often each screen is pinged"),
     Setting("SOCKET_PING_TIMEOUT_S", 5, "a screen silent this long after a ping is dropped"),
-    # Gunicorn's own default; the audit log keeps who did what either way. Each line costs the
-    # one worker about a tenth of a ticket's time (bench/realtime.py).
-    Setting("ACCESS_LOG", False, "log every HTTP request to the server's output"),
     *(
         SIGN_IN_SETTINGS := (
             Setting("SIGNIN_MAX_FAILURES", 5, "wrong passwords before an account is locked"),
@@ -78,10 +75,15 @@ CENTER_SETTINGS = (
     *(
         OPERATIONS_SETTINGS := (
             Setting("METRICS_TOKEN", "", "/metrics for this bearer token too; empty: this PC only"),
+            Setting("LOG_FORMAT", "text", "text: a line for a person; json: JSON lines"),
+            # Gunicorn's own default; the audit log and the queue's lines keep who did what
+            # either way. Each line costs the one worker a share of a ticket's time (bench/).
+            Setting("ACCESS_LOG", False, "log every HTTP request (by route, never a token)"),
         )
     ),
 )
 WORKERS = ("gevent", "threads")
+LOG_FORMATS = ("text", "json")
 HQ_SETTINGS = (
     Setting("HQ_DATA_DIR", "hq-data", "folder of hq.db, secret_key and tls/"),
     Setting("HQ_TIMEZONE", TIMEZONE, 'what "today" is on the dashboard'),

@@ -13,20 +13,33 @@ import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
 from server import VERSION
-from server.cli import backups, devices, hq, setup
-from server.cli.common import admin_change, data_dir_option, is_loopback, open_store
+from server.cli import backups, devices, hq, install, setup
+from server.cli.common import (
+    admin_change,
+    data_dir_option,
+    is_loopback,
+    log_format_option,
+    open_store,
+)
 from server.office.backups import BackupRefused, before_upgrade, server_lock
 from server.office.demo import DEMO_LOGINS, seed_demo
 from server.office.history import generate as generate_history
 from server.office.history import working_days_before
 from server.queue.center import Center
 from server.queue.storage import MIGRATIONS, NewerSchema, audit
-from server.settings import CENTER_SETTINGS, WORKERS, backup_folder, resolve
+from server.settings import CENTER_SETTINGS, LOG_FORMATS, WORKERS, backup_folder, resolve
+from server.web import logs
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger("dostq")
 
 
 class Dostq(click.Group):
@@ -48,7 +61,13 @@ def main() -> None:
     os.umask(0o077)
 
 
-for command in (*setup.COMMANDS, *devices.COMMANDS, *backups.COMMANDS, hq.hq_group):
+for command in (
+    *setup.COMMANDS,
+    *devices.COMMANDS,
+    *backups.COMMANDS,
+    hq.hq_group,
+    install.install_service,
+):
     main.add_command(command)
 
 
@@ -226,11 +245,17 @@ def _push_now(center: Center, data_dir: Path) -> None:
     "plus headroom.",
 )
 @click.option("--allow-http", is_flag=True, help="Serve plain HTTP on a non-loopback address.")
+@log_format_option
 def serve(
-    data_dir: Path, host: str, port: int, worker: str | None, threads: int | None, allow_http: bool
+    data_dir: Path,
+    host: str,
+    port: int,
+    worker: str | None,
+    threads: int | None,
+    allow_http: bool,
+    log_format: str | None,
 ) -> None:
     """Serve pages, API and Socket.IO under gunicorn (HTTPS when `dostq cert` was run)."""
-    from server.app import create_app
     from server.cli.gunicorn import HTTP_HEADROOM, gunicorn_options, raise_open_files
     from server.cli.gunicorn import serve as run_server
 
@@ -246,17 +271,21 @@ def serve(
         "TLS": tls,
         **({"WORKER": worker} if worker else {}),
         **({"THREADS": threads} if threads else {}),
+        **({"LOG_FORMAT": log_format} if log_format else {}),
     }
     values = resolve(CENTER_SETTINGS, config)
     if values["WORKER"] not in WORKERS:
         raise click.ClickException(f"DOSTQ_WORKER must be one of {', '.join(WORKERS)}.")
+    if values["LOG_FORMAT"] not in LOG_FORMATS:
+        raise click.ClickException(f"DOSTQ_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}.")
     # The center's own log lines (refused sockets, lost serial lines...) go where gunicorn's go.
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(name)s] %(message)s")
+    logs.configure(values["LOG_FORMAT"])
     problem = raise_open_files(int(values["MAX_SOCKETS"]) + HTTP_HEADROOM + 100)
     if problem:
-        logging.getLogger("server.cli").warning("%s", problem)
+        log.warning("%s", problem)
     scheme = "https" if tls else "http"
-    click.echo(f"Center at {scheme}://{host}:{port}/  (API: /api/v1/openapi.json)")
+    # Logged, not echoed: with --log-format json every line of the output is JSON.
+    log.info("Center at %s://%s:%s/  (API: /api/v1/openapi.json)", scheme, host, port)
     options = gunicorn_options(
         host,
         port,
@@ -264,17 +293,25 @@ def serve(
         values["WORKER"],
         int(values["THREADS"]),
         int(values["MAX_SOCKETS"]),
-        access_log=bool(values["ACCESS_LOG"]),
+        log_format=values["LOG_FORMAT"],
     )
     # One server per data folder; a restore waits for none to hold it (server.office.backups).
     try:
         with server_lock(data_dir):
             _back_up_before_upgrade(data_dir, values)
-            run_server(lambda: create_app(config), options)
+            run_server(lambda: _build_center(config), options)
     except BackupRefused as exc:
         raise click.ClickException(
             f"Another center server is already running on {data_dir}: stop it first."
         ) from exc
+
+
+def _build_center(config: dict[str, object]) -> Flask:
+    # Imported in the worker, after gevent patched the standard library: the app's imports
+    # (requests, hence ssl) must not be loaded before that (gevent issue 1016).
+    from server.app import create_app
+
+    return create_app(config)
 
 
 def _back_up_before_upgrade(data_dir: Path, values: dict[str, object]) -> None:
@@ -285,7 +322,9 @@ def _back_up_before_upgrade(data_dir: Path, values: dict[str, object]) -> None:
             f"Not upgrading: the backup before the upgrade failed its check ({exc})."
         ) from exc
     if taken is not None:
-        click.echo(f"Upgrading the database to schema {len(MIGRATIONS)}; kept a copy: {taken.path}")
+        log.info(
+            "Upgrading the database to schema %s; kept a copy: %s", len(MIGRATIONS), taken.path
+        )
 
 
 @main.command()

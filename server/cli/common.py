@@ -13,7 +13,7 @@ import click
 
 from server.queue.errors import QueueError
 from server.queue.storage import Store
-from server.settings import data_dir_default
+from server.settings import LOG_FORMATS, data_dir_default
 
 
 def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
@@ -24,6 +24,15 @@ def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
         default=data_dir_default,
         show_default="./data",
         help="Folder holding the database, secret key and certificates.",
+    )(function)
+
+
+def log_format_option(function: click.decorators.FC) -> click.decorators.FC:
+    """Add ``--log-format`` (default: $DOSTQ_LOG_FORMAT, else text)."""
+    return click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        help="text: a line for a person (default, or $DOSTQ_LOG_FORMAT); json: JSON lines.",
     )(function)
 
 

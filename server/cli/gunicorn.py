@@ -17,6 +17,9 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from server.web import logs
 
 # Connections the worker takes beyond the socket limit, so HTTP is served at the limit too.
 HTTP_HEADROOM = 1000
@@ -49,6 +52,19 @@ class CenterServer(BaseApplication):  # type: ignore[misc]
         return app
 
 
+class ServerLog(Logger):  # type: ignore[misc]
+    """Gunicorn's own lines (start, workers, errors) in the server's format, tokens cut out."""
+
+    log_format = "text"
+
+    def setup(self, cfg: Any) -> None:
+        """Set gunicorn's handlers up as usual, then dress them as the server's own."""
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                logs.dress(handler, self.log_format)
+
+
 def gunicorn_options(
     host: str,
     port: int,
@@ -56,16 +72,21 @@ def gunicorn_options(
     worker: str,
     threads: int,
     max_sockets: int,
-    access_log: bool = True,
+    log_format: str = "text",
 ) -> dict[str, Any]:
-    """Options for one worker process of the chosen kind."""
+    """Options for one worker process of the chosen kind.
+
+    Gunicorn's access log stays off: the app logs each request by its route (server.web.health
+    with ACCESS_LOG), so a ticket's token in a path never reaches a log line.
+    """
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": 1,
         "timeout": 0,  # long-lived WebSockets must not be killed as "silent" workers
         "graceful_timeout": 5,
-        "accesslog": "-" if access_log else None,
+        "accesslog": None,
         "errorlog": "-",
+        "logger_class": type("ServerLog", (ServerLog,), {"log_format": log_format}),
         "loglevel": "info",
         # gunicorn's control socket would be one path in the user's home that every center
         # and HQ instance of that user shares; nothing here uses it.

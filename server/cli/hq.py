@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -9,11 +10,13 @@ from typing import TextIO
 
 import click
 
-from server.cli.common import is_loopback, new_password, password_file_option
+from server.cli.common import is_loopback, log_format_option, new_password, password_file_option
 from server.hq_link import signing
 from server.office import accounts
 from server.queue.errors import QueueError
 from server.queue.storage import Store, audit, refuse_newer, schema_version
+from server.settings import HQ_SETTINGS, LOG_FORMATS, resolve
+from server.web import logs
 
 
 def hq_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
@@ -37,7 +40,10 @@ def hq_group() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option("--allow-http", is_flag=True, help="Plain HTTP off loopback (closed test networks).")
-def hq_serve(data_dir: Path, host: str, port: int, allow_http: bool) -> None:
+@log_format_option
+def hq_serve(
+    data_dir: Path, host: str, port: int, allow_http: bool, log_format: str | None
+) -> None:
     """Serve the HQ records API and dashboard under gunicorn (HTTPS once `dostq cert` ran there)."""
     from hq.app import create_hq_app
     from server.cli.gunicorn import gunicorn_options
@@ -54,11 +60,24 @@ def hq_serve(data_dir: Path, host: str, port: int, allow_http: bool) -> None:
     # Refused here, not in the worker: there it would be a traceback and a restart loop.
     database = data_dir / "hq.db"
     refuse_newer(database, schema_version(database) or 0, len(HQ_MIGRATIONS))
-    click.echo(f"HQ at {'https' if tls else 'http'}://{host}:{port}/hq/")
+    config = {"HQ_DATA_DIR": str(data_dir), "TLS": tls}
+    if log_format:
+        config["LOG_FORMAT"] = log_format
+    chosen_format = resolve(HQ_SETTINGS, config)["LOG_FORMAT"]
+    if chosen_format not in LOG_FORMATS:
+        raise click.ClickException(f"DOSTQ_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}.")
+    logs.configure(chosen_format)
+    logging.getLogger("dostq").info("HQ at %s://%s:%s/hq/", "https" if tls else "http", host, port)
     options = gunicorn_options(
-        host, port, tls_dir if tls else None, "threads", threads=32, max_sockets=0
+        host,
+        port,
+        tls_dir if tls else None,
+        "threads",
+        threads=32,
+        max_sockets=0,
+        log_format=chosen_format,
     )
-    run_server(lambda: create_hq_app({"HQ_DATA_DIR": str(data_dir), "TLS": tls}), options)
+    run_server(lambda: create_hq_app(config), options)
 
 
 def _hq_store(data_dir: Path) -> Store:

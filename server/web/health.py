@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import shutil
 import time
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from server.queue.storage import Store
 DISK_CRITICAL_BYTES = 64 * 2**20
 # Below this /healthz still answers 200 but says so: time to clear space or add a disk.
 DISK_LOW_BYTES = 1024 * 2**20
+log = logging.getLogger("dostq.access")
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -79,8 +81,12 @@ def common_gauges(folder: Path) -> list[Metric]:
     return [info, disk]
 
 
-def init_app(app: Flask, registry: CollectorRegistry, token: str) -> None:
-    """Measure every request's latency by route, and serve ``/metrics`` from ``registry``."""
+def init_app(app: Flask, registry: CollectorRegistry, token: str, access_log: bool) -> None:
+    """Measure every request's latency by route, and serve ``/metrics`` from ``registry``.
+
+    With ``access_log``, each request is also one log line, by its route: a token in a path
+    never reaches the log.
+    """
     latency = RequestHistogram(
         "dostq_http_request_duration_seconds",
         "Time to answer an HTTP request, by route and method.",
@@ -99,7 +105,14 @@ def init_app(app: Flask, registry: CollectorRegistry, token: str) -> None:
         if started is not None:
             # The rule, not the path: a ticket's token never becomes a label.
             route = request.url_rule.rule if request.url_rule else "unmatched"
-            latency.labels(route, request.method).observe(time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            latency.labels(route, request.method).observe(seconds)
+            if access_log:
+                fields = {"method": request.method, "route": route,
+                          "status": response.status_code, "ms": round(seconds * 1000, 1),
+                          "address": request.remote_addr}  # fmt: skip
+                log.info("%s %s %s %.1f ms %s", request.method, route, response.status_code,
+                         seconds * 1000, request.remote_addr, extra={"fields": fields})  # fmt: skip
         return response
 
     @app.get("/metrics")

@@ -1,0 +1,70 @@
+"""Logs: a real server writing JSON lines, one per request and per queue action, no token."""
+
+import json
+import logging
+
+import requests
+
+from server.web.logs import JsonLines, Redact, redact
+from tests.live import start_live_center
+from tests.test_realtime import CLERK, COUNTER, Screen, issue
+
+
+def test_a_json_server_logs_each_request_and_queue_action_and_never_a_token(tmp_path):
+    live = start_live_center(
+        tmp_path / "center", settings={"LOG_FORMAT": "json", "ACCESS_LOG": "1"}
+    )
+    try:
+        ticket = issue(live)
+        token = ticket["token"]
+        requests.get(f"{live.url}/t/{token}", timeout=10).raise_for_status()
+        requests.get(f"{live.url}/api/v1/tickets/status/{token}", timeout=10).raise_for_status()
+        requests.get(f"{live.url}/t/{token}?token={token}", timeout=10)
+        phone = Screen(live.url, auth={"ticket_token": token})
+        phone.close()
+        clerk = live.session(*CLERK)
+        base = f"{live.url}/api/v1/counters/{COUNTER}"
+        clerk.post(f"{base}/session", timeout=10).raise_for_status()
+        clerk.post(f"{base}/call-next", timeout=10).raise_for_status()
+        clerk.post(f"{base}/no-show", timeout=10).raise_for_status()
+    finally:
+        live.stop()
+    text = (live.data_dir / "server.log").read_text()
+    device_tokens = list(live.tokens.values())
+    assert token not in text and not any(t in text for t in device_tokens)
+
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]  # all JSON
+    requests_logged = [(line["method"], line["route"]) for line in lines if "route" in line]
+    assert ("GET", "/t/<token>") in requests_logged
+    assert ("GET", "/api/v1/tickets/status/<token>") in requests_logged
+    assert ("POST", "/api/v1/tickets") in requests_logged
+    actions = [
+        (line["action"], line["label"], line.get("counter"), line.get("clerk"))
+        for line in lines
+        if line["logger"] == "dostq.queue"
+    ]
+    label = ticket["label"]
+    assert actions == [
+        ("issue", label, None, None),
+        ("call", label, "Masa 1", "clerk1"),
+        ("no_show", label, "Masa 1", "clerk1"),
+    ]
+    assert any(line["logger"].startswith("gunicorn") for line in lines)  # its lines too
+
+
+def test_a_token_is_cut_out_of_any_line_whoever_logs_it(caplog):
+    record = logging.LogRecord(
+        "gunicorn.error", logging.ERROR, __file__, 1,
+        "Error handling request /t/%s?x=1 and /api/v1/tickets/status/%s/cancel token=%s",
+        ("AbC-123_xyz", "AbC-123_xyz", "s3cr3t"), None,
+    )  # fmt: skip
+    assert Redact().filter(record)
+    message = record.getMessage()
+    assert "AbC" not in message and "s3cr3t" not in message
+    assert message == (
+        "Error handling request /t/…?x=1 and /api/v1/tickets/status/…/cancel token=…"
+    )
+    assert redact("GET /display/ 200") == "GET /display/ 200"
+    line = json.loads(JsonLines().format(record))
+    assert line["level"] == "ERROR" and line["logger"] == "gunicorn.error"
+    assert line["message"] == message and line["at"][:2] == "20"
