@@ -49,3 +49,43 @@ def test_each_operation_returns_the_facts_it_caused(center):
     assert facts == (Called(call["call"]), QueueChanged())
     replay, facts = calls.call_next(center, 1, clerk, idempotency_key="k1")
     assert replay == call and facts == ()  # the first request published the call already
+
+
+def test_many_tickets_statuses_at_once_agree_with_each_tickets_own_view(center, clock):
+    """The phones' pass reads every followed ticket at once; each must read as if alone."""
+    import random
+
+    from server.office.accounts import authenticate
+
+    rng = random.Random(3)
+    tickets = []
+    for _ in range(40):
+        service = rng.choice(["2.1", "2.2", "6"])
+        tickets.append(visits.issue_ticket(center, service, device=None)[0])
+        if rng.random() < 0.6:  # the rest arrive at the same second: the number breaks ties
+            clock.advance(rng.randint(1, 30))
+    with center.store.write() as conn:
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
+    desk.sign_in(center, 1, clerk)
+    for _ in range(6):
+        calls.call_next(center, 1, clerk)
+        desk.start_service(center, 1, clerk)
+        clock.advance(240)
+        desk.finish(center, 1, clerk, [])
+    calls.call_next(center, 1, clerk)  # one called, not yet served
+    tokens = [t["token"] for t in tickets] + ["no-such-token"]
+    with center.store.read() as conn:
+        statuses = views.public_statuses(conn, tokens)
+        assert set(statuses) == set(tokens[:-1])
+        states = {s["state"] for s in statuses.values()}
+        assert {"waiting", "called", "done"} <= states
+        long_lines = {s["service"]["code"] for s in statuses.values() if s["people_ahead"] > 2}
+        assert len(long_lines) >= 2  # places in more than one line, not only zeros
+        for ticket in tickets:
+            alone = views.ticket_view(conn, ticket["id"])  # people_ahead by its own count
+            status = statuses[ticket["token"]]
+            assert status == views.public_status(conn, ticket["token"])
+            assert (status["people_ahead"], status["estimated_wait_min"]) == (
+                alone["people_ahead"],
+                alone["estimated_wait_min"],
+            ), ticket["label"]

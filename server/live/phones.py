@@ -5,13 +5,16 @@ only: it hears ``ticket_status`` (what ``/t/<token>`` shows) and nothing of any 
 A call is pushed to its ticket at once; other changes of the queue (people ahead, the wait)
 are pushed at most once per ``push_every_s`` to every followed ticket whose status changed, so
 a busy hall costs one pass a second, not one per change per phone, and a phone whose place did
-not move is sent nothing (the bench's 1,000 phones: sends, not reads, were the cost).
+not move is sent nothing. A pass reads every followed ticket in a few queries
+(``public_statuses``) and yields between sends: with the bench's 1,000 phones, reading them one
+by one held the loop long enough to put a call's p99 to the displays at 858 ms; batched, 302.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -19,11 +22,13 @@ from server.live.once import Once
 from server.live.publisher import Publisher
 from server.queue.errors import NotFound
 from server.queue.facts import Called, CounterFreed, QueueChanged
-from server.queue.views import public_status
+from server.queue.views import public_status, public_statuses
 
 log = logging.getLogger(__name__)
 TICKET_STATUS = "ticket_status"
 PUSH_EVERY_S = 1.0
+# Sends between two yields of the pass (each send is a few hundred bytes to one room).
+YIELD_EVERY = 50
 
 
 def room(token: str) -> str:
@@ -76,11 +81,31 @@ class Phones:
         with self._lock:
             return list(self._followed)
 
-    def push(self, token: str, only_if_changed: bool = False) -> None:
-        """Send a ticket's phones its status now (``only_if_changed``: unless they have it)."""
+    def push(self, token: str) -> None:
+        """Send a ticket's phones its status now."""
         status = self.status(token)
-        if status is None or (only_if_changed and self._sent.get(token) == status):
-            return
+        if status is not None:
+            self._send(token, status)
+
+    def push_changed(self) -> int:
+        """Send every followed ticket whose status changed its new status; return how many.
+
+        One read for all of them (``public_statuses``); between sends the loop lets other
+        work in, so a call reaches the displays while a thousand phones are being told.
+        """
+        tokens = self.followed()
+        with self.center.store.read() as conn:
+            statuses = public_statuses(conn, tokens)
+        sent = 0
+        for token, status in statuses.items():
+            if self._sent.get(token) != status:
+                self._send(token, status)
+                sent += 1
+                if sent % YIELD_EVERY == 0:
+                    time.sleep(0)  # under gevent: a yield to the other greenlets
+        return sent
+
+    def _send(self, token: str, status: dict[str, Any]) -> None:
         with self._lock:
             if token in self._followed:
                 self._sent[token] = status
@@ -109,8 +134,7 @@ class Phones:
                 return
             self._changed.clear()
             try:
-                for token in self.followed():
-                    self.push(token, only_if_changed=True)
+                self.push_changed()
             except Exception:  # a locked database: the next change pushes again
                 log.exception("pushing ticket statuses to phones failed")
             self._stop.wait(self.push_every_s)
