@@ -62,7 +62,7 @@ def floor_json() -> Response:
     return jsonify(view)
 
 
-@bp.post("/assistance/<int:request_id>/resolve")
+@bp.post("/assistance/<id:request_id>/resolve")
 @user_required(*STAFF_ROLES)
 def resolve_assistance(request_id: int) -> Response:
     """Mark a kiosk's call for help as answered."""

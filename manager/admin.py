@@ -282,7 +282,7 @@ def create_counter() -> str:
     return text("done.counter_created", name=name)
 
 
-@bp.post("/counters/<int:counter_id>")
+@bp.post("/counters/<id:counter_id>")
 @change("admin.counters")
 def update_counter(counter_id: int) -> str:
     """Save a counter's hall, services with weights and categories."""
@@ -335,7 +335,7 @@ def create_user() -> str:
     return text("done.user_created", username=username)
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<id:user_id>")
 @change("admin.people")
 def update_user(user_id: int) -> str:
     """Save a staff member's name, role and whether they may sign in."""
@@ -350,7 +350,7 @@ def update_user(user_id: int) -> str:
     return text("done.user_saved")
 
 
-@bp.post("/users/<int:user_id>/password")
+@bp.post("/users/<id:user_id>/password")
 @change("admin.people")
 def reset_password(user_id: int) -> str:
     """Give a staff member a new password (their open sessions end)."""
@@ -361,7 +361,7 @@ def reset_password(user_id: int) -> str:
     return text("done.password_changed")
 
 
-@bp.post("/users/<int:user_id>/unlock")
+@bp.post("/users/<id:user_id>/unlock")
 @change("admin.people")
 def unlock_sign_in(user_id: int) -> str:
     """Let a member of staff locked out by wrong passwords sign in again at once."""
@@ -399,7 +399,7 @@ def enrol_device() -> Response:
     return make_response(render_template("manager/admin_token.html", name=name, token=token))
 
 
-@bp.post("/devices/<int:device_id>")
+@bp.post("/devices/<id:device_id>")
 @change("admin.people")
 def update_device(device_id: int) -> str:
     """Move a device to another hall, or revoke its token."""
@@ -416,7 +416,7 @@ def update_device(device_id: int) -> str:
     return text("done.device_saved")
 
 
-@bp.post("/devices/<int:device_id>/token")
+@bp.post("/devices/<id:device_id>/token")
 @change("admin.people")
 def replace_device_token(device_id: int) -> Response:
     """Issue a new token for a device (a replaced PC); the old one stops working at once."""
