@@ -139,13 +139,17 @@ def find_ticket(conn: sqlite3.Connection, day: str, label: str) -> dict[str, Any
 
 # Tokens per query: SQLite's default limit on parameters is far above it.
 TOKENS_PER_QUERY = 500
+# Up to this many tickets asked in one queue line, each is counted; past it the line is read
+# once (a line of hundreds read for one phone's connect cost more than its count).
+FEW_IN_LINE = 4
 
 
 def public_statuses(conn: sqlite3.Connection, tokens: list[str]) -> dict[str, dict[str, Any]]:
     """Return what each ticket's page shows (no personal data), by token; unknown ones left out.
 
     A few queries whatever the number of tickets: the tickets, then each queue line they wait
-    in read once, in order, for everyone's place in it, and each service's pace once. The
+    in read once, in order, for everyone's place in it (a line asked for a few tickets only:
+    each counted), and each service's pace once. The
     phones' pass asks this for every followed ticket each second: a thousand phones cost
     about twenty queries, not five thousand (bench/realtime.py).
     """
@@ -158,14 +162,20 @@ def public_statuses(conn: sqlite3.Connection, tokens: list[str]) -> dict[str, di
         ).fetchall()
     places: dict[int, int] = {}
     paces: dict[tuple[str, int], tuple[float, int]] = {}
-    for day, service_id in {(r["day"], r["service_id"]) for r in rows if r["state"] in QUEUED}:
-        # The same order people_ahead counts in: arrival, then number.
-        line = conn.execute(
-            "SELECT id FROM tickets WHERE service_id = ? AND day = ? AND state IN (?, ?) "
-            "ORDER BY arrived_at, id",
-            (service_id, day, *QUEUED),
-        ).fetchall()
-        places.update({ticket_id: place for place, (ticket_id,) in enumerate(line)})
+    asked: dict[tuple[str, int], list[sqlite3.Row]] = {}
+    for row in rows:
+        if row["state"] in QUEUED:
+            asked.setdefault((row["day"], row["service_id"]), []).append(row)
+    for (day, service_id), queued in asked.items():
+        if len(queued) <= FEW_IN_LINE:  # a phone connecting: count, do not read the line
+            places.update({row["id"]: people_ahead(conn, row) for row in queued})
+        else:  # the same order people_ahead counts in: arrival, then number
+            line = conn.execute(
+                "SELECT id FROM tickets WHERE service_id = ? AND day = ? AND state IN (?, ?) "
+                "ORDER BY arrived_at, id",
+                (service_id, day, *QUEUED),
+            ).fetchall()
+            places.update({ticket_id: place for place, (ticket_id,) in enumerate(line)})
         paces[(day, service_id)] = service_pace(conn, service_id, day)
     statuses = {}
     for row in rows:
