@@ -184,3 +184,23 @@ def test_a_day_run_with_a_cancel_and_a_reprint_then_closed_with_what_was_left_un
         assert page.errors == []
     finally:
         live.stop()
+
+
+def test_the_floor_says_in_the_managers_language_when_the_clock_is_off_hqs(browser, tmp_path):
+    from server.queue.storage import put_setting
+
+    def clock_seven_minutes_ahead(store):  # as the last sync to HQ measured it
+        with store.write() as conn:
+            put_setting(conn, "hq_sync_state", {"clock_offset_s": -420.0, "clock_checked_at": 1})
+
+    live = start_live_center(tmp_path / "center", prepare=clock_seven_minutes_ahead)
+    try:
+        page = manager_page(browser, live, "/manager/", language="az")
+        page.wait_for_selector("#clock-off")
+        assert text(page, "#clock-off") == (
+            "Bu kompüterin saatı Baş ofisin saatından 7 dəq irəlidədir: bilet vaxtları ondan "
+            "asılıdır, saatı düzəldin."
+        )
+        assert page.errors == []
+    finally:
+        live.stop()
