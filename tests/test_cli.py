@@ -133,6 +133,15 @@ def test_serve_refuses_plain_http_on_the_lan(tmp_path):
     assert result.exit_code == 1 and "Run 'dostq cert' first" in result.output
 
 
+@pytest.mark.parametrize("command", [["serve"], ["hq", "serve"]])
+def test_a_log_format_from_the_environment_is_checked_like_the_option(tmp_path, command):
+    result = CliRunner().invoke(
+        main, [*command, "--data-dir", str(tmp_path)], env={"DOSTQ_LOG_FORMAT": "xml"}
+    )
+    assert result.exit_code == 1
+    assert "DOSTQ_LOG_FORMAT must be one of text, json." in result.output
+
+
 def test_cert_writes_a_private_key_and_certificate(tmp_path):
     result = run("cert", "--data-dir", str(tmp_path), "--ip", "192.168.1.10")
     assert result.exit_code == 0

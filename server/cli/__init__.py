@@ -26,6 +26,7 @@ from server.cli.common import (
     is_loopback,
     log_format_option,
     open_store,
+    start_logging,
 )
 from server.office.backups import BackupRefused, before_upgrade, server_lock
 from server.office.demo import DEMO_LOGINS, seed_demo
@@ -33,8 +34,7 @@ from server.office.history import generate as generate_history
 from server.office.history import working_days_before
 from server.queue.center import Center
 from server.queue.storage import MIGRATIONS, NewerSchema, audit
-from server.settings import CENTER_SETTINGS, LOG_FORMATS, WORKERS, backup_folder, resolve
-from server.web import logs
+from server.settings import CENTER_SETTINGS, WORKERS, backup_folder, resolve
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -276,10 +276,8 @@ def serve(
     values = resolve(CENTER_SETTINGS, config)
     if values["WORKER"] not in WORKERS:
         raise click.ClickException(f"DOSTQ_WORKER must be one of {', '.join(WORKERS)}.")
-    if values["LOG_FORMAT"] not in LOG_FORMATS:
-        raise click.ClickException(f"DOSTQ_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}.")
     # The center's own log lines (refused sockets, lost serial lines...) go where gunicorn's go.
-    logs.configure(values["LOG_FORMAT"])
+    start_logging(values["LOG_FORMAT"])
     problem = raise_open_files(int(values["MAX_SOCKETS"]) + HTTP_HEADROOM + 100)
     if problem:
         log.warning("%s", problem)

@@ -14,6 +14,7 @@ import click
 from server.queue.errors import QueueError
 from server.queue.storage import Store
 from server.settings import LOG_FORMATS, data_dir_default
+from server.web import logs
 
 
 def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
@@ -34,6 +35,17 @@ def log_format_option(function: click.decorators.FC) -> click.decorators.FC:
         type=click.Choice(LOG_FORMATS),
         help="text: a line for a person (default, or $DOSTQ_LOG_FORMAT); json: JSON lines.",
     )(function)
+
+
+def start_logging(log_format: str) -> str:
+    """Send this process's log lines out in ``log_format``; return it.
+
+    Checked here: it may come from ``DOSTQ_LOG_FORMAT``, which the option's choices never saw.
+    """
+    if log_format not in LOG_FORMATS:
+        raise click.ClickException(f"DOSTQ_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}.")
+    logs.configure(log_format)
+    return log_format
 
 
 def password_file_option(function: click.decorators.FC) -> click.decorators.FC:

@@ -10,13 +10,18 @@ from typing import TextIO
 
 import click
 
-from server.cli.common import is_loopback, log_format_option, new_password, password_file_option
+from server.cli.common import (
+    is_loopback,
+    log_format_option,
+    new_password,
+    password_file_option,
+    start_logging,
+)
 from server.hq_link import signing
 from server.office import accounts
 from server.queue.errors import QueueError
 from server.queue.storage import Store, audit, refuse_newer, schema_version
-from server.settings import HQ_SETTINGS, LOG_FORMATS, resolve
-from server.web import logs
+from server.settings import HQ_SETTINGS, resolve
 
 
 def hq_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
@@ -63,10 +68,7 @@ def hq_serve(
     config = {"HQ_DATA_DIR": str(data_dir), "TLS": tls}
     if log_format:
         config["LOG_FORMAT"] = log_format
-    chosen_format = resolve(HQ_SETTINGS, config)["LOG_FORMAT"]
-    if chosen_format not in LOG_FORMATS:
-        raise click.ClickException(f"DOSTQ_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}.")
-    logs.configure(chosen_format)
+    chosen_format = start_logging(resolve(HQ_SETTINGS, config)["LOG_FORMAT"])
     logging.getLogger("dostq").info("HQ at %s://%s:%s/hq/", "https" if tls else "http", host, port)
     options = gunicorn_options(
         host,
