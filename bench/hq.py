@@ -1,31 +1,44 @@
-"""HQ at national scale: 31 centers' years arriving at an empty HQ, and its dashboard query."""
+"""HQ at national scale: 78 centers' five years arriving at an empty HQ, then its dashboard.
+
+The same case twice: two HQ processes sharing a PostgreSQL database (a throw-away server of
+Debian's, tests/postgres.py), then one HQ process on its SQLite file. Centers send over the
+real signed HTTP API, SENDERS processes at once, each center to one of the HQ processes in
+turn (as a load balancer would hand them out). A center's record is the real one of a
+generated year (every service, hour and counter), sent again for each year with its day moved.
+The dashboard's queries are timed after the first year and after the fifth: they must stay flat
+as the years grow.
+"""
 
 from __future__ import annotations
 
 import json
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from hq import storage
+from hq.database import open_database
 from server.hq_link import signing, sync
 from server.office import history
 from server.office.catalog import default_catalog_path, import_catalog, load_catalog
 from server.queue.center import Center
-from server.queue.storage import Store
-from tests.live import start_hq
+from server.queue.storage import Database, Store
+from tests.live import LiveHq, start_hq
+from tests.postgres import Cluster
 
-CENTERS = 31
+CENTERS = 78
+YEARS = 5
 DAYS = 365
-FIRST_DAY = date(2025, 1, 1)
+FIRST_DAY = date(2021, 1, 1)
 BATCH_DAYS = 30
 SENDERS = 8  # centers sending at the same time
 RUNS = 7
+TREND_CENTER = "center-01"
 
 
 def _year_of_records(work: Path) -> list[dict[str, Any]]:
@@ -43,52 +56,124 @@ def _year_of_records(work: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _send_year(url: str, code: str, key: str, records: list[dict[str, Any]]) -> int:
-    """Send one center's year as a center's sender would; return the bytes sent."""
+def _moved(records: list[dict[str, Any]], year: int) -> list[dict[str, Any]]:
+    """Return the year's records moved ``year`` years on (the same figures, later days)."""
+    shift = timedelta(days=DAYS * year)
+    return [{**r, "day": (date.fromisoformat(r["day"]) + shift).isoformat()} for r in records]
+
+
+def _send_years(url: str, code: str, key: str, source: Path, years: list[int]) -> int:
+    """Send one center's records of ``years`` as its sender would; return the records sent."""
+    records = json.loads(source.read_text())
     session = requests.Session()
     sent = 0
-    for start in range(0, len(records), BATCH_DAYS):
-        chunk = records[start : start + BATCH_DAYS]
-        pending = len(records) - start - len(chunk)
-        body = json.dumps({"center": code, "pending": pending, "records": chunk}).encode()
-        headers = signing.signed_headers(key, code, int(time.time()), "POST", sync.PATH, body)
-        headers["Content-Type"] = "application/json"
-        session.post(url + sync.PATH, data=body, headers=headers, timeout=60).raise_for_status()
-        sent += len(body)
+    for year in years:
+        moved = _moved(records, year)
+        for start in range(0, len(moved), BATCH_DAYS):
+            chunk = moved[start : start + BATCH_DAYS]
+            body = json.dumps({"center": code, "pending": 0, "records": chunk}).encode()
+            headers = signing.signed_headers(key, code, int(time.time()), "POST", sync.PATH, body)
+            headers["Content-Type"] = "application/json"
+            answer = session.post(url + sync.PATH, data=body, headers=headers, timeout=120)
+            answer.raise_for_status()
+            sent += answer.json()["applied"]
     return sent
 
 
-def run(work: Path) -> dict[str, Any]:
-    """Sync 31 centers x 365 days into an empty HQ process; time the dashboard's main query."""
-    records = _year_of_records(work)
-    hq = start_hq(work / "hq", serve=False)
-    keys = {f"center-{n:02d}": signing.new_key() for n in range(1, CENTERS + 1)}
-    store = Store(hq.data_dir / "hq.db", storage.HQ_MIGRATIONS)
-    with store.write() as conn:
-        for code, key in keys.items():
-            storage.add_center(conn, code, code, key, time.time())
-    hq.start()
-    try:
-        started = time.perf_counter()
-        with ThreadPoolExecutor(SENDERS) as pool:
-            sent = sum(pool.map(lambda c: _send_year(hq.url, c, keys[c], records), keys))
-        sync_s = time.perf_counter() - started
-    finally:
-        hq.stop()
-    first, last = FIRST_DAY.isoformat(), records[-1]["day"]
+def _load(hqs: list[LiveHq], keys: dict[str, str], source: Path, years: list[int]) -> float:
+    """Send ``years`` of every center, SENDERS at once; return the records stored per second."""
+    jobs = [
+        (hqs[n % len(hqs)].url, code, key, source, years)
+        for n, (code, key) in enumerate(keys.items())
+    ]
+    started = time.perf_counter()
+    with get_context("spawn").Pool(SENDERS) as pool:
+        stored = sum(pool.starmap(_send_years, jobs))
+    return stored / (time.perf_counter() - started)
+
+
+def _median_ms(database: Database, query: Any) -> float:
     times = []
     for _ in range(RUNS):
         started = time.perf_counter()
-        with store.read() as conn:
-            rows = storage.side_by_side(conn, first, last)
+        with database.read() as conn:
+            query(conn)
         times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def _queries(database: Database, last_year: int) -> dict[str, float]:
+    """Time the dashboard's year of all centers side by side, and one center's year."""
+    first = (FIRST_DAY + timedelta(days=DAYS * last_year)).isoformat()
+    last = (FIRST_DAY + timedelta(days=DAYS * (last_year + 1) - 1)).isoformat()
+    rows: list[Any] = []
+    dashboard = _median_ms(
+        database, lambda conn: rows.extend(storage.side_by_side(conn, first, last))
+    )
+    trend = _median_ms(database, lambda conn: storage.trend(conn, TREND_CENTER, first, last))
+    assert len(rows) == CENTERS * RUNS and all(r["days"] == DAYS for r in rows)  # noqa: S101
+    return {"dashboard": dashboard, "trend": trend}
+
+
+def _measure(work: Path, source: Path, database: str, processes: int) -> dict[str, Any]:
+    """Load five years into a new HQ on ``database``; return its figures."""
+    # One HQ folder (the keys' file, the secret) for every process, each on its own port.
+    hq_data = work / "hq"
+    hqs = [start_hq(hq_data, serve=False, database=database) for _ in range(processes)]
+    keys = {f"center-{n:02d}": signing.new_key() for n in range(1, CENTERS + 1)}
+    store = open_database(hq_data, database)
+    with store.write() as conn:
+        for code, key in keys.items():
+            storage.add_center(conn, code, code, key, time.time())
+    for hq in hqs:
+        hq.start()
+    try:
+        first_rate = _load(hqs, keys, source, [0])
+        one_year = _queries(store, 0)
+        rest_rate = _load(hqs, keys, source, list(range(1, YEARS)))
+        five_years = _queries(store, YEARS - 1)
+    finally:
+        for hq in hqs:
+            hq.stop()
     with store.read() as conn:
         stored = conn.execute("SELECT count(*) FROM day_records").fetchone()[0]
-    store.close()
-    assert len(rows) == CENTERS and stored == CENTERS * len(records)  # noqa: S101
+        if database:
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    store.close()  # SQLite: checkpointed, every byte in hq.db
+    if not database:
+        size = (hq_data / "hq.db").stat().st_size
+    assert stored == CENTERS * DAYS * YEARS  # noqa: S101
+    rate = stored / (CENTERS * DAYS / first_rate + CENTERS * DAYS * (YEARS - 1) / rest_rate)
     return {
-        "hq_records": stored,
-        "hq_sync_s": round(sync_s, 1),
-        "hq_record_bytes": round(sent / stored),
-        "hq_query_ms": round(statistics.median(times), 1),
+        "db_mb": round(size / 2**20),
+        "records": stored,
+        "records_per_s": round(rate),
+        "dashboard_year_ms_1y": one_year["dashboard"],
+        "dashboard_year_ms": five_years["dashboard"],
+        "trend_ms_1y": one_year["trend"],
+        "trend_ms": five_years["trend"],
     }
+
+
+def run(work: Path) -> dict[str, Any]:
+    """Measure HQ on PostgreSQL (two processes), then on SQLite (one); return the figures."""
+    records = _year_of_records(work)
+    source = work / "year.json"
+    source.write_text(json.dumps(records))
+    cluster = Cluster()
+    try:
+        url = cluster.new_database()
+        postgres = _measure(work / "postgresql", source, url, processes=2)
+    finally:
+        cluster.stop()
+    sqlite = _measure(work / "sqlite", source, "", processes=1)
+    figures: dict[str, Any] = {
+        "hq_centers": CENTERS,
+        "hq_years": YEARS,
+        "hq_record_bytes": round(len(json.dumps(records[-1]).encode())),
+    }
+    for key, value in postgres.items():
+        figures[f"hq_{key}"] = value
+    for key, value in sqlite.items():
+        figures[f"hq_{key}_sqlite"] = value
+    return figures

@@ -27,13 +27,14 @@ from werkzeug.wrappers import Response
 
 from hq import storage
 from hq.batches import check_batch
+from hq.database import open_database
 from hq.keys import CenterKeys
 from hq.metrics import HqMetrics
 from server import settings
 from server.hq_link import signing
 from server.office import accounts, reports
 from server.queue.errors import Invalid, NotFound, QueueError
-from server.queue.storage import Store
+from server.queue.storage import Database
 from server.web import exports, health, language, security
 from server.web.auth import TooManyAttempts, Unauthorized, safe_next, sign_in_to
 from server.web.charts import bar_chart
@@ -61,7 +62,7 @@ class Replayed(QueueError):
     status = 409
 
 
-def store() -> Store:
+def store() -> Database:
     """Return this HQ's database."""
     return current_app.extensions["dostq.hq_store"]  # type: ignore[no-any-return]
 
@@ -236,7 +237,7 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     metrics = CollectorRegistry()
     # First: it times (and with ACCESS_LOG logs) every request.
     health.init_app(app, metrics, values["METRICS_TOKEN"], bool(values["ACCESS_LOG"]))
-    hq_store = Store(data_dir / "hq.db", storage.HQ_MIGRATIONS)
+    hq_store = open_database(data_dir, values["HQ_DATABASE"])
     metrics.register(HqMetrics(hq_store, data_dir))
     center_keys = CenterKeys.in_folder(data_dir)
     with hq_store.write() as conn:

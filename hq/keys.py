@@ -10,13 +10,13 @@ at the next start.
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from hq import storage
 from server.queue.errors import QueueError
+from server.queue.storage import SqlConnection
 
 KEY_FILE = "center_keys.key"
 SEALED = "fernet:"
@@ -65,7 +65,7 @@ class CenterKeys:
                 "under. Put the right key file back, or add the center again (a new key).",
             ) from exc
 
-    def seal_plain_keys(self, conn: sqlite3.Connection) -> int:
+    def seal_plain_keys(self, conn: SqlConnection) -> int:
         """Seal every key still stored in clear; return how many."""
         plain = [(c, k) for c, k in storage.stored_keys(conn) if not k.startswith(SEALED)]
         for code, key in plain:

@@ -12,14 +12,14 @@ from pathlib import Path
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-from server.queue.storage import Store
+from server.queue.storage import Database
 from server.web.health import common_gauges, gauge
 
 
 class HqMetrics(Collector):
     """HQ's collector: reads its metrics at each scrape."""
 
-    def __init__(self, store: Store, data_dir: Path) -> None:
+    def __init__(self, store: Database, data_dir: Path) -> None:
         self.store = store
         self.data_dir = data_dir
 

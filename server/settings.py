@@ -86,6 +86,7 @@ WORKERS = ("gevent", "threads")
 LOG_FORMATS = ("text", "json")
 HQ_SETTINGS = (
     Setting("HQ_DATA_DIR", "hq-data", "folder of hq.db, secret_key and tls/"),
+    Setting("HQ_DATABASE", "", "postgresql://user@host/db for a PostgreSQL server; empty: hq.db"),
     Setting("HQ_TIMEZONE", TIMEZONE, 'what "today" is on the dashboard'),
     Setting("HQ_MAX_BATCH_BYTES", 8 * 1024 * 1024, "a bigger request from a center gets 413"),
     Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies"),

@@ -20,6 +20,7 @@ from server.office.catalog import (
 from server.queue.center import Center
 from server.queue.storage import Store
 from tests.live import CHROMIUM_ARGS, LiveCenter, start_live_center
+from tests.postgres import Cluster
 
 T0 = 1_795_400_000.0  # Monday 2026-11-23, 06:13 in Baku
 
@@ -161,3 +162,19 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(
             f"axe-core: {len(accessibility.checked)} page states checked against WCAG 2.2 A/AA"
         )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throw-away PostgreSQL server for the session (tests/postgres.py)."""
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hq_database(request: pytest.FixtureRequest) -> str:
+    """HQ's ``--database``: empty (its SQLite file), then a new database on PostgreSQL."""
+    if request.param == "sqlite":
+        return ""
+    return str(request.getfixturevalue("postgres").new_database())

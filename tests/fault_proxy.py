@@ -2,11 +2,13 @@
 
 It sits between a center and HQ. Each request gets one fate, drawn from a seeded random:
 forwarded; dropped before HQ sees it; forwarded but its answer lost; delayed; sent twice; or held
-back (the center is told 503 at once) and sent to HQ later, after the next request.
+back (the center is told 503 at once) and sent to HQ later, after the next request. Given
+several HQ processes, it sends each request to the next in turn (a load balancer's round robin).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -21,8 +23,13 @@ FATES = ("forward", "drop", "lose_answer", "delay", "duplicate", "hold")
 class FaultProxy:
     """Listens on 127.0.0.1; ``url`` is what the center is told HQ's address is."""
 
-    def __init__(self, target: str, seed: int = 1, weights: tuple[int, ...] = (4, 1, 1, 1, 1, 1)):
-        self.target = target
+    def __init__(
+        self,
+        target: str | list[str],
+        seed: int = 1,
+        weights: tuple[int, ...] = (4, 1, 1, 1, 1, 1),
+    ) -> None:
+        self.targets = itertools.cycle([target] if isinstance(target, str) else target)
         self.random = random.Random(seed)
         self.weights = weights
         self.fates: Counter[str] = Counter()
@@ -53,7 +60,9 @@ class FaultProxy:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def _forward(self, path: str, body: bytes, headers: dict[str, str]) -> requests.Response:
-        return requests.post(self.target + path, data=body, headers=headers, timeout=30)
+        with self._lock:
+            target = next(self.targets)
+        return requests.post(target + path, data=body, headers=headers, timeout=30)
 
     def handle(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, bytes]:
         """Give the request its fate; return the status and body the center sees."""

@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
-from server.queue.storage import Store
+from server.queue.storage import Database, Store
 
 # Headless Chromium on a closed network: without these it keeps reaching for Google's services.
 CHROMIUM_ARGS = [
@@ -168,66 +169,89 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 @dataclass
 class LiveHq:
-    """A real `dostq hq serve` process on loopback, with its own database."""
+    """Real `dostq hq serve` processes on loopback sharing one database.
+
+    One process on its SQLite file; on PostgreSQL (``database``) possibly several, each on its
+    own port behind ``url``, a proxy that hands the centers' requests to each in turn.
+    """
 
     url: str
     data_dir: Path
-    process: subprocess.Popen[bytes] | None
+    database: str = ""
+    ports: list[int] = field(default_factory=list)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    front: Any = None  # the round-robin proxy in front of several processes
+
+    def dostq_hq(self, *args: str, **run: Any) -> subprocess.CompletedProcess[Any]:
+        """Run a `dostq hq` command on this HQ's folder and database."""
+        return subprocess.run(
+            [sys.executable, "-m", "server", "hq", *args, "--data-dir", str(self.data_dir),
+             "--database", self.database],
+            check=True, capture_output=True, **run,
+        )  # fmt: skip
 
     def add_center(self, code: str, name: str) -> str:
         """Register a center with `dostq hq add-center` and return its key."""
-        result = subprocess.run(
-            [sys.executable, "-m", "server", "hq", "add-center", code, "--name", name,
-             "--data-dir", str(self.data_dir)],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        return result.stdout.strip()
+        return str(self.dostq_hq("add-center", code, "--name", name, text=True).stdout.strip())
 
     def create_user(self, username: str, password: str) -> None:
         """Create an analyst with `dostq hq create-user`."""
-        subprocess.run(
-            [sys.executable, "-m", "server", "hq", "create-user", username,
-             "--data-dir", str(self.data_dir), "--password-file", "-"],
-            check=True, capture_output=True, input=f"{password}\n".encode(),
-        )  # fmt: skip
+        self.dostq_hq("create-user", username, "--password-file", "-",
+                      input=f"{password}\n".encode())  # fmt: skip
+
+    def open_database(self) -> Database:
+        """Open the database these processes share (to read what HQ holds)."""
+        from hq.database import open_database
+
+        return open_database(self.data_dir, self.database)
 
     def start(self) -> None:
-        """Start serving (again) on the same port and data."""
-        self.process = _serve_hq(self.data_dir, int(self.url.rsplit(":", 1)[1]))
+        """Start serving (again) on the same ports and data."""
+        self.processes = [_serve_hq(self.data_dir, port, self.database) for port in self.ports]
 
     def kill(self) -> None:
-        """Kill the server outright, as a power cut would (SIGKILL: no clean shutdown)."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT_S)
-            self.process = None
+        """Kill every process outright, as a power cut would (SIGKILL: no clean shutdown)."""
+        for process in self.processes:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_S)
+        self.processes = []
 
     def stop(self) -> None:
-        """Stop the server if it runs."""
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=STOP_TIMEOUT_S)
-            self.process = None
+        """Stop the processes that run, and the proxy in front of them."""
+        for process in self.processes:
+            process.terminate()
+            process.wait(timeout=STOP_TIMEOUT_S)
+        self.processes = []
+        if self.front is not None:
+            self.front.close()
+            self.front = None
 
 
-def start_hq(data_dir: Path, serve: bool = True) -> LiveHq:
-    """Prepare an HQ in ``data_dir`` on a free port; serve it unless ``serve`` is False."""
+def start_hq(data_dir: Path, serve: bool = True, database: str = "", processes: int = 1) -> LiveHq:
+    """Prepare an HQ in ``data_dir`` on free ports; serve it unless ``serve`` is False."""
+    from tests.fault_proxy import FaultProxy
+
     data_dir.mkdir(parents=True, exist_ok=True)
-    hq = LiveHq(f"http://127.0.0.1:{free_port()}", data_dir, None)
+    ports = [free_port() for _ in range(processes)]
+    hq = LiveHq(f"http://127.0.0.1:{ports[0]}", data_dir, database, ports)
+    if processes > 1:
+        every = [f"http://127.0.0.1:{port}" for port in ports]
+        hq.front = FaultProxy(every, weights=(1, 0, 0, 0, 0, 0))  # forwards all, in turn
+        hq.url = hq.front.url
     if serve:
         hq.start()
     return hq
 
 
-def _serve_hq(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def _serve_hq(data_dir: Path, port: int, database: str = "") -> subprocess.Popen[bytes]:
     """Start `dostq hq serve` and wait until it answers."""
-    with (data_dir / "hq.log").open("ab") as log:
+    with (data_dir / f"hq-{port}.log").open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "server", "hq", "serve", "--data-dir", str(data_dir),
-             "--port", str(port)],
+             "--port", str(port), "--database", database],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     if not answers_once_started(f"http://127.0.0.1:{port}/healthz"):
         _kill(process)
-        raise RuntimeError(f"HQ did not start: {(data_dir / 'hq.log').read_text()}")
+        raise RuntimeError(f"HQ did not start: {(data_dir / f'hq-{port}.log').read_text()}")
     return process

@@ -27,11 +27,17 @@ CENTERS = {
 DAYS = 15
 
 
-@pytest.fixture(scope="module")
-def synced(tmp_path_factory):
-    """An HQ process and five centers' last DAYS working days, sent over the real protocol."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def synced(tmp_path_factory, request):
+    """An HQ process and five centers' last DAYS working days, sent over the real protocol.
+
+    HQ on its SQLite file, then on PostgreSQL.
+    """
     work = tmp_path_factory.mktemp("hq")
-    hq = start_hq(work / "hq")
+    database = (
+        "" if request.param == "sqlite" else request.getfixturevalue("postgres").new_database()
+    )
+    hq = start_hq(work / "hq", database=database)
     hq.create_user("analyst", "hq-reader-secret")
     own_totals, own_satisfaction = {}, {}
     for seed, (code, name) in enumerate(CENTERS.items(), start=1):

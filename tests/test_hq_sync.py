@@ -1,8 +1,10 @@
 """Centers and HQ as real processes: history synced through faults, HQ killed, a center offline.
 
-Every test ends with the same count: each day of the center exactly once at HQ, at the
-center's newest revision, with the same visits, served and no-shows (records lost 0,
-doubled 0, HQ totals equal to the center's own report).
+Each runs against HQ on its SQLite file and against two HQ processes on one PostgreSQL
+database, the centers' requests handed to each in turn. Every test ends with the same count:
+each day of the center exactly once at HQ, at the center's newest revision, with the same
+visits, served and no-shows (records lost 0, doubled 0, HQ totals equal to the center's own
+report).
 """
 
 import sqlite3
@@ -46,14 +48,18 @@ def center_days(live):
 
 
 def hq_days(hq):
-    with sqlite3.connect(hq.data_dir / "hq.db") as db:
-        return {
-            day: (visits, served, no_show, revision)
-            for day, visits, served, no_show, revision in db.execute(
-                "SELECT day, visits, served, no_show, revision FROM day_records "
-                "WHERE center = 'baku-1'"
-            )
-        }
+    database = hq.open_database()
+    try:
+        with database.read() as db:
+            return {
+                day: (visits, served, no_show, revision)
+                for day, visits, served, no_show, revision in db.execute(
+                    "SELECT day, visits, served, no_show, revision FROM day_records "
+                    "WHERE center = 'baku-1'"
+                )
+            }
+    finally:
+        database.close()
 
 
 def pending(live):
@@ -78,8 +84,10 @@ def issue_today(live, count):
 
 
 @pytest.fixture
-def hq(tmp_path):
-    live_hq = start_hq(tmp_path / "hq", serve=False)
+def hq(tmp_path, hq_database):
+    """HQ on its SQLite file, then two HQ processes sharing one PostgreSQL database."""
+    live_hq = start_hq(tmp_path / "hq", serve=False, database=hq_database,
+                       processes=2 if hq_database else 1)  # fmt: skip
     yield live_hq
     live_hq.stop()
 
@@ -165,8 +173,10 @@ def test_each_sync_compares_the_clocks_and_hq_learns_the_centers_version(tmp_pat
         floor = sync.floor_status(conn)
     assert floor["clock_off"] and 295 <= floor["clock_offset_s"] <= 305
     assert "clock is -300 s off HQ's" in caplog.text
-    with sqlite3.connect(hq.data_dir / "hq.db") as db:
-        assert db.execute("SELECT version FROM centers").fetchall() == [(VERSION,)]
+    database = hq.open_database()
+    with database.read() as db:
+        assert [tuple(row) for row in db.execute("SELECT version FROM centers")] == [(VERSION,)]
+    database.close()
 
     center.clock.advance(300)  # set right: the warning goes at the next sync
     issue_ticket(center, "2.1", device=None)

@@ -15,14 +15,17 @@ PATH = "/hq/api/v1/records"
 
 
 @pytest.fixture
-def hq_client(tmp_path):
-    app = create_hq_app({"HQ_DATA_DIR": str(tmp_path / "hq"), "TESTING": True})
+def hq_client(tmp_path, hq_database):
+    """HQ in this process, on its SQLite file and then on PostgreSQL."""
+    config = {"HQ_DATA_DIR": str(tmp_path / "hq"), "HQ_DATABASE": hq_database, "TESTING": True}
+    app = create_hq_app(config)
     store = app.extensions["dostq.hq_store"]
     with store.write() as conn:
         add_center(conn, "baku-1", "Bakı 1", app.extensions["dostq.hq_keys"].seal(KEY), time.time())
     client = app.test_client()
     client.store = store
-    return client
+    yield client
+    store.close()
 
 
 def record(day="2026-03-02", revision=1, visits=10):
@@ -47,7 +50,8 @@ def post(client, records, key=KEY, center="baku-1", at=None, body=None, signatur
 
 def stored(client):
     with client.store.read() as conn:
-        return [tuple(r) for r in conn.execute("SELECT day, revision, visits FROM day_records")]
+        rows = conn.execute("SELECT day, revision, visits FROM day_records ORDER BY day")
+        return [tuple(r) for r in rows]
 
 
 def test_newest_revision_wins_whatever_the_order(hq_client):

@@ -20,7 +20,7 @@ from server.cli.common import (
 from server.hq_link import signing
 from server.office import accounts
 from server.queue.errors import QueueError
-from server.queue.storage import Store, audit, refuse_newer, schema_version
+from server.queue.storage import Database, audit
 from server.settings import HQ_SETTINGS, resolve
 
 
@@ -35,6 +35,27 @@ def hq_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
     )(function)
 
 
+def hq_database_option(function: click.decorators.FC) -> click.decorators.FC:
+    """Add ``--database``: a PostgreSQL server's address, or none for ``hq.db`` in the folder."""
+    return click.option(
+        "--database",
+        default=lambda: os.environ.get("DOSTQ_HQ_DATABASE", ""),
+        show_default="$DOSTQ_HQ_DATABASE, else hq.db in --data-dir",
+        metavar="postgresql://USER@HOST/DB",
+        help="HQ's PostgreSQL database (its password from ~/.pgpass or PGPASSWORD).",
+    )(function)
+
+
+def open_hq_database(data_dir: Path, database: str) -> Database:
+    """Open HQ's database, migrated, or stop with what is wrong (the server down, say)."""
+    from hq.database import open_database
+
+    try:
+        return open_database(data_dir, database)
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
 @click.group("hq")
 def hq_group() -> None:
     """Headquarters mode: receive every center's daily throughput, show centers side by side."""
@@ -45,9 +66,15 @@ def hq_group() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option("--allow-http", is_flag=True, help="Plain HTTP off loopback (closed test networks).")
+@hq_database_option
 @log_format_option
 def hq_serve(
-    data_dir: Path, host: str, port: int, allow_http: bool, log_format: str | None
+    data_dir: Path,
+    host: str,
+    port: int,
+    allow_http: bool,
+    database: str,
+    log_format: str | None,
 ) -> None:
     """Serve the HQ records API and dashboard under gunicorn (HTTPS once `dostq cert` ran there)."""
     from hq.app import create_hq_app
@@ -60,12 +87,10 @@ def hq_serve(
         raise click.ClickException(
             f"Refusing plain HTTP on {host}: run 'dostq cert --data-dir {data_dir}' first."
         )
-    from hq.storage import HQ_MIGRATIONS
-
-    # Refused here, not in the worker: there it would be a traceback and a restart loop.
-    database = data_dir / "hq.db"
-    refuse_newer(database, schema_version(database) or 0, len(HQ_MIGRATIONS))
-    config = {"HQ_DATA_DIR": str(data_dir), "TLS": tls}
+    # Checked and migrated here, not in the worker: a database that is down or newer than
+    # this program would there be a traceback and a restart loop.
+    open_hq_database(data_dir, database).close()
+    config = {"HQ_DATA_DIR": str(data_dir), "HQ_DATABASE": database, "TLS": tls}
     if log_format:
         config["LOG_FORMAT"] = log_format
     chosen_format = start_logging(resolve(HQ_SETTINGS, config)["LOG_FORMAT"])
@@ -82,23 +107,18 @@ def hq_serve(
     run_server(lambda: create_hq_app(config), options)
 
 
-def _hq_store(data_dir: Path) -> Store:
-    from hq.storage import HQ_MIGRATIONS
-
-    return Store(data_dir / "hq.db", HQ_MIGRATIONS)
-
-
 @hq_group.command("add-center")
 @hq_data_dir_option
+@hq_database_option
 @click.argument("code")
 @click.option("--name", required=True, help="The center's name on the dashboard.")
-def hq_add_center(data_dir: Path, code: str, name: str) -> None:
+def hq_add_center(data_dir: Path, database: str, code: str, name: str) -> None:
     """Register a center at HQ and print its new key (give it to `dostq sync` at the center)."""
     from hq.keys import CenterKeys
     from hq.storage import add_center
 
     key = signing.new_key()
-    with _hq_store(data_dir).write() as conn:
+    with open_hq_database(data_dir, database).write() as conn:
         add_center(conn, code, name, CenterKeys.in_folder(data_dir).seal(key), time.time())
         audit(conn, "center_added", time.time(), detail={"code": code, "name": name})
     click.echo(key)
@@ -106,6 +126,7 @@ def hq_add_center(data_dir: Path, code: str, name: str) -> None:
 
 @hq_group.command("create-user")
 @hq_data_dir_option
+@hq_database_option
 @click.argument("username")
 @click.option(
     "--role",
@@ -115,11 +136,13 @@ def hq_add_center(data_dir: Path, code: str, name: str) -> None:
     help="manager: a Ministry analyst who reads the dashboard.",
 )
 @password_file_option
-def hq_create_user(data_dir: Path, username: str, role: str, password_file: TextIO | None) -> None:
+def hq_create_user(
+    data_dir: Path, database: str, username: str, role: str, password_file: TextIO | None
+) -> None:
     """Create an HQ analyst account (the password is asked for, twice, unseen)."""
     password = new_password(password_file)
     try:
-        with _hq_store(data_dir).write() as conn:
+        with open_hq_database(data_dir, database).write() as conn:
             accounts.create_user(conn, username, password, role, time.time())
             audit(conn, "user_created", time.time(), detail={"username": username, "role": role})
     except QueueError as exc:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,6 +14,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from server.queue.actors import AGENT_PRINTER, Device, User, device_from_row
 from server.queue.errors import Invalid, NotFound
+from server.queue.storage import SqlConnection
 
 # A volunteer (or receptionist) at the entrance issues tickets for visitors and looks them up.
 ROLES = ("clerk", "manager", "admin", "volunteer")
@@ -30,7 +32,7 @@ _DUMMY_HASH = _hasher.hash("not-a-password")
 
 
 def create_user(
-    conn: sqlite3.Connection,
+    conn: SqlConnection,
     username: str,
     password: str,
     role: str,
@@ -43,15 +45,15 @@ def create_user(
     if not username.strip():
         raise Invalid("bad_username", "A username cannot be empty.", "username")
     _check_password(username.strip(), password)
-    try:
-        cursor = conn.execute(
-            "INSERT INTO users (username, display_name, password_hash, role, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (username.strip(), display_name or username.strip(), _hasher.hash(password), role, now),
-        )
-    except sqlite3.IntegrityError as exc:
-        raise Invalid("username_taken", f"User '{username}' exists already.", "username") from exc
-    return int(cursor.lastrowid or 0)
+    # The same SQL on SQLite and on HQ's PostgreSQL: no driver's own error or lastrowid.
+    row = conn.execute(
+        "INSERT INTO users (username, display_name, password_hash, role, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING RETURNING id",
+        (username.strip(), display_name or username.strip(), _hasher.hash(password), role, now),
+    ).fetchone()
+    if row is None:
+        raise Invalid("username_taken", f"User '{username}' exists already.", "username")
+    return int(row[0])
 
 
 def set_password(conn: sqlite3.Connection, user_id: int, password: str) -> None:
@@ -87,7 +89,7 @@ def _check_password(username: str, password: str) -> None:
         raise Invalid(*problem, "password")
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: Any) -> User:  # sqlite3.Row, or HQ's PostgreSQL row
     return User(
         row["id"],
         row["username"],
@@ -106,7 +108,7 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str) -> User
     return signed_in(conn, username, password, stored)
 
 
-def password_hash(conn: sqlite3.Connection, username: str) -> str | None:
+def password_hash(conn: SqlConnection, username: str) -> str | None:
     """Return the stored password hash of an active user (None: no such user)."""
     row = conn.execute(
         "SELECT password_hash FROM users WHERE username = ? AND active = 1", (username,)
@@ -126,7 +128,7 @@ def check_password(stored: str | None, password: str) -> bool:
     return stored is not None
 
 
-def signed_in(conn: sqlite3.Connection, username: str, password: str, checked: str) -> User | None:
+def signed_in(conn: SqlConnection, username: str, password: str, checked: str) -> User | None:
     """Return the user whose password was just checked against ``checked``.
 
     None if the account was disabled or its password changed meanwhile; the hash is renewed
@@ -145,7 +147,7 @@ def signed_in(conn: sqlite3.Connection, username: str, password: str, checked: s
     return _user(row)
 
 
-def load_user(conn: sqlite3.Connection, user_id: int, session_version: int) -> User | None:
+def load_user(conn: SqlConnection, user_id: int, session_version: int) -> User | None:
     """Return the user behind a session, unless the account or that session was ended."""
     row = conn.execute(
         "SELECT * FROM users WHERE id = ? AND active = 1 AND session_version = ?",
@@ -172,7 +174,7 @@ def username_of(conn: sqlite3.Connection, user_id: int) -> str:
     return str(row[0])
 
 
-def end_sessions(conn: sqlite3.Connection, user_id: int) -> None:
+def end_sessions(conn: SqlConnection, user_id: int) -> None:
     """Invalidate every session of a user (logout everywhere, password change, disable)."""
     conn.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?", (user_id,))
 

@@ -12,9 +12,9 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -397,6 +397,38 @@ class NewerSchema(Exception):
     """The database was written by a newer dost-queue: this one must not touch it."""
 
 
+class SqlConnection(Protocol):
+    """What code shared by the center and HQ asks of a connection.
+
+    SQLite's own, or HQ's PostgreSQL one (hq/database.py), which takes the same ``?``
+    placeholders and gives rows read by position or by name, like ``sqlite3.Row``.
+    """
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        """Run one statement; return a cursor (``fetchone``, ``fetchall``, iteration)."""
+        ...
+
+    def executemany(self, sql: str, rows: Any, /) -> Any:
+        """Run one statement for each row of parameters."""
+        ...
+
+
+class Database(Protocol):
+    """A database reached only through transactions: the center's ``Store``, or HQ's."""
+
+    def read(self) -> AbstractContextManager[SqlConnection]:
+        """One consistent snapshot for the block."""
+        ...
+
+    def write(self) -> AbstractContextManager[SqlConnection]:
+        """One transaction for the block, rolled back if it raises."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the connections."""
+        ...
+
+
 def schema_version(path: Path) -> int | None:
     """Return the schema version of the database at ``path`` without changing it (None: none)."""
     if not path.is_file():
@@ -408,7 +440,7 @@ def schema_version(path: Path) -> int | None:
         conn.close()
 
 
-def refuse_newer(path: Path, version: int, known: int) -> None:
+def refuse_newer(path: Path | str, version: int, known: int) -> None:
     """Raise NewerSchema if the database at ``path`` has a schema past the ``known`` steps."""
     if version > known:
         raise NewerSchema(
@@ -543,7 +575,7 @@ def put_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:
 
 
 def audit(
-    conn: sqlite3.Connection,
+    conn: SqlConnection,
     action: str,
     at: float,
     *,

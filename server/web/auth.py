@@ -23,7 +23,7 @@ from server.office import accounts
 from server.queue.actors import Device, User
 from server.queue.errors import Forbidden, QueueError
 from server.queue.facts import SessionsEnded
-from server.queue.storage import Store, audit
+from server.queue.storage import Database, audit
 from server.settings import DEVICE_COOKIE
 from server.web.language import refusal, text
 from server.web.security import is_local_path
@@ -117,7 +117,7 @@ class TooManyAttempts(QueueError):
     status = 429
 
 
-def sign_in_to(store: Store, now: float, username: str, password: str) -> User | None:
+def sign_in_to(store: Database, now: float, username: str, password: str) -> User | None:
     """Check the password against ``store`` (the center's or HQ's) and start a fresh session.
 
     Throttled per account and address (``signin_guard``); the password is checked outside any

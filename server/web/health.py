@@ -24,7 +24,7 @@ from prometheus_client import Histogram as RequestHistogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from server import VERSION
-from server.queue.storage import Store
+from server.queue.storage import Database
 
 # Below this the server stops being healthy: SQLite needs room for its WAL and checkpoints.
 DISK_CRITICAL_BYTES = 64 * 2**20
@@ -42,7 +42,7 @@ def from_this_machine() -> bool:
         return False
 
 
-def health(store: Store, folder: Path) -> tuple[dict[str, object], int]:
+def health(store: Database, folder: Path) -> tuple[dict[str, object], int]:
     """Check that the database takes a write transaction and the disk has room."""
     problems = []
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Callable
 from datetime import date
 from functools import cache
@@ -24,7 +23,7 @@ from flask import Blueprint, Flask, g, redirect, request
 from werkzeug.wrappers import Response
 
 from server.queue.errors import Invalid, QueueError
-from server.queue.storage import Store
+from server.queue.storage import Database, SqlConnection
 from server.web.security import is_local_path
 
 LANGUAGES = {"az": "Azərbaycanca", "ru": "Русский", "en": "English"}
@@ -102,12 +101,12 @@ def check_language(language: str) -> str:
     return language
 
 
-def save_choice(conn: sqlite3.Connection, user_id: int, language: str) -> None:
+def save_choice(conn: SqlConnection, user_id: int, language: str) -> None:
     """Store a user's language for the staff pages."""
     conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
 
-def init_app(app: Flask, store: Callable[[], Store], url: str) -> None:
+def init_app(app: Flask, store: Callable[[], Database], url: str) -> None:
     """Give templates ``_``, ``number`` and ``day`` and the page's texts; add the switch at url."""
     app.add_template_global(text, "_")
     app.add_template_filter(number)

@@ -1,0 +1,147 @@
+"""HQ's two databases: the same rules on SQLite and on a real PostgreSQL server.
+
+Several HQ processes may share one PostgreSQL database: here each "process" is its own
+connection pool (or, on SQLite, its own connection to the file), driven from threads at once.
+"""
+
+import random
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from hq import storage
+from hq.app import create_hq_app
+from hq.database import DatabaseUnavailable, open_database
+from server.queue.storage import NewerSchema
+from tests.postgres import Cluster
+
+DAY = "2026-11-30"
+
+
+def record(revision, day=DAY):
+    visits = 100 + revision  # each revision its own figures, to see which one was kept
+    totals = {"visits": visits, "served": revision, "no_show": 1, "transferred": 0,
+              "priority": 0, "called": visits, "within_target": visits,
+              "wait_mean_s": 60.0, "service_mean_s": 300.0}  # fmt: skip
+    hours = [{"hour": hour, "arrived": revision, "served": revision} for hour in (9, 10, 11)]
+    return {"day": day, "revision": revision, "final": False, "totals": totals, "hours": hours}
+
+
+def test_a_day_sent_to_several_processes_at_once_is_kept_once_at_its_newest_revision(
+    tmp_path, hq_database
+):
+    processes = [open_database(tmp_path, hq_database) for _ in range(3)]
+    with processes[0].write() as conn:
+        storage.add_center(conn, "baku-1", "Bakı 1", "sealed-key", time.time())
+    revisions = list(range(1, 61)) * 2  # every revision twice: a resend lands elsewhere
+    random.Random(7).shuffle(revisions)
+    results = []
+
+    def sync(database, share):
+        for revision in share:
+            with database.write() as conn:
+                results.append(storage.apply_records(conn, "baku-1", [record(revision)], 0, 1.0))
+
+    threads = [
+        threading.Thread(target=sync, args=(database, revisions[i :: len(processes)]))
+        for i, database in enumerate(processes)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with processes[1].read() as conn:
+        rows = [tuple(r) for r in conn.execute("SELECT revision, visits FROM day_records")]
+        hours = conn.execute("SELECT hour, arrived FROM day_hours ORDER BY hour").fetchall()
+        hours = [tuple(r) for r in hours]
+    for database in processes:
+        database.close()
+    assert rows == [(60, 160)]
+    assert hours == [(9, 60), (10, 60), (11, 60)]  # the newest revision's hours, not a mixture
+    assert sum(r["applied"] + r["stale"] for r in results) == len(revisions)
+    # Revision 60 was applied once; every copy that met a newer or equal one was stale.
+    assert 1 <= sum(r["applied"] for r in results) <= 60
+
+
+def test_processes_starting_at_once_migrate_once(postgres):
+    url = postgres.new_database()
+    opened, errors = [], []
+
+    def start():
+        try:
+            opened.append(open_database(postgres.folder, url))
+        except Exception as exc:  # noqa: BLE001  # the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with opened[0].read() as conn:
+        assert conn.execute("SELECT version FROM hq_schema").fetchall() == [
+            (len(storage.HQ_POSTGRES_MIGRATIONS),)
+        ]
+    for database in opened:
+        database.close()
+
+
+def test_a_database_from_a_newer_hq_is_refused_untouched(postgres, tmp_path):
+    url = postgres.new_database()
+    open_database(tmp_path, url).close()
+    newer = open_database(tmp_path, url)
+    with newer.write() as conn:
+        conn.execute("UPDATE hq_schema SET version = 99")
+    newer.close()
+    with pytest.raises(NewerSchema, match="schema 99"):
+        open_database(tmp_path, url)
+    served = subprocess.run(
+        [sys.executable, "-m", "server", "hq", "serve", "--data-dir", str(tmp_path),
+         "--database", url, "--port", "1"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert served.returncode == 1 and "newer dost-queue (schema 99" in served.stderr
+    assert "Traceback" not in served.stderr
+
+
+@pytest.mark.parametrize(
+    ("database", "words"),
+    [
+        ("postgresql://dostq@127.0.0.1:1/hq", "HQ cannot reach its database at 127.0.0.1:1/hq"),
+        ("mysql://hq", "--database must start with postgresql://"),
+    ],
+)
+def test_a_database_hq_cannot_use_stops_every_hq_command_with_the_reason(tmp_path, database, words):
+    for command in (["serve"], ["add-center", "baku-1", "--name", "Bakı 1"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "server", "hq", *command, "--data-dir", str(tmp_path),
+             "--database", database],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 1, result.stderr
+        assert words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_running_hq_whose_database_stops_answers_503_and_says_so():
+    cluster = Cluster()  # its own server: this test stops it
+    try:
+        app = create_hq_app({"HQ_DATA_DIR": str(cluster.folder / "hq"),
+                             "HQ_DATABASE": cluster.new_database(), "TESTING": True})  # fmt: skip
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200
+        cluster.stop_server()
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.get_json()["problems"] == ["database"]
+        refused = client.post("/hq/api/v1/records", data=b"{}", headers={"X-Dostq-Center": "x"})
+        assert refused.status_code == 503
+        assert refused.get_json()["error"]["code"] == "database_unavailable"
+        with pytest.raises(DatabaseUnavailable):
+            with app.extensions["dostq.hq_store"].read() as conn:
+                conn.execute("SELECT 1")
+        app.extensions["dostq.hq_store"].close()
+    finally:
+        cluster.stop()
