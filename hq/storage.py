@@ -8,9 +8,9 @@ changes nothing (the upsert itself compares revisions).
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from typing import Any
+
+import orjson
 
 from server.queue.storage import AUDIT_LOG_TABLE, USERS_TABLE, SqlConnection
 
@@ -68,11 +68,100 @@ HQ_SATISFACTION = """
 # The dost-queue version each center last synced with, for upgrades rolled out center by center.
 HQ_CENTER_VERSION = "ALTER TABLE centers ADD COLUMN version TEXT;"
 
+# Arrivals by hour of day on the day's own row, one column per hour: a range's busiest hour
+# is then part of the one scan of the days. day_hours, a row per hour, made the year's
+# dashboard of 16 centers read 70,000 rows, and its delete and 24 inserts cost each record
+# as much as the record's own upsert; served per hour stays in each record's payload.
+HOURS = range(24)
+ARRIVED_BY_HOUR = tuple(f"arrived_h{hour:02d}" for hour in HOURS)
+HQ_ARRIVALS_BY_HOUR = """
+        ALTER TABLE day_records ADD COLUMN arrived_h00 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h01 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h02 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h03 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h04 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h05 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h06 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h07 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h08 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h09 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h10 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h11 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h12 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h13 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h14 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h15 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h16 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h17 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h18 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h19 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h20 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h21 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h22 INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN arrived_h23 INTEGER NOT NULL DEFAULT 0;
+        UPDATE day_records SET
+            arrived_h00 = coalesce(b.h00, 0),
+            arrived_h01 = coalesce(b.h01, 0),
+            arrived_h02 = coalesce(b.h02, 0),
+            arrived_h03 = coalesce(b.h03, 0),
+            arrived_h04 = coalesce(b.h04, 0),
+            arrived_h05 = coalesce(b.h05, 0),
+            arrived_h06 = coalesce(b.h06, 0),
+            arrived_h07 = coalesce(b.h07, 0),
+            arrived_h08 = coalesce(b.h08, 0),
+            arrived_h09 = coalesce(b.h09, 0),
+            arrived_h10 = coalesce(b.h10, 0),
+            arrived_h11 = coalesce(b.h11, 0),
+            arrived_h12 = coalesce(b.h12, 0),
+            arrived_h13 = coalesce(b.h13, 0),
+            arrived_h14 = coalesce(b.h14, 0),
+            arrived_h15 = coalesce(b.h15, 0),
+            arrived_h16 = coalesce(b.h16, 0),
+            arrived_h17 = coalesce(b.h17, 0),
+            arrived_h18 = coalesce(b.h18, 0),
+            arrived_h19 = coalesce(b.h19, 0),
+            arrived_h20 = coalesce(b.h20, 0),
+            arrived_h21 = coalesce(b.h21, 0),
+            arrived_h22 = coalesce(b.h22, 0),
+            arrived_h23 = coalesce(b.h23, 0)
+        FROM (
+            SELECT center, day,
+                sum(arrived) FILTER (WHERE hour = 0) AS h00,
+                sum(arrived) FILTER (WHERE hour = 1) AS h01,
+                sum(arrived) FILTER (WHERE hour = 2) AS h02,
+                sum(arrived) FILTER (WHERE hour = 3) AS h03,
+                sum(arrived) FILTER (WHERE hour = 4) AS h04,
+                sum(arrived) FILTER (WHERE hour = 5) AS h05,
+                sum(arrived) FILTER (WHERE hour = 6) AS h06,
+                sum(arrived) FILTER (WHERE hour = 7) AS h07,
+                sum(arrived) FILTER (WHERE hour = 8) AS h08,
+                sum(arrived) FILTER (WHERE hour = 9) AS h09,
+                sum(arrived) FILTER (WHERE hour = 10) AS h10,
+                sum(arrived) FILTER (WHERE hour = 11) AS h11,
+                sum(arrived) FILTER (WHERE hour = 12) AS h12,
+                sum(arrived) FILTER (WHERE hour = 13) AS h13,
+                sum(arrived) FILTER (WHERE hour = 14) AS h14,
+                sum(arrived) FILTER (WHERE hour = 15) AS h15,
+                sum(arrived) FILTER (WHERE hour = 16) AS h16,
+                sum(arrived) FILTER (WHERE hour = 17) AS h17,
+                sum(arrived) FILTER (WHERE hour = 18) AS h18,
+                sum(arrived) FILTER (WHERE hour = 19) AS h19,
+                sum(arrived) FILTER (WHERE hour = 20) AS h20,
+                sum(arrived) FILTER (WHERE hour = 21) AS h21,
+                sum(arrived) FILTER (WHERE hour = 22) AS h22,
+                sum(arrived) FILTER (WHERE hour = 23) AS h23
+            FROM day_hours GROUP BY center, day
+        ) AS b
+        WHERE b.center = day_records.center AND b.day = day_records.day;
+        DROP TABLE day_hours;
+"""
+
 HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,
     HQ_USERS_LANGUAGE,
     HQ_SATISFACTION,
     HQ_CENTER_VERSION,
+    HQ_ARRIVALS_BY_HOUR,
 )
 
 # The same tables on PostgreSQL, which starts at SQLite's newest design; a later change adds
@@ -100,16 +189,23 @@ HQ_POSTGRES_MIGRATIONS: tuple[str, ...] = (
             wait_sum_s double precision NOT NULL, service_sum_s double precision NOT NULL,
             rated integer NOT NULL DEFAULT 0, satisfied integer NOT NULL DEFAULT 0,
             rating_sum double precision NOT NULL DEFAULT 0,
-            payload text NOT NULL,
+            payload text COMPRESSION lz4 NOT NULL,  -- the whole record: lz4 is pglz's 5x
             received_at double precision NOT NULL,
+            arrived_h00 integer NOT NULL DEFAULT 0, arrived_h01 integer NOT NULL DEFAULT 0,
+            arrived_h02 integer NOT NULL DEFAULT 0, arrived_h03 integer NOT NULL DEFAULT 0,
+            arrived_h04 integer NOT NULL DEFAULT 0, arrived_h05 integer NOT NULL DEFAULT 0,
+            arrived_h06 integer NOT NULL DEFAULT 0, arrived_h07 integer NOT NULL DEFAULT 0,
+            arrived_h08 integer NOT NULL DEFAULT 0, arrived_h09 integer NOT NULL DEFAULT 0,
+            arrived_h10 integer NOT NULL DEFAULT 0, arrived_h11 integer NOT NULL DEFAULT 0,
+            arrived_h12 integer NOT NULL DEFAULT 0, arrived_h13 integer NOT NULL DEFAULT 0,
+            arrived_h14 integer NOT NULL DEFAULT 0, arrived_h15 integer NOT NULL DEFAULT 0,
+            arrived_h16 integer NOT NULL DEFAULT 0, arrived_h17 integer NOT NULL DEFAULT 0,
+            arrived_h18 integer NOT NULL DEFAULT 0, arrived_h19 integer NOT NULL DEFAULT 0,
+            arrived_h20 integer NOT NULL DEFAULT 0, arrived_h21 integer NOT NULL DEFAULT 0,
+            arrived_h22 integer NOT NULL DEFAULT 0, arrived_h23 integer NOT NULL DEFAULT 0,
             PRIMARY KEY (center, day)
         );
         CREATE INDEX day_records_day ON day_records (day, center);
-        CREATE TABLE day_hours (
-            center text NOT NULL, day text NOT NULL, hour integer NOT NULL,
-            arrived integer NOT NULL, served integer NOT NULL,
-            PRIMARY KEY (center, day, hour)
-        );
         CREATE TABLE seen_signatures (signature text PRIMARY KEY, at double precision NOT NULL);
         CREATE TABLE users (
             id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
@@ -173,7 +269,7 @@ def remember_signature(conn: SqlConnection, signature: str, now: float, window_s
 RECORD_COLUMNS = (
     "center", "day", "revision", "final", "visits", "served", "no_show", "transferred",
     "priority", "called", "within_target", "wait_sum_s", "service_sum_s", "rated", "satisfied",
-    "rating_sum", "payload", "received_at",
+    "rating_sum", "payload", "received_at", *ARRIVED_BY_HOUR,
 )  # fmt: skip
 # The newest revision wins inside the statement: an older or equal one changes no row.
 UPSERT_RECORD = (
@@ -182,6 +278,12 @@ UPSERT_RECORD = (
     + ", ".join(f"{c} = excluded.{c}" for c in RECORD_COLUMNS[2:])
     + " WHERE day_records.revision < excluded.revision"
 )
+
+
+def _arrived_by_hour(hours: list[dict[str, Any]]) -> list[int]:
+    arrived = dict.fromkeys(HOURS, 0)
+    arrived.update({h["hour"]: h["arrived"] for h in hours})
+    return [arrived[hour] for hour in HOURS]
 
 
 def apply_records(
@@ -221,21 +323,14 @@ def apply_records(
                 totals.get("rated", 0),
                 totals.get("satisfied", 0),
                 (totals.get("rating_mean") or 0) * totals.get("rated", 0),
-                json.dumps(record, ensure_ascii=False),
+                orjson.dumps(record).decode(),  # 10x json.dumps on a 46 KB record
                 now,
+                *_arrived_by_hour(record["hours"]),
             ),
         )
         if cursor.rowcount != 1:
             stale += 1
             continue
-        conn.execute("DELETE FROM day_hours WHERE center = ? AND day = ?", (center, record["day"]))
-        conn.executemany(
-            "INSERT INTO day_hours (center, day, hour, arrived, served) VALUES (?, ?, ?, ?, ?)",
-            [
-                (center, record["day"], h["hour"], h["arrived"], h["served"])
-                for h in record["hours"]
-            ],
-        )
         applied += 1
     conn.execute(
         "UPDATE centers SET last_sync_at = ?, pending = ?, version = coalesce(?, version) "
@@ -272,24 +367,24 @@ SUMS = (
     "sum(r.service_sum_s) AS service_sum_s, sum(r.rated) AS rated, "
     "sum(r.satisfied) AS satisfied, sum(r.rating_sum) AS rating_sum"
 )
+HOUR_SUMS = ", ".join(f"sum(r.{column}) AS {column}" for column in ARRIVED_BY_HOUR)
+
+
+def _busiest(arrived: list[int]) -> int | None:
+    """Return the hour with the most arrivals (the earliest of a tie), None if none came."""
+    most = max(arrived)
+    return arrived.index(most) if most else None
 
 
 def side_by_side(conn: SqlConnection, first: str, last: str) -> list[dict[str, Any]]:
     """Return every center's figures for a range, with its busiest hour and sync state."""
     rows = conn.execute(
         "SELECT c.code, c.name, c.version, c.last_sync_at, c.pending, count(r.day) AS days, "  # noqa: S608
-        f"{SUMS} "
+        f"{SUMS}, {HOUR_SUMS} "
         "FROM centers c LEFT JOIN day_records r ON r.center = c.code AND r.day BETWEEN ? AND ? "
         "WHERE c.active = 1 GROUP BY c.code ORDER BY c.code",
         (first, last),
     ).fetchall()
-    hours: dict[str, dict[int, int]] = defaultdict(dict)
-    for center, hour, arrived in conn.execute(
-        "SELECT center, hour, sum(arrived) FROM day_hours WHERE day BETWEEN ? AND ? "
-        "GROUP BY center, hour",
-        (first, last),
-    ):
-        hours[center][hour] = arrived
     return [
         {
             "code": r["code"],
@@ -298,11 +393,7 @@ def side_by_side(conn: SqlConnection, first: str, last: str) -> list[dict[str, A
             "days": r["days"],
             "last_sync_at": r["last_sync_at"],
             "pending": r["pending"],
-            "busiest_hour": (
-                max(hours[r["code"]], key=lambda h: hours[r["code"]][h])
-                if hours[r["code"]]
-                else None
-            ),
+            "busiest_hour": _busiest([r[column] or 0 for column in ARRIVED_BY_HOUR]),
             **_figures(r),
         }
         for r in rows

@@ -1,9 +1,9 @@
 """A throw-away PostgreSQL server for the HQ tests: Debian's binaries, a temporary folder.
 
 ``initdb`` refuses to run as root (CI runs as root), so the cluster belongs to the
-``postgres`` user Debian's package creates; it listens on loopback on a free port, with
-fsync off (the tests check HQ's logic, not the disk), and is stopped and deleted after the
-session. Each test gets its own database in it.
+``postgres`` user Debian's package creates; it listens on loopback on a free port, and is
+stopped and deleted after the session. Each test gets its own database in it. The tests'
+server skips fsync (they check HQ's logic, not the disk); the bench's does not.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _major(initdb: str) -> int:
 class Cluster:
     """One running PostgreSQL server in a temporary folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
         self.bin = binaries()
         self.folder = Path(tempfile.mkdtemp(prefix="dostq-pg-"))
         self.port = free_port()
@@ -53,10 +53,9 @@ class Cluster:
             "initdb", "-D", str(data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
             "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.folder / "log"),
                   "-w", "start")  # fmt: skip
         self.running = True

@@ -55,12 +55,12 @@ def test_a_day_sent_to_several_processes_at_once_is_kept_once_at_its_newest_revi
         thread.join()
     with processes[1].read() as conn:
         rows = [tuple(r) for r in conn.execute("SELECT revision, visits FROM day_records")]
-        hours = conn.execute("SELECT hour, arrived FROM day_hours ORDER BY hour").fetchall()
-        hours = [tuple(r) for r in hours]
+        hours = tuple(conn.execute("SELECT arrived_h09, arrived_h10, arrived_h11, arrived_h12 "
+                                   "FROM day_records").fetchone())  # fmt: skip
     for database in processes:
         database.close()
     assert rows == [(60, 160)]
-    assert hours == [(9, 60), (10, 60), (11, 60)]  # the newest revision's hours, not a mixture
+    assert hours == (60, 60, 60, 0)  # the newest revision's hours, not a mixture
     assert sum(r["applied"] + r["stale"] for r in results) == len(revisions)
     # Revision 60 was applied once; every copy that met a newer or equal one was stale.
     assert 1 <= sum(r["applied"] for r in results) <= 60
@@ -145,3 +145,30 @@ def test_a_running_hq_whose_database_stops_answers_503_and_says_so():
         app.extensions["dostq.hq_store"].close()
     finally:
         cluster.stop()
+
+
+def test_a_day_from_before_the_hour_columns_keeps_its_busiest_hour(tmp_path):
+    from server.queue.storage import Store
+
+    older = Store(tmp_path / "hq.db", storage.HQ_MIGRATIONS[:4])
+    with older.write() as conn:
+        storage.add_center(conn, "baku-1", "Bakı 1", "sealed-key", 1.0)
+        conn.execute(
+            "INSERT INTO day_records (center, day, revision, final, visits, served, no_show, "
+            "transferred, priority, called, within_target, wait_sum_s, service_sum_s, payload, "
+            "received_at) VALUES ('baku-1', ?, 1, 1, 30, 20, 1, 0, 0, 25, 20, 0, 0, '{}', 1)",
+            (DAY,),
+        )
+        conn.executemany(
+            "INSERT INTO day_hours (center, day, hour, arrived, served) "
+            "VALUES ('baku-1', ?, ?, ?, 0)",
+            [(DAY, 9, 5), (DAY, 11, 17), (DAY, 14, 8)],
+        )
+    older.close()
+    database = open_database(tmp_path)  # migrated: the hours move onto the day's row
+    with database.read() as conn:
+        (row,) = storage.side_by_side(conn, DAY, DAY)
+        arrived = conn.execute("SELECT arrived_h09, arrived_h11, arrived_h12 FROM day_records")
+        assert tuple(arrived.fetchone()) == (5, 17, 0)
+    database.close()
+    assert row["busiest_hour"] == 11 and row["visits"] == 30

@@ -40,6 +40,14 @@ REWRITTEN = {
     # Migration 14 tells the visitor's own cancels (event reason "visitor") from the staff's.
     ("tickets", "outcome"),
 }
+# Tables a later migration folds into another, and where their rows are read from there.
+# HQ's migration 5 moves arrivals by hour onto each day's row; a day's record, stored whole in
+# its payload, keeps every hour's arrived and served.
+HOURS_IN_PAYLOAD = (
+    "SELECT r.center, r.day, json_extract(h.value, '$.hour'), json_extract(h.value, '$.arrived'), "
+    "json_extract(h.value, '$.served') FROM day_records r, json_each(r.payload, '$.hours') h"
+)
+MOVED = {"day_hours": (("center", "day", "hour", "arrived", "served"), HOURS_IN_PAYLOAD)}
 
 
 def filled_center(path):
@@ -99,6 +107,14 @@ def tables(conn, schema="main"):
 
 
 def rows(conn, table, columns):
+    if (
+        table in MOVED
+        and not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    ):
+        moved_columns, query = MOVED[table]
+        return Counter(
+            tuple(row[moved_columns.index(c)] for c in columns) for row in conn.execute(query)
+        )
     listed = ", ".join(columns)
     return Counter(conn.execute(f"SELECT {listed} FROM {table}"))  # noqa: S608
 
@@ -122,6 +138,11 @@ def at_version(path, migrations, version, filled):
             conn.execute(
                 f"INSERT OR IGNORE INTO {table} ({listed}) SELECT {listed} FROM filled.{table}"  # noqa: S608
             )
+    for table, (columns, query) in MOVED.items():  # gone from the newest: rebuilt from there
+        if table in tables(conn) and table not in newest:
+            listed = ", ".join(columns)
+            moved = query.replace("day_records r", "filled.day_records r")
+            conn.execute(f"INSERT INTO {table} ({listed}) {moved}")  # noqa: S608
     conn.execute("COMMIT")
     conn.execute("DETACH filled")
     before = {

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import orjson
 import yaml
 from flask import request
 from jsonschema import Draft202012Validator
@@ -36,6 +38,9 @@ def _validator(schema_name: str) -> Draft202012Validator:
 
 # Deeper than any body this API takes; the parser itself would stop near 1,000 with an error.
 MAX_JSON_DEPTH = 32
+CONTAINERS = frozenset({dict, list})
+# The escape of a UTF-16 surrogate, \uD800 to \uDFFF, in any case.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
 def decode_json(data: bytes) -> Any:
@@ -47,30 +52,53 @@ def decode_json(data: bytes) -> Any:
     database or page can hold) are each refused.
     """
     too_deep = BadRequest("too_deep", f"The JSON nests deeper than {MAX_JSON_DEPTH} levels.")
-    try:
-        body = json.loads(data)
-    except RecursionError as exc:
-        raise too_deep from exc
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
-        raise BadRequest("bad_json", f"The body is not JSON in UTF-8: {exc}.") from exc
+    try:  # orjson: a third of json's time on a center's batch, the same values when it parses
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError:  # stricter (NaN, a lone surrogate): json says what is wrong
+        try:
+            body = json.loads(data)
+        except RecursionError as exc:
+            raise too_deep from exc
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are
+            raise BadRequest("bad_json", f"The body is not JSON in UTF-8: {exc}.") from exc
+    # A lone surrogate can only come from an escape (\uD800-\uDFFF): UTF-8 cannot carry one.
+    # Without such an escape in the bytes, only the nesting is walked (a center's 1.3 MB
+    # batch: 2.3 ms a record walking every text, 0.23 walking containers only).
+    texts = SURROGATE_ESCAPE.search(data) is not None
     pending: list[tuple[Any, int]] = [(body, 1)]
     while pending:
         value, depth = pending.pop()
         if depth > MAX_JSON_DEPTH:
             raise too_deep
         if isinstance(value, dict):
-            pending += [(key, depth) for key in value]
-            pending += [(item, depth + 1) for item in value.values()]
+            if texts:
+                for key in value:
+                    _check_text(key)
+            children: Any = value.values()
         elif isinstance(value, list):
-            pending += [(item, depth + 1) for item in value]
-        elif isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise BadRequest(
-                    "bad_text", "A text in the body holds a character that is not valid Unicode."
-                ) from exc
+            children = value
+        else:  # the body itself is a lone scalar
+            if texts:
+                _check_text(value)
+            continue
+        deeper = depth + 1
+        # type() against a set: a third of isinstance's time (json gives no subclasses)
+        pending += [(item, deeper) for item in children if type(item) in CONTAINERS]
+        if texts:
+            for item in children:
+                _check_text(item)
     return body
+
+
+def _check_text(value: Any) -> None:
+    if not isinstance(value, str):
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(
+            "bad_text", "A text in the body holds a character that is not valid Unicode."
+        ) from exc
 
 
 def json_body(schema_name: str) -> dict[str, Any]:
