@@ -15,7 +15,7 @@ import pytest
 from hq import storage
 from hq.app import create_hq_app
 from hq.database import DatabaseUnavailable, open_database
-from server.queue.storage import NewerSchema
+from server.queue.storage import NewerSchema, Store
 from tests.postgres import Cluster
 
 DAY = "2026-11-30"
@@ -148,8 +148,6 @@ def test_a_running_hq_whose_database_stops_answers_503_and_says_so():
 
 
 def test_a_day_from_before_the_hour_columns_keeps_its_busiest_hour(tmp_path):
-    from server.queue.storage import Store
-
     older = Store(tmp_path / "hq.db", storage.HQ_MIGRATIONS[:4])
     with older.write() as conn:
         storage.add_center(conn, "baku-1", "Bakı 1", "sealed-key", 1.0)
@@ -172,3 +170,46 @@ def test_a_day_from_before_the_hour_columns_keeps_its_busiest_hour(tmp_path):
         assert tuple(arrived.fetchone()) == (5, 17, 0)
     database.close()
     assert row["busiest_hour"] == 11 and row["visits"] == 30
+
+
+def test_hq_backup_is_checked_and_gives_back_every_record(tmp_path, hq_database, postgres):
+    from hq.backups import program
+
+    database = open_database(tmp_path, hq_database)
+    with database.write() as conn:
+        storage.add_center(conn, "baku-1", "Bakı 1", "sealed-key", 1.0)
+        days = [record(1, day=f"2026-11-{day:02d}") for day in range(1, 21)]
+        storage.apply_records(conn, "baku-1", days, 0, 1.0)
+    database.close()
+    folder = tmp_path / "saved"
+    for _ in range(3):  # the oldest beyond --keep 2 goes
+        made = subprocess.run(
+            [sys.executable, "-m", "server", "hq", "backup", "--data-dir", str(tmp_path),
+             "--database", hq_database, "--to", str(folder), "--keep", "2"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        time.sleep(1.1)  # one backup a second: the name carries the second
+    assert "Rotated away 1 older backup(s)." in made.stdout
+    (newest, older) = sorted(folder.iterdir(), reverse=True)
+    assert str(newest) in made.stdout and oct(newest.stat().st_mode & 0o777) == "0o600"
+    if hq_database:  # a dump: restored into an empty database with pg_restore
+        restored_url = postgres.new_database()
+        subprocess.run([program("pg_restore"), "--dbname", restored_url, str(newest)], check=True)
+        restored = open_database(tmp_path, restored_url)
+    else:
+        assert "20 day records" in made.stdout
+        restored = Store(newest, storage.HQ_MIGRATIONS)
+    with restored.read() as conn:
+        assert conn.execute("SELECT count(*), sum(visits) FROM day_records").fetchone()[0] == 20
+    restored.close()
+
+
+def test_a_backup_of_an_unreachable_database_keeps_nothing_and_says_why(tmp_path):
+    made = subprocess.run(
+        [sys.executable, "-m", "server", "hq", "backup", "--data-dir", str(tmp_path),
+         "--database", "postgresql://dostq@127.0.0.1:1/hq", "--to", str(tmp_path / "saved")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 1 and "No backup was kept: pg_dump of 127.0.0.1:1/hq" in made.stderr
+    assert list((tmp_path / "saved").iterdir()) == []

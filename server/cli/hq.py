@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -148,3 +149,33 @@ def hq_create_user(
     except QueueError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"HQ {role} '{username}' created.")
+
+
+@hq_group.command("backup")
+@hq_data_dir_option
+@hq_database_option
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the backups; default: --data-dir/backups.",
+)
+@click.option("--keep", type=click.IntRange(1, 3650), default=14, show_default=True)
+def hq_backup(data_dir: Path, database: str, folder: Path | None, keep: int) -> None:
+    """Back up HQ's database while it runs (pg_dump, or a copy of hq.db), checked, rotated."""
+    from hq import backups
+
+    folder = folder or data_dir / "backups"
+    started = time.perf_counter()
+    try:
+        taken = backups.take(data_dir, database, folder, datetime.now())
+    except backups.BackupFailed as exc:
+        raise click.ClickException(f"No backup was kept: {exc}") from exc
+    records = "" if taken.day_records is None else f"; {taken.day_records} day records"
+    click.echo(
+        f"{taken.path} ({taken.size_bytes / 2**20:.1f} MiB in "
+        f"{time.perf_counter() - started:.1f} s{records})"
+    )
+    deleted = backups.rotate(folder, keep)
+    if deleted:
+        click.echo(f"Rotated away {len(deleted)} older backup(s).")
