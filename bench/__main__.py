@@ -27,6 +27,9 @@ TARGETS: dict[str, tuple[str, Any]] = {
     "ticket_bytes_raster_worst": ("<=", 15_000),
     "report_day_ms": ("<", 100),
     "report_month_ms": ("<", 1000),
+    "hq_records_per_s": (">=", 2000),
+    "hq_dashboard_year_ms": ("<=", 100),
+    "hq_trend_ms": ("<=", 50),
 }
 
 

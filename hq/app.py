@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from werkzeug.wrappers import Response
 
 from hq import storage
-from hq.batches import check_batch
+from hq.batches import check_batch, check_now
 from hq.database import open_database
 from hq.keys import CenterKeys
 from hq.metrics import HqMetrics
@@ -34,7 +34,7 @@ from server import settings
 from server.hq_link import signing
 from server.office import accounts, reports
 from server.queue.errors import Invalid, NotFound, QueueError
-from server.queue.storage import Database
+from server.queue.storage import Database, SqlConnection
 from server.web import exports, health, language, security
 from server.web.auth import TooManyAttempts, Unauthorized, safe_next, sign_in_to
 from server.web.charts import bar_chart
@@ -53,6 +53,7 @@ dashboard = Blueprint(
     __name__,
     url_prefix="/hq",
     template_folder="templates",
+    static_folder="static",
 )
 
 
@@ -77,42 +78,86 @@ def today() -> date:
     return datetime.now(ZoneInfo(current_app.config["HQ_TIMEZONE"])).date()
 
 
-@api.post("/records")
-def receive_records() -> Response:
-    """Take a signed batch of day records from a center; the newest revision of a day wins."""
+def signed_message(conn: SqlConnection, now: float) -> tuple[str, Any]:
+    """Return the center that signed this request and its JSON body, or refuse it.
+
+    Refused: an unknown center, a bad or stale signature (401), a body that is not JSON
+    (422), the exact request again (409).
+    """
     body = request.get_data(cache=False)
     center = request.headers.get(signing.CENTER_HEADER, "")
     given = request.headers.get(signing.SIGNATURE_HEADER, "")
+    stored = storage.center_key(conn, center)
+    if stored is None:
+        raise Unauthorized("unknown_center", f"No active center '{center[:40]}' at HQ.", "center")
+    why = signing.check(
+        keys().open(stored),
+        center,
+        request.headers.get(signing.TIMESTAMP_HEADER, ""),
+        given,
+        request.method,
+        request.path,
+        body,
+        now,
+    )
+    if why:
+        raise Unauthorized("bad_signature", why, signing.SIGNATURE_HEADER)
+    try:
+        message = decode_json(body)
+    except BadRequest as exc:
+        raise Invalid("not_json", exc.message) from exc
+    if not storage.remember_signature(conn, given, now, signing.WINDOW_S):
+        raise Replayed("replayed", "This exact request was received already.")
+    return center, message
+
+
+@api.post("/records")
+def receive_records() -> Response:
+    """Take a signed batch of day records from a center; the newest revision of a day wins."""
     now = time.time()
     with store().write() as conn:
-        stored = storage.center_key(conn, center)
-        if stored is None:
-            raise Unauthorized(
-                "unknown_center", f"No active center '{center[:40]}' at HQ.", "center"
-            )
-        why = signing.check(
-            keys().open(stored),
-            center,
-            request.headers.get(signing.TIMESTAMP_HEADER, ""),
-            given,
-            request.method,
-            request.path,
-            body,
-            now,
-        )
-        if why:
-            raise Unauthorized("bad_signature", why, signing.SIGNATURE_HEADER)
-        try:
-            batch = decode_json(body)
-        except BadRequest as exc:
-            raise Invalid("not_json", exc.message) from exc
-        batch = check_batch(batch, center)
-        if not storage.remember_signature(conn, given, now, signing.WINDOW_S):
-            raise Replayed("replayed", "This exact request was received already.")
+        center, message = signed_message(conn, now)
+        batch = check_batch(message, center)
         counts = storage.apply_records(
             conn, center, batch["records"], batch["pending"], now, batch.get("version")
         )
     return jsonify(counts)
+
+
+@api.post("/now")
+def receive_now() -> Response:
+    """Take a center's hall as it stands now (the public page of waits shows the newest)."""
+    now = time.time()
+    with store().write() as conn:
+        center, message = signed_message(conn, now)
+        kept = storage.store_now(conn, center, check_now(message, center), now)
+    return jsonify({"kept": kept})
+
+
+@dashboard.get("/waits")
+def waits() -> str:
+    """Every center's waits now, for visitors choosing where to go: public, no sign-in.
+
+    The page reloads its own list every HQ_WAITS_REFRESH_S (hq/static/waits.js); a center
+    silent for HQ_NOW_STALE_S shows when it was last heard from, never its last figures.
+    """
+    now = time.time()
+    with store().read() as conn:
+        centers = storage.live_waits(conn, now, current_app.config["HQ_NOW_STALE_S"])
+    return render_template(
+        "hq/waits.html",
+        centers=centers,
+        clock=_clock,
+        now=now,
+        refresh_s=current_app.config["HQ_WAITS_REFRESH_S"],
+    )
+
+
+def _clock(at: float, now: float) -> str:
+    """Return HQ's local time of ``at``: "14:05", or "02.12 14:05" on another day."""
+    zone = ZoneInfo(current_app.config["HQ_TIMEZONE"])
+    moment, today = datetime.fromtimestamp(at, zone), datetime.fromtimestamp(now, zone)
+    return f"{moment:%H:%M}" if moment.date() == today.date() else f"{moment:%d.%m %H:%M}"
 
 
 def analyst_required(view: F) -> F:

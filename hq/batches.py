@@ -149,3 +149,49 @@ def check_batch(batch: Any, center: str) -> dict[str, Any]:
         if len(hours) != len(set(hours)):
             raise Invalid("bad_batch", f"{where}/hours: an hour is given twice.", where)
     return dict(batch)
+
+
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+# What a center says of its hall now (server/hq_link/sync.now_record): no personal data.
+NOW_SCHEMA = {
+    "type": "object",
+    "required": ["center", "at", "open", "open_counters", "areas"],
+    "properties": {
+        "center": {"type": "string", "minLength": 1, "maxLength": 40},
+        "at": {"type": "number", "minimum": 0, "maximum": 2**40},
+        "open": {"type": "boolean"},
+        "open_counters": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "areas": {
+            "type": "array",
+            "maxItems": 100,
+            "items": {
+                "type": "object",
+                "required": ["code", "name", "waiting", "wait_min"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string", "minLength": 1, "maxLength": 40},
+                    "name": {
+                        "type": "object",
+                        "required": ["az"],
+                        "additionalProperties": False,
+                        "properties": {"az": _NAME, "ru": _NAME, "en": _NAME},
+                    },
+                    "waiting": {"type": "integer", "minimum": 0, "maximum": 100_000},
+                    "wait_min": {"type": "integer", "minimum": 0, "maximum": 100_000},
+                },
+            },
+        },
+    },
+}
+_now_validator = Draft202012Validator(NOW_SCHEMA)
+
+
+def check_now(message: Any, center: str) -> dict[str, Any]:
+    """Return a center's hall now if it is one, else raise Invalid naming where."""
+    error = next(iter(_now_validator.iter_errors(message)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "body"
+        raise Invalid("bad_now", shortened(f"{where}: {error.message}"), where)
+    if message["center"] != center:
+        raise Invalid("center_mismatch", "The body names another center.", "center")
+    return dict(message)

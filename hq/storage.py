@@ -156,12 +156,25 @@ HQ_ARRIVALS_BY_HOUR = """
         DROP TABLE day_hours;
 """
 
+# Each center's hall now (per area: waiting and the wait a new ticket would have), the newest
+# only: the public page of waits across centers reads it. No personal data. One statement for
+# both databases (PostgreSQL's "real" is a 4-byte float: a timestamp needs "double precision").
+HQ_CENTER_NOW = """
+        CREATE TABLE center_now (
+            center text PRIMARY KEY REFERENCES centers(code),
+            at double precision NOT NULL,  -- the center's clock when it looked
+            received_at double precision NOT NULL,  -- HQ's: "no data since" counts from it
+            payload text NOT NULL
+        );
+"""
+
 HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,
     HQ_USERS_LANGUAGE,
     HQ_SATISFACTION,
     HQ_CENTER_VERSION,
     HQ_ARRIVALS_BY_HOUR,
+    HQ_CENTER_NOW,
 )
 
 # The same tables on PostgreSQL, which starts at SQLite's newest design; a later change adds
@@ -227,6 +240,7 @@ HQ_POSTGRES_MIGRATIONS: tuple[str, ...] = (
             remote_addr text
         );
     """,
+    HQ_CENTER_NOW,
 )
 
 
@@ -271,6 +285,7 @@ RECORD_COLUMNS = (
     "priority", "called", "within_target", "wait_sum_s", "service_sum_s", "rated", "satisfied",
     "rating_sum", "payload", "received_at", *ARRIVED_BY_HOUR,
 )  # fmt: skip
+DAYS_PER_QUERY = 200  # a batch holds at most MAX_RECORDS (hq/batches.py) days
 # The newest revision wins inside the statement: an older or equal one changes no row.
 UPSERT_RECORD = (
     f"INSERT INTO day_records ({', '.join(RECORD_COLUMNS)}) "  # noqa: S608 (constants)
@@ -284,6 +299,32 @@ def _arrived_by_hour(hours: list[dict[str, Any]]) -> list[int]:
     arrived = dict.fromkeys(HOURS, 0)
     arrived.update({h["hour"]: h["arrived"] for h in hours})
     return [arrived[hour] for hour in HOURS]
+
+
+def _record_row(center: str, record: dict[str, Any], now: float) -> tuple[Any, ...]:
+    totals = record["totals"]
+    return (
+        center,
+        record["day"],
+        record["revision"],
+        int(record["final"]),
+        totals["visits"],
+        totals["served"],
+        totals["no_show"],
+        totals["transferred"],
+        totals["priority"],
+        totals["called"],
+        totals["within_target"],
+        (totals["wait_mean_s"] or 0) * totals["called"],
+        (totals["service_mean_s"] or 0) * totals["served"],
+        # A center older than ratings sends none: no one rated.
+        totals.get("rated", 0),
+        totals.get("satisfied", 0),
+        (totals.get("rating_mean") or 0) * totals.get("rated", 0),
+        orjson.dumps(record).decode(),  # 10x json.dumps on a 46 KB record
+        now,
+        *_arrived_by_hour(record["hours"]),
+    )
 
 
 def apply_records(
@@ -300,38 +341,22 @@ def apply_records(
     the same day at once (a center's retry landing on another process) store it once, and
     the newer of two revisions wins whichever commits first.
     """
-    applied = stale = 0
-    for record in records:
-        totals = record["totals"]
-        cursor = conn.execute(
-            UPSERT_RECORD,
-            (
-                center,
-                record["day"],
-                record["revision"],
-                int(record["final"]),
-                totals["visits"],
-                totals["served"],
-                totals["no_show"],
-                totals["transferred"],
-                totals["priority"],
-                totals["called"],
-                totals["within_target"],
-                (totals["wait_mean_s"] or 0) * totals["called"],
-                (totals["service_mean_s"] or 0) * totals["served"],
-                # A center older than ratings sends none: no one rated.
-                totals.get("rated", 0),
-                totals.get("satisfied", 0),
-                (totals.get("rating_mean") or 0) * totals.get("rated", 0),
-                orjson.dumps(record).decode(),  # 10x json.dumps on a 46 KB record
-                now,
-                *_arrived_by_hour(record["hours"]),
-            ),
+    # All of the batch in one executemany (one round trip on PostgreSQL's pipeline, not 30),
+    # then one read of what the batch left: a day is applied when its row now carries this
+    # batch's revision and arrival time.
+    conn.executemany(UPSERT_RECORD, [_record_row(center, record, now) for record in records])
+    days = [record["day"] for record in records]
+    held = {
+        (row[0], row[1])
+        for first in range(0, len(days), DAYS_PER_QUERY)
+        for row in conn.execute(
+            "SELECT day, revision FROM day_records WHERE center = ? AND received_at = ? "  # noqa: S608
+            f"AND day IN ({', '.join('?' * len(days[first : first + DAYS_PER_QUERY]))})",
+            (center, now, *days[first : first + DAYS_PER_QUERY]),
         )
-        if cursor.rowcount != 1:
-            stale += 1
-            continue
-        applied += 1
+    }
+    applied = sum((record["day"], record["revision"]) in held for record in records)
+    stale = len(records) - applied
     conn.execute(
         "UPDATE centers SET last_sync_at = ?, pending = ?, version = coalesce(?, version) "
         "WHERE code = ?",
@@ -412,3 +437,43 @@ def trend(conn: SqlConnection, center: str, first: str, last: str) -> list[dict[
         {"day": r["day"], "revision": r["revision"], "final": bool(r["final"]), **_figures(r)}
         for r in rows
     ]
+
+
+def store_now(conn: SqlConnection, center: str, now: dict[str, Any], received_at: float) -> bool:
+    """Keep a center's hall as it stands, unless HQ holds a newer look; False if it did."""
+    cursor = conn.execute(
+        "INSERT INTO center_now (center, at, received_at, payload) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (center) DO UPDATE SET at = excluded.at, received_at = excluded.received_at, "
+        "payload = excluded.payload WHERE center_now.at < excluded.at",
+        (center, now["at"], received_at, orjson.dumps(now).decode()),
+    )
+    return bool(cursor.rowcount == 1)
+
+
+def live_waits(conn: SqlConnection, now: float, stale_after_s: float) -> list[dict[str, Any]]:
+    """Return every active center's hall for the public page; stale ones without figures.
+
+    ``state``: "open" or "closed" as the center said, or "no_data" when it said nothing for
+    ``stale_after_s`` (then only ``since`` is given: a stale number is never shown).
+    """
+    rows = conn.execute(
+        "SELECT c.code, c.name, n.received_at, n.payload FROM centers c "
+        "LEFT JOIN center_now n ON n.center = c.code WHERE c.active = 1 ORDER BY c.name"
+    ).fetchall()
+    centers = []
+    for row in rows:
+        center: dict[str, Any] = {"code": row["code"], "name": row["name"]}
+        if row["received_at"] is None or now - row["received_at"] > stale_after_s:
+            center.update(state="no_data", since=row["received_at"], areas=[])
+        else:
+            hall = orjson.loads(row["payload"])
+            center.update(
+                state="open" if hall["open"] else "closed",
+                since=row["received_at"],
+                areas=[
+                    {"name": a["name"], "waiting": a["waiting"], "wait_min": a["wait_min"]}
+                    for a in hall["areas"]
+                ],
+            )
+        centers.append(center)
+    return centers

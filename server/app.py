@@ -114,6 +114,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         idle_poll_s=float(values["HQ_SYNC_POLL_S"]),
         retry_max_s=float(values["HQ_RETRY_MAX_S"]),
         batch_days=int(values["HQ_SYNC_BATCH_DAYS"]),
+        now_every_s=float(values["HQ_NOW_EVERY_S"]),
     )
     closer = DayCloser(center, publisher)
     nightly = NightlyBackup(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from hq.app import create_hq_app
+from hq.storage import add_center
 from server.office import accounts
 from server.office.catalog import (
     default_catalog_path,
@@ -23,6 +25,7 @@ from tests.live import CHROMIUM_ARGS, LiveCenter, start_live_center
 from tests.postgres import Cluster
 
 T0 = 1_795_400_000.0  # Monday 2026-11-23, 06:13 in Baku
+KEY = "k" * 43  # the HQ key of hq_client's center baku-1
 
 
 def wait_until(condition, timeout=5.0):
@@ -178,3 +181,17 @@ def hq_database(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return ""
     return str(request.getfixturevalue("postgres").new_database())
+
+
+@pytest.fixture
+def hq_client(tmp_path, hq_database):
+    """HQ in this process, on its SQLite file and then on PostgreSQL, knowing baku-1 by KEY."""
+    config = {"HQ_DATA_DIR": str(tmp_path / "hq"), "HQ_DATABASE": hq_database, "TESTING": True}
+    app = create_hq_app(config)
+    store = app.extensions["dostq.hq_store"]
+    with store.write() as conn:
+        add_center(conn, "baku-1", "Bakı 1", app.extensions["dostq.hq_keys"].seal(KEY), time.time())
+    client = app.test_client()
+    client.store = store
+    yield client
+    store.close()

@@ -181,6 +181,7 @@ class LiveHq:
     ports: list[int] = field(default_factory=list)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     front: Any = None  # the round-robin proxy in front of several processes
+    settings: dict[str, str] = field(default_factory=dict)  # DOSTQ_<NAME> for the processes
 
     def dostq_hq(self, *args: str, **run: Any) -> subprocess.CompletedProcess[Any]:
         """Run a `dostq hq` command on this HQ's folder and database."""
@@ -207,7 +208,13 @@ class LiveHq:
 
     def start(self) -> None:
         """Start serving (again) on the same ports and data."""
-        self.processes = [_serve_hq(self.data_dir, port, self.database) for port in self.ports]
+        env = {**os.environ, **{f"DOSTQ_{k}": v for k, v in self.settings.items()}}
+        self.processes = [_serve_hq(self.data_dir, port, self.database, env) for port in self.ports]
+
+    def start_with(self, settings: dict[str, str]) -> None:
+        """Start serving with these settings (``{"HQ_NOW_STALE_S": "2"}``)."""
+        self.settings = settings
+        self.start()
 
     def kill(self) -> None:
         """Kill every process outright, as a power cut would (SIGKILL: no clean shutdown)."""
@@ -243,13 +250,15 @@ def start_hq(data_dir: Path, serve: bool = True, database: str = "", processes: 
     return hq
 
 
-def _serve_hq(data_dir: Path, port: int, database: str = "") -> subprocess.Popen[bytes]:
+def _serve_hq(
+    data_dir: Path, port: int, database: str, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
     """Start `dostq hq serve` and wait until it answers."""
     with (data_dir / f"hq-{port}.log").open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "server", "hq", "serve", "--data-dir", str(data_dir),
              "--port", str(port), "--database", database],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
     if not answers_once_started(f"http://127.0.0.1:{port}/healthz"):
         _kill(process)

@@ -9,23 +9,9 @@ from hq.app import create_hq_app
 from hq.storage import add_center
 from server.hq_link import signing, sync
 from server.queue.visits import issue_ticket
+from tests.conftest import KEY
 
-KEY = "k" * 43
 PATH = "/hq/api/v1/records"
-
-
-@pytest.fixture
-def hq_client(tmp_path, hq_database):
-    """HQ in this process, on its SQLite file and then on PostgreSQL."""
-    config = {"HQ_DATA_DIR": str(tmp_path / "hq"), "HQ_DATABASE": hq_database, "TESTING": True}
-    app = create_hq_app(config)
-    store = app.extensions["dostq.hq_store"]
-    with store.write() as conn:
-        add_center(conn, "baku-1", "Bakı 1", app.extensions["dostq.hq_keys"].seal(KEY), time.time())
-    client = app.test_client()
-    client.store = store
-    yield client
-    store.close()
 
 
 def record(day="2026-03-02", revision=1, visits=10):

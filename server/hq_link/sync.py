@@ -10,6 +10,11 @@ exponential backoff and jitter; a center offline for weeks catches up by itself.
 
 Each answer's ``Date`` header is HQ's clock: the center compares its own with it at every
 sync, because ticket times and the batch signatures (a five-minute window) depend on it.
+
+Apart from the days, every ``now_every_s`` the center tells HQ how its hall stands now (per
+area: waiting, and the wait a new ticket would have; open counters; whether it issues
+tickets), for HQ's public page of waits across centers. That is never queued or retried:
+a missed minute is replaced by the next, and HQ shows a center that stopped as "no data".
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -34,10 +40,14 @@ from server import VERSION
 from server.hq_link import signing
 from server.office import reports
 from server.queue.center import Center
+from server.queue.engine import next_issuing_time
 from server.queue.storage import get_setting, put_setting
+from server.queue.views import hall_now
 
 BATCH_DAYS = 30
 PATH = "/hq/api/v1/records"
+NOW_PATH = "/hq/api/v1/now"
+NOW_EVERY_S = 60.0
 RETRY_FIRST_S = 2.0
 RETRY_MAX_S = 300.0
 IDLE_POLL_S = 15.0
@@ -195,20 +205,8 @@ def send_batch(
                 "SELECT revision FROM hq_outbox WHERE day = ?", (day,)
             ).fetchone()[0]
             records.append({"key": f"{hq.center}/{day}", **day_record(center, conn, day, revision)})
-    body = json.dumps(
-        {"center": hq.center, "version": VERSION, "pending": still_pending, "records": records},
-        ensure_ascii=False,
-    ).encode()
-    path = urlsplit(hq.url).path.rstrip("/") + PATH
-    headers = signing.signed_headers(hq.key, hq.center, int(time.time()), "POST", path, body)
-    headers["Content-Type"] = "application/json"
-    sent_at = center.now()
-    response = session.post(hq.url + PATH, data=body, headers=headers, timeout=timeout)
-    # Checked before a refusal is raised: a wrong clock is the likeliest cause of one.
-    _check_clock(center, response, sent_at)
-    if 400 <= response.status_code < 500:
-        raise SyncRefused(_reason(response))
-    response.raise_for_status()
+    batch = {"center": hq.center, "version": VERSION, "pending": still_pending, "records": records}
+    _post(center, hq, session, PATH, batch, timeout)
     with center.transaction() as (conn, now):
         conn.executemany(
             "UPDATE hq_outbox SET sent_revision = max(sent_revision, ?), sent_at = ? WHERE day = ?",
@@ -216,6 +214,44 @@ def send_batch(
         )
         _remember(conn, last_success_at=now, last_error=None)
     return len(days)
+
+
+def _post(
+    center: Center,
+    hq: HqLink,
+    session: requests.Session,
+    path: str,
+    message: dict[str, Any],
+    timeout: float,
+) -> None:
+    """Sign and send ``message`` to HQ's ``path``; raise as ``send_batch`` says."""
+    body = json.dumps(message, ensure_ascii=False).encode()
+    signed_path = urlsplit(hq.url).path.rstrip("/") + path
+    headers = signing.signed_headers(hq.key, hq.center, int(time.time()), "POST", signed_path, body)
+    headers["Content-Type"] = "application/json"
+    sent_at = center.now()
+    response = session.post(hq.url + path, data=body, headers=headers, timeout=timeout)
+    # Checked before a refusal is raised: a wrong clock is the likeliest cause of one.
+    _check_clock(center, response, sent_at)
+    if 400 <= response.status_code < 500:
+        raise SyncRefused(_reason(response))
+    response.raise_for_status()
+
+
+def now_record(
+    center: Center, conn: sqlite3.Connection, hq_center: str, now: float
+) -> dict[str, Any]:
+    """Return how the hall stands at ``now``, as HQ's public page of waits shows it."""
+    local = datetime.fromtimestamp(now, center.timezone)
+    issuing = next_issuing_time(center.opening_hours(conn), local) is None
+    return {"center": hq_center, "at": now, "open": issuing, **hall_now(conn, center.day(now))}
+
+
+def send_now(center: Center, hq: HqLink, session: requests.Session, timeout: float = 10) -> None:
+    """Tell HQ how the hall stands now (raises as ``send_batch`` does)."""
+    with center.store.read() as conn:
+        record = now_record(center, conn, hq.center, center.now())
+    _post(center, hq, session, NOW_PATH, record, timeout)
 
 
 def _reason(response: requests.Response) -> str:
@@ -248,8 +284,10 @@ class SyncWorker:
         retry_max_s: float = RETRY_MAX_S,
         batch_days: int = BATCH_DAYS,
         jitter: Callable[[], float] = random.random,
+        now_every_s: float = NOW_EVERY_S,
     ) -> None:
         self.center = center
+        self.now_every_s = now_every_s
         self.data_dir = data_dir
         self.idle_poll_s = idle_poll_s
         self.retry_max_s = retry_max_s
@@ -275,10 +313,25 @@ class SyncWorker:
                     return
             self._started = True
         threading.Thread(target=self.run, name="hq-sync", daemon=True).start()
+        threading.Thread(target=self.run_now, name="hq-now", daemon=True).start()
 
     def stop(self) -> None:
         """Ask the thread to finish."""
         self._stop.set()
+
+    def run_now(self) -> None:
+        """Tell HQ how the hall stands, every ``now_every_s``, whatever the days' backlog."""
+        session = requests.Session()
+        while not self._stop.wait(self.now_every_s):
+            with self.center.store.read() as conn:
+                hq = link(conn, self.data_dir)
+            if hq is None:
+                continue
+            try:
+                send_now(self.center, hq, session)
+            except (requests.RequestException, SyncRefused) as exc:
+                # The days' sender reports HQ's troubles; this minute is simply missed.
+                log.debug("HQ did not take the hall's state now: %s", exc)
 
     def next_delay(self, failures: int) -> float:
         """Return the wait after ``failures`` failures in a row: doubling, capped, jittered."""

@@ -415,3 +415,36 @@ def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
                 for c in counters
             ],
         }
+
+
+def hall_now(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
+    """Return what HQ's public page shows of this center now: no personal data, no names.
+
+    Per active area: how many wait, and the wait a new ticket would have there (the longest
+    of its services' estimates: the page says "up to"); and how many counters are open.
+    """
+    waiting = conn.execute(
+        "SELECT s.id, s.area_id, count(*) AS waiting FROM tickets t "
+        "JOIN services s ON s.id = t.service_id "
+        "WHERE t.day = ? AND t.state IN (?, ?) GROUP BY s.id",
+        (day, *QUEUED),
+    ).fetchall()
+    areas = []
+    for area in conn.execute(
+        "SELECT id, code, name_az, name_ru, name_en FROM areas WHERE active = 1 ORDER BY position"
+    ):
+        queued = [row for row in waiting if row["area_id"] == area["id"]]
+        estimates = [
+            estimate_wait_minutes(row["waiting"], *service_pace(conn, row["id"], day))
+            for row in queued
+        ]
+        areas.append(
+            {
+                "code": area["code"],
+                "name": names(area),
+                "waiting": sum(row["waiting"] for row in queued),
+                "wait_min": max(estimates, default=0),
+            }
+        )
+    open_counters = conn.execute("SELECT count(*) FROM counters WHERE status = 'open'").fetchone()
+    return {"areas": areas, "open_counters": open_counters[0]}
