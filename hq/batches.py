@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from server.queue.errors import Invalid
 
@@ -122,11 +122,7 @@ def check_batch(batch: Any, center: str) -> dict[str, Any]:
         error = None
     except fastjsonschema.JsonSchemaException:
         error = next(iter(_validator.iter_errors(batch)), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "body"
-        raise Invalid("bad_batch", shortened(f"{where}: {error.message}"), where)
-    if batch["center"] != center:
-        raise Invalid("center_mismatch", "The body names another center.", "center")
+    _refuse_unless_from(center, batch, error, "bad_batch")
     days: set[str] = set()
     for index, record in enumerate(batch["records"]):
         where = f"records/{index}"
@@ -188,10 +184,17 @@ _now_validator = Draft202012Validator(NOW_SCHEMA)
 
 def check_now(message: Any, center: str) -> dict[str, Any]:
     """Return a center's hall now if it is one, else raise Invalid naming where."""
-    error = next(iter(_now_validator.iter_errors(message)), None)
+    _refuse_unless_from(center, message, next(iter(_now_validator.iter_errors(message)), None),
+                        "bad_now")  # fmt: skip
+    return dict(message)
+
+
+def _refuse_unless_from(
+    center: str, message: Any, error: ValidationError | None, code: str
+) -> None:
+    """Refuse a message that failed its schema (naming where), or that names another center."""
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "body"
-        raise Invalid("bad_now", shortened(f"{where}: {error.message}"), where)
+        raise Invalid(code, shortened(f"{where}: {error.message}"), where)
     if message["center"] != center:
         raise Invalid("center_mismatch", "The body names another center.", "center")
-    return dict(message)
