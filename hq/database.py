@@ -80,10 +80,6 @@ class Row(tuple[Any, ...]):
             return super().__getitem__(self.names[key])
         return super().__getitem__(key)
 
-    def keys(self) -> list[str]:
-        """Return the column names, in order."""
-        return list(self.names)
-
 
 def rows_by_name(cursor: Any) -> Any:
     """Make each row of a cursor a ``Row`` (psycopg's row factory)."""
