@@ -25,16 +25,17 @@ from flask import (
 from prometheus_client import CollectorRegistry
 from werkzeug.wrappers import Response
 
-from hq import storage
-from hq.batches import check_batch, check_now
+from hq import catalog, storage
+from hq.batches import check_batch, check_catalog_ask, check_now
 from hq.database import open_database
 from hq.keys import CenterKeys
 from hq.metrics import HqMetrics
 from server import settings
 from server.hq_link import signing
 from server.office import accounts, reports
-from server.queue.errors import Invalid, NotFound, QueueError
-from server.queue.storage import Database, SqlConnection
+from server.office.catalog import compare_catalogs, parse_catalog_text, parse_catalog_upload
+from server.queue.errors import Forbidden, Invalid, NotFound, QueueError
+from server.queue.storage import Database, SqlConnection, audit
 from server.web import exports, health, language, security
 from server.web.auth import TooManyAttempts, Unauthorized, safe_next, sign_in_to
 from server.web.charts import bar_chart
@@ -78,6 +79,14 @@ def today() -> date:
     return datetime.now(ZoneInfo(current_app.config["HQ_TIMEZONE"])).date()
 
 
+def center_key(conn: SqlConnection, center: str) -> str:
+    """Return an active center's key, opened, or refuse the request (401)."""
+    stored = storage.center_key(conn, center)
+    if stored is None:
+        raise Unauthorized("unknown_center", f"No active center '{center[:40]}' at HQ.", "center")
+    return keys().open(stored)
+
+
 def signed_message(conn: SqlConnection, now: float) -> tuple[str, Any]:
     """Return the center that signed this request and its JSON body, or refuse it.
 
@@ -87,11 +96,8 @@ def signed_message(conn: SqlConnection, now: float) -> tuple[str, Any]:
     body = request.get_data(cache=False)
     center = request.headers.get(signing.CENTER_HEADER, "")
     given = request.headers.get(signing.SIGNATURE_HEADER, "")
-    stored = storage.center_key(conn, center)
-    if stored is None:
-        raise Unauthorized("unknown_center", f"No active center '{center[:40]}' at HQ.", "center")
     why = signing.check(
-        keys().open(stored),
+        center_key(conn, center),
         center,
         request.headers.get(signing.TIMESTAMP_HEADER, ""),
         given,
@@ -134,6 +140,36 @@ def receive_now() -> Response:
     return jsonify({"kept": kept})
 
 
+@api.post("/catalog")
+def offer_catalog() -> Response:
+    """Answer a center's question for a newer national catalog, signed with its key.
+
+    ``{"version": null}`` when it runs or holds the newest; else the newest version, its
+    catalog as canonical JSON text and that text's sha256.
+    """
+    now = time.time()
+    with store().write() as conn:
+        center, message = signed_message(conn, now)
+        ask = check_catalog_ask(message, center)
+        latest = catalog.offer(conn, center, ask["runs"], ask["holds"], ask["local"])
+        key = center_key(conn, center)
+    answer: dict[str, Any] = {"version": None}
+    if latest is not None:
+        answer = {
+            "version": latest["version"],
+            "effective_day": latest["effective_day"],
+            "catalog": latest["catalog"],
+            "digest": latest["digest"],
+        }
+    response = jsonify(answer)
+    stamp = int(now)
+    response.headers[signing.TIMESTAMP_HEADER] = str(stamp)
+    response.headers[signing.SIGNATURE_HEADER] = signing.signature(
+        key, center, stamp, signing.ANSWER, request.path, response.get_data()
+    )
+    return response
+
+
 @dashboard.get("/waits")
 def waits() -> str:
     """Every center's waits now, for visitors choosing where to go: public, no sign-in.
@@ -167,6 +203,20 @@ def analyst_required(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.user is None or g.user.role not in ("manager", "admin"):
             return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """Allow the view only to a signed-in HQ admin; others are refused (403)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        if g.user.role != "admin":
+            raise Forbidden("admins_only", "Only an HQ admin publishes the catalog.")
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -251,6 +301,7 @@ EXPORT_COLUMNS = (
     "code", "name", "days", "visits", "served", "no_show", "no_show_percent", "transfer_percent",
     "priority_percent", "within_target_percent", "wait_mean_s", "service_mean_s", "busiest_hour",
     "rated", "satisfied_percent", "rating_mean", "last_sync_at", "pending", "version",
+    "catalog_version",
 )  # fmt: skip
 
 
@@ -263,6 +314,99 @@ def centers_export(kind: str) -> Response:
         rows = [[row[c] for c in EXPORT_COLUMNS] for row in storage.side_by_side(conn, first, last)]
     write = exports.table_csv if kind == "csv" else exports.table_xlsx
     return exports.attachment(write(EXPORT_COLUMNS, rows), f"dostq-hq-{first}-{last}.{kind}")
+
+
+@dashboard.get("/catalog")
+@analyst_required
+def catalog_versions() -> str:
+    """Show the national catalog's versions, and (to admins) the form to publish the next."""
+    with store().read() as conn:
+        versions = catalog.versions(conn)
+        centers = storage.catalog_by_center(conn)
+    return render_template(
+        "hq/catalog.html",
+        versions=versions,
+        centers=centers,
+        newest=versions[0]["version"] if versions else 0,
+        tomorrow=(today() + timedelta(days=1)).isoformat(),
+    )
+
+
+@dashboard.get("/catalog/<int:version>.json")
+@analyst_required
+def catalog_file(version: int) -> Response:
+    """Download one version as the catalog file it was published from (canonical JSON)."""
+    with store().read() as conn:
+        text_ = catalog.version_text(conn, version)
+    if text_ is None:
+        raise NotFound("unknown_version", f"No catalog version {version}.", "version")
+    return exports.attachment(text_.encode(), f"dostq-catalog-v{version}.json")
+
+
+def _publication() -> tuple[str, str, str, int]:
+    """Read the publishing form, refusing a day that is past or not a day.
+
+    Returns the catalog's text and file name, the day it takes effect and the version the
+    admin's diff was made against.
+    """
+    filename = request.form.get("filename") or "catalog.json"
+    effective = request.form.get("effective_day", "")
+    try:
+        day = date.fromisoformat(effective)
+    except ValueError as exc:
+        raise Invalid("bad_day", "The day it takes effect is not a date.", "effective_day") from exc
+    if day < today():
+        raise Invalid("day_past", "The day it takes effect is already past.", "effective_day")
+    try:
+        compared_with = int(request.form.get("compared_with", ""))
+    except ValueError as exc:
+        raise Invalid("bad_version", "Check the catalog again.", "compared_with") from exc
+    return request.form.get("catalog", ""), filename, day.isoformat(), compared_with
+
+
+@dashboard.post("/catalog/check")
+@admin_required
+def check_catalog() -> str | Response:
+    """Check an uploaded catalog and show what publishing it would change."""
+    upload = request.files.get("catalog")
+    filename = upload.filename if upload else None
+    try:
+        text_, areas = parse_catalog_upload(filename, upload.read() if upload else b"")
+        effective = request.form.get("effective_day") or (today() + timedelta(days=1)).isoformat()
+        with store().read() as conn:
+            latest = catalog.newest(conn)
+            before = catalog.newest_areas(conn)
+    except QueueError as error:
+        flash(text("admin.not_changed", why=refusal(error)), "error")
+        return redirect(url_for("hq.catalog_versions"))
+    return render_template(
+        "hq/catalog_change.html",
+        change=compare_catalogs(before, areas),
+        text=text_,
+        filename=filename,
+        effective_day=effective,
+        compared_with=latest["version"] if latest else 0,
+    )
+
+
+@dashboard.post("/catalog/publish")
+@admin_required
+def publish_catalog() -> Response:
+    """Publish the catalog the admin has seen the change of, as the next version."""
+    try:
+        text_, filename, effective, compared_with = _publication()
+        areas = parse_catalog_text(text_, filename)
+        now = time.time()
+        with store().write() as conn:
+            version = catalog.publish(conn, areas, effective, compared_with, g.user.id, now)
+            audit(conn, "catalog_published", now, user_id=g.user.id,
+                  detail={"version": version, "effective_day": effective, "file": filename},
+                  remote_addr=request.remote_addr)  # fmt: skip
+    except QueueError as error:
+        flash(text("admin.not_changed", why=refusal(error)), "error")
+    else:
+        flash(text("hq.catalog.done", version=version, day=effective), "done")
+    return redirect(url_for("hq.catalog_versions"))
 
 
 def _identify() -> None:

@@ -1,4 +1,6 @@
-"""What HQ accepts from a center: one signed batch of day records, checked field by field.
+"""What HQ accepts from a center: day records (checked field by field), its hall, questions.
+
+Besides a batch of day records, a center sends its hall now and asks for a newer catalog.
 
 A batch that passed the signature is still refused when a field could not come from a real
 center: a number past 2**53 (JavaScript's exact integers; SQLite's own limit is 2**63), a day
@@ -198,3 +200,27 @@ def _refuse_unless_from(
         raise Invalid(code, shortened(f"{where}: {error.message}"), where)
     if message["center"] != center:
         raise Invalid("center_mismatch", "The body names another center.", "center")
+
+
+_VERSION_NUMBER = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_COUNT}
+# A center asking for a newer national catalog (server/hq_link/catalog.py): what it runs
+# and holds, and whether it imported a catalog of its own since it last applied one.
+CATALOG_ASK_SCHEMA = {
+    "type": "object",
+    "required": ["center", "runs", "holds", "local"],
+    "additionalProperties": False,
+    "properties": {
+        "center": {"type": "string", "minLength": 1, "maxLength": 40},
+        "runs": _VERSION_NUMBER,
+        "holds": _VERSION_NUMBER,
+        "local": {"type": "boolean"},
+    },
+}
+_catalog_ask_validator = Draft202012Validator(CATALOG_ASK_SCHEMA)
+
+
+def check_catalog_ask(message: Any, center: str) -> dict[str, Any]:
+    """Return a center's question for a newer catalog if it is one, else raise Invalid."""
+    error = next(iter(_catalog_ask_validator.iter_errors(message)), None)
+    _refuse_unless_from(center, message, error, "bad_catalog_ask")
+    return dict(message)

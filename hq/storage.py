@@ -168,6 +168,24 @@ HQ_CENTER_NOW = """
         );
 """
 
+# The national catalog, one row per publication (hq/catalog.py), and which version each
+# center runs and holds, as it last said when it asked for a newer one.
+HQ_CATALOG_VERSIONS = """
+        CREATE TABLE catalog_versions (
+            version integer PRIMARY KEY,
+            effective_day text NOT NULL,  -- centers apply it at the start of this day or later
+            published_at double precision NOT NULL,
+            published_by integer,
+            catalog text NOT NULL,  -- canonical JSON, as server/office/catalog.py reads it
+            digest text NOT NULL,  -- sha256 of ``catalog``: the center checks what it got
+            areas integer NOT NULL,
+            services integer NOT NULL
+        );
+        ALTER TABLE centers ADD COLUMN catalog_version integer;
+        ALTER TABLE centers ADD COLUMN catalog_held integer;
+        ALTER TABLE centers ADD COLUMN catalog_local integer NOT NULL DEFAULT 0;
+"""
+
 HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,
     HQ_USERS_LANGUAGE,
@@ -175,6 +193,7 @@ HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_CENTER_VERSION,
     HQ_ARRIVALS_BY_HOUR,
     HQ_CENTER_NOW,
+    HQ_CATALOG_VERSIONS,
 )
 
 # The same tables on PostgreSQL, which starts at SQLite's newest design; a later change adds
@@ -241,6 +260,7 @@ HQ_POSTGRES_MIGRATIONS: tuple[str, ...] = (
         );
     """,
     HQ_CENTER_NOW,
+    HQ_CATALOG_VERSIONS,
 )
 
 
@@ -404,7 +424,8 @@ def _busiest(arrived: list[int]) -> int | None:
 def side_by_side(conn: SqlConnection, first: str, last: str) -> list[dict[str, Any]]:
     """Return every center's figures for a range, with its busiest hour and sync state."""
     rows = conn.execute(
-        "SELECT c.code, c.name, c.version, c.last_sync_at, c.pending, count(r.day) AS days, "  # noqa: S608
+        "SELECT c.code, c.name, c.version, c.last_sync_at, c.pending, c.catalog_version, "  # noqa: S608
+        "c.catalog_held, c.catalog_local, count(r.day) AS days, "
         f"{SUMS}, {HOUR_SUMS} "
         "FROM centers c LEFT JOIN day_records r ON r.center = c.code AND r.day BETWEEN ? AND ? "
         "WHERE c.active = 1 GROUP BY c.code ORDER BY c.code",
@@ -418,8 +439,29 @@ def side_by_side(conn: SqlConnection, first: str, last: str) -> list[dict[str, A
             "days": r["days"],
             "last_sync_at": r["last_sync_at"],
             "pending": r["pending"],
+            "catalog_version": r["catalog_version"],
+            "catalog_held": r["catalog_held"],
+            "catalog_local": bool(r["catalog_local"]),
             "busiest_hour": _busiest([r[column] or 0 for column in ARRIVED_BY_HOUR]),
             **_figures(r),
+        }
+        for r in rows
+    ]
+
+
+def catalog_by_center(conn: SqlConnection) -> list[dict[str, Any]]:
+    """Return, per active center, the national catalog version it runs and holds."""
+    rows = conn.execute(
+        "SELECT code, name, catalog_version, catalog_held, catalog_local FROM centers "
+        "WHERE active = 1 ORDER BY code"
+    ).fetchall()
+    return [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "runs": r["catalog_version"],
+            "holds": r["catalog_held"],
+            "local": bool(r["catalog_local"]),
         }
         for r in rows
     ]

@@ -27,10 +27,15 @@ from werkzeug.wrappers import Response
 
 from hardware.profiles import PROFILE_NAMES
 from server.live.printing import check_printer
-from server.office import accounts, admin, holidays
-from server.office.catalog import catalog_change, import_catalog, parse_catalog_text
+from server.office import accounts, admin, holidays, national_catalog
+from server.office.catalog import (
+    catalog_change,
+    import_catalog,
+    parse_catalog_text,
+    parse_catalog_upload,
+)
 from server.queue.errors import Invalid, QueueError
-from server.queue.facts import DeviceRevoked, SerialLinesChanged, SessionsEnded
+from server.queue.facts import DeviceRevoked, QueueChanged, SerialLinesChanged, SessionsEnded
 from server.queue.storage import audit
 from server.web.auth import user_required
 from server.web.language import refusal, text, weekdays
@@ -130,10 +135,15 @@ def catalog() -> str:
     """Show areas, services and opening hours, each editable."""
     with center().store.read() as conn:
         page = admin.catalog_page(conn)
+        national = national_catalog.page(conn)
     c = center()
     this_year = int(c.day(c.now())[:4])
     return render_template(
-        "manager/admin_catalog.html", **page, weekdays=weekdays(), this_year=this_year
+        "manager/admin_catalog.html",
+        **page,
+        national=national,
+        weekdays=weekdays(),
+        this_year=this_year,
     )
 
 
@@ -162,13 +172,8 @@ def update_service(code: str) -> str:
 def import_catalog_file() -> Response:
     """Check a full catalog (JSON or CSV) and show what importing it would change."""
     upload = request.files.get("catalog")
-    if upload is None or not upload.filename:
-        raise Invalid("no_file", "Choose a catalog file (JSON or CSV).", "catalog")
-    try:
-        text = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid("not_utf8", "Save the catalog as UTF-8 and try again.") from exc
-    areas = parse_catalog_text(text, upload.filename)
+    filename = upload.filename if upload else None
+    text, areas = parse_catalog_upload(filename, upload.read() if upload else b"")
     with center().store.read() as conn:
         change_ = catalog_change(conn, areas)
     return make_response(
@@ -176,7 +181,7 @@ def import_catalog_file() -> Response:
             "manager/admin_catalog_change.html",
             change=change_,
             text=text,
-            filename=upload.filename,
+            filename=filename,
         )
     )
 
@@ -189,6 +194,7 @@ def confirm_catalog_import() -> str:
     areas = parse_catalog_text(request.form.get("catalog", ""), filename)
     with _audited("catalog_imported", {"file": filename}) as conn:
         done = import_catalog(conn, areas, force=request.form.get("force") == "1")
+        national_catalog.imported_locally(conn)
         audit(conn, "catalog_change", center().now(), user_id=g.user.id, detail=done.counts())
     return text(
         "done.catalog_imported",
@@ -214,6 +220,25 @@ def set_hours() -> str:
             request.form.get("closes", ""),
         )
     return text("done.hours_saved" if value else "done.hours_any_time")
+
+
+@bp.post("/catalog/national/apply")
+@change("admin.catalog")
+def apply_national_catalog() -> str:
+    """Apply the national catalog version HQ published now, not at the next day's start."""
+    with center().transaction() as (conn, now):
+        version = national_catalog.ask(conn)["holds"]
+        done = national_catalog.apply_held(
+            conn, now, user_id=g.user.id, force=request.form.get("force") == "1"
+        )
+    publish((QueueChanged(),))
+    return text(
+        "done.national_catalog_applied",
+        version=version,
+        added=len(done.added),
+        renamed=len(done.renamed),
+        closed=len(done.deactivated),
+    )
 
 
 @bp.post("/calendar")

@@ -18,7 +18,8 @@ from manager import bp as manager_bp
 from manager.admin import bp as admin_bp
 from reception import bp as reception_bp
 from server import settings
-from server.hq_link.sync import SyncWorker
+from server.hq_link.worker import SyncWorker
+from server.live.catalog_day import CatalogAtDayStart
 from server.live.closing import DayCloser
 from server.live.counter_devices import CounterDevices
 from server.live.limit import SocketLimit, open_sessions
@@ -108,6 +109,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         status_url=_status_url,
         give_up_after_s=float(values["PRINT_GIVE_UP_S"]),
     )
+    national_catalog = CatalogAtDayStart(center, publisher)
     hq_sync = SyncWorker(
         center,
         data_dir,
@@ -115,6 +117,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         retry_max_s=float(values["HQ_RETRY_MAX_S"]),
         batch_days=int(values["HQ_SYNC_BATCH_DAYS"]),
         now_every_s=float(values["HQ_NOW_EVERY_S"]),
+        catalog_every_s=float(values["HQ_CATALOG_EVERY_S"]),
+        # A version that takes effect today, fetched before today's first ticket, applies now.
+        on_catalog=national_catalog.wake,
     )
     closer = DayCloser(center, publisher)
     nightly = NightlyBackup(
@@ -134,6 +139,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.sockets": sockets,
             "dostq.counter_devices": devices,
             "dostq.day_closer": closer,
+            "dostq.national_catalog": national_catalog,
             "dostq.nightly_backup": nightly,
             "dostq.phones": phones,
             "dostq.kiosk_limit": RateLimit(int(values["KIOSK_TICKETS_PER_MINUTE"]), 60),
@@ -143,7 +149,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     # Device and sync threads start with the first request: gunicorn builds the app before
     # it forks its worker, and threads do not survive a fork.
-    for service in (devices, printing, hq_sync, closer, phones, nightly):
+    for service in (devices, printing, hq_sync, closer, national_catalog, phones, nightly):
         app.before_request(service.start)
 
     app.before_request(auth.identify_request)

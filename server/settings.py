@@ -58,6 +58,7 @@ CENTER_SETTINGS = (
     Setting("HQ_RETRY_MAX_S", 300, "the longest wait between tries while HQ is unreachable"),
     Setting("HQ_SYNC_BATCH_DAYS", 30, "days per request to HQ (a day is about 45 KB)"),
     Setting("HQ_NOW_EVERY_S", 60, "how often the hall's waits go to HQ's public page"),
+    Setting("HQ_CATALOG_EVERY_S", 300, "how often the center asks HQ for a newer catalog"),
     Setting("BACKUP_DIR", "", "folder of nightly backups (a second disk); empty: DATA_DIR/backups"),
     Setting("BACKUP_HOUR", 21, "the local hour after which the server takes the night's backup"),
     Setting("BACKUP_KEEP_DAILY", 14, "nightly backups kept: the newest of each of these last days"),

@@ -111,6 +111,7 @@ def app_center(tmp_path: Path, clock: FakeClock) -> Iterator[AppCenter]:
     center.clock = clock
     # Tests close days themselves, on their own clock, not on a thread's minute.
     app.extensions["dostq.day_closer"].stop()
+    app.extensions["dostq.national_catalog"].stop()
     ids = seed(center.store)
     with center.store.write() as conn:
         kiosk = accounts.enrol_device(conn, "kiosk-1", "kiosk", T0)

@@ -195,9 +195,9 @@ class LiveHq:
         """Register a center with `dostq hq add-center` and return its key."""
         return str(self.dostq_hq("add-center", code, "--name", name, text=True).stdout.strip())
 
-    def create_user(self, username: str, password: str) -> None:
-        """Create an analyst with `dostq hq create-user`."""
-        self.dostq_hq("create-user", username, "--password-file", "-",
+    def create_user(self, username: str, password: str, role: str = "manager") -> None:
+        """Create an analyst (or an HQ ``admin``) with `dostq hq create-user`."""
+        self.dostq_hq("create-user", username, "--role", role, "--password-file", "-",
                       input=f"{password}\n".encode())  # fmt: skip
 
     def open_database(self) -> Database:

@@ -36,7 +36,9 @@ STAFF_SCRIPTS = [
 PYTHON = [p for folder in ("server", "manager", "reception", "hq", "counter")
           for p in (ROOT / folder).rglob("*.py")]  # fmt: skip
 # Words that are the same in every language: formats, units, codes, names of languages.
-NEUTRAL = {"CSV", "XLSX", "DOST", "dost-queue", "Ad (az)", "Имя (ru)", "Name (en)", "new_code"}
+NEUTRAL = {
+    "CSV", "JSON", "XLSX", "DOST", "dost-queue", "Ad (az)", "Имя (ru)", "Name (en)", "new_code",
+}  # fmt: skip
 
 
 def catalogs():

@@ -116,7 +116,8 @@ def test_catalog_import_upload_closes_what_it_does_not_list(app_center, manager)
         headers=manager.csrf,
         content_type="multipart/form-data",
     ).get_data(as_text=True)
-    assert "Deactivated (41):" in shown and 'name="force"' in shown  # seen, not yet done
+    assert 'data-section="deactivated"' in shown and "(41)" in shown  # seen, not yet done
+    assert 'name="force"' in shown
     assert read(app_center, "SELECT count(*) FROM services WHERE active = 1")[0][0] == 42
     confirm = {"filename": "full.csv", "catalog": csv_text}
     refused = manager.post(

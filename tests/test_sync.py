@@ -7,7 +7,7 @@ import pytest
 
 from hq.app import create_hq_app
 from hq.storage import add_center
-from server.hq_link import signing, sync
+from server.hq_link import signing, sync, worker
 from server.queue.visits import issue_ticket
 from tests.conftest import KEY
 
@@ -160,9 +160,9 @@ def test_any_change_to_a_day_marks_it_for_hq_in_the_same_transaction(center, clo
 
 
 def test_retries_back_off_with_jitter_up_to_a_ceiling(center, tmp_path):
-    worker = sync.SyncWorker(center, tmp_path, retry_max_s=60, jitter=lambda: 1.0)
-    assert [worker.next_delay(n) for n in (1, 2, 3, 10, 50)] == [2.0, 4.0, 8.0, 60.0, 60.0]
-    low = sync.SyncWorker(center, tmp_path, retry_max_s=60, jitter=lambda: 0.0)
+    sender = worker.SyncWorker(center, tmp_path, retry_max_s=60, jitter=lambda: 1.0)
+    assert [sender.next_delay(n) for n in (1, 2, 3, 10, 50)] == [2.0, 4.0, 8.0, 60.0, 60.0]
+    low = worker.SyncWorker(center, tmp_path, retry_max_s=60, jitter=lambda: 0.0)
     assert low.next_delay(3) == 4.0  # never less than half the doubling
 
 

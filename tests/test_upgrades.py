@@ -19,10 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from hq.storage import HQ_MIGRATIONS, add_center, apply_records, remember_signature
+from hq import catalog
+from hq.storage import HQ_MIGRATIONS, add_center, apply_records, remember_signature, store_now
 from server.cli import main
 from server.office import backups
 from server.office.accounts import authenticate, create_user
+from server.office.catalog import default_catalog_path, load_catalog
 from server.office.demo import DEMO_LOGINS, seed_demo
 from server.office.floor import record_printer_status, request_assistance, resolve_assistance
 from server.office.history import generate
@@ -92,6 +94,9 @@ def filled_hq(path):
         remember_signature(conn, "a-signature", time.time(), 300)
         create_user(conn, "analyst", "kölgə-dağ-ürək-sərin-47", "manager", time.time())
         audit(conn, "center_added", time.time(), detail={"code": "baku-1"})
+        hall = {"center": "baku-1", "at": 1.0, "open": True, "open_counters": 1, "areas": []}
+        store_now(conn, "baku-1", hall, 1.0)
+        catalog.publish(conn, load_catalog(default_catalog_path()), "2026-03-02", 0, None, 1.0)
     store.close()
     return path
 

@@ -4,6 +4,9 @@ The center signs ``center, timestamp, method, path, sha256(body)`` with HMAC-SHA
 key it shares with HQ alone. HQ recomputes the signature, refuses a timestamp outside a short
 window (so an old capture is useless) and remembers the signatures it saw within that window
 (so a replay inside it is refused too).
+
+An answer that carries what the center will act on (a national catalog) is signed the same
+way, with ``ANSWER`` for the method, so nothing between them can forge or alter it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ TIMESTAMP_HEADER = "X-DostQ-Timestamp"
 SIGNATURE_HEADER = "X-DostQ-Signature"
 # Center and HQ clocks may disagree this much; a request older than this is refused.
 WINDOW_S = 300
+# The "method" signed in HQ's answers: no request has it, so a request's signature is no answer's.
+ANSWER = "ANSWER"
 
 
 def new_key() -> str:

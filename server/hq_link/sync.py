@@ -22,11 +22,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import sqlite3
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -47,10 +44,6 @@ from server.queue.views import hall_now
 BATCH_DAYS = 30
 PATH = "/hq/api/v1/records"
 NOW_PATH = "/hq/api/v1/now"
-NOW_EVERY_S = 60.0
-RETRY_FIRST_S = 2.0
-RETRY_MAX_S = 300.0
-IDLE_POLL_S = 15.0
 # Past this, the floor and the log say the clock is wrong (a person must set it).
 CLOCK_TOLERANCE_S = 60.0
 
@@ -206,7 +199,7 @@ def send_batch(
             ).fetchone()[0]
             records.append({"key": f"{hq.center}/{day}", **day_record(center, conn, day, revision)})
     batch = {"center": hq.center, "version": VERSION, "pending": still_pending, "records": records}
-    _post(center, hq, session, PATH, batch, timeout)
+    post_signed(center, hq, session, PATH, batch, timeout)
     with center.transaction() as (conn, now):
         conn.executemany(
             "UPDATE hq_outbox SET sent_revision = max(sent_revision, ?), sent_at = ? WHERE day = ?",
@@ -216,18 +209,24 @@ def send_batch(
     return len(days)
 
 
-def _post(
+def signed_path(hq: HqLink, path: str) -> str:
+    """Return the path HQ sees for ``path``, as both sides sign it (HQ may sit under a prefix)."""
+    return urlsplit(hq.url).path.rstrip("/") + path
+
+
+def post_signed(
     center: Center,
     hq: HqLink,
     session: requests.Session,
     path: str,
     message: dict[str, Any],
     timeout: float,
-) -> None:
-    """Sign and send ``message`` to HQ's ``path``; raise as ``send_batch`` says."""
+) -> requests.Response:
+    """Sign and send ``message`` to HQ's ``path``; return HQ's answer; raise as ``send_batch``."""
     body = json.dumps(message, ensure_ascii=False).encode()
-    signed_path = urlsplit(hq.url).path.rstrip("/") + path
-    headers = signing.signed_headers(hq.key, hq.center, int(time.time()), "POST", signed_path, body)
+    headers = signing.signed_headers(
+        hq.key, hq.center, int(time.time()), "POST", signed_path(hq, path), body
+    )
     headers["Content-Type"] = "application/json"
     sent_at = center.now()
     response = session.post(hq.url + path, data=body, headers=headers, timeout=timeout)
@@ -236,6 +235,7 @@ def _post(
     if 400 <= response.status_code < 500:
         raise SyncRefused(_reason(response))
     response.raise_for_status()
+    return response
 
 
 def now_record(
@@ -251,7 +251,7 @@ def send_now(center: Center, hq: HqLink, session: requests.Session, timeout: flo
     """Tell HQ how the hall stands now (raises as ``send_batch`` does)."""
     with center.store.read() as conn:
         record = now_record(center, conn, hq.center, center.now())
-    _post(center, hq, session, NOW_PATH, record, timeout)
+    post_signed(center, hq, session, NOW_PATH, record, timeout)
 
 
 def _reason(response: requests.Response) -> str:
@@ -271,90 +271,3 @@ def record_failure(center: Center, message: str) -> None:
     """Keep the last problem for the manager's view and `dostq sync --status`."""
     with center.transaction() as (conn, now):
         _remember(conn, last_error=message, last_error_at=now)
-
-
-class SyncWorker:
-    """The center server's background sender; idle while no HQ is configured."""
-
-    def __init__(
-        self,
-        center: Center,
-        data_dir: Path,
-        idle_poll_s: float = IDLE_POLL_S,
-        retry_max_s: float = RETRY_MAX_S,
-        batch_days: int = BATCH_DAYS,
-        jitter: Callable[[], float] = random.random,
-        now_every_s: float = NOW_EVERY_S,
-    ) -> None:
-        self.center = center
-        self.now_every_s = now_every_s
-        self.data_dir = data_dir
-        self.idle_poll_s = idle_poll_s
-        self.retry_max_s = retry_max_s
-        self.batch_days = batch_days
-        self._stop = threading.Event()
-        self._jitter = jitter
-        self._started = False
-        self._checked_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        """Start the thread once HQ is set up; called before each request.
-
-        Threads do not survive gunicorn's fork, and `dostq sync --hq` may set HQ up while the
-        server runs, so the check repeats (at most every idle poll) until the thread runs.
-        """
-        with self._lock:
-            if self._started or time.monotonic() - self._checked_at < self.idle_poll_s:
-                return
-            self._checked_at = time.monotonic()
-            with self.center.store.read() as conn:
-                if link(conn, self.data_dir) is None:
-                    return
-            self._started = True
-        threading.Thread(target=self.run, name="hq-sync", daemon=True).start()
-        threading.Thread(target=self.run_now, name="hq-now", daemon=True).start()
-
-    def stop(self) -> None:
-        """Ask the thread to finish."""
-        self._stop.set()
-
-    def run_now(self) -> None:
-        """Tell HQ how the hall stands, every ``now_every_s``, whatever the days' backlog."""
-        session = requests.Session()
-        while not self._stop.wait(self.now_every_s):
-            with self.center.store.read() as conn:
-                hq = link(conn, self.data_dir)
-            if hq is None:
-                continue
-            try:
-                send_now(self.center, hq, session)
-            except (requests.RequestException, SyncRefused) as exc:
-                # The days' sender reports HQ's troubles; this minute is simply missed.
-                log.debug("HQ did not take the hall's state now: %s", exc)
-
-    def next_delay(self, failures: int) -> float:
-        """Return the wait after ``failures`` failures in a row: doubling, capped, jittered."""
-        ceiling = min(self.retry_max_s, RETRY_FIRST_S * 2 ** min(failures - 1, 20))
-        return float(ceiling * (0.5 + 0.5 * self._jitter()))  # full doubling but never in lockstep
-
-    def run(self) -> None:
-        """Send while there is something to send; back off while HQ is away."""
-        session = requests.Session()
-        failures = 0
-        while not self._stop.is_set():
-            with self.center.store.read() as conn:
-                hq = link(conn, self.data_dir)
-            if hq is None:  # set up, then removed: nothing to do until it is back
-                self._stop.wait(self.idle_poll_s)
-                continue
-            try:
-                sent = send_batch(self.center, hq, session, self.batch_days)
-            except (requests.RequestException, SyncRefused) as exc:
-                failures += 1
-                record_failure(self.center, str(exc) or type(exc).__name__)
-                self._stop.wait(self.next_delay(failures))
-                continue
-            failures = 0
-            if not sent:
-                self._stop.wait(self.idle_poll_s)

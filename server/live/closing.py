@@ -9,26 +9,16 @@ from __future__ import annotations
 
 import logging
 
-from server.live.once import EveryMinute
-from server.live.publisher import Publisher
-from server.queue.center import Center
+from server.live.once import PublishingEveryMinute
 from server.queue.closing import close_due
 
 log = logging.getLogger(__name__)
-CHECK_EVERY_S = 60.0
 
 
-class DayCloser(EveryMinute):
+class DayCloser(PublishingEveryMinute):
     """A thread that closes what is due, started with the first request."""
 
     what = "closing the day"
-
-    def __init__(
-        self, center: Center, publisher: Publisher, check_every_s: float = CHECK_EVERY_S
-    ) -> None:
-        super().__init__(check_every_s)
-        self.center = center
-        self.publisher = publisher
 
     def check(self) -> int:
         """Close what is due now and publish it; return how many visits were closed."""

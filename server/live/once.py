@@ -11,6 +11,9 @@ import logging
 import threading
 from collections.abc import Callable
 
+from server.live.publisher import Publisher
+from server.queue.center import Center
+
 log = logging.getLogger(__name__)
 
 
@@ -43,6 +46,7 @@ class EveryMinute:
     def __init__(self, every_s: float) -> None:
         self.every_s = every_s
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self.start = Once(
             lambda: threading.Thread(target=self._run, name=self.what, daemon=True).start()
         )
@@ -54,6 +58,11 @@ class EveryMinute:
     def stop(self) -> None:
         """Ask the thread to finish."""
         self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Check now rather than at the next tick (something it checks for just arrived)."""
+        self._wake.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -61,4 +70,14 @@ class EveryMinute:
                 self.check()
             except Exception:
                 log.exception("%s failed; trying again in %.0f s", self.what, self.every_s)
-            self._stop.wait(self.every_s)
+            self._wake.wait(self.every_s)
+            self._wake.clear()
+
+
+class PublishingEveryMinute(EveryMinute):
+    """An ``EveryMinute`` whose checks change the center's queue and publish what they did."""
+
+    def __init__(self, center: Center, publisher: Publisher, every_s: float = 60.0) -> None:
+        super().__init__(every_s)
+        self.center = center
+        self.publisher = publisher

@@ -14,6 +14,7 @@ import string
 from typing import Any
 
 from server.office import accounts
+from server.office.catalog import keep_closed_here
 from server.office.holidays import calendar, read_day_hours
 from server.office.reports import service_level
 from server.queue.actors import User
@@ -39,7 +40,7 @@ def _exists(conn: sqlite3.Connection, table: str, key: str, value: Any, what: st
 def update_area(
     conn: sqlite3.Connection, code: str, letter: str, names: dict[str, str], active: bool
 ) -> None:
-    """Rename an area, change its ticket letter, open or close it."""
+    """Rename an area, change its ticket letter, open or close it (kept closed by imports)."""
     _exists(conn, "areas", "code", code, "area")
     letter = letter.strip().upper()
     if len(letter) != 1 or letter not in string.ascii_uppercase:
@@ -55,6 +56,7 @@ def update_area(
         "WHERE code = ?",
         (letter, cleaned["az"], cleaned["ru"], cleaned["en"], int(active), code),
     )
+    keep_closed_here(conn, "areas", code, not active)
 
 
 def update_service(
@@ -64,7 +66,11 @@ def update_service(
     target_minutes: int,
     active: bool,
 ) -> None:
-    """Rename a service, change its target service time, open or close it."""
+    """Rename a service, change its target service time, open or close it.
+
+    A service closed here stays closed across imports: one this center does not offer stays
+    so when HQ publishes a catalog.
+    """
     _exists(conn, "services", "code", code, "service")
     if not 1 <= target_minutes <= 480:
         raise Invalid("bad_target", "A target service time is 1 to 480 minutes.", "target_minutes")
@@ -74,6 +80,7 @@ def update_service(
         "active = ? WHERE code = ?",
         (cleaned["az"], cleaned["ru"], cleaned["en"], target_minutes, int(active), code),
     )
+    keep_closed_here(conn, "services", code, not active)
 
 
 def set_counter(

@@ -16,7 +16,7 @@ import json
 import sqlite3
 import string
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from server.queue.errors import Invalid
+from server.queue.storage import get_setting, put_setting
 from server.queue.views import names as localized
 from server.settings import LANGUAGES
 
@@ -88,6 +89,17 @@ def parse_catalog_text(text: str, filename: str) -> list[Area]:
         areas = parse_catalog(data)
     check_catalog(areas)
     return areas
+
+
+def parse_catalog_upload(filename: str | None, data: bytes) -> tuple[str, list[Area]]:
+    """Read an uploaded catalog file: its text (kept for the confirmation) and its areas."""
+    if not filename:
+        raise Invalid("no_file", "Choose a catalog file (JSON or CSV).", "catalog")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid("not_utf8", "Save the catalog as UTF-8 and try again.") from exc
+    return text, parse_catalog_text(text, filename)
 
 
 def load_priority_categories(path: Path) -> list[dict[str, Any]] | None:
@@ -254,6 +266,16 @@ def check_catalog(areas: list[Area]) -> None:
             service_codes[service.code] = area.code
 
 
+# The parts of a change, as the command line says them (the pages say them in their language).
+SECTION_TITLES = {
+    "added": "Added",
+    "renamed": "Renamed",
+    "deactivated": "Deactivated",
+    "reactivated": "Reactivated",
+    "offered": "Offered to the counters of their area",
+}
+
+
 @dataclass(frozen=True)
 class CatalogChange:
     """What an import changes, said before (dry run, admin's confirmation) and after it."""
@@ -272,19 +294,23 @@ class CatalogChange:
         """Tell whether the import would close more than half the services open now."""
         return len(self.deactivated) * 2 > self.active_before
 
+    def sections(self) -> list[tuple[str, list[str]]]:
+        """Return the change's non-empty parts in order, each named by its key."""
+        parts = (
+            ("added", self.added),
+            ("renamed", self.renamed),
+            ("deactivated", self.deactivated),
+            ("reactivated", self.reactivated),
+            ("offered", self.offered),
+        )
+        return [(key, items) for key, items in parts if items]
+
     def lines(self) -> list[str]:
-        """Return the change as lines a person reads (the dry run, the admin's diff)."""
+        """Return the change as lines a person reads (the command's dry run)."""
         out = [f"{self.areas} areas, {self.services} services."]
-        for title, items in (
-            ("Added", self.added),
-            ("Renamed", self.renamed),
-            ("Deactivated", self.deactivated),
-            ("Reactivated", self.reactivated),
-            ("Offered to the counters of their area", self.offered),
-        ):
-            if items:
-                out.append(f"{title} ({len(items)}):")
-                out += [f"  {item}" for item in items]
+        for key, items in self.sections():
+            out.append(f"{SECTION_TITLES[key]} ({len(items)}):")
+            out += [f"  {item}" for item in items]
         return out
 
     def counts(self) -> dict[str, int]:
@@ -309,6 +335,7 @@ def catalog_change(conn: sqlite3.Connection, areas: list[Area]) -> CatalogChange
         )
     }
     listed = {s.code: (area, s) for area in areas for s in area.services}
+    kept_closed = set(closed_here(conn)["services"])
     added, renamed, reactivated, offered = [], [], [], []
     for code, (area, service) in listed.items():
         row = stored.get(code)
@@ -320,7 +347,7 @@ def catalog_change(conn: sqlite3.Connection, areas: list[Area]) -> CatalogChange
             continue
         if row["name_az"] != service.name["az"]:
             renamed.append(f"{code}: {row['name_az']} -> {service.name['az']}")
-        if not row["active"]:
+        if not row["active"] and code not in kept_closed:
             reactivated.append(f"{code} {service.name['az']}")
     deactivated = [
         f"{code} {row['name_az']}"
@@ -337,6 +364,31 @@ def catalog_change(conn: sqlite3.Connection, areas: list[Area]) -> CatalogChange
         offered=offered,
         active_before=sum(bool(row["active"]) for row in stored.values()),
     )
+
+
+def compare_catalogs(before: list[Area], after: list[Area]) -> CatalogChange:
+    """Compare two checked catalogs (HQ's versions): what publishing ``after`` would change."""
+    old = {s.code: s for area in before for s in area.services}
+    new = {s.code: s for area in after for s in area.services}
+    return CatalogChange(
+        areas=len(after),
+        services=len(new),
+        added=[f"{code} {s.name['az']}" for code, s in new.items() if code not in old],
+        renamed=[
+            f"{code}: {old[code].name['az']} -> {s.name['az']}"
+            for code, s in new.items()
+            if code in old and old[code].name["az"] != s.name["az"]
+        ],
+        deactivated=[f"{code} {s.name['az']}" for code, s in old.items() if code not in new],
+        reactivated=[],
+        offered=[],
+        active_before=len(old),
+    )
+
+
+def catalog_data(areas: list[Area]) -> dict[str, Any]:
+    """Return checked areas as canonical catalog JSON (what ``parse_catalog`` reads back)."""
+    return {"areas": [asdict(area) for area in areas]}
 
 
 def _counters_of_area(conn: sqlite3.Connection, area_code: str) -> list[str]:
@@ -358,6 +410,7 @@ def import_catalog(
     What the import no longer lists is deactivated, not deleted: past tickets keep pointing at it.
     An import that would close more than half the open services needs ``force``. A new service
     is served by the counters that serve its area, so no import leaves it silently unserved.
+    What the center's admin closed here stays closed, and counters keep what they serve.
     """
     check_catalog(areas)
     change = catalog_change(conn, areas)
@@ -422,7 +475,27 @@ def import_catalog(
     stale = conn.execute("SELECT code FROM areas WHERE letter LIKE '#%'").fetchall()
     for (code,) in stale:  # an area dropped from the catalog gives its letter up
         conn.execute("UPDATE areas SET letter = lower(?) || '#' WHERE code = ?", (code, code))
+    closed = closed_here(conn)
+    for table in ("areas", "services"):
+        conn.executemany(
+            f"UPDATE {table} SET active = 0 WHERE code = ?",  # noqa: S608  # two fixed names
+            [(code,) for code in closed[table]],
+        )
     return change
+
+
+def closed_here(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Return the area and service codes this center's admin closed: kept closed by imports."""
+    stored = get_setting(conn, "closed_here", {})
+    return {"areas": stored.get("areas", []), "services": stored.get("services", [])}
+
+
+def keep_closed_here(conn: sqlite3.Connection, table: str, code: str, closed: bool) -> None:
+    """Remember that the admin closed (or opened again) an area or service at this center."""
+    kept = closed_here(conn)
+    codes = set(kept[table]) - {code}
+    kept[table] = sorted(codes | {code} if closed else codes)
+    put_setting(conn, "closed_here", kept)
 
 
 def import_priority_categories(conn: sqlite3.Connection, categories: list[dict[str, Any]]) -> int:

@@ -143,8 +143,10 @@ def table_xlsx(
 
 
 def attachment(body: bytes, name: str) -> Response:
-    """Return ``body`` as a download named ``name`` (.csv or .xlsx)."""
-    mimetype = "text/csv" if name.endswith(".csv") else XLSX_MIMETYPE
+    """Return ``body`` as a download named ``name`` (.csv, .json or .xlsx)."""
+    mimetype = {"csv": "text/csv", "json": "application/json"}.get(
+        name.rsplit(".", 1)[-1], XLSX_MIMETYPE
+    )
     return Response(
         body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
