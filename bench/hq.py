@@ -19,6 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 import requests
 
@@ -122,6 +123,20 @@ def _vacuum(database: str) -> None:
             conn.execute("VACUUM ANALYZE day_records")
 
 
+def _cpu_s(pids: list[int]) -> float:
+    """Return the CPU seconds (user and system) these processes and their children used."""
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for process in (root, *root.children(recursive=True)):
+                times = process.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:  # a worker that ended: its seconds are not counted
+            continue
+    return total
+
+
 def _median_ms(database: Database, query: Any) -> float:
     times = []
     for _ in range(RUNS):
@@ -133,7 +148,9 @@ def _median_ms(database: Database, query: Any) -> float:
 
 
 def _queries(database: Database, last_year: int) -> dict[str, float]:
-    """Time the dashboard's year of all centers side by side, and one center's year."""
+    """Time the dashboard's year of all centers side by side, one center's year, and the
+    year's last week by service over all centers (read from the records' own services).
+    """
     first = (FIRST_DAY + timedelta(days=DAYS * last_year)).isoformat()
     last = (FIRST_DAY + timedelta(days=DAYS * (last_year + 1) - 1)).isoformat()
     rows: list[Any] = []
@@ -142,11 +159,20 @@ def _queries(database: Database, last_year: int) -> dict[str, float]:
     )
     trend = _median_ms(database, lambda conn: storage.trend(conn, TREND_CENTER, first, last))
     assert len(rows) == CENTERS * RUNS and all(r["days"] == DAYS for r in rows)  # noqa: S101
-    return {"dashboard": dashboard, "trend": trend}
+    week = (date.fromisoformat(last) - timedelta(days=6)).isoformat()
+    services = _median_ms(database, lambda conn: storage.services_nationwide(conn, week, last))
+    return {"dashboard": dashboard, "trend": trend, "services": services}
 
 
-def _measure(work: Path, source: Path, database: str, processes: int) -> dict[str, Any]:
-    """Load five years into a new HQ on ``database``; return its figures."""
+def _measure(
+    work: Path, source: Path, database: str, processes: int, server_pid: int | None = None
+) -> dict[str, Any]:
+    """Load five years into a new HQ on ``database``; return its figures.
+
+    Besides the rate, the CPU each record cost HQ's processes and the database server
+    (``server_pid``, PostgreSQL's postmaster): on this machine the senders share the cores,
+    so these say what a server with cores of its own would take.
+    """
     # One HQ folder (the keys' file, the secret) for every process, each on its own port.
     hq_data = work / "hq"
     hqs = [start_hq(hq_data, serve=False, database=database) for _ in range(processes)]
@@ -160,10 +186,14 @@ def _measure(work: Path, source: Path, database: str, processes: int) -> dict[st
     try:
         with get_context("spawn").Pool(SENDERS, _prepare, (source,)) as pool:
             pool.map(time.sleep, [0.5] * SENDERS)  # every sender ready, its batches encoded
+            hq_pids = [process.pid for hq in hqs for process in hq.processes]
+            server_pids = [server_pid] if server_pid else []
+            cpu_before = _cpu_s(hq_pids), _cpu_s(server_pids)
             first = _load(pool, hqs, keys, source, [0])
             _vacuum(database)
             one_year = _queries(store, 0)
             rest = _load(pool, hqs, keys, source, list(range(1, YEARS)))
+            cpu_after = _cpu_s(hq_pids), _cpu_s(server_pids)
             _vacuum(database)
             five_years = _queries(store, YEARS - 1)
     finally:
@@ -182,10 +212,13 @@ def _measure(work: Path, source: Path, database: str, processes: int) -> dict[st
         "db_mb": round(size / 2**20),
         "records": stored,
         "records_per_s": round(rate),
+        "cpu_ms_per_record": round(1000 * (cpu_after[0] - cpu_before[0]) / stored, 2),
+        "db_cpu_ms_per_record": round(1000 * (cpu_after[1] - cpu_before[1]) / stored, 2),
         "dashboard_year_ms_1y": one_year["dashboard"],
         "dashboard_year_ms": five_years["dashboard"],
         "trend_ms_1y": one_year["trend"],
         "trend_ms": five_years["trend"],
+        "services_week_ms": five_years["services"],
     }
 
 
@@ -197,7 +230,8 @@ def run(work: Path) -> dict[str, Any]:
     cluster = Cluster(durable=True)  # as a ministry's server runs: every commit on disk
     try:
         url = cluster.new_database()
-        postgres = _measure(work / "postgresql", source, url, processes=2)
+        postmaster = int((cluster.folder / "data" / "postmaster.pid").read_text().split()[0])
+        postgres = _measure(work / "postgresql", source, url, processes=2, server_pid=postmaster)
     finally:
         cluster.stop()
     sqlite = _measure(work / "sqlite", source, "", processes=1)

@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from werkzeug.wrappers import Response
 
 from hq import catalog, storage
-from hq.batches import check_batch, check_catalog_ask, check_now
+from hq.batches import MAX_COUNT, check_batch, check_catalog_ask, check_now
 from hq.database import open_database
 from hq.keys import CenterKeys
 from hq.metrics import HqMetrics
@@ -336,8 +336,10 @@ def catalog_versions() -> str:
 @analyst_required
 def catalog_file(version: int) -> Response:
     """Download one version as the catalog file it was published from (canonical JSON)."""
-    with store().read() as conn:
-        text_ = catalog.version_text(conn, version)
+    text_ = None
+    if version <= MAX_COUNT:  # a larger number is no version, nor a database integer
+        with store().read() as conn:
+            text_ = catalog.version_text(conn, version)
     if text_ is None:
         raise NotFound("unknown_version", f"No catalog version {version}.", "version")
     return exports.attachment(text_.encode(), f"dostq-catalog-v{version}.json")
@@ -407,6 +409,55 @@ def publish_catalog() -> Response:
     else:
         flash(text("hq.catalog.done", version=version, day=effective), "done")
     return redirect(url_for("hq.catalog_versions"))
+
+
+SERVICE_COLUMNS = (
+    "code", "name", "centers", "visits", "served", "no_show_percent", "within_target_percent",
+    "wait_mean_s", "service_mean_s",
+)  # fmt: skip
+
+
+def _services_range() -> tuple[str, str, bool]:
+    """Return the range by service, cut to its last MAX_SERVICE_DAYS; True if it was cut."""
+    first, last = _range()
+    last_day = date.fromisoformat(last)
+    if (last_day - date.fromisoformat(first)).days < storage.MAX_SERVICE_DAYS:
+        return first, last, False
+    return (last_day - timedelta(days=storage.MAX_SERVICE_DAYS - 1)).isoformat(), last, True
+
+
+def _services(first: str, last: str) -> list[dict[str, Any]]:
+    """Return every service's figures over all centers, named in the page's language."""
+    with store().read() as conn:
+        rows = storage.services_nationwide(conn, first, last)
+        names = {s.code: s.name for area in catalog.newest_areas(conn) for s in area.services}
+    shown = language.current()
+    for row in rows:
+        national = names.get(row["code"], {})
+        row["name"] = national.get(shown) or national.get("az") or row["sent_name"] or ""
+        row["national"] = bool(national)
+    return rows
+
+
+@dashboard.get("/services")
+@analyst_required
+def services() -> str:
+    """Every service over all centers for a range: national codes make the sums add up."""
+    first, last, cut = _services_range()
+    return render_template(
+        "hq/services.html", rows=_services(first, last), first=first, last=last, cut=cut
+    )
+
+
+@dashboard.get("/services.<any(csv, xlsx):kind>")
+@analyst_required
+def services_export(kind: str) -> Response:
+    """Download the table by service as CSV or XLSX."""
+    first, last, _ = _services_range()
+    rows = [[row[c] for c in SERVICE_COLUMNS] for row in _services(first, last)]
+    write = exports.table_csv if kind == "csv" else exports.table_xlsx
+    name = f"dostq-hq-services-{first}-{last}.{kind}"
+    return exports.attachment(write(SERVICE_COLUMNS, rows), name)
 
 
 def _identify() -> None:

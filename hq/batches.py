@@ -207,10 +207,12 @@ _VERSION_NUMBER = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_COU
 # and holds, and whether it imported a catalog of its own since it last applied one.
 CATALOG_ASK_SCHEMA = {
     "type": "object",
-    "required": ["center", "runs", "holds", "local"],
+    "required": ["center", "at", "runs", "holds", "local"],
     "additionalProperties": False,
     "properties": {
         "center": {"type": "string", "minLength": 1, "maxLength": 40},
+        # The center's clock: two questions are never the same bytes (a replay's are).
+        "at": {"type": "number", "minimum": 0, "maximum": 2**40},
         "runs": _VERSION_NUMBER,
         "holds": _VERSION_NUMBER,
         "local": {"type": "boolean"},

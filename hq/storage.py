@@ -467,6 +467,66 @@ def catalog_by_center(conn: SqlConnection) -> list[dict[str, Any]]:
     ]
 
 
+SERVICE_COUNTS = ("visits", "called", "within_target", "served", "no_show")
+MEANS = ("wait_mean_s", "service_mean_s")
+# Services are read from the records themselves: a month of 78 centers is 2,400 of them.
+MAX_SERVICE_DAYS = 31
+
+
+def _count(value: Any) -> float:
+    """Return a figure from a record's services (not checked at intake), or 0 if it is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        return 0
+    return value
+
+
+def services_nationwide(conn: SqlConnection, first: str, last: str) -> list[dict[str, Any]]:
+    """Return each service's figures over every center and day of a range, by national code.
+
+    The code is the catalog's (HQ publishes one for all centers), so the sums add up. Most
+    visits first; a service's name is the one a center sent last, for a code HQ never published.
+    """
+    sums: dict[str, dict[str, Any]] = {}
+    for center, payload in conn.execute(
+        "SELECT center, payload FROM day_records WHERE day BETWEEN ? AND ?", (first, last)
+    ):
+        services = orjson.loads(payload).get("services")
+        for service in services if isinstance(services, list) else ():
+            if not isinstance(service, dict) or not isinstance(service.get("code"), str | int):
+                continue
+            total = sums.setdefault(
+                str(service["code"]),
+                {"centers": set(), "wait_sum_s": 0.0, "service_sum_s": 0.0,
+                 **dict.fromkeys(SERVICE_COUNTS, 0)},
+            )  # fmt: skip
+            if isinstance(service.get("name"), str):
+                total["sent_name"] = service["name"]
+            figure = {key: _count(service.get(key)) for key in (*SERVICE_COUNTS, *MEANS)}
+            for key in SERVICE_COUNTS:
+                total[key] += int(figure[key])
+            total["wait_sum_s"] += figure["wait_mean_s"] * figure["called"]
+            total["service_sum_s"] += figure["service_mean_s"] * figure["served"]
+            total["centers"].add(center)
+    rows = []
+    for code, total in sums.items():
+        called, served = total["called"], total["served"]
+        rows.append(
+            {
+                "code": code,
+                "sent_name": total.get("sent_name"),
+                "centers": len(total["centers"]),
+                **{key: total[key] for key in SERVICE_COUNTS},
+                "no_show_percent": round(100 * total["no_show"] / called, 1) if called else None,
+                "within_target_percent": (
+                    round(100 * total["within_target"] / called, 1) if called else None
+                ),
+                "wait_mean_s": round(total["wait_sum_s"] / called, 1) if called else None,
+                "service_mean_s": round(total["service_sum_s"] / served, 1) if served else None,
+            }
+        )
+    return sorted(rows, key=lambda row: (-row["visits"], row["code"]))
+
+
 def trend(conn: SqlConnection, center: str, first: str, last: str) -> list[dict[str, Any]]:
     """Return one center's figures day by day."""
     rows = conn.execute(

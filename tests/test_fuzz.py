@@ -218,14 +218,20 @@ def test_no_hq_route_answers_500_to_hostile_input(tmp_path):
     with store.write() as conn:
         add_center(conn, "baku-1", "Bakı 1", app.extensions["dostq.hq_keys"].seal(key), now)
         accounts.create_user(conn, "analyst", "hq-reader-secret", "manager", now)
-    analyst = app.test_client()
-    page = analyst.get("/hq/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    analyst.post("/hq/login", data={"username": "analyst", "password": "hq-reader-secret",
-                                    "csrf_token": token})  # fmt: skip
+        accounts.create_user(conn, "hq-admin", "hq-reader-secret", "admin", now)
+
+    def signed_in(username):
+        client = app.test_client()
+        page = client.get("/hq/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        client.post("/hq/login", data={"username": username, "password": "hq-reader-secret",
+                                       "csrf_token": token})  # fmt: skip
+        return client, {"X-CSRFToken": token}
+
     principals = {
         "anonymous": (app.test_client(), {}),
-        "analyst": (analyst, {"X-CSRFToken": token}),
+        "analyst": signed_in("analyst"),
+        "admin": signed_in("hq-admin"),  # who publishes the catalog
     }
     batch = st.fixed_dictionaries(
         {"center": st.just("baku-1") | HOSTILE_TEXT, "pending": JSON_VALUE,
@@ -239,15 +245,28 @@ def test_no_hq_route_answers_500_to_hostile_input(tmp_path):
              max_size=3)},
     )  # fmt: skip
 
-    def signed(data, method):
-        """A hostile batch (or raw bytes) signed with the center's right key."""
-        body = data.draw(batch.map(lambda b: json.dumps(b).encode()) | RAW_BODIES)
-        headers = signing.signed_headers(
-            key, "baku-1", int(time.time()), method, "/hq/api/v1/records", body
-        )
-        return {"data": body, "headers": headers, "content_type": "application/json"}
+    question = st.fixed_dictionaries(
+        {"center": st.just("baku-1") | HOSTILE_TEXT, "at": JSON_VALUE, "runs": JSON_VALUE,
+         "holds": JSON_VALUE, "local": JSON_VALUE},
+    )  # fmt: skip
 
-    counts = fuzz(app, principals, extra={"/hq/api/v1/records": signed})
+    def signed(body_of, path):
+        def draw(data, method):
+            """A hostile message (or raw bytes) signed with the center's right key."""
+            body = data.draw(body_of.map(lambda b: json.dumps(b).encode()) | RAW_BODIES)
+            headers = signing.signed_headers(key, "baku-1", int(time.time()), method, path, body)
+            return {"data": body, "headers": headers, "content_type": "application/json"}
+
+        return draw
+
+    counts = fuzz(
+        app,
+        principals,
+        extra={
+            "/hq/api/v1/records": signed(batch, "/hq/api/v1/records"),
+            "/hq/api/v1/catalog": signed(question, "/hq/api/v1/catalog"),
+        },
+    )
     print(f"\nfuzz, HQ: {counts['routes']} routes, {counts['cases']} cases, "
           f"{counts['5xx']} × 500; by class {dict(counts)}")  # fmt: skip
     assert counts["5xx"] == 0

@@ -100,6 +100,12 @@ def test_all_centers_side_by_side_match_their_own_figures(browser, synced):
         ".map(r => [r.dataset.center, +r.querySelector('.satisfied').dataset.value]))"
     )
     assert shown == own_satisfaction
+    # By service, over every center: the national codes' sums are the centers' own totals.
+    page.goto(f"{hq.url}/hq/services?from={first}&to={last}")
+    by_service = page.evaluate(
+        "[...document.querySelectorAll('#services tbody tr .visits')].map(c => +c.dataset.value)"
+    )
+    assert sum(by_service) == sum(own_totals.values()) and len(by_service) > 10
     assert page.errors == []
 
 
@@ -120,6 +126,8 @@ def test_hq_pages_in_each_language_lay_out_cleanly(browser, synced, language):
     check_layout(page, f"hq-centers-{language}", "#centers tbody tr")
     page.goto(f"{hq.url}/hq/centers/ganja")
     check_layout(page, f"hq-trend-{language}", "svg.chart rect.arrived")
+    page.goto(f"{hq.url}/hq/services?from={first}&to={date.today()}")
+    check_layout(page, f"hq-services-{language}", "#services tbody tr")
 
 
 def test_dashboard_needs_a_sign_in(synced):

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from hq import catalog
+from hq.storage import add_center
 from server.hq_link import signing, sync
 from server.hq_link.catalog import PATH, fetch_catalog
 from server.office import accounts, admin, national_catalog
@@ -33,6 +34,7 @@ from server.settings import LANGUAGES
 from tests.conftest import KEY, wait_until
 from tests.live import HTTP_TIMEOUT_S, start_hq, start_live_center
 from tests.test_staff_browser import VIEWPORTS, check_layout, signed_in
+from tests.test_sync import post, record
 
 ADMIN_PASSWORD = "milli-kataloq-ürək-47"  # noqa: S105  # a test account's
 
@@ -91,7 +93,8 @@ def publish(client, text, effective_day, filename="catalog.json"):
 
 
 def ask(client, runs=None, holds=None, local=False, key=KEY):
-    body = json.dumps({"center": "baku-1", "runs": runs, "holds": holds, "local": local}).encode()
+    question = {"center": "baku-1", "at": time.time(), "runs": runs, "holds": holds, "local": local}
+    body = json.dumps(question).encode()
     headers = signing.signed_headers(key, "baku-1", int(time.time()), "POST", PATH, body)
     center = client.application.test_client()  # a center holds no HQ session cookie
     return center.post(PATH, data=body, headers=headers, content_type="application/json")
@@ -123,6 +126,7 @@ def test_an_hq_admin_sees_the_change_then_publishes_numbered_versions(hq_admin):
     assert download.mimetype == "application/json"
     assert any(s["code"] == "4.99" for a in download.get_json()["areas"] for s in a["services"])
     assert hq_admin.get("/hq/catalog/9.json").status_code == 404
+    assert hq_admin.get(f"/hq/catalog/{2**64}.json").status_code == 404  # no database integer
 
 
 def test_a_publication_made_against_an_older_version_or_for_a_past_day_is_refused(hq_admin):
@@ -237,6 +241,8 @@ def test_a_version_applies_before_the_first_ticket_of_its_day_keeping_local_choi
         assert served <= after and {code for _, code in after - served} == {"4.99"}
         assert (counter, "4.99") in after
         assert national_catalog.ask(conn) == {"runs": 2, "holds": None, "local": False}
+        national_catalog.imported_locally(conn)  # a file imported here: HQ is told
+        assert national_catalog.ask(conn)["local"]
 
 
 def test_a_version_that_would_close_most_services_waits_for_the_admin(center):
@@ -259,6 +265,7 @@ def test_a_damaged_or_unreadable_version_is_refused(center):
             {**offer_of(text, 2, "2026-01-01"), "digest": "0" * 64},
             offer_of('{"areas": []}', 2, "2026-01-01"),
             offer_of("not json", 2, "2026-01-01"),
+            offer_of(text, 2, "soon"),
         ):
             with pytest.raises(Invalid):
                 national_catalog.hold(conn, offer, now)
@@ -419,3 +426,43 @@ def _publish_live(http, url, text, effective_day):
     fields["catalog"] = text
     published = http.post(f"{url}/hq/catalog/publish", data=fields, timeout=HTTP_TIMEOUT_S)
     assert "flash done" in published.text, published.text
+
+
+def cells_of(page, code):
+    row = re.search(rf'<tr data-service="{re.escape(code)}">(.*?)</tr>', page, re.S).group(1)
+    return re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+
+
+def test_by_service_hq_adds_every_centers_figures_under_one_national_code(hq_admin):
+    publish(hq_admin, edited(with_new_service), tomorrow())
+    with hq_admin.store.write() as conn:
+        sealed = hq_admin.application.extensions["dostq.hq_keys"].seal(KEY)
+        add_center(conn, "gence-1", "Gəncə 1", sealed, time.time())
+    served = {"code": "4.99", "name": "a center's own name", "visits": 10, "called": 10,
+              "served": 8, "no_show": 2, "within_target": 5, "wait_mean_s": 300.0,
+              "service_mean_s": 600.0}  # fmt: skip
+    for center, wait in (("baku-1", 300.0), ("gence-1", 900.0)):
+        day = {
+            **record("2026-03-02"),
+            "services": [
+                {**served, "wait_mean_s": wait},
+                {"code": "L.9", "name": "Yerli xidmət", "visits": 1, "called": 1},
+                {"code": ["not", "a", "code"]},  # unchecked at intake: never a 500
+                {"code": "2.1", "visits": "many", "served": True, "called": -3},
+            ],
+        }
+        center_client = hq_admin.application.test_client()  # no HQ session cookie
+        assert post(center_client, [day], center=center).status_code == 200
+    page = hq_admin.get("/hq/services?from=2026-03-02&to=2026-03-02").get_data(as_text=True)
+    cells = cells_of(page, "4.99")
+    assert cells[1].strip() == "Məşğulluq proqramına yazılma"  # the national name
+    assert cells[2:5] == ["2", "20", "16"]  # two centers, visits, served
+    assert "10:00" in cells[7]  # mean wait (300 s and 900 s, 10 visits each): 600 s
+    assert "yoxdur" in cells_of(page, "L.9")[1]  # "not in the national catalog"
+    assert cells_of(page, "2.1")[2:5] == ["2", "0", "0"]  # figures that are none count 0
+    export = hq_admin.get("/hq/services.csv?from=2026-03-02&to=2026-03-02")
+    assert "4.99,Məşğulluq proqramına yazılma,2,20,16" in export.get_data(as_text=True)
+    long = hq_admin.get("/hq/services?from=2026-01-01&to=2026-03-02").get_data(as_text=True)
+    assert "flash error" in long and 'value="2026-01-31"' in long  # the last 31 days only
+    dawn = hq_admin.get("/hq/services?from=0001-01-01&to=0001-03-01")  # cut, not below day 1
+    assert dawn.status_code == 200 and 'value="0001-01-30"' in dawn.get_data(as_text=True)

@@ -17,7 +17,7 @@ from server.cli.common import (
     open_store,
     password_file_option,
 )
-from server.office import accounts, admin, holidays
+from server.office import accounts, admin, holidays, national_catalog
 from server.office.catalog import (
     catalog_change,
     default_catalog_path,
@@ -90,6 +90,7 @@ def import_catalog_command(data_dir: Path, path: Path, dry_run: bool, force: boo
             click.echo("Dry run: nothing changed.")
             return
         change = import_catalog(conn, areas, force=force)
+        national_catalog.imported_locally(conn)
         counts = change.counts()
         if categories is not None:
             counts["priority_categories"] = import_priority_categories(conn, categories)

@@ -31,7 +31,7 @@ def fetch_catalog(
     its answer is not its own or not a catalog this center can run.
     """
     with center.store.read() as conn:
-        question = {"center": hq.center, **national_catalog.ask(conn)}
+        question = {"center": hq.center, "at": center.now(), **national_catalog.ask(conn)}
     response = post_signed(center, hq, session, PATH, question, timeout)
     why = signing.check(
         hq.key,

@@ -1,8 +1,9 @@
 """The center server's background link to HQ: two threads, started once HQ is set up.
 
 One sends the days (server/hq_link/sync.py) while there are any, backing off while HQ is
-away, and once they are sent asks for a newer national catalog (server/hq_link/catalog.py)
-every ``catalog_every_s``. The other tells HQ how the hall stands every ``now_every_s``.
+away, and once no backlog is left (a batch that was not full) asks for a newer national
+catalog (server/hq_link/catalog.py) every ``catalog_every_s``. The other tells HQ how the
+hall stands every ``now_every_s``.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class SyncWorker:
                 continue
             try:
                 sent = sync.send_batch(self.center, hq, session, self.batch_days)
-                if not sent:
+                if sent < self.batch_days:  # no backlog left, though today may change on
                     self._ask_for_catalog(hq, session)
             except (requests.RequestException, sync.SyncRefused) as exc:
                 failures += 1
@@ -126,7 +127,7 @@ class SyncWorker:
                 self._stop.wait(self.idle_poll_s)
 
     def _ask_for_catalog(self, hq: sync.HqLink, session: requests.Session) -> None:
-        """Ask HQ for a newer national catalog once the days are sent, every catalog_every_s."""
+        """Ask HQ for a newer national catalog, at most every catalog_every_s."""
         if time.monotonic() - self._catalog_asked_at < self.catalog_every_s:
             return
         version = fetch_catalog(self.center, hq, session)

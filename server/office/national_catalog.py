@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from datetime import date
 from typing import Any
 
 from server.office.catalog import (
@@ -51,6 +52,11 @@ def hold(conn: sqlite3.Connection, offer: dict[str, Any], now: float) -> bool:
     version = offer.get("version")
     if not isinstance(text, str) or not isinstance(version, int) or isinstance(version, bool):
         raise Invalid("bad_national_catalog", "HQ's answer holds no catalog version.")
+    effective_day = offer.get("effective_day")
+    try:
+        date.fromisoformat(str(effective_day))
+    except ValueError as exc:
+        raise Invalid("bad_national_catalog", f"Catalog version {version} has no day.") from exc
     if hashlib.sha256(text.encode()).hexdigest() != offer.get("digest"):
         raise Invalid("bad_national_catalog", f"Catalog version {version} arrived damaged.")
     try:
@@ -66,7 +72,7 @@ def hold(conn: sqlite3.Connection, offer: dict[str, Any], now: float) -> bool:
         HELD,
         {
             "version": version,
-            "effective_day": str(offer.get("effective_day")),
+            "effective_day": str(effective_day),
             "catalog": text,
             "received_at": now,
         },
