@@ -435,7 +435,7 @@ def _services(first: str, last: str) -> list[dict[str, Any]]:
     for row in rows:
         national = names.get(row["code"], {})
         row["name"] = national.get(shown) or national.get("az") or row["sent_name"] or ""
-        row["national"] = bool(national)
+        row["national"] = bool(national) or not names  # before the first version: all are
     return rows
 
 
