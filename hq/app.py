@@ -352,18 +352,23 @@ def _publication() -> tuple[str, str, str, int]:
     admin's diff was made against.
     """
     filename = request.form.get("filename") or "catalog.json"
-    effective = request.form.get("effective_day", "")
-    try:
-        day = date.fromisoformat(effective)
-    except ValueError as exc:
-        raise Invalid("bad_day", "The day it takes effect is not a date.", "effective_day") from exc
-    if day < today():
-        raise Invalid("day_past", "The day it takes effect is already past.", "effective_day")
+    day = _effective_day(request.form.get("effective_day", ""))
     try:
         compared_with = int(request.form.get("compared_with", ""))
     except ValueError as exc:
         raise Invalid("bad_version", "Check the catalog again.", "compared_with") from exc
-    return request.form.get("catalog", ""), filename, day.isoformat(), compared_with
+    return request.form.get("catalog", ""), filename, day, compared_with
+
+
+def _effective_day(given: str) -> str:
+    """Return the day a version takes effect, refusing one that is past or not a day."""
+    try:
+        day = date.fromisoformat(given)
+    except ValueError as exc:
+        raise Invalid("bad_day", "The day it takes effect is not a date.", "effective_day") from exc
+    if day < today():
+        raise Invalid("day_past", "The day it takes effect is already past.", "effective_day")
+    return day.isoformat()
 
 
 @dashboard.post("/catalog/check")
@@ -374,7 +379,10 @@ def check_catalog() -> str | Response:
     filename = upload.filename if upload else None
     try:
         text_, areas = parse_catalog_upload(filename, upload.read() if upload else b"")
-        effective = request.form.get("effective_day") or (today() + timedelta(days=1)).isoformat()
+        # Checked here too: the change page shows the day, and publishing refuses a bad one.
+        effective = _effective_day(
+            request.form.get("effective_day") or (today() + timedelta(days=1)).isoformat()
+        )
         with store().read() as conn:
             latest = catalog.newest(conn)
             before = catalog.newest_areas(conn)

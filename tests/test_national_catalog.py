@@ -144,6 +144,15 @@ def test_a_publication_made_against_an_older_version_or_for_a_past_day_is_refuse
             follow_redirects=True,
         )
         assert response.status_code == 200 and "flash error" in response.get_data(as_text=True)
+    for day in ("not a day", "2020-01-01"):  # refused at the check, before the change page
+        checked = hq_admin.post(
+            "/hq/catalog/check",
+            data={"csrf_token": token, "effective_day": day,
+                  "catalog": (io.BytesIO(text.encode()), "c.json")},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )  # fmt: skip
+        assert checked.status_code == 200 and "flash error" in checked.get_data(as_text=True)
     with hq_admin.store.read() as conn:
         assert [v["version"] for v in catalog.versions(conn)] == [1]
 
