@@ -25,8 +25,8 @@ from flask import (
 from prometheus_client import CollectorRegistry
 from werkzeug.wrappers import Response
 
-from hq import catalog, storage
-from hq.batches import MAX_COUNT, check_batch, check_catalog_ask, check_now
+from hq import bookings, catalog, storage
+from hq.batches import MAX_COUNT, check_appointments, check_batch, check_catalog_ask, check_now
 from hq.database import open_database
 from hq.keys import CenterKeys
 from hq.metrics import HqMetrics
@@ -161,13 +161,33 @@ def offer_catalog() -> Response:
             "catalog": latest["catalog"],
             "digest": latest["digest"],
         }
-    response = jsonify(answer)
+    return signed_answer(jsonify(answer), key, center, now)
+
+
+def signed_answer(response: Response, key: str, center: str, now: float) -> Response:
+    """Sign an answer the center will act on with its key (method ANSWER)."""
     stamp = int(now)
     response.headers[signing.TIMESTAMP_HEADER] = str(stamp)
     response.headers[signing.SIGNATURE_HEADER] = signing.signature(
         key, center, stamp, signing.ANSWER, request.path, response.get_data()
     )
     return response
+
+
+@api.post("/appointments")
+def trade_bookings() -> Response:
+    """Take a center's slots and its bookings' outcomes; answer with its bookings, signed.
+
+    The answer lists every booking of the center from yesterday on, cancelled ones too, so
+    the center refuses a cancelled code even while HQ is out of reach later.
+    """
+    now = time.time()
+    with store().write() as conn:
+        center, message = signed_message(conn, now)
+        bookings.store_offer(conn, center, check_appointments(message, center), now)
+        listed = bookings.bookings_for(conn, center, now - 86400)
+        key = center_key(conn, center)
+    return signed_answer(jsonify({"bookings": listed}), key, center, now)
 
 
 @dashboard.get("/waits")
@@ -270,6 +290,33 @@ def centers() -> str:
     with store().read() as conn:
         rows = storage.side_by_side(conn, first, last)
     return render_template("hq/centers.html", rows=rows, first=first, last=last, now=time.time())
+
+
+@dashboard.get("/appointments")
+@analyst_required
+def appointments() -> str:
+    """Bookings with a slot in a range (the last seven days by default): by center, service, day."""
+    first, last = _range()
+    zone = ZoneInfo(current_app.config["HQ_TIMEZONE"])
+    start = datetime.combine(date.fromisoformat(first), datetime.min.time(), zone)
+    end = datetime.combine(date.fromisoformat(last) + timedelta(days=1), datetime.min.time(), zone)
+    with store().read() as conn:
+        visits = {
+            row[0]: int(row[1])
+            for row in conn.execute(
+                "SELECT center, sum(visits) FROM day_records WHERE day BETWEEN ? AND ? "
+                "GROUP BY center",
+                (first, last),
+            )
+        }
+        figures = bookings.report(
+            conn,
+            start.timestamp(),
+            end.timestamp(),
+            visits,
+            lambda at: datetime.fromtimestamp(at, zone).date().isoformat(),
+        )
+    return render_template("hq/appointments.html", booked=figures, first=first, last=last)
 
 
 @dashboard.get("/centers/<code>")
@@ -495,7 +542,10 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(_identify)
     app.before_request(security.protect_from_csrf)
     language.init_app(app, lambda: hq_store, "/hq/language")
-    for blueprint in (api, auth, dashboard):
+    # Imported here: the booking pages use this module's store and keys.
+    from hq.booking import bp as booking
+
+    for blueprint in (api, auth, dashboard, booking):
         app.register_blueprint(blueprint)
 
     @app.get("/")

@@ -226,3 +226,80 @@ def check_catalog_ask(message: Any, center: str) -> dict[str, Any]:
     error = next(iter(_catalog_ask_validator.iter_errors(message)), None)
     _refuse_unless_from(center, message, error, "bad_catalog_ask")
     return dict(message)
+
+
+_CODE = {"type": "string", "pattern": "^[A-Z2-7]{20}$"}
+_NAMES = {
+    "type": "object",
+    "required": ["az"],
+    "additionalProperties": False,
+    "properties": {"az": _NAME, "ru": _NAME, "en": _NAME},
+}
+_MOMENT = {"type": "integer", "minimum": 0, "maximum": 2**40}
+# A center's appointments (server/hq_link/bookings.py): the slots it offers for the next two
+# weeks, and what became of its recent bookings. No personal data either way.
+APPOINTMENTS_SCHEMA = {
+    "type": "object",
+    "required": ["center", "at", "services", "slots", "outcomes"],
+    "additionalProperties": False,
+    "properties": {
+        "center": {"type": "string", "minLength": 1, "maxLength": 40},
+        "at": {"type": "number", "minimum": 0, "maximum": 2**40},
+        # The services the slots are for, named as the center's kiosks name them.
+        "services": {
+            "type": "array",
+            "maxItems": 1000,
+            "items": {
+                "type": "object",
+                "required": ["code", "name", "area"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string", "minLength": 1, "maxLength": 50},
+                    "name": _NAMES,
+                    "area": _NAMES,
+                },
+            },
+        },
+        "slots": {
+            "type": "array",
+            "maxItems": 20_000,
+            "items": {
+                "type": "object",
+                "required": ["service", "service_id", "slot_at", "seats"],
+                "additionalProperties": False,
+                "properties": {
+                    "service": {"type": "string", "minLength": 1, "maxLength": 50},
+                    "service_id": {"type": "integer", "minimum": 0, "maximum": 65535},
+                    "slot_at": _MOMENT,
+                    "seats": {"type": "integer", "minimum": 1, "maximum": 255},
+                },
+            },
+        },
+        "outcomes": {
+            "type": "array",
+            "maxItems": 100_000,
+            "items": {
+                "type": "object",
+                "required": ["code", "state", "called_after_s"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": _CODE,
+                    "state": {"enum": ["checked_in", "no_show"]},
+                    "called_after_s": {
+                        "type": ["integer", "null"],
+                        "minimum": -86400,
+                        "maximum": 86400,
+                    },
+                },
+            },
+        },
+    },
+}
+_appointments_validator = Draft202012Validator(APPOINTMENTS_SCHEMA)
+
+
+def check_appointments(message: Any, center: str) -> dict[str, Any]:
+    """Return a center's slots and outcomes if they are that, else raise Invalid naming where."""
+    error = next(iter(_appointments_validator.iter_errors(message)), None)
+    _refuse_unless_from(center, message, error, "bad_appointments")
+    return dict(message)

@@ -186,6 +186,39 @@ HQ_CATALOG_VERSIONS = """
         ALTER TABLE centers ADD COLUMN catalog_local integer NOT NULL DEFAULT 0;
 """
 
+# Appointments (hq/bookings.py): the slots each center offers and the bookings made in them.
+# The same SQL on both databases.
+HQ_BOOKINGS = """
+        CREATE TABLE booking_slots (
+            center text NOT NULL REFERENCES centers(code),
+            service text NOT NULL,
+            service_id integer NOT NULL,  -- the center's own id: its codes carry it
+            slot_at bigint NOT NULL,
+            seats integer NOT NULL,  -- as the center last offered it; 0: no longer offered
+            booked integer NOT NULL DEFAULT 0,  -- bookings standing
+            made integer NOT NULL DEFAULT 0,  -- bookings ever made: the next one's seat number
+            PRIMARY KEY (center, service, slot_at)
+        );
+        CREATE TABLE bookings (
+            code text PRIMARY KEY,
+            center text NOT NULL REFERENCES centers(code),
+            service text NOT NULL,
+            service_id integer NOT NULL,
+            slot_at bigint NOT NULL,
+            phone text NOT NULL,  -- for reminders; never sent to the center
+            state text NOT NULL,  -- booked, cancelled, checked_in, no_show
+            made_at double precision NOT NULL,
+            made_by text NOT NULL,  -- web, or the partner system that booked it
+            changed_at double precision,
+            called_after_s integer  -- the first call's time minus the slot's start
+        );
+        CREATE INDEX bookings_center_slot ON bookings (center, slot_at);
+        CREATE INDEX bookings_slot ON bookings (slot_at);
+        ALTER TABLE centers ADD COLUMN slots_digest text;
+        ALTER TABLE centers ADD COLUMN booking_services text;
+        ALTER TABLE centers ADD COLUMN appointments_at double precision;
+"""
+
 HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,
     HQ_USERS_LANGUAGE,
@@ -194,6 +227,7 @@ HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_ARRIVALS_BY_HOUR,
     HQ_CENTER_NOW,
     HQ_CATALOG_VERSIONS,
+    HQ_BOOKINGS,
 )
 
 # The same tables on PostgreSQL, which starts at SQLite's newest design; a later change adds
@@ -261,6 +295,7 @@ HQ_POSTGRES_MIGRATIONS: tuple[str, ...] = (
     """,
     HQ_CENTER_NOW,
     HQ_CATALOG_VERSIONS,
+    HQ_BOOKINGS,
 )
 
 

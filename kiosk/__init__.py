@@ -18,6 +18,8 @@ from werkzeug.wrappers import Response
 
 from hardware.voice import VoiceUnavailable, speech_wav
 from kiosk.speech import MAX_PHRASE, may_speak, plain, spoken_ticket
+from server.hq_link.sync import link
+from server.office import appointments
 from server.office.catalog import read_catalog, service_availability, service_use
 from server.queue.errors import NotFound
 from server.queue.views import find_ticket
@@ -59,12 +61,17 @@ def state() -> Response:
         availability = service_availability(conn)
         uses = service_use(conn, c.day(now - USE_WINDOW_S))
         opens = issuing_opens_at(c, c.opening_hours(conn), now)
+        takes_bookings = bool(
+            appointments.rules(conn) and link(conn, current_app.config["DATA_DIR"])
+        )
     for area in catalog["areas"]:
         for service in area["services"]:
             service.update(availability.get(service["code"], {"counters": 0, "open": 0}))
             service["uses"] = uses.get(service["code"], 0)
     catalog["center"] = current_app.config["CENTER_NAME"]
     catalog["opens_at"] = opens.strftime("%d.%m %H:%M") if opens else None
+    # "I have a booking" shows where bookings can exist: HQ is linked and hours are set.
+    catalog["bookings"] = takes_bookings
     return jsonify(catalog)
 
 

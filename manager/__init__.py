@@ -18,7 +18,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from server.hq_link.sync import floor_status
-from server.office import backups, reports
+from server.office import appointments, backups, reports
 from server.office import floor as floor_ops
 from server.queue import closing
 from server.queue.errors import Invalid
@@ -96,10 +96,14 @@ def report() -> str:
         first = last = c.day(c.now())
     with c.store.read() as conn:
         figures = reports.report(conn, first, last, c.timezone)
+        booked = appointments.report(
+            conn, first, last, c.timezone, c.now(), current_app.extensions["dostq.check_in_window"]
+        )
     day = date.fromisoformat(first)
     return render_template(
         "manager/report.html",
         report=figures,
+        booked=booked,
         chart=hours_chart(figures["hours"], text("report.arrived"), text("report.served")),
         reasons=REASONS,
         previous=(day - timedelta(days=1)).isoformat(),

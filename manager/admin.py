@@ -26,8 +26,9 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from hardware.profiles import PROFILE_NAMES
+from server.hq_link.sync import link
 from server.live.printing import check_printer
-from server.office import accounts, admin, holidays, national_catalog
+from server.office import accounts, admin, appointments, holidays, national_catalog
 from server.office.catalog import (
     catalog_change,
     import_catalog,
@@ -560,3 +561,54 @@ def test_line() -> str:
     if not counter_devices().test_line(url, counter_ids):
         raise QueueError("line_not_open", f"The line {url[:200]} is not open now.", "url")
     return text("done.line_tested", url=url, count=len(counter_ids))
+
+
+# ---- appointments ----------------------------------------------------------------------------
+
+
+@bp.get("/appointments")
+@user_required("manager", "admin")
+def appointment_hours() -> str:
+    """Show the hours each service takes appointments, and the slots they give HQ to book."""
+    c = center()
+    now = c.now()
+    with c.store.read() as conn:
+        rows = appointments.rules(conn)
+        offered = appointments.slots(conn, c.opening_hours(conn), c.timezone, now)
+        linked = link(conn, current_app.config["DATA_DIR"]) is not None
+        services = admin.services_by_area(conn)
+    return render_template(
+        "manager/admin_appointments.html",
+        rows=rows,
+        slots=len(offered),
+        seats=sum(slot["seats"] for slot in offered),
+        linked=linked,
+        services=[code for codes in services.values() for code in codes],
+        weekday_names=weekdays(),
+    )
+
+
+@bp.post("/appointments")
+@change("admin.appointment_hours")
+def add_appointment_hours() -> str:
+    """Add hours in which a service takes appointments."""
+    rule = {
+        "service": request.form.get("service", ""),
+        "weekdays": request.form.getlist("weekday"),
+        "from": request.form.get("from", ""),
+        "until": request.form.get("until", ""),
+        "slot_min": request.form.get("slot_min", ""),
+        "seats": request.form.get("seats", ""),
+    }
+    with _audited("appointment_hours_added", _form()) as conn:
+        appointments.add_rule(conn, rule)
+    return text("done.appointment_hours_saved")
+
+
+@bp.post("/appointments/<int:index>/remove")
+@change("admin.appointment_hours")
+def remove_appointment_hours(index: int) -> str:
+    """Remove a row of appointment hours; bookings already made stay valid."""
+    with _audited("appointment_hours_removed", {"row": index}) as conn:
+        appointments.remove_rule(conn, index)
+    return text("done.appointment_hours_removed")

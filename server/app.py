@@ -31,6 +31,7 @@ from server.live.queue_log import QueueLog
 from server.live.ratelimit import RateLimit
 from server.live.sockets import Sockets
 from server.office import floor
+from server.queue.appointments import CheckInWindow
 from server.queue.center import Center
 from server.queue.facts import ScreenOnline
 from server.queue.storage import Store
@@ -56,6 +57,13 @@ def _disk_thread(worker: str) -> Callable[[Callable[[], Any]], Any] | None:
         return gevent.get_hub().threadpool.apply(call)
 
     return in_thread
+
+
+def check_in_window(values: dict[str, Any]) -> CheckInWindow:
+    """Return how early and late around its slot a booking checks in, from the settings."""
+    return CheckInWindow(
+        float(values["APPOINTMENT_EARLY_MIN"]) * 60, float(values["APPOINTMENT_LATE_MIN"]) * 60
+    )
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -120,6 +128,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         catalog_every_s=float(values["HQ_CATALOG_EVERY_S"]),
         # A version that takes effect today, fetched before today's first ticket, applies now.
         on_catalog=national_catalog.wake,
+        window=check_in_window(values),
     )
     closer = DayCloser(center, publisher)
     nightly = NightlyBackup(
@@ -142,6 +151,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.national_catalog": national_catalog,
             "dostq.nightly_backup": nightly,
             "dostq.phones": phones,
+            "dostq.check_in_window": check_in_window(values),
             "dostq.kiosk_limit": RateLimit(int(values["KIOSK_TICKETS_PER_MINUTE"]), 60),
             "dostq.phone_cancel_limit": RateLimit(int(values["PHONE_CANCELS_PER_MINUTE"]), 60),
             "dostq.rating_limit": RateLimit(int(values["PHONE_RATINGS_PER_MINUTE"]), 60),

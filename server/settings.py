@@ -47,6 +47,8 @@ CENTER_SETTINGS = (
     Setting("TIMEZONE", TIMEZONE, "the center's day starts at local midnight"),
     Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies and HSTS"),
     Setting("UNCONFIRMED_AFTER_S", 120, "flag a ticket not confirmed printed after this long"),
+    Setting("APPOINTMENT_EARLY_MIN", 30, "a booking checks in at most this long before its slot"),
+    Setting("APPOINTMENT_LATE_MIN", 10, "a booking unchecked this long after its slot: no-show"),
     Setting("KIOSK_TICKETS_PER_MINUTE", 20, "more from one kiosk get a 429 (a stuck screen)"),
     Setting("KIOSK_IDLE_S", 30, "an untouched kiosk screen goes back to the start"),
     Setting("PHONE_SOCKETS_PER_MINUTE", 30, "more live-ticket sockets from one address: refused"),

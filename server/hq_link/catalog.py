@@ -9,12 +9,10 @@ latest in one step. The answer is signed with the center's key like a request (m
 from __future__ import annotations
 
 import json
-import time
 
 import requests
 
-from server.hq_link import signing
-from server.hq_link.sync import HqLink, SyncRefused, post_signed, signed_path
+from server.hq_link.sync import HqLink, SyncRefused, check_answer, post_signed
 from server.office import national_catalog
 from server.queue.center import Center
 from server.queue.errors import Invalid
@@ -33,18 +31,7 @@ def fetch_catalog(
     with center.store.read() as conn:
         question = {"center": hq.center, "at": center.now(), **national_catalog.ask(conn)}
     response = post_signed(center, hq, session, PATH, question, timeout)
-    why = signing.check(
-        hq.key,
-        hq.center,
-        response.headers.get(signing.TIMESTAMP_HEADER, ""),
-        response.headers.get(signing.SIGNATURE_HEADER, ""),
-        signing.ANSWER,
-        signed_path(hq, PATH),
-        response.content,
-        time.time(),
-    )
-    if why:
-        raise SyncRefused(f"HQ's catalog answer is not signed by HQ: {why}")
+    check_answer(hq, PATH, response, "catalog")
     try:
         offer = json.loads(response.content)
         if offer.get("version") is None:

@@ -238,6 +238,22 @@ def post_signed(
     return response
 
 
+def check_answer(hq: HqLink, path: str, response: requests.Response, what: str) -> None:
+    """Raise SyncRefused unless HQ signed this answer with the center's key (method ANSWER)."""
+    why = signing.check(
+        hq.key,
+        hq.center,
+        response.headers.get(signing.TIMESTAMP_HEADER, ""),
+        response.headers.get(signing.SIGNATURE_HEADER, ""),
+        signing.ANSWER,
+        signed_path(hq, path),
+        response.content,
+        time.time(),
+    )
+    if why:
+        raise SyncRefused(f"HQ's {what} answer is not signed by HQ: {why}")
+
+
 def now_record(
     center: Center, conn: sqlite3.Connection, hq_center: str, now: float
 ) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 One sends the days (server/hq_link/sync.py) while there are any, backing off while HQ is
 away, and once no backlog is left (a batch that was not full) asks for a newer national
 catalog (server/hq_link/catalog.py) every ``catalog_every_s``. The other tells HQ how the
-hall stands every ``now_every_s``.
+hall stands and exchanges slots and bookings (server/hq_link/bookings.py) every
+``now_every_s``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 import requests
 
 from server.hq_link import sync
+from server.hq_link.bookings import exchange_bookings
 from server.hq_link.catalog import fetch_catalog
+from server.queue.appointments import CheckInWindow
 from server.queue.center import Center
 
 IDLE_POLL_S = 15.0
@@ -47,8 +50,10 @@ class SyncWorker:
         now_every_s: float = NOW_EVERY_S,
         catalog_every_s: float = CATALOG_EVERY_S,
         on_catalog: Callable[[], None] = lambda: None,
+        window: CheckInWindow | None = None,
     ) -> None:
         self.center = center
+        self.window = window or CheckInWindow()
         self.catalog_every_s = catalog_every_s
         self.on_catalog = on_catalog
         self._catalog_asked_at = float("-inf")
@@ -85,7 +90,10 @@ class SyncWorker:
         self._stop.set()
 
     def run_now(self) -> None:
-        """Tell HQ how the hall stands, every ``now_every_s``, whatever the days' backlog."""
+        """Tell HQ how the hall stands and trade bookings, every ``now_every_s``.
+
+        Whatever the days' backlog: these carry no history.
+        """
         session = requests.Session()
         while not self._stop.wait(self.now_every_s):
             with self.center.store.read() as conn:
@@ -94,9 +102,11 @@ class SyncWorker:
                 continue
             try:
                 sync.send_now(self.center, hq, session)
+                exchange_bookings(self.center, hq, session, self.window)
             except (requests.RequestException, sync.SyncRefused) as exc:
-                # The days' sender reports HQ's troubles; this minute is simply missed.
-                log.debug("HQ did not take the hall's state now: %s", exc)
+                # The days' sender reports HQ's troubles; this minute is simply missed, and
+                # the bookings already heard and the codes' own signatures carry check-in.
+                log.debug("HQ did not take the hall's state or bookings now: %s", exc)
 
     def next_delay(self, failures: int) -> float:
         """Return the wait after ``failures`` failures in a row: doubling, capped, jittered."""

@@ -118,6 +118,11 @@ class WaitingTicket:
     category: str  # GENERAL or a priority category code
     arrived_at: float  # first arrival in the center; kept across transfers
     target_counter_id: int | None = None  # set when transferred to one counter
+    slot_at: float | None = None  # an appointment's slot start; None for a walk-in
+
+    def waiting_since(self) -> float:
+        """When this visit's wait began: its arrival, or its slot if it came early for it."""
+        return self.arrived_at if self.slot_at is None else max(self.arrived_at, self.slot_at)
 
 
 @dataclass(frozen=True)
@@ -156,19 +161,34 @@ def choose_next(
 ) -> WaitingTicket | None:
     """Pick the visit ``counter`` should call now, or None if it serves nobody waiting.
 
-    Order: overdue visits (oldest first); then priority visitors, unless the counter has
-    already called ``priority_streak_limit`` of them in a row while general visitors wait;
-    within that pool, the longest wait times the service's weight. Within one service and
-    category this is first-come, first-served by arrival time.
+    Order:
+    1. Overdue visits, longest wait first: a visit is overdue once it has waited
+       ``overdue_after_s``. An appointment's wait counts from the later of its arrival and its
+       slot's start, so a booking never jumps the walk-ins who waited longest.
+    2. Appointments whose slot has started, earliest slot first: ahead of every walk-in the
+       counter may call that is not overdue.
+    3. Walk-ins: priority visitors, unless the counter has already called
+       ``priority_streak_limit`` of them in a row while general visitors wait; within that
+       pool, the longest wait times the service's weight. Within one service and category
+       this is first-come, first-served by arrival time.
+    4. Appointments checked in before their slot, earliest slot first, only when no walk-in
+       is waiting for this counter: an idle counter serves them early.
     """
     eligible = [t for t in waiting if counter.serves(t)]
     if not eligible:
         return None
-    overdue = [t for t in eligible if now - t.arrived_at >= fairness.overdue_after_s]
+    overdue = [t for t in eligible if now - t.waiting_since() >= fairness.overdue_after_s]
     if overdue:
-        return min(overdue, key=lambda t: (t.arrived_at, t.id))
-    priority = [t for t in eligible if t.category != GENERAL]
-    general = [t for t in eligible if t.category == GENERAL]
+        return min(overdue, key=lambda t: (t.waiting_since(), t.id))
+    booked = [t for t in eligible if t.slot_at is not None]
+    due = [t for t in booked if t.slot_at is not None and t.slot_at <= now]
+    if due:
+        return min(due, key=lambda t: (t.slot_at, t.arrived_at, t.id))
+    walk_ins = [t for t in eligible if t.slot_at is None]
+    if not walk_ins:
+        return min(booked, key=lambda t: (t.slot_at, t.arrived_at, t.id))
+    priority = [t for t in walk_ins if t.category != GENERAL]
+    general = [t for t in walk_ins if t.category == GENERAL]
     if priority and (not general or priority_streak < fairness.priority_streak_limit):
         pool = priority
     else:

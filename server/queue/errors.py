@@ -17,11 +17,19 @@ class QueueError(Exception):
 
     status = 409
 
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        field: str | None = None,
+        detail: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        # Facts a screen fills its own sentence with (an appointment's time on the kiosk).
+        self.detail = detail
 
 
 class NotFound(QueueError):

@@ -348,6 +348,26 @@ FEEDBACK_TABLETS = """
         ALTER TABLE devices_new RENAME TO devices;
 """
 
+# Appointments booked at HQ: a checked-in ticket keeps its booking code and slot; the
+# bookings the center heard of from HQ are kept, so a cancelled code is refused offline.
+APPOINTMENTS_SCHEMA = """
+        ALTER TABLE tickets ADD COLUMN slot_at REAL;
+        ALTER TABLE tickets ADD COLUMN booking_code TEXT;
+        CREATE UNIQUE INDEX tickets_booking ON tickets (booking_code)
+            WHERE booking_code IS NOT NULL;
+        -- The appointments' own line per service, in slot order (server/queue/calls.py).
+        CREATE INDEX tickets_booked ON tickets (day, state, service_id, slot_at, id)
+            WHERE slot_at IS NOT NULL;
+        CREATE TABLE bookings (
+            code TEXT PRIMARY KEY,  -- 20 characters, no dashes (server/queue/booking_codes.py)
+            service_id INTEGER NOT NULL,
+            slot_at REAL NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('booked', 'cancelled')),  -- as HQ last said
+            heard_at REAL NOT NULL
+        );
+        CREATE INDEX bookings_slot ON bookings (slot_at);
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -366,6 +386,7 @@ MIGRATIONS: tuple[str, ...] = (
     TICKET_LANGUAGE,
     FEEDBACK_SCHEMA,
     FEEDBACK_TABLETS,
+    APPOINTMENTS_SCHEMA,
 )
 
 

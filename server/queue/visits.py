@@ -6,6 +6,7 @@ log) and returns ``Done(answer, facts)``; the caller publishes the facts after t
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -71,40 +72,76 @@ def issue_ticket(
         ):
             # Like an unknown service: nothing by that name (404), not a malformed request.
             raise NotFound("unknown_category", f"No priority category '{category}'.", "category")
-        waits_for_print = printed_by_device and device is not None and device.prints
-        state = State.ISSUED if waits_for_print else State.WAITING
-        ticket_id = insert_tickets(
+        ticket = insert_visit(
             conn,
-            [
-                {
-                    **numbered(conn, center.day(now), service),
-                    "category": category,
-                    "language": language,
-                    "device_id": device.id if device else None,
-                    "state": state.value,
-                    "print_status": "pending" if waits_for_print else "none",
-                    "arrived_at": now,
-                    "queued_at": now,
-                }
-            ],
-        )
-        log_event(
-            conn,
-            ticket_id,
-            "issue",
-            state,
+            center.day(now),
             now,
-            service_id=service["id"],
-            device_id=device.id if device else None,
-            user_id=user.id if user else None,
+            service,
+            category=category,
+            language=language,
+            device=device if printed_by_device else None,
+            issued_for=device,
+            user=user,
         )
-        ticket = ticket_view(conn, ticket_id)
-        if user is not None:
-            detail = {"ticket": ticket["label"], "day": ticket["day"], "category": category,
-                      "printer": device.name if device else None}  # fmt: skip
-            audit(conn, "ticket_issued_for_visitor", now, user_id=user.id, detail=detail)
         remember_response(conn, key, now, ticket)
     return Done(ticket, (TicketIssued(ticket, device, language), QueueChanged()))
+
+
+def insert_visit(
+    conn: sqlite3.Connection,
+    day: str,
+    now: float,
+    service: sqlite3.Row,
+    *,
+    category: str,
+    language: str,
+    device: Device | None,
+    issued_for: Device | None,
+    user: User | None,
+    appointment: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write a new, numbered visit of ``service`` and log its issue; return the ticket.
+
+    ``device`` prints it (the visit waits as *issued* until it reports), ``issued_for`` is the
+    device it was issued at; ``appointment`` ({slot_at, booking_code}) marks a checked-in
+    booking, which its own line calls at its slot.
+    """
+    waits_for_print = device is not None and device.prints
+    state = State.ISSUED if waits_for_print else State.WAITING
+    ticket_id = insert_tickets(
+        conn,
+        [
+            {
+                **numbered(conn, day, service),
+                "category": category,
+                "language": language,
+                "device_id": issued_for.id if issued_for else None,
+                "state": state.value,
+                "print_status": "pending" if waits_for_print else "none",
+                "arrived_at": now,
+                "queued_at": now,
+                "slot_at": appointment["slot_at"] if appointment else None,
+                "booking_code": appointment["booking_code"] if appointment else None,
+            }
+        ],
+    )
+    log_event(
+        conn,
+        ticket_id,
+        "issue",
+        state,
+        now,
+        service_id=service["id"],
+        device_id=issued_for.id if issued_for else None,
+        user_id=user.id if user else None,
+        detail={"appointment": True} if appointment else None,
+    )
+    ticket = ticket_view(conn, ticket_id)
+    if user is not None:
+        detail = {"ticket": ticket["label"], "day": ticket["day"], "category": category,
+                  "printer": issued_for.name if issued_for else None}  # fmt: skip
+        audit(conn, "ticket_issued_for_visitor", now, user_id=user.id, detail=detail)
+    return ticket
 
 
 def record_print_result(

@@ -10,11 +10,13 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
+from server.hq_link.sync import link
 from server.office import floor
 from server.office.accounts import reception_printer
 from server.office.catalog import read_catalog
 from server.office.search import search
-from server.queue import calls, desk, feedback, views, visits
+from server.queue import appointments, calls, desk, feedback, views, visits
+from server.queue.appointments import CenterKey
 from server.queue.engine import GENERAL, parse_label
 from server.queue.errors import QueueError
 from server.queue.facts import Done
@@ -152,6 +154,55 @@ def issue_reception_ticket() -> tuple[Response, int]:
         idempotency_key=idempotency_key(),
         language=body.get("language", "az"),
         user=g.user,
+    )
+    return answer(done), 201
+
+
+def check_in_key() -> CenterKey | None:
+    """Return this center's code at HQ and their shared key, which sign its bookings."""
+    with center().store.read() as conn:
+        hq = link(conn, current_app.config["DATA_DIR"])
+    return CenterKey(hq.center, hq.key) if hq else None
+
+
+@bp.post("/checkins")
+@device_required("kiosk")
+def check_in() -> tuple[Response, int]:
+    """Check in a visitor who booked at HQ: their code (typed or scanned) becomes a ticket."""
+    body = json_body("CheckIn")
+    device = current_device()
+    within_limit("kiosk_limit", device.id if device else 0, "too_many_tickets",
+                 "tickets from this kiosk")  # fmt: skip
+    done = appointments.check_in(
+        center(),
+        body["code"],
+        check_in_key(),
+        current_app.extensions["dostq.check_in_window"],
+        device=device,
+        printed_by_device=body.get("print", True),
+        language=body.get("language", "az"),
+        idempotency_key=idempotency_key(),
+    )
+    return answer(done), 201
+
+
+@bp.post("/reception/checkins")
+@user_required()
+def check_in_at_reception() -> tuple[Response, int]:
+    """Check in a visitor's booking at reception, printed on the chosen printer or not at all."""
+    body = json_body("ReceptionCheckIn")
+    with center().store.read() as conn:
+        printer = reception_printer(conn, body.get("printer"))
+    done = appointments.check_in(
+        center(),
+        body["code"],
+        check_in_key(),
+        current_app.extensions["dostq.check_in_window"],
+        device=printer,
+        printed_by_device=printer is not None,
+        language=body.get("language", "az"),
+        user=g.user,
+        idempotency_key=idempotency_key(),
     )
     return answer(done), 201
 

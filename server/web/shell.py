@@ -90,10 +90,14 @@ def local_clock(at: float, timezone: ZoneInfo) -> str:
 
 
 def error_json(error: QueueError) -> tuple[Response, int]:
-    """Answer a refused request as ``{"error": {code, message, field}}`` with its status."""
-    return jsonify(
-        {"error": {"code": error.code, "message": error.message, "field": error.field}}
-    ), error.status
+    """Answer a refused request as ``{"error": {code, message, field}}`` with its status.
+
+    ``detail`` is added when the refusal has facts a screen shows in its own words.
+    """
+    body: dict[str, Any] = {"code": error.code, "message": error.message, "field": error.field}
+    if error.detail:
+        body["detail"] = error.detail
+    return jsonify({"error": body}), error.status
 
 
 def http_error_json(error: HTTPException) -> Response:

@@ -89,7 +89,57 @@
         el("span", { class: "letter", text: area.letter }),
         el("span", { class: "name", text: name(area.name) }))));
     chrome(t("choose_area"), el("div", {}, tiles,
-      button(t("search"), showSearch, "tile search")), false);
+      button(t("search"), showSearch, "tile search"),
+      catalog.bookings ? button(t("have_booking"), () => showCheckIn(""), "tile booking") : null),
+      false);
+  }
+
+  // ---- a booking made at HQ -------------------------------------------------------------
+  // The visitor types the code on this keyboard (base32: letters and 2-7; 0, 1 and 8 are
+  // read as O, I and B), or holds the QR to a USB scanner, which types it and presses Enter
+  // (see `scanned` below). The server checks the code offline (server/queue/appointments.py).
+  const CODE_KEYS = ["1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM"];
+  function grouped(code) {
+    return code.replace(/[^0-9A-Za-z]/g, "").toUpperCase().replace(/(.{4})(?=.)/g, "$1-");
+  }
+  function showCheckIn(code, refusal) {
+    current = { screen: "checkin", code };
+    const field = el("output", { class: "query code", id: "booking-code",
+      text: code ? grouped(code) : t("booking_hint") });
+    const keys = el("div", { class: "keyboard" }, ...CODE_KEYS.map((row) =>
+      el("div", { class: "row" }, ...Array.from(row).map((key) =>
+        button(key, () => showCheckIn((current.code + key).slice(0, 40)), "key")))),
+      el("div", { class: "row" },
+        button("⌫", () => showCheckIn(current.code.slice(0, -1)), "key"),
+        button(t("check_in"), () => checkIn(current.code), "key check-in")));
+    const why = refusal ? el("div", { class: "refusal", role: "alert" },
+      el("p", { id: "checkin-refusal", text: refusal }),
+      button(t("walk_in_instead"), home, "tile general")) : null;
+    chrome(t("have_booking"), el("div", {}, why, field, keys), true);
+  }
+
+  async function checkIn(code) {
+    if (code.replace(/[^0-9A-Za-z]/g, "").length < 20 && !code.includes("/")) {
+      return showCheckIn(code, t("checkin_not_a_booking_code"));
+    }
+    for (const node of root.querySelectorAll("button")) node.disabled = true;
+    const key = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+    let response;
+    try {
+      response = await send("POST", "/api/v1/checkins", { code, language: lang },
+        { "Idempotency-Key": key });
+    } catch (error) {
+      return showMessage(t("error"));
+    }
+    if (response.status === 429) return showMessage(t("too_many"));
+    if (!response.ok) {
+      const refusal = ((await response.json().catch(() => ({}))).error) || {};
+      const known = texts[lang] && texts[lang][`checkin_${refusal.code}`];
+      return showCheckIn(code, known ? t(`checkin_${refusal.code}`, refusal.detail || {})
+        : t("error"));
+    }
+    const ticket = await response.json();
+    showTicket(ticket, ticket.service);
   }
 
   function serviceButton(service) {
@@ -210,6 +260,8 @@
     chrome(t("your_number"), el("div", { class: "ticket" },
       el("p", { class: "number", id: "ticket-number", text: ticket.label }),
       el("p", { class: "service", text: name(service.name) }),
+      ticket.appointment ? el("p", { class: "appointment",
+        text: t("booked_for", { time: ticket.appointment.slot }) }) : null,
       el("p", { text: t("ahead", { n: ticket.people_ahead }) }),
       el("p", { text: wait }),
       status,
@@ -236,6 +288,7 @@
   function redraw() {
     if (current.screen === "area") return showArea(current.area, current.page);
     if (current.screen === "search") return drawSearch();
+    if (current.screen === "checkin") return showCheckIn(current.code);
     home();
   }
 
@@ -252,7 +305,8 @@
       node.textContent = t(node.dataset.i18n);
     }
     ({ home, area: () => showArea(current.area), search: () => showSearch(current.query),
-      priority: () => chooseService(current.service) }[current.screen] || home)();
+      priority: () => chooseService(current.service),
+      checkin: () => showCheckIn(current.code) }[current.screen] || home)();
   }
 
   // ---- spoken guidance ------------------------------------------------------------------
@@ -304,6 +358,28 @@
       : (at + step + choices.length) % choices.length;
     if (choices[next]) choices[next].focus();
   }
+  // A USB barcode scanner is a keyboard that types a whole code, then Enter, within a few
+  // milliseconds a key. Keys that come that fast are gathered; Enter after a code's worth of
+  // them checks it in, from whichever screen is on show. A person typing is slower: their
+  // keys start the gathering afresh.
+  const SCAN_GAP_MS = 80;
+  let scanned = "";
+  let lastKeyAt = 0;
+  document.addEventListener("keydown", (event) => {
+    const now = performance.now();
+    if (now - lastKeyAt > SCAN_GAP_MS) scanned = "";
+    lastKeyAt = now;
+    if (event.key === "Enter" && scanned.replace(/[^0-9A-Za-z]/g, "").length >= 20 &&
+        catalog && catalog.bookings) {
+      event.preventDefault();
+      const code = scanned;
+      scanned = "";
+      current = { screen: "checkin", code };
+      checkIn(code);
+      return;
+    }
+    if (event.key.length === 1) scanned = (scanned + event.key).slice(-300);
+  }, { capture: true });
   document.addEventListener("keydown", (event) => {
     if (event.key === "*") { event.preventDefault(); toggleGuidance(); return; }
     if (!guided) return;

@@ -1,0 +1,303 @@
+"""Appointments at HQ: the slots centers offer, the bookings visitors make, what became of them.
+
+A center sends its slots for the next two weeks on its sync cycle (server/hq_link/bookings.py);
+visitors book into them on HQ's public page, other state systems through the signed API. A
+booking takes a seat with one conditional ``UPDATE … SET booked = booked + 1 WHERE booked <
+seats``: PostgreSQL re-checks that condition on the row it locked, SQLite writes one at a
+time, so concurrent visitors never overbook a slot. The code is made with the center's key
+(server/queue/booking_codes.py), so the center checks it in without asking HQ.
+
+The visitor's phone number stays here (for reminders); a center never receives it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from server.office.reports import nearest_rank
+from server.queue.booking_codes import make_code, normalise
+from server.queue.errors import Invalid, NotFound, QueueError
+from server.queue.storage import SqlConnection
+
+# Booked at most this long before the slot starts (the visitor has to get there).
+BOOK_BEFORE_S = 15 * 60
+MAX_SEATS_EVER = 255  # a code numbers a slot's bookings in one byte
+PHONE = re.compile(r"^\+?[0-9]{9,15}$")
+STANDING = ("booked", "checked_in", "no_show")
+
+
+def store_offer(conn: SqlConnection, center: str, message: dict[str, Any], now: float) -> bool:
+    """Keep a center's slots and names and record its outcomes; False if the slots were known.
+
+    A slot the center no longer offers keeps its bookings but takes no more (seats 0).
+    """
+    offer = json.dumps([message["services"], message["slots"]], sort_keys=True)
+    digest = hashlib.sha256(offer.encode()).hexdigest()
+    row = conn.execute("SELECT slots_digest FROM centers WHERE code = ?", (center,)).fetchone()
+    changed = row is None or row[0] != digest
+    if changed:
+        conn.execute(
+            "UPDATE booking_slots SET seats = 0 WHERE center = ? AND slot_at > ?", (center, now)
+        )
+        conn.executemany(
+            "INSERT INTO booking_slots (center, service, service_id, slot_at, seats) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (center, service, slot_at) DO UPDATE SET "
+            "seats = excluded.seats, service_id = excluded.service_id",
+            [
+                (center, s["service"], s["service_id"], s["slot_at"], s["seats"])
+                for s in message["slots"]
+            ],
+        )
+        conn.execute(
+            "UPDATE centers SET slots_digest = ?, booking_services = ? WHERE code = ?",
+            (digest, json.dumps(message["services"], ensure_ascii=False), center),
+        )
+    conn.execute("UPDATE centers SET appointments_at = ? WHERE code = ?", (now, center))
+    # Checked in wins over anything HQ thought (the visitor came); a no-show only over booked.
+    conn.executemany(
+        "UPDATE bookings SET state = ?, called_after_s = ?, changed_at = ? "
+        "WHERE code = ? AND center = ? AND (? = 'checked_in' OR state = 'booked')",
+        [
+            (o["state"], o["called_after_s"], now, o["code"], center, o["state"])
+            for o in message["outcomes"]
+        ],
+    )
+    return changed
+
+
+def bookings_for(conn: SqlConnection, center: str, since: float) -> list[dict[str, Any]]:
+    """Return a center's bookings from ``since`` on, as the center keeps them."""
+    return [
+        {
+            "code": row[0],
+            "service_id": row[1],
+            "slot_at": row[2],
+            "state": "cancelled" if row[3] == "cancelled" else "booked",
+        }
+        for row in conn.execute(
+            "SELECT code, service_id, slot_at, state FROM bookings "
+            "WHERE center = ? AND slot_at >= ? ORDER BY slot_at",
+            (center, since),
+        )
+    ]
+
+
+def centers_taking_bookings(conn: SqlConnection, now: float) -> list[dict[str, Any]]:
+    """Return the centers with a free slot ahead, by name."""
+    rows = conn.execute(
+        "SELECT c.code, c.name FROM centers c WHERE c.active = 1 AND EXISTS "
+        "(SELECT 1 FROM booking_slots s WHERE s.center = c.code AND s.slot_at > ? "
+        "AND s.booked < s.seats) ORDER BY c.name",
+        (now + BOOK_BEFORE_S,),
+    ).fetchall()
+    return [{"code": row[0], "name": row[1]} for row in rows]
+
+
+def center_name(conn: SqlConnection, center: str) -> str:
+    """Return an active center's name, or refuse with 404."""
+    row = conn.execute(
+        "SELECT name FROM centers WHERE code = ? AND active = 1", (center,)
+    ).fetchone()
+    if row is None:
+        raise NotFound("unknown_center", "No such center.", "center")
+    return str(row[0])
+
+
+def services_offered(conn: SqlConnection, center: str, now: float) -> list[dict[str, Any]]:
+    """Return a center's services with a free slot ahead, grouped by area as it sent them."""
+    row = conn.execute("SELECT booking_services FROM centers WHERE code = ?", (center,)).fetchone()
+    named = json.loads(row[0]) if row and row[0] else []
+    free = {
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT service FROM booking_slots WHERE center = ? AND slot_at > ? "
+            "AND booked < seats",
+            (center, now + BOOK_BEFORE_S),
+        )
+    }
+    return [service for service in named if service["code"] in free]
+
+
+def free_slots(conn: SqlConnection, center: str, service: str, now: float) -> list[dict[str, Any]]:
+    """Return the slots of a service that still take a booking, earliest first."""
+    return [
+        {"slot_at": row[0], "free": row[1]}
+        for row in conn.execute(
+            "SELECT slot_at, seats - booked FROM booking_slots WHERE center = ? AND service = ? "
+            "AND slot_at > ? AND booked < seats AND made < ? ORDER BY slot_at LIMIT 2000",
+            (center, service, now + BOOK_BEFORE_S, MAX_SEATS_EVER),
+        )
+    ]
+
+
+def check_phone(text: str) -> str:
+    """Return a phone number as digits (a leading + kept), or refuse it."""
+    phone = re.sub(r"[\s()-]", "", text or "")
+    if not PHONE.match(phone):
+        raise Invalid("bad_phone", "A phone number: 9 to 15 digits, e.g. +994 50 123 45 67.",
+                      "phone")  # fmt: skip
+    return phone
+
+
+def book(
+    conn: SqlConnection,
+    key: str,
+    center: str,
+    service: str,
+    slot_at: int,
+    phone: str,
+    now: float,
+    made_by: str = "web",
+) -> str:
+    """Take a seat of the slot and return the booking's code; refuse a full or past slot."""
+    phone = check_phone(phone)
+    seat = conn.execute(
+        "UPDATE booking_slots SET booked = booked + 1, made = made + 1 "
+        "WHERE center = ? AND service = ? AND slot_at = ? AND slot_at > ? AND booked < seats "
+        "AND made < ? RETURNING service_id, made",
+        (center, service, slot_at, now + BOOK_BEFORE_S, MAX_SEATS_EVER),
+    ).fetchone()
+    if seat is None:
+        raise QueueError("slot_taken", "This time is no longer free: choose another.", "slot")
+    code = normalise(make_code(key, center, slot_at, seat[0], seat[1]))
+    conn.execute(
+        "INSERT INTO bookings (code, center, service, service_id, slot_at, phone, state, "
+        "made_at, made_by) VALUES (?, ?, ?, ?, ?, ?, 'booked', ?, ?)",
+        (code, center, service, seat[0], slot_at, phone, now, made_by),
+    )
+    return code
+
+
+def booking(conn: SqlConnection, code: str) -> dict[str, Any]:
+    """Return a booking by its code (however typed), or refuse with 404. No phone number."""
+    try:
+        code = normalise(code)
+    except ValueError as exc:
+        raise NotFound("unknown_booking", "No booking with this code.", "code") from exc
+    row = conn.execute(
+        "SELECT b.code, b.center, c.name, b.service, b.slot_at, b.state, c.booking_services "
+        "FROM bookings b JOIN centers c ON c.code = b.center WHERE b.code = ?",
+        (code,),
+    ).fetchone()
+    if row is None:
+        raise NotFound("unknown_booking", "No booking with this code.", "code")
+    names = {s["code"]: s for s in json.loads(row[6] or "[]")}
+    return {
+        "code": row[0],
+        "center": row[1],
+        "center_name": row[2],
+        "service": row[3],
+        "service_name": names.get(row[3], {}).get("name", {"az": row[3]}),
+        "slot_at": row[4],
+        "state": row[5],
+    }
+
+
+def cancel(conn: SqlConnection, code: str, now: float) -> dict[str, Any]:
+    """Cancel a booking whose slot is still ahead and give its seat back; return it."""
+    found = booking(conn, code)
+    row = conn.execute(
+        "UPDATE bookings SET state = 'cancelled', changed_at = ? "
+        "WHERE code = ? AND state = 'booked' AND slot_at > ? RETURNING center",
+        (now, found["code"], now),
+    ).fetchone()
+    if row is None:
+        raise QueueError(
+            "not_cancellable", "Only a booking whose time is still ahead can be cancelled.", "code"
+        )
+    conn.execute(
+        "UPDATE booking_slots SET booked = booked - 1 WHERE center = ? AND service = ? "
+        "AND slot_at = ?",
+        (found["center"], found["service"], found["slot_at"]),
+    )
+    return {**found, "state": "cancelled"}
+
+
+def move(
+    conn: SqlConnection, key: str, code: str, slot_at: int, now: float, made_by: str = "web"
+) -> str:
+    """Move a booking to another slot of its service; return the new code (the old is cancelled).
+
+    The new seat is taken first, so a full slot leaves the booking as it was.
+    """
+    found = booking(conn, code)
+    phone = conn.execute("SELECT phone FROM bookings WHERE code = ?", (found["code"],)).fetchone()
+    if found["state"] != "booked" or found["slot_at"] <= now:
+        raise QueueError(
+            "not_cancellable", "Only a booking whose time is still ahead can be moved.", "code"
+        )
+    new_code = book(conn, key, found["center"], found["service"], slot_at, phone[0], now, made_by)
+    cancel(conn, found["code"], now)
+    return new_code
+
+
+def report(
+    conn: SqlConnection,
+    first_at: float,
+    last_at: float,
+    visits: dict[str, int],
+    day_of: Callable[[float], str],
+) -> dict[str, Any]:
+    """Return the bookings with slots in [first_at, last_at): by center, service and day.
+
+    ``visits`` is each center's visits in the range (its day records), for the share of
+    visits that came by appointment; ``day_of`` names the local day of a moment. Punctuality
+    is the first call's time minus the slot's start, as the centers reported it.
+    """
+    rows = conn.execute(
+        "SELECT b.center, c.name, b.service, b.slot_at, b.state, b.called_after_s "
+        "FROM bookings b JOIN centers c ON c.code = b.center "
+        "WHERE b.slot_at >= ? AND b.slot_at < ?",
+        (first_at, last_at),
+    ).fetchall()
+    groups: dict[str, dict[Any, list[Any]]] = {
+        "centers": defaultdict(list),
+        "services": defaultdict(list),
+        "days": defaultdict(list),
+    }
+    names: dict[str, str] = {}
+    for row in rows:
+        groups["centers"][row[0]].append(row)
+        groups["services"][row[2]].append(row)
+        groups["days"][day_of(row[3])].append(row)
+        names[row[0]] = row[1]
+
+    def figures(group: list[Any], all_visits: int | None) -> dict[str, Any]:
+        lateness = sorted(r[5] / 60 for r in group if r[4] == "checked_in" and r[5] is not None)
+        checked = sum(r[4] == "checked_in" for r in group)
+        return {
+            "booked": sum(r[4] in STANDING for r in group),
+            "cancelled": sum(r[4] == "cancelled" for r in group),
+            "checked_in": checked,
+            "no_show": sum(r[4] == "no_show" for r in group),
+            "called_after_p50_min": _rank(lateness, 50),
+            "called_after_p90_min": _rank(lateness, 90),
+            "share_of_visits_percent": (
+                round(100 * checked / all_visits, 1) if all_visits else None
+            ),
+        }
+
+    return {
+        "totals": figures(list(rows), sum(visits.values())),
+        "centers": [
+            {"code": code, "name": names[code], **figures(group, visits.get(code, 0))}
+            for code, group in sorted(groups["centers"].items(), key=lambda i: names[i[0]])
+        ],
+        "services": [
+            {"service": code, **figures(group, None)}
+            for code, group in sorted(groups["services"].items())
+        ],
+        "days": [
+            {"day": day, **figures(group, None)} for day, group in sorted(groups["days"].items())
+        ],
+    }
+
+
+def _rank(values: list[float], percent: float) -> float | None:
+    value = nearest_rank(values, percent)
+    return None if value is None else round(value, 1)

@@ -1,0 +1,73 @@
+"""Appointments over the sync cycle: the center's slots up, HQ's bookings down.
+
+Every ``now_every_s`` (beside the hall's state) the center sends the slots it offers for
+the next two weeks and what became of its recent bookings (checked in, called when, or a
+no-show); HQ answers, signed like a catalog, with every booking of this center from
+yesterday on, cancelled ones included. Each exchange carries the whole window, so a missed
+one is made good by the next and a center back from weeks offline is current in one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from server.hq_link.sync import HqLink, SyncRefused, check_answer, post_signed
+from server.office import appointments
+from server.queue.appointments import CheckInWindow, hear_bookings
+from server.queue.booking_codes import BadCode, normalise
+from server.queue.center import Center
+
+PATH = "/hq/api/v1/appointments"
+STATES = ("booked", "cancelled")
+
+
+def exchange_bookings(
+    center: Center,
+    hq: HqLink,
+    session: requests.Session,
+    window: CheckInWindow,
+    timeout: float = 30,
+) -> int:
+    """Send the slots and outcomes, keep the bookings HQ answers with; return how many.
+
+    Raises requests.RequestException while HQ is unreachable, SyncRefused when it refuses or
+    its answer is not its own.
+    """
+    with center.store.read() as conn:
+        now = center.now()
+        message = {
+            "center": hq.center,
+            "at": now,
+            "services": appointments.offered_services(conn),
+            "slots": appointments.slots(conn, center.opening_hours(conn), center.timezone, now),
+            "outcomes": appointments.outcomes(conn, now, window),
+        }
+    response = post_signed(center, hq, session, PATH, message, timeout)
+    check_answer(hq, PATH, response, "bookings")
+    bookings = read_bookings(response.content)
+    with center.transaction() as (conn, now):
+        return hear_bookings(conn, bookings, now)
+
+
+def read_bookings(content: bytes) -> list[dict[str, Any]]:
+    """Return HQ's list of bookings, each checked, or raise SyncRefused."""
+    try:
+        listed = json.loads(content)["bookings"]
+        return [
+            {
+                "code": normalise(str(b["code"])),
+                "service_id": int(b["service_id"]),
+                "slot_at": float(b["slot_at"]),
+                "state": b["state"] if b["state"] in STATES else _bad(b["state"]),
+            }
+            for b in listed
+        ]
+    except (ValueError, KeyError, TypeError, BadCode) as exc:
+        raise SyncRefused(f"HQ's bookings answer is not a list of bookings: {exc}") from exc
+
+
+def _bad(state: Any) -> str:
+    raise ValueError(f"unknown booking state {state!r}")
