@@ -3,8 +3,8 @@
 No sign-in and no script: each step is a plain page a phone shows well (center, then
 service, then a day's free times and the phone number), and the booking's own page
 (``/hq/book/<code>``) shows the code and its QR, which the center's kiosk reads. Every form
-carries a CSRF token, and one address books at most ``BOOKINGS_PER_HOUR`` times an hour, so
-nobody empties a center's slots by script.
+carries a CSRF token, and one address books at most ``HQ_BOOKINGS_PER_HOUR`` times an hour,
+so nobody empties a center's slots by script.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from hq import bookings
@@ -26,12 +27,15 @@ from server.live.ratelimit import RateLimit
 from server.queue.booking_codes import pretty
 from server.queue.errors import QueueError
 from server.web.language import refusal
-from server.web.security import csrf
-
-BOOKINGS_PER_HOUR = 20
+from server.web.security import require_csrf_token
 
 bp = Blueprint("book", __name__, url_prefix="/hq/book", template_folder="templates")
-_limit = RateLimit(BOOKINGS_PER_HOUR, 3600)
+
+
+@bp.record_once
+def _limit_bookings(state: BlueprintSetupState) -> None:
+    per_hour = int(state.app.config["HQ_BOOKINGS_PER_HOUR"])
+    state.app.extensions["dostq.booking_limit"] = RateLimit(per_hour, 3600)
 
 
 def _zone() -> ZoneInfo:
@@ -49,7 +53,7 @@ def _days(slots: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]
 
 
 def _refuse_fast_booker() -> None:
-    wait_s = _limit.allow(request.remote_addr)
+    wait_s = current_app.extensions["dostq.booking_limit"].allow(request.remote_addr)
     if wait_s:
         raise QueueError(
             "too_many_bookings", f"Too many bookings from here: try again in {wait_s:.0f} s."
@@ -90,7 +94,7 @@ def choose() -> str:
 @bp.post("")
 def make() -> Response:
     """Book the chosen slot for the phone number given; show the booking's code."""
-    csrf.protect()
+    require_csrf_token()
     form = request.form
     center, service = form.get("center", ""), form.get("service", "")
     back = url_for("book.choose", center=center, service=service)
@@ -149,7 +153,7 @@ def qr(code: str) -> Response:
 @bp.post("/<code>/cancel")
 def cancel(code: str) -> Response:
     """Cancel a booking; its seat is free again."""
-    csrf.protect()
+    require_csrf_token()
     try:
         with store().write() as conn:
             found = bookings.cancel(conn, code, time.time())
@@ -162,7 +166,7 @@ def cancel(code: str) -> Response:
 @bp.post("/<code>/move")
 def move(code: str) -> Response:
     """Move a booking to another free time of its service: a new code, the old cancelled."""
-    csrf.protect()
+    require_csrf_token()
     try:
         slot_at = int(request.form.get("slot", ""))
     except ValueError:

@@ -149,6 +149,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.counter_devices": devices,
             "dostq.day_closer": closer,
             "dostq.national_catalog": national_catalog,
+            "dostq.hq_sync": hq_sync,
             "dostq.nightly_backup": nightly,
             "dostq.phones": phones,
             "dostq.check_in_window": check_in_window(values),

@@ -95,6 +95,7 @@ HQ_SETTINGS = (
     Setting("HQ_MAX_BATCH_BYTES", 8 * 1024 * 1024, "a bigger request from a center gets 413"),
     Setting("HQ_NOW_STALE_S", 180, 'a center silent this long shows "no data since" on /hq/waits'),
     Setting("HQ_WAITS_REFRESH_S", 30, "how often /hq/waits reloads its figures in the browser"),
+    Setting("HQ_BOOKINGS_PER_HOUR", 20, "bookings one address may make in an hour on /hq/book"),
     Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies"),
     *SIGN_IN_SETTINGS,
     *OPERATIONS_SETTINGS,

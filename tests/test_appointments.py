@@ -181,3 +181,274 @@ def test_call_next_calls_the_appointment_at_its_slot_ahead_of_walk_ins(center, c
     assert call_next(center, 1, clerk).answer["ticket"]["label"] == booked
     mark_no_show(center, 1, clerk)
     assert call_next(center, 1, clerk).answer["ticket"]["label"] == second
+
+
+# ---- HQ: the slots a center offers, booking, cancelling, moving ---------------------------
+
+
+def trade(client, slots, outcomes=(), services=None, key=KEY):
+    """Send a center's appointments to HQ as baku-1 does; return HQ's answer."""
+    message = {
+        "center": "baku-1",
+        "at": time.time(),
+        "services": services
+        if services is not None
+        else [{"code": "2.1", "name": {"az": "Əmək müqaviləsi", "en": "Labour contract"},
+               "area": {"az": "Əmək münasibətləri"}}],  # fmt: skip
+        "slots": slots,
+        "outcomes": list(outcomes),
+    }
+    body = json.dumps(message).encode()
+    headers = signing.signed_headers(key, "baku-1", int(time.time()), "POST", PATH, body)
+    center = client.application.test_client()  # a center holds no HQ session cookie
+    return center.post(PATH, data=body, headers=headers, content_type="application/json")
+
+
+def hour_slots(count=4, seats=2, start_in_s=3600):
+    first = (int(time.time()) + start_in_s) // 900 * 900
+    return [{"service": "2.1", "service_id": 7, "slot_at": first + n * 900, "seats": seats}
+            for n in range(count)]  # fmt: skip
+
+
+def form_token(page):
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def book_on_page(client, slot_at, phone="+994 55 987 65 43", lang="az"):
+    page = client.get("/hq/book?center=baku-1&service=2.1",
+                      headers={"Accept-Language": lang}).get_data(as_text=True)  # fmt: skip
+    assert f'value="{slot_at}"' in page
+    return client.post("/hq/book", data={"csrf_token": form_token(page), "center": "baku-1",
+                                         "service": "2.1", "slot": str(slot_at), "phone": phone})  # fmt: skip
+
+
+def test_hq_books_a_centers_slot_with_a_code_the_center_verifies_and_lists_it_back(hq_client):
+    slots = hour_slots()
+    answer = trade(hq_client, slots)
+    assert answer.status_code == 200 and answer.get_json() == {"bookings": []}
+    assert "baku-1" in hq_client.get("/hq/book").get_data(as_text=True)
+    booked = book_on_page(hq_client, slots[0]["slot_at"])
+    assert booked.status_code == 302
+    code = booked.headers["Location"].rsplit("/", 1)[-1]
+    booking = booking_codes.verify(KEY, "baku-1", code)  # what the kiosk does, offline
+    assert (booking.slot_at, booking.service_id, booking.seat) == (slots[0]["slot_at"], 7, 1)
+    page = hq_client.get(f"/hq/book/{code}").get_data(as_text=True)
+    assert booking_codes.pretty(code) in page and "987" not in page  # no phone number
+    assert hq_client.get(f"/hq/book/{code}/qr.svg").mimetype == "image/svg+xml"
+    listed = trade(hq_client, slots).get_json()["bookings"]
+    assert listed == [{"code": code, "service_id": 7, "slot_at": slots[0]["slot_at"],
+                       "state": "booked"}]  # fmt: skip
+    assert "phone" not in json.dumps(listed)
+    # The answer is HQ's, signed with the center's key.
+    response = trade(hq_client, slots)
+    assert signing.check(
+        KEY, "baku-1", response.headers[signing.TIMESTAMP_HEADER],
+        response.headers[signing.SIGNATURE_HEADER], signing.ANSWER, PATH, response.data,
+        time.time(),
+    ) is None  # fmt: skip
+
+
+def test_a_full_slot_is_refused_and_cancelling_or_moving_gives_the_seat_back(hq_client):
+    slots = hour_slots(seats=1)
+    trade(hq_client, slots)
+    first = book_on_page(hq_client, slots[0]["slot_at"]).headers["Location"].rsplit("/", 1)[-1]
+    page = hq_client.get("/hq/book?center=baku-1&service=2.1").get_data(as_text=True)
+    assert f'value="{slots[0]["slot_at"]}"' not in page  # full: no longer offered
+    with hq_client.store.write() as conn, pytest.raises(QueueError) as taken:
+        bookings.book(conn, KEY, "baku-1", "2.1", slots[0]["slot_at"], "+994501234567", time.time())
+    assert taken.value.code == "slot_taken"
+    token = form_token(hq_client.get(f"/hq/book/{first}").get_data(as_text=True))
+    moved = hq_client.post(f"/hq/book/{first}/move",
+                           data={"csrf_token": token, "slot": str(slots[1]["slot_at"])})  # fmt: skip
+    second = moved.headers["Location"].rsplit("/", 1)[-1]
+    assert second != first and booking_codes.verify(KEY, "baku-1", second).slot_at == slots[1]["slot_at"]
+    assert 'data-state="cancelled"' in hq_client.get(f"/hq/book/{first}").get_data(as_text=True)
+    again = book_on_page(hq_client, slots[0]["slot_at"])  # the first slot is free again
+    assert again.status_code == 302
+    token = form_token(hq_client.get(f"/hq/book/{second}").get_data(as_text=True))
+    hq_client.post(f"/hq/book/{second}/cancel", data={"csrf_token": token})
+    states = {b["code"]: b["state"] for b in trade(hq_client, slots).get_json()["bookings"]}
+    assert states[first] == states[second] == "cancelled"
+
+
+def test_bad_phone_past_slot_forged_or_unsigned_messages_are_refused(hq_client):
+    slots = hour_slots()
+    trade(hq_client, slots)
+    with hq_client.store.write() as conn:
+        for phone in ("", "12", "call me", "+994 50 123 45 67 89 01 23"):
+            with pytest.raises(QueueError, match="phone"):
+                bookings.book(conn, KEY, "baku-1", "2.1", slots[0]["slot_at"], phone, time.time())
+        with pytest.raises(QueueError):  # already begun
+            bookings.book(conn, KEY, "baku-1", "2.1", slots[0]["slot_at"], "+994501234567",
+                          slots[0]["slot_at"] + 1)  # fmt: skip
+    assert trade(hq_client, slots, key="not the key").status_code == 401
+    assert trade(hq_client, [{"service": "2.1"}]).status_code == 422
+    assert hq_client.get("/hq/book/NOTACODE").status_code == 404
+    assert hq_client.get("/hq/book?center=nowhere").status_code == 404
+    refused = hq_client.post("/hq/book", data={"center": "baku-1", "service": "2.1",
+                                               "slot": str(slots[0]["slot_at"]), "phone": "+994501234567"})  # fmt: skip
+    assert refused.status_code == 403  # no CSRF token: a page elsewhere cannot book
+
+
+@pytest.mark.parametrize("lang", ["az", "ru", "en"])
+def test_the_booking_pages_speak_the_visitors_language(hq_client, lang):
+    slots = hour_slots()
+    trade(hq_client, slots)
+    words = {"az": "Görüşə yazılış", "ru": "Запись на приём", "en": "Book a visit"}
+    phone = {"Accept-Language": lang}  # a visitor's phone says its language
+    assert words[lang] in hq_client.get("/hq/book", headers=phone).get_data(as_text=True)
+    code = book_on_page(hq_client, slots[0]["slot_at"], lang=lang).headers["Location"].rsplit("/", 1)[-1]
+    page = hq_client.get(f"/hq/book/{code}", headers=phone).get_data(as_text=True)
+    assert {"az": "Yazılış kodu", "ru": "Код записи", "en": "Booking code"}[lang] in page
+
+
+def test_outcomes_from_the_center_fill_hqs_report(hq_client):
+    slots = hour_slots(count=2, seats=3)
+    trade(hq_client, slots)
+    codes = [book_on_page(hq_client, slots[0]["slot_at"]).headers["Location"].rsplit("/", 1)[-1]
+             for _ in range(3)]  # fmt: skip
+    outcomes = [{"code": codes[0], "state": "checked_in", "called_after_s": 120},
+                {"code": codes[1], "state": "no_show", "called_after_s": None}]  # fmt: skip
+    trade(hq_client, slots, outcomes)
+    with hq_client.store.read() as conn:
+        figures = bookings.report(conn, 0, 2**40, {"baku-1": 10}, lambda at: "day")
+    assert figures["totals"] | {} == figures["totals"]
+    totals = figures["totals"]
+    assert (totals["booked"], totals["checked_in"], totals["no_show"]) == (3, 1, 1)
+    assert totals["called_after_p50_min"] == 2.0 and totals["share_of_visits_percent"] == 10.0
+
+
+def test_parallel_visitors_never_overbook_a_slot_on_postgresql(tmp_path, postgres, capsys):
+    """50 browsers press "Book" for the same 5 seats in one instant, against PostgreSQL."""
+    from hq.app import create_hq_app
+    from hq.storage import add_center
+
+    config = {"HQ_DATA_DIR": str(tmp_path / "hq"), "HQ_DATABASE": str(postgres.new_database()),
+              "TESTING": True, "HQ_BOOKINGS_PER_HOUR": 1000}  # fmt: skip
+    app = create_hq_app(config)
+    store = app.extensions["dostq.hq_store"]
+    with store.write() as conn:
+        add_center(conn, "baku-1", "Bakı 1", app.extensions["dostq.hq_keys"].seal(KEY), time.time())
+    client = app.test_client()
+    slots = hour_slots(count=1, seats=5)
+    trade(client, slots)
+    visitors = 50
+    clients = [app.test_client() for _ in range(visitors)]
+    tokens = [form_token(c.get("/hq/book?center=baku-1&service=2.1").get_data(as_text=True))
+              for c in clients]  # fmt: skip
+    together = threading.Barrier(visitors)
+    answers: list[str] = [""] * visitors
+
+    def press_book(n: int) -> None:
+        together.wait()
+        response = clients[n].post("/hq/book", data={
+            "csrf_token": tokens[n], "center": "baku-1", "service": "2.1",
+            "slot": str(slots[0]["slot_at"]), "phone": f"+99450{n:07d}"})  # fmt: skip
+        answers[n] = response.headers.get("Location", str(response.status_code))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=press_book, args=(n,)) for n in range(visitors)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    booked = [a for a in answers if "/hq/book/" in a and "center=" not in a]
+    refused = [a for a in answers if "center=baku-1" in a]  # back to the times, told why
+    assert len(booked) == 5 and len(refused) == visitors - 5
+    with store.read() as conn:
+        seats = conn.execute("SELECT booked, made FROM booking_slots").fetchone()
+        standing = conn.execute("SELECT count(*) FROM bookings WHERE state = 'booked'").fetchone()
+    assert tuple(seats) == (5, 5) and standing[0] == 5
+    assert len({booking_codes.verify(KEY, "baku-1", a.rsplit("/", 1)[-1]).seat for a in booked}) == 5
+    with capsys.disabled():
+        print(f"\n  booking race on PostgreSQL: {visitors} at once for 5 seats: 5 booked, "
+              f"{len(refused)} refused, {elapsed * 1000:.0f} ms")  # fmt: skip
+    store.close()
+
+
+# ---- the center's API, admin page and report ------------------------------------------------
+
+
+def linked(app_center, tmp_path):
+    center = app_center.app.extensions["dostq.center"]
+    app_center.app.extensions["dostq.hq_sync"].stop()  # no HQ here: only its key matters
+    with center.store.write() as conn:
+        sync.set_up(conn, tmp_path, "http://127.0.0.1:9", "baku-1", KEY)
+    return center
+
+
+def test_a_kiosk_and_reception_check_in_by_code_and_refusals_are_clear_json(app_center, tmp_path):
+    from tests.conftest import login
+
+    center = linked(app_center, tmp_path)
+    client = app_center.app.test_client()
+    kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
+    code = code_for(center, 15)
+    checked = client.post("/api/v1/checkins", json={"code": code, "print": False}, headers=kiosk)
+    assert checked.status_code == 201, checked.get_json()
+    assert checked.get_json()["appointment"]["day"] == "2026-11-23"
+    again = client.post("/api/v1/checkins", json={"code": code}, headers=kiosk)
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "checked_in_already"
+    early = client.post("/api/v1/checkins", json={"code": code_for(center, 45)}, headers=kiosk)
+    assert early.get_json()["error"]["code"] == "too_early"
+    assert early.get_json()["error"]["detail"]["slot"]  # the kiosk says the time in its words
+    forged = client.post("/api/v1/checkins", json={"code": code_for(center, 5, key="x")},
+                         headers=kiosk)  # fmt: skip
+    assert (forged.status_code, forged.get_json()["error"]["code"]) == (422, "bad_booking_code")
+    assert client.post("/api/v1/checkins", json={"code": ""}, headers=kiosk).status_code == 400
+    assert client.post("/api/v1/checkins", json={"code": code}).status_code == 401
+    staff = app_center.app.test_client()
+    headers = login(staff, "manager", "floor-boss-secret")
+    at_desk = staff.post("/api/v1/reception/checkins", json={"code": code_for(center, 10)},
+                         headers=headers)  # fmt: skip
+    assert at_desk.status_code == 201 and at_desk.get_json()["state"] == "waiting"
+    state = client.get("/kiosk/state", headers=kiosk).get_json()
+    assert state["bookings"] is False  # no appointment hours yet: no button on the kiosk
+
+
+def test_the_admin_sets_appointment_hours_and_the_report_counts_bookings(app_center, tmp_path):
+    from tests.conftest import login
+
+    center = linked(app_center, tmp_path)
+    staff = app_center.app.test_client()
+    login(staff, "manager", "floor-boss-secret")
+    page = staff.get("/manager/admin/appointments").get_data(as_text=True)
+    token = form_token(page)
+    added = staff.post("/manager/admin/appointments", data={
+        "csrf_token": token, "service": "2.1", "weekday": ["0", "1", "2", "3", "4"],
+        "from": "09:00", "until": "12:00", "slot_min": "15", "seats": "2"})  # fmt: skip
+    assert added.status_code == 302
+    bad = staff.post("/manager/admin/appointments", data={
+        "csrf_token": token, "service": "2.1", "weekday": ["0"], "from": "12:00",
+        "until": "09:00", "slot_min": "15", "seats": "2"})  # fmt: skip
+    assert bad.status_code == 302
+    with center.store.read() as conn:
+        assert len(hours.rules(conn)) == 1
+        offered = hours.slots(conn, None, BAKU, T0)
+        services = hours.offered_services(conn)
+    # Monday 06:13 in Baku: 12 slots a weekday from today to the Monday two weeks on (11 days).
+    nine_today = int(datetime(2026, 11, 23, 9, tzinfo=BAKU).timestamp())
+    assert len(offered) == 12 * 11 and offered[0]["slot_at"] == nine_today
+    assert services[0]["code"] == "2.1" and services[0]["name"]["az"]
+    kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
+    assert app_center.app.test_client().get("/kiosk/state", headers=kiosk).get_json()["bookings"]
+    # Two bookings heard from HQ: one checks in and is called, one never comes.
+    came, missed = code_for(center, 10), code_for(center, 10, seat=2)
+    with center.store.write() as conn:
+        hear_bookings(conn, [
+            {"code": booking_codes.normalise(c), "service_id": service_id(center),
+             "slot_at": slot_at_t0(10), "state": "booked"} for c in (came, missed)], T0)  # fmt: skip
+    check_in(center, came, HQ_KEY, WINDOW, device=None)
+    app_center.clock.advance(3600)
+    with center.store.read() as conn:
+        figures = hours.report(conn, "2026-11-23", "2026-11-23", BAKU, T0 + 3600, WINDOW)
+        told = {o["code"]: o["state"] for o in hours.outcomes(conn, T0 + 3600, WINDOW)}
+    assert figures["totals"] | {"share_of_visits_percent": 100.0} == {
+        "booked": 2, "checked_in": 1, "no_show": 1, "called_after_p50_min": None,
+        "called_after_p90_min": None, "share_of_visits_percent": 100.0}  # fmt: skip
+    assert told == {booking_codes.normalise(came): "checked_in",
+                    booking_codes.normalise(missed): "no_show"}  # fmt: skip
+    report = staff.get("/manager/report?from=2026-11-23&to=2026-11-23").get_data(as_text=True)
+    assert 'id="appointments"' in report

@@ -37,12 +37,17 @@ def protect_from_csrf() -> None:
     if request.method not in UNSAFE_METHODS:
         return
     if g.user is not None or g.device_by_cookie or request.endpoint in LOGIN_ENDPOINTS:
-        try:
-            csrf.protect()
-        except CSRFError as exc:
-            raise CsrfFailed(
-                "csrf_failed", f"{exc.description} Reload the page and try again.", "X-CSRFToken"
-            ) from exc
+        require_csrf_token()
+
+
+def require_csrf_token() -> None:
+    """Refuse (403) a form posted without this browser's CSRF token, signed in or not."""
+    try:
+        csrf.protect()
+    except CSRFError as exc:
+        raise CsrfFailed(
+            "csrf_failed", f"{exc.description} Reload the page and try again.", "X-CSRFToken"
+        ) from exc
 
 
 def add_security_headers(response: Response) -> Response:
