@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 # The ticket's fixed wording, per visitor language. Azerbaijani is the default.
 WORDING = {
-    "az": {"ahead": "Qarşınızda: {n} nəfər",
+    "az": {"ahead": "Qarşınızda: {n} nəfər", "booked": "Yazılış: {time}",
            "wait": "Təxmini gözləmə: {m} dəq", "documents": "Sənədlər: {d}",
            "watch": "Nömrənizi ekranda izləyin"},
-    "ru": {"ahead": "Перед вами: {n} чел.",
+    "ru": {"ahead": "Перед вами: {n} чел.", "booked": "Запись на {time}",
            "wait": "Ожидание: около {m} мин", "documents": "Документы: {d}",
            "watch": "Следите за номером на экране"},
-    "en": {"ahead": "Ahead of you: {n}",
+    "en": {"ahead": "Ahead of you: {n}", "booked": "Booked for {time}",
            "wait": "Estimated wait: {m} min", "documents": "Documents: {d}",
            "watch": "Watch for your number on the screen"},
 }  # fmt: skip
@@ -44,15 +44,17 @@ class TicketPrint:
     language: str = "az"
     wait_minutes: int | None = None
     documents: str | None = None
+    booked_for: str | None = None  # a checked-in booking's time ("12:40"): called then
 
     def text_lines(self) -> list[str]:
         """Return the ticket's lines below the big number, in the visitor's language."""
         words = WORDING.get(self.language, WORDING["az"])
-        lines = [
-            shorten(self.service, SERVICE_MAX_CHARS),
-            words["ahead"].format(n=self.people_ahead),
-        ]
-        if self.wait_minutes:  # nobody ahead: no "about 0 min" line
+        lines = [shorten(self.service, SERVICE_MAX_CHARS)]
+        if self.booked_for:  # called at its time, whoever is ahead
+            lines.append(words["booked"].format(time=self.booked_for))
+        else:
+            lines.append(words["ahead"].format(n=self.people_ahead))
+        if self.wait_minutes and not self.booked_for:  # nobody ahead: no "about 0 min" line
             lines.append(words["wait"].format(m=self.wait_minutes))
         if self.documents:
             lines.append(words["documents"].format(d=shorten(self.documents, DOCUMENTS_MAX_CHARS)))

@@ -52,6 +52,11 @@ def _days(slots: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]
     ]
 
 
+def _lead_s() -> float:
+    """Return how long before a slot's start it can still be booked."""
+    return float(current_app.config["HQ_BOOK_BEFORE_MIN"]) * 60
+
+
 def _refuse_fast_booker() -> None:
     wait_s = current_app.extensions["dostq.booking_limit"].allow(request.remote_addr)
     if wait_s:
@@ -68,10 +73,12 @@ def choose() -> str:
     with store().read() as conn:
         if not center:
             return render_template(
-                "hq/book.html", step="center", centers=bookings.centers_taking_bookings(conn, now)
+                "hq/book.html",
+                step="center",
+                centers=bookings.centers_taking_bookings(conn, now, _lead_s()),
             )
         name = bookings.center_name(conn, center)
-        offered = bookings.services_offered(conn, center, now)
+        offered = bookings.services_offered(conn, center, now, _lead_s())
         chosen = next((s for s in offered if s["code"] == service), None)
         if chosen is None:
             areas = groupby(offered, key=lambda s: s["area"].get("az", ""))
@@ -81,7 +88,7 @@ def choose() -> str:
                 center={"code": center, "name": name},
                 areas=[(list(group)) for _area, group in areas],
             )
-        days = _days(bookings.free_slots(conn, center, chosen["code"], now))
+        days = _days(bookings.free_slots(conn, center, chosen["code"], now, _lead_s()))
     return render_template(
         "hq/book.html",
         step="slot",
@@ -109,7 +116,7 @@ def make() -> Response:
             bookings.center_name(conn, center)
             code = bookings.book(
                 conn, center_key(conn, center), center, service, slot_at,
-                form.get("phone", ""), time.time(),
+                form.get("phone", ""), time.time(), lead_s=_lead_s(),
             )  # fmt: skip
     except QueueError as error:
         flash(refusal(error), "error")
@@ -124,7 +131,7 @@ def show(code: str) -> str:
     with store().read() as conn:
         found = bookings.booking(conn, code)
         slots = (
-            bookings.free_slots(conn, found["center"], found["service"], now)
+            bookings.free_slots(conn, found["center"], found["service"], now, _lead_s())
             if found["state"] == "booked" and found["slot_at"] > now
             else []
         )
@@ -176,7 +183,12 @@ def move(code: str) -> Response:
         with store().write() as conn:
             found = bookings.booking(conn, code)
             new_code = bookings.move(
-                conn, center_key(conn, found["center"]), code, slot_at, time.time()
+                conn,
+                center_key(conn, found["center"]),
+                code,
+                slot_at,
+                time.time(),
+                lead_s=_lead_s(),
             )
     except QueueError as error:
         flash(refusal(error), "error")

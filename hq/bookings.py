@@ -24,7 +24,8 @@ from server.queue.booking_codes import make_code, normalise
 from server.queue.errors import Invalid, NotFound, QueueError
 from server.queue.storage import SqlConnection
 
-# Booked at most this long before the slot starts (the visitor has to get there).
+# Booked at least this long before the slot starts (the visitor has to get there); the
+# HQ_BOOK_BEFORE_MIN setting.
 BOOK_BEFORE_S = 15 * 60
 MAX_SEATS_EVER = 255  # a code numbers a slot's bookings in one byte
 PHONE = re.compile(r"^\+?[0-9]{9,15}$")
@@ -87,13 +88,15 @@ def bookings_for(conn: SqlConnection, center: str, since: float) -> list[dict[st
     ]
 
 
-def centers_taking_bookings(conn: SqlConnection, now: float) -> list[dict[str, Any]]:
+def centers_taking_bookings(
+    conn: SqlConnection, now: float, lead_s: float = BOOK_BEFORE_S
+) -> list[dict[str, Any]]:
     """Return the centers with a free slot ahead, by name."""
     rows = conn.execute(
         "SELECT c.code, c.name FROM centers c WHERE c.active = 1 AND EXISTS "
         "(SELECT 1 FROM booking_slots s WHERE s.center = c.code AND s.slot_at > ? "
         "AND s.booked < s.seats) ORDER BY c.name",
-        (now + BOOK_BEFORE_S,),
+        (now + lead_s,),
     ).fetchall()
     return [{"code": row[0], "name": row[1]} for row in rows]
 
@@ -108,7 +111,9 @@ def center_name(conn: SqlConnection, center: str) -> str:
     return str(row[0])
 
 
-def services_offered(conn: SqlConnection, center: str, now: float) -> list[dict[str, Any]]:
+def services_offered(
+    conn: SqlConnection, center: str, now: float, lead_s: float = BOOK_BEFORE_S
+) -> list[dict[str, Any]]:
     """Return a center's services with a free slot ahead, grouped by area as it sent them."""
     row = conn.execute("SELECT booking_services FROM centers WHERE code = ?", (center,)).fetchone()
     named = json.loads(row[0]) if row and row[0] else []
@@ -117,20 +122,22 @@ def services_offered(conn: SqlConnection, center: str, now: float) -> list[dict[
         for r in conn.execute(
             "SELECT DISTINCT service FROM booking_slots WHERE center = ? AND slot_at > ? "
             "AND booked < seats",
-            (center, now + BOOK_BEFORE_S),
+            (center, now + lead_s),
         )
     }
     return [service for service in named if service["code"] in free]
 
 
-def free_slots(conn: SqlConnection, center: str, service: str, now: float) -> list[dict[str, Any]]:
+def free_slots(
+    conn: SqlConnection, center: str, service: str, now: float, lead_s: float = BOOK_BEFORE_S
+) -> list[dict[str, Any]]:
     """Return the slots of a service that still take a booking, earliest first."""
     return [
         {"slot_at": row[0], "free": row[1]}
         for row in conn.execute(
             "SELECT slot_at, seats - booked FROM booking_slots WHERE center = ? AND service = ? "
             "AND slot_at > ? AND booked < seats AND made < ? ORDER BY slot_at LIMIT 2000",
-            (center, service, now + BOOK_BEFORE_S, MAX_SEATS_EVER),
+            (center, service, now + lead_s, MAX_SEATS_EVER),
         )
     ]
 
@@ -153,6 +160,7 @@ def book(
     phone: str,
     now: float,
     made_by: str = "web",
+    lead_s: float = BOOK_BEFORE_S,
 ) -> str:
     """Take a seat of the slot and return the booking's code; refuse a full or past slot."""
     phone = check_phone(phone)
@@ -160,7 +168,7 @@ def book(
         "UPDATE booking_slots SET booked = booked + 1, made = made + 1 "
         "WHERE center = ? AND service = ? AND slot_at = ? AND slot_at > ? AND booked < seats "
         "AND made < ? RETURNING service_id, made",
-        (center, service, slot_at, now + BOOK_BEFORE_S, MAX_SEATS_EVER),
+        (center, service, slot_at, now + lead_s, MAX_SEATS_EVER),
     ).fetchone()
     if seat is None:
         raise QueueError("slot_taken", "This time is no longer free: choose another.", "slot")
@@ -219,7 +227,13 @@ def cancel(conn: SqlConnection, code: str, now: float) -> dict[str, Any]:
 
 
 def move(
-    conn: SqlConnection, key: str, code: str, slot_at: int, now: float, made_by: str = "web"
+    conn: SqlConnection,
+    key: str,
+    code: str,
+    slot_at: int,
+    now: float,
+    made_by: str = "web",
+    lead_s: float = BOOK_BEFORE_S,
 ) -> str:
     """Move a booking to another slot of its service; return the new code (the old is cancelled).
 

@@ -16,8 +16,9 @@ from typing import Any
 
 I18N_DIR = Path(__file__).parent / "static" / "kiosk" / "i18n"
 MAX_PHRASE = 300  # characters: the longest service name is about 200
-# What the kiosk speaks as a ticket is issued; {label} and {n} filled in (see spoken_ticket).
-TICKET_SENTENCE = "ticket_spoken"
+# What the kiosk speaks as a ticket is issued, {label} and {n} filled in, or as a booking is
+# checked in, {label} and {time} (see spoken_ticket).
+TICKET_SENTENCES = ("ticket_spoken", "booking_spoken")
 LABEL = r"[A-Z]-\d{1,4}"
 
 
@@ -45,10 +46,17 @@ def phrases(catalog: dict[str, Any], language: str) -> set[str]:
 
 def spoken_ticket(text: str, language: str) -> str | None:
     """Return the label if ``text`` is the kiosk's sentence for a just-issued ticket."""
-    template = kiosk_texts(language)[TICKET_SENTENCE]
-    pattern = re.escape(template).replace(r"\{label\}", f"({LABEL})").replace(r"\{n\}", r"\d{1,4}")
-    match = re.fullmatch(pattern, text)
-    return match.group(1) if match else None
+    for key in TICKET_SENTENCES:
+        pattern = (
+            re.escape(kiosk_texts(language)[key])
+            .replace(r"\{label\}", f"({LABEL})")
+            .replace(r"\{n\}", r"\d{1,4}")
+            .replace(r"\{time\}", r"\d{2}:\d{2}")
+        )
+        match = re.fullmatch(pattern, text)
+        if match:
+            return match.group(1)
+    return None
 
 
 def may_speak(text: str, language: str, catalog: dict[str, Any]) -> bool:

@@ -96,6 +96,7 @@ HQ_SETTINGS = (
     Setting("HQ_NOW_STALE_S", 180, 'a center silent this long shows "no data since" on /hq/waits'),
     Setting("HQ_WAITS_REFRESH_S", 30, "how often /hq/waits reloads its figures in the browser"),
     Setting("HQ_BOOKINGS_PER_HOUR", 20, "bookings one address may make in an hour on /hq/book"),
+    Setting("HQ_BOOK_BEFORE_MIN", 15, "a slot can be booked until this long before it starts"),
     Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies"),
     *SIGN_IN_SETTINGS,
     *OPERATIONS_SETTINGS,

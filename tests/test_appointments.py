@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hq import bookings
 from server.hq_link import signing, sync
-from server.hq_link.bookings import PATH, exchange_bookings
+from server.hq_link.bookings import PATH
 from server.office import appointments as hours
+from server.office.demo import DEMO_LOGINS
 from server.queue import booking_codes
 from server.queue.actors import User
 from server.queue.appointments import CenterKey, CheckInWindow, check_in, hear_bookings
@@ -30,7 +33,9 @@ from server.queue.desk import mark_no_show, sign_in
 from server.queue.engine import GENERAL, CounterPolicy, Fairness, WaitingTicket, choose_next
 from server.queue.errors import QueueError
 from server.queue.visits import issue_ticket
-from tests.conftest import KEY, T0
+from tests.conftest import KEY, T0, wait_until
+from tests.live import HTTP_TIMEOUT_S, start_hq, start_live_center
+from tests.test_staff_browser import check_layout, signed_in
 
 BAKU = ZoneInfo("Asia/Baku")
 WINDOW = CheckInWindow()
@@ -94,8 +99,9 @@ tickets = st.builds(
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(tickets, max_size=12, unique_by=lambda t: t.id), st.floats(0, 9000),
-       st.integers(0, 3))  # fmt: skip
+@given(
+    st.lists(tickets, max_size=12, unique_by=lambda t: t.id), st.floats(0, 9000), st.integers(0, 3)
+)
 def test_the_call_rule_for_appointments_and_walk_ins(waiting, now, streak):
     chosen = choose_next(waiting, COUNTER, FAIR, streak, now)
     eligible = [t for t in waiting if COUNTER.serves(t)]
@@ -131,7 +137,9 @@ def service_id(center, code="2.1"):
 
 
 def code_for(center, minutes_from_t0, seat=1, service="2.1", key=KEY, at="baku-1"):
-    return booking_codes.make_code(key, at, slot_at_t0(minutes_from_t0), service_id(center, service), seat)
+    return booking_codes.make_code(
+        key, at, slot_at_t0(minutes_from_t0), service_id(center, service), seat
+    )
 
 
 def refusal(center, code, key=HQ_KEY):
@@ -144,7 +152,9 @@ def test_a_good_code_becomes_a_ticket_of_its_area_marked_with_its_slot(center):
     done = check_in(center, code_for(center, 20), HQ_KEY, WINDOW, device=None, language="ru")
     ticket = done.answer
     assert ticket["label"].startswith("B-") and ticket["service"]["code"] == "2.1"
-    assert ticket["appointment"]["slot"] == datetime.fromtimestamp(slot_at_t0(20), BAKU).strftime("%H:%M")
+    assert ticket["appointment"]["slot"] == datetime.fromtimestamp(slot_at_t0(20), BAKU).strftime(
+        "%H:%M"
+    )
     assert ticket["state"] == "waiting" and ticket["language"] == "ru"
     again = refusal(center, code_for(center, 20))
     assert again.code == "checked_in_already" and again.detail["ticket"] == ticket["label"]
@@ -160,8 +170,18 @@ def test_each_refusal_says_why_with_the_slot_it_is_about(center):
     assert refusal(center, code_for(center, 5), key=None).code == "no_bookings_here"
     cancelled = code_for(center, 5, seat=2)
     with center.store.write() as conn:
-        hear_bookings(conn, [{"code": booking_codes.normalise(cancelled), "service_id": service_id(center),
-                              "slot_at": slot_at_t0(5), "state": "cancelled"}], T0)  # fmt: skip
+        hear_bookings(
+            conn,
+            [
+                {
+                    "code": booking_codes.normalise(cancelled),
+                    "service_id": service_id(center),
+                    "slot_at": slot_at_t0(5),
+                    "state": "cancelled",
+                }
+            ],
+            T0,
+        )
     assert refusal(center, cancelled).code == "booking_cancelled"
     # Still on time at the edges of the window.
     check_in(center, code_for(center, 30, seat=3), HQ_KEY, WINDOW, device=None)
@@ -193,8 +213,13 @@ def trade(client, slots, outcomes=(), services=None, key=KEY):
         "at": time.time(),
         "services": services
         if services is not None
-        else [{"code": "2.1", "name": {"az": "Əmək müqaviləsi", "en": "Labour contract"},
-               "area": {"az": "Əmək münasibətləri"}}],  # fmt: skip
+        else [
+            {
+                "code": "2.1",
+                "name": {"az": "Əmək müqaviləsi", "en": "Labour contract"},
+                "area": {"az": "Əmək münasibətləri"},
+            }
+        ],
         "slots": slots,
         "outcomes": list(outcomes),
     }
@@ -206,8 +231,10 @@ def trade(client, slots, outcomes=(), services=None, key=KEY):
 
 def hour_slots(count=4, seats=2, start_in_s=3600):
     first = (int(time.time()) + start_in_s) // 900 * 900
-    return [{"service": "2.1", "service_id": 7, "slot_at": first + n * 900, "seats": seats}
-            for n in range(count)]  # fmt: skip
+    return [
+        {"service": "2.1", "service_id": 7, "slot_at": first + n * 900, "seats": seats}
+        for n in range(count)
+    ]
 
 
 def form_token(page):
@@ -215,11 +242,20 @@ def form_token(page):
 
 
 def book_on_page(client, slot_at, phone="+994 55 987 65 43", lang="az"):
-    page = client.get("/hq/book?center=baku-1&service=2.1",
-                      headers={"Accept-Language": lang}).get_data(as_text=True)  # fmt: skip
+    page = client.get(
+        "/hq/book?center=baku-1&service=2.1", headers={"Accept-Language": lang}
+    ).get_data(as_text=True)
     assert f'value="{slot_at}"' in page
-    return client.post("/hq/book", data={"csrf_token": form_token(page), "center": "baku-1",
-                                         "service": "2.1", "slot": str(slot_at), "phone": phone})  # fmt: skip
+    return client.post(
+        "/hq/book",
+        data={
+            "csrf_token": form_token(page),
+            "center": "baku-1",
+            "service": "2.1",
+            "slot": str(slot_at),
+            "phone": phone,
+        },
+    )
 
 
 def test_hq_books_a_centers_slot_with_a_code_the_center_verifies_and_lists_it_back(hq_client):
@@ -233,19 +269,29 @@ def test_hq_books_a_centers_slot_with_a_code_the_center_verifies_and_lists_it_ba
     booking = booking_codes.verify(KEY, "baku-1", code)  # what the kiosk does, offline
     assert (booking.slot_at, booking.service_id, booking.seat) == (slots[0]["slot_at"], 7, 1)
     page = hq_client.get(f"/hq/book/{code}").get_data(as_text=True)
-    assert booking_codes.pretty(code) in page and "987" not in page  # no phone number
+    shown = "-".join(re.findall(r"<span>([A-Z2-7]{4})</span>", page))
+    assert shown == booking_codes.pretty(code) and "987" not in page  # no phone number
     assert hq_client.get(f"/hq/book/{code}/qr.svg").mimetype == "image/svg+xml"
     listed = trade(hq_client, slots).get_json()["bookings"]
-    assert listed == [{"code": code, "service_id": 7, "slot_at": slots[0]["slot_at"],
-                       "state": "booked"}]  # fmt: skip
+    assert listed == [
+        {"code": code, "service_id": 7, "slot_at": slots[0]["slot_at"], "state": "booked"}
+    ]
     assert "phone" not in json.dumps(listed)
     # The answer is HQ's, signed with the center's key.
     response = trade(hq_client, slots)
-    assert signing.check(
-        KEY, "baku-1", response.headers[signing.TIMESTAMP_HEADER],
-        response.headers[signing.SIGNATURE_HEADER], signing.ANSWER, PATH, response.data,
-        time.time(),
-    ) is None  # fmt: skip
+    assert (
+        signing.check(
+            KEY,
+            "baku-1",
+            response.headers[signing.TIMESTAMP_HEADER],
+            response.headers[signing.SIGNATURE_HEADER],
+            signing.ANSWER,
+            PATH,
+            response.data,
+            time.time(),
+        )
+        is None
+    )
 
 
 def test_a_full_slot_is_refused_and_cancelling_or_moving_gives_the_seat_back(hq_client):
@@ -258,10 +304,14 @@ def test_a_full_slot_is_refused_and_cancelling_or_moving_gives_the_seat_back(hq_
         bookings.book(conn, KEY, "baku-1", "2.1", slots[0]["slot_at"], "+994501234567", time.time())
     assert taken.value.code == "slot_taken"
     token = form_token(hq_client.get(f"/hq/book/{first}").get_data(as_text=True))
-    moved = hq_client.post(f"/hq/book/{first}/move",
-                           data={"csrf_token": token, "slot": str(slots[1]["slot_at"])})  # fmt: skip
+    moved = hq_client.post(
+        f"/hq/book/{first}/move", data={"csrf_token": token, "slot": str(slots[1]["slot_at"])}
+    )
     second = moved.headers["Location"].rsplit("/", 1)[-1]
-    assert second != first and booking_codes.verify(KEY, "baku-1", second).slot_at == slots[1]["slot_at"]
+    assert (
+        second != first
+        and booking_codes.verify(KEY, "baku-1", second).slot_at == slots[1]["slot_at"]
+    )
     assert 'data-state="cancelled"' in hq_client.get(f"/hq/book/{first}").get_data(as_text=True)
     again = book_on_page(hq_client, slots[0]["slot_at"])  # the first slot is free again
     assert again.status_code == 302
@@ -279,14 +329,28 @@ def test_bad_phone_past_slot_forged_or_unsigned_messages_are_refused(hq_client):
             with pytest.raises(QueueError, match="phone"):
                 bookings.book(conn, KEY, "baku-1", "2.1", slots[0]["slot_at"], phone, time.time())
         with pytest.raises(QueueError):  # already begun
-            bookings.book(conn, KEY, "baku-1", "2.1", slots[0]["slot_at"], "+994501234567",
-                          slots[0]["slot_at"] + 1)  # fmt: skip
+            bookings.book(
+                conn,
+                KEY,
+                "baku-1",
+                "2.1",
+                slots[0]["slot_at"],
+                "+994501234567",
+                slots[0]["slot_at"] + 1,
+            )
     assert trade(hq_client, slots, key="not the key").status_code == 401
     assert trade(hq_client, [{"service": "2.1"}]).status_code == 422
     assert hq_client.get("/hq/book/NOTACODE").status_code == 404
     assert hq_client.get("/hq/book?center=nowhere").status_code == 404
-    refused = hq_client.post("/hq/book", data={"center": "baku-1", "service": "2.1",
-                                               "slot": str(slots[0]["slot_at"]), "phone": "+994501234567"})  # fmt: skip
+    refused = hq_client.post(
+        "/hq/book",
+        data={
+            "center": "baku-1",
+            "service": "2.1",
+            "slot": str(slots[0]["slot_at"]),
+            "phone": "+994501234567",
+        },
+    )
     assert refused.status_code == 403  # no CSRF token: a page elsewhere cannot book
 
 
@@ -297,7 +361,11 @@ def test_the_booking_pages_speak_the_visitors_language(hq_client, lang):
     words = {"az": "Görüşə yazılış", "ru": "Запись на приём", "en": "Book a visit"}
     phone = {"Accept-Language": lang}  # a visitor's phone says its language
     assert words[lang] in hq_client.get("/hq/book", headers=phone).get_data(as_text=True)
-    code = book_on_page(hq_client, slots[0]["slot_at"], lang=lang).headers["Location"].rsplit("/", 1)[-1]
+    code = (
+        book_on_page(hq_client, slots[0]["slot_at"], lang=lang)
+        .headers["Location"]
+        .rsplit("/", 1)[-1]
+    )
     page = hq_client.get(f"/hq/book/{code}", headers=phone).get_data(as_text=True)
     assert {"az": "Yazılış kodu", "ru": "Код записи", "en": "Booking code"}[lang] in page
 
@@ -305,10 +373,14 @@ def test_the_booking_pages_speak_the_visitors_language(hq_client, lang):
 def test_outcomes_from_the_center_fill_hqs_report(hq_client):
     slots = hour_slots(count=2, seats=3)
     trade(hq_client, slots)
-    codes = [book_on_page(hq_client, slots[0]["slot_at"]).headers["Location"].rsplit("/", 1)[-1]
-             for _ in range(3)]  # fmt: skip
-    outcomes = [{"code": codes[0], "state": "checked_in", "called_after_s": 120},
-                {"code": codes[1], "state": "no_show", "called_after_s": None}]  # fmt: skip
+    codes = [
+        book_on_page(hq_client, slots[0]["slot_at"]).headers["Location"].rsplit("/", 1)[-1]
+        for _ in range(3)
+    ]
+    outcomes = [
+        {"code": codes[0], "state": "checked_in", "called_after_s": 120},
+        {"code": codes[1], "state": "no_show", "called_after_s": None},
+    ]
     trade(hq_client, slots, outcomes)
     with hq_client.store.read() as conn:
         figures = bookings.report(conn, 0, 2**40, {"baku-1": 10}, lambda at: "day")
@@ -323,8 +395,12 @@ def test_parallel_visitors_never_overbook_a_slot_on_postgresql(tmp_path, postgre
     from hq.app import create_hq_app
     from hq.storage import add_center
 
-    config = {"HQ_DATA_DIR": str(tmp_path / "hq"), "HQ_DATABASE": str(postgres.new_database()),
-              "TESTING": True, "HQ_BOOKINGS_PER_HOUR": 1000}  # fmt: skip
+    config = {
+        "HQ_DATA_DIR": str(tmp_path / "hq"),
+        "HQ_DATABASE": str(postgres.new_database()),
+        "TESTING": True,
+        "HQ_BOOKINGS_PER_HOUR": 1000,
+    }
     app = create_hq_app(config)
     store = app.extensions["dostq.hq_store"]
     with store.write() as conn:
@@ -334,16 +410,25 @@ def test_parallel_visitors_never_overbook_a_slot_on_postgresql(tmp_path, postgre
     trade(client, slots)
     visitors = 50
     clients = [app.test_client() for _ in range(visitors)]
-    tokens = [form_token(c.get("/hq/book?center=baku-1&service=2.1").get_data(as_text=True))
-              for c in clients]  # fmt: skip
+    tokens = [
+        form_token(c.get("/hq/book?center=baku-1&service=2.1").get_data(as_text=True))
+        for c in clients
+    ]
     together = threading.Barrier(visitors)
     answers: list[str] = [""] * visitors
 
     def press_book(n: int) -> None:
         together.wait()
-        response = clients[n].post("/hq/book", data={
-            "csrf_token": tokens[n], "center": "baku-1", "service": "2.1",
-            "slot": str(slots[0]["slot_at"]), "phone": f"+99450{n:07d}"})  # fmt: skip
+        response = clients[n].post(
+            "/hq/book",
+            data={
+                "csrf_token": tokens[n],
+                "center": "baku-1",
+                "service": "2.1",
+                "slot": str(slots[0]["slot_at"]),
+                "phone": f"+99450{n:07d}",
+            },
+        )
         answers[n] = response.headers.get("Location", str(response.status_code))
 
     started = time.perf_counter()
@@ -360,14 +445,26 @@ def test_parallel_visitors_never_overbook_a_slot_on_postgresql(tmp_path, postgre
         seats = conn.execute("SELECT booked, made FROM booking_slots").fetchone()
         standing = conn.execute("SELECT count(*) FROM bookings WHERE state = 'booked'").fetchone()
     assert tuple(seats) == (5, 5) and standing[0] == 5
-    assert len({booking_codes.verify(KEY, "baku-1", a.rsplit("/", 1)[-1]).seat for a in booked}) == 5
+    assert (
+        len({booking_codes.verify(KEY, "baku-1", a.rsplit("/", 1)[-1]).seat for a in booked}) == 5
+    )
     with capsys.disabled():
-        print(f"\n  booking race on PostgreSQL: {visitors} at once for 5 seats: 5 booked, "
-              f"{len(refused)} refused, {elapsed * 1000:.0f} ms")  # fmt: skip
+        print(
+            f"\n  booking race on PostgreSQL: {visitors} at once for 5 seats: 5 booked, "
+            f"{len(refused)} refused, {elapsed * 1000:.0f} ms"
+        )
     store.close()
 
 
 # ---- the center's API, admin page and report ------------------------------------------------
+
+
+def test_a_blind_visitor_hears_the_booked_time_of_their_checked_in_ticket():
+    from kiosk.speech import spoken_ticket
+
+    assert spoken_ticket("Your number is B-002. You will be called at 12:40.", "en") == "B-002"
+    assert spoken_ticket("Ваш номер B-002. Вас вызовут в 12:40.", "ru") == "B-002"
+    assert spoken_ticket("Your number is B-002. You will be called at noon.", "en") is None
 
 
 def linked(app_center, tmp_path):
@@ -394,15 +491,17 @@ def test_a_kiosk_and_reception_check_in_by_code_and_refusals_are_clear_json(app_
     early = client.post("/api/v1/checkins", json={"code": code_for(center, 45)}, headers=kiosk)
     assert early.get_json()["error"]["code"] == "too_early"
     assert early.get_json()["error"]["detail"]["slot"]  # the kiosk says the time in its words
-    forged = client.post("/api/v1/checkins", json={"code": code_for(center, 5, key="x")},
-                         headers=kiosk)  # fmt: skip
+    forged = client.post(
+        "/api/v1/checkins", json={"code": code_for(center, 5, key="x")}, headers=kiosk
+    )
     assert (forged.status_code, forged.get_json()["error"]["code"]) == (422, "bad_booking_code")
     assert client.post("/api/v1/checkins", json={"code": ""}, headers=kiosk).status_code == 400
     assert client.post("/api/v1/checkins", json={"code": code}).status_code == 401
     staff = app_center.app.test_client()
     headers = login(staff, "manager", "floor-boss-secret")
-    at_desk = staff.post("/api/v1/reception/checkins", json={"code": code_for(center, 10)},
-                         headers=headers)  # fmt: skip
+    at_desk = staff.post(
+        "/api/v1/reception/checkins", json={"code": code_for(center, 10)}, headers=headers
+    )
     assert at_desk.status_code == 201 and at_desk.get_json()["state"] == "waiting"
     state = client.get("/kiosk/state", headers=kiosk).get_json()
     assert state["bookings"] is False  # no appointment hours yet: no button on the kiosk
@@ -416,13 +515,31 @@ def test_the_admin_sets_appointment_hours_and_the_report_counts_bookings(app_cen
     login(staff, "manager", "floor-boss-secret")
     page = staff.get("/manager/admin/appointments").get_data(as_text=True)
     token = form_token(page)
-    added = staff.post("/manager/admin/appointments", data={
-        "csrf_token": token, "service": "2.1", "weekday": ["0", "1", "2", "3", "4"],
-        "from": "09:00", "until": "12:00", "slot_min": "15", "seats": "2"})  # fmt: skip
+    added = staff.post(
+        "/manager/admin/appointments",
+        data={
+            "csrf_token": token,
+            "service": "2.1",
+            "weekday": ["0", "1", "2", "3", "4"],
+            "from": "09:00",
+            "until": "12:00",
+            "slot_min": "15",
+            "seats": "2",
+        },
+    )
     assert added.status_code == 302
-    bad = staff.post("/manager/admin/appointments", data={
-        "csrf_token": token, "service": "2.1", "weekday": ["0"], "from": "12:00",
-        "until": "09:00", "slot_min": "15", "seats": "2"})  # fmt: skip
+    bad = staff.post(
+        "/manager/admin/appointments",
+        data={
+            "csrf_token": token,
+            "service": "2.1",
+            "weekday": ["0"],
+            "from": "12:00",
+            "until": "09:00",
+            "slot_min": "15",
+            "seats": "2",
+        },
+    )
     assert bad.status_code == 302
     with center.store.read() as conn:
         assert len(hours.rules(conn)) == 1
@@ -437,18 +554,256 @@ def test_the_admin_sets_appointment_hours_and_the_report_counts_bookings(app_cen
     # Two bookings heard from HQ: one checks in and is called, one never comes.
     came, missed = code_for(center, 10), code_for(center, 10, seat=2)
     with center.store.write() as conn:
-        hear_bookings(conn, [
-            {"code": booking_codes.normalise(c), "service_id": service_id(center),
-             "slot_at": slot_at_t0(10), "state": "booked"} for c in (came, missed)], T0)  # fmt: skip
+        hear_bookings(
+            conn,
+            [
+                {
+                    "code": booking_codes.normalise(c),
+                    "service_id": service_id(center),
+                    "slot_at": slot_at_t0(10),
+                    "state": "booked",
+                }
+                for c in (came, missed)
+            ],
+            T0,
+        )
     check_in(center, came, HQ_KEY, WINDOW, device=None)
     app_center.clock.advance(3600)
     with center.store.read() as conn:
         figures = hours.report(conn, "2026-11-23", "2026-11-23", BAKU, T0 + 3600, WINDOW)
         told = {o["code"]: o["state"] for o in hours.outcomes(conn, T0 + 3600, WINDOW)}
     assert figures["totals"] | {"share_of_visits_percent": 100.0} == {
-        "booked": 2, "checked_in": 1, "no_show": 1, "called_after_p50_min": None,
-        "called_after_p90_min": None, "share_of_visits_percent": 100.0}  # fmt: skip
-    assert told == {booking_codes.normalise(came): "checked_in",
-                    booking_codes.normalise(missed): "no_show"}  # fmt: skip
+        "booked": 2,
+        "checked_in": 1,
+        "no_show": 1,
+        "called_after_p50_min": None,
+        "called_after_p90_min": None,
+        "share_of_visits_percent": 100.0,
+    }
+    assert told == {
+        booking_codes.normalise(came): "checked_in",
+        booking_codes.normalise(missed): "no_show",
+    }
     report = staff.get("/manager/report?from=2026-11-23&to=2026-11-23").get_data(as_text=True)
     assert 'id="appointments"' in report
+
+
+# ---- the whole path: HQ and a center, live, in Chromium ------------------------------------
+
+PHONE_VIEW = {"width": 390, "height": 844}
+KIOSK_VIEW = {"width": 1080, "height": 1920}
+
+
+def keep(page, name):
+    """Keep a screenshot once nothing overlaps or runs off the screen (and axe is content)."""
+    from tests.accessibility import keep_screen
+    from tests.test_staff_browser import LAYOUT_CHECK
+
+    found = page.evaluate(LAYOUT_CHECK)
+    assert (found["overlaps"], found["broken"], found["sideways"]) == ([], [], False), name
+    keep_screen(page, name, full_page=True)
+
+
+def first_slot(now):
+    """The next whole minute at least 50 s ahead, in Baku; after 23:54, the next midnight
+    (appointment hours end within their day)."""
+    start = datetime.fromtimestamp(now + 50, BAKU).replace(second=0, microsecond=0)
+    start += timedelta(minutes=1)
+    if (start.hour, start.minute) > (23, 54):
+        start = (start + timedelta(days=1)).replace(hour=0, minute=0)
+    return start
+
+
+def book_in_browser(browser, hq, slot_at, language, cancel=False):
+    """A visitor books on their phone in their language; return the code (cancelled or not)."""
+    context = browser.new_context(viewport=PHONE_VIEW, locale=language)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{hq.url}/hq/book")
+    page.wait_for_selector("#book-centers")
+    shoot = not cancel
+    if shoot:
+        keep(page, f"booking-centers-{language}")
+    page.click("#book-centers a.book-choice")
+    page.wait_for_selector("#book-services")
+    if shoot:
+        keep(page, f"booking-services-{language}")
+    page.click("#book-services a[data-service='2.1']")
+    page.wait_for_selector("#book-slot")
+    if shoot:
+        keep(page, f"booking-times-{language}")
+    page.check(f"input[name=slot][value='{slot_at}']")
+    page.fill("input[name=phone]", "+994 55 987 65 43")
+    page.click("#book-slot button[type=submit]")
+    page.wait_for_selector("#booking-code")
+    code = page.inner_text("#booking-code")
+    if shoot:
+        keep(page, f"booking-confirmed-{language}")
+    if cancel:
+        page.click("#book-cancel button")
+        page.wait_for_selector("#booking[data-state=cancelled]")
+        keep(page, f"booking-cancelled-{language}")
+    assert errors == []
+    context.close()
+    return code
+
+
+def heard(live):
+    with sqlite3.connect(live.data_dir / "dostq.db") as db:
+        return dict(db.execute("SELECT code, state FROM bookings").fetchall())
+
+
+def type_on_kiosk(page, code):
+    """Type a code key by key on the kiosk's own keyboard."""
+    for char in code.replace("-", ""):
+        page.click(f"#kiosk .keyboard button.key:text-is('{char}')")
+
+
+def test_booked_at_hq_checked_in_at_a_live_kiosk_and_called_at_its_slot_hq_up_or_down(
+    tmp_path, browser
+):
+    hq = start_hq(tmp_path / "hq", serve=False)
+    hq.start_with({"HQ_BOOK_BEFORE_MIN": "0"})  # the slot starts within the minute here
+    key = hq.add_center("baku-1", "Bakı 1 saylı DOST mərkəzi")
+    hq.create_user("analyst", "hesabat-baxan-gözlər-9")
+
+    def link_to_hq(store):
+        with store.write() as conn:
+            sync.set_up(conn, tmp_path / "center", hq.url, "baku-1", key)
+
+    live = start_live_center(
+        tmp_path / "center",
+        prepare=link_to_hq,
+        settings={"HQ_NOW_EVERY_S": "0.5", "HQ_SYNC_POLL_S": "0.5", "KIOSK_IDLE_S": "300"},
+    )
+    try:
+        # The center's admin opens appointment hours for 2.1: one 5-minute slot, 8 visits.
+        start = first_slot(time.time())
+        slot_at = int(start.timestamp())
+        admin_page = signed_in(browser, live, "admin", "az", "/manager/admin/appointments")
+        form = "#add-appointment-hours"
+        admin_page.select_option(f"{form} select[name=service]", "2.1")
+        for day in range(7):
+            admin_page.check(f"{form} input[name=weekday][value='{day}']")
+        admin_page.fill(f"{form} input[name=from]", start.strftime("%H:%M"))
+        admin_page.fill(
+            f"{form} input[name=until]", (start + timedelta(minutes=5)).strftime("%H:%M")
+        )
+        admin_page.fill(f"{form} input[name=slot_min]", "5")
+        admin_page.fill(f"{form} input[name=seats]", "8")
+        admin_page.click(f"{form} button[type=submit]")
+        admin_page.wait_for_selector("#appointment-hours tr[data-service='2.1']")
+        check_layout(admin_page, "admin-appointments-az")
+        live.kiosk().get(f"{live.url}/api/v1/catalog", timeout=HTTP_TIMEOUT_S)  # starts sync
+        offered = f"{hq.url}/hq/book?center=baku-1&service=2.1"
+        assert wait_until(
+            lambda: f'value="{slot_at}"' in requests.get(offered, timeout=10).text, 30
+        )
+
+        # Visitors book on their phones, one in each language; one more each, cancelled.
+        kept = {lang: book_in_browser(browser, hq, slot_at, lang) for lang in ("az", "ru", "en")}
+        dropped = {lang: book_in_browser(browser, hq, slot_at, lang, cancel=True)
+                   for lang in ("az", "ru", "en")}  # fmt: skip
+        normal = booking_codes.normalise
+        assert wait_until(lambda: all(heard(live).get(normal(c)) == "cancelled"
+                                      for c in dropped.values()), 30)  # fmt: skip
+        walk_in = live.kiosk().post(f"{live.url}/api/v1/tickets", json={"service": "2.1",
+                                    "print": False}, timeout=HTTP_TIMEOUT_S).json()  # fmt: skip
+
+        # At the kiosk: the code typed on its keyboard (HQ up).
+        context = browser.new_context(viewport=KIOSK_VIEW)
+        kiosk = context.new_page()
+        errors = []
+        kiosk.on("pageerror", lambda error: errors.append(str(error)))
+        kiosk.goto(f"{live.url}/kiosk/")
+        kiosk.fill("input[name=token]", live.tokens["kiosk-1"])
+        kiosk.click("form.login button[type=submit]")
+        kiosk.wait_for_selector(".area")
+
+        def open_check_in(language):
+            kiosk.click("button.done") if kiosk.query_selector("button.done") else None
+            kiosk.wait_for_selector(".area")
+            kiosk.click(f"button.lang:text-is('{language.upper()}')")
+            kiosk.wait_for_selector(f"html[lang={language}]")
+            kiosk.click("button.booking")
+            kiosk.wait_for_selector("#booking-code")
+
+        labels = {}
+        for language in ("az", "ru", "en"):  # a cancelled code: refused, a walk-in offered
+            open_check_in(language)
+            keep(kiosk, f"kiosk-checkin-entry-{language}")
+            type_on_kiosk(kiosk, dropped[language])
+            kiosk.click("button.check-in")
+            kiosk.wait_for_selector("#checkin-refusal")
+            assert kiosk.inner_text("#checkin-refusal") != ""
+            keep(kiosk, f"kiosk-checkin-refused-{language}")
+            kiosk.click(".refusal button")  # a walk-in ticket instead: the areas
+            kiosk.wait_for_selector(".area")
+        open_check_in("az")
+        type_on_kiosk(kiosk, kept["az"])
+        kiosk.click("button.check-in")
+        kiosk.wait_for_selector("#ticket-number")
+        labels["az"] = kiosk.inner_text("#ticket-number")
+        assert kiosk.inner_text(".ticket .appointment") == f"Sizi saat {start:%H:%M}-da çağıracağıq"
+        keep(kiosk, "kiosk-checkin-ticket-az")
+
+        # HQ goes down; a scanner types the QR's address and Enter, from the start screen.
+        hq.stop()
+        for language in ("ru", "en"):
+            open_check_in(language)
+            kiosk.click("button.nav:nth-of-type(2)")  # Start: the scanner works from any screen
+            kiosk.wait_for_selector(".area")
+            address = f"{hq.url}/hq/book/{normal(kept[language])}"
+            kiosk.keyboard.type(address)  # Playwright types faster than any person
+            kiosk.keyboard.press("Enter")
+            kiosk.wait_for_selector("#ticket-number")
+            labels[language] = kiosk.inner_text("#ticket-number")
+            keep(kiosk, f"kiosk-checkin-ticket-{language}")
+        assert errors == []
+        assert len(set(labels.values())) == 3
+        assert all(label.startswith("B-") for label in labels.values())
+
+        # At the slot's start the clerk's Call next calls the bookings before the walk-in.
+        while time.time() < slot_at:
+            time.sleep(0.5)
+        clerk = live.session("clerk2", DEMO_LOGINS["clerk2"])
+        counter = f"{live.url}/api/v1/counters/2"
+        clerk.post(f"{counter}/session", timeout=HTTP_TIMEOUT_S).raise_for_status()
+        called = []
+        for _ in range(4):
+            call = clerk.post(f"{counter}/call-next", timeout=HTTP_TIMEOUT_S)
+            assert call.status_code == 200, call.text
+            called.append(call.json()["ticket"]["label"])
+            clerk.post(f"{counter}/no-show", timeout=HTTP_TIMEOUT_S).raise_for_status()
+        assert called == [labels["az"], labels["ru"], labels["en"], walk_in["label"]]
+
+        # The center's report counts them; once HQ is back, so does HQ's.
+        report = signed_in(browser, live, "manager", "az", "/manager/report")
+        totals = report.inner_text("#appointments tr[data-key='Σ']").split()
+        assert totals[1:4] == ["3", "3", "0"]  # booked (not the cancelled), checked in, no-show
+        hq.start()
+        database = hq.open_database()
+        try:
+
+            def outcomes():
+                with database.read() as conn:
+                    rows = conn.execute("SELECT state, count(*) FROM bookings GROUP BY state")
+                    return dict(rows.fetchall())
+
+            assert wait_until(lambda: outcomes() == {"checked_in": 3, "cancelled": 3}, 30)
+        finally:
+            database.close()
+        analyst = browser.new_page(viewport={"width": 1280, "height": 800})
+        analyst.errors = []
+        analyst.goto(f"{hq.url}/hq/login?next=/hq/appointments")
+        analyst.fill("input[name=username]", "analyst")
+        analyst.fill("input[name=password]", "hesabat-baxan-gözlər-9")
+        analyst.click("form.login button[type=submit]")
+        analyst.wait_for_selector("#appointments-centers")
+        row = analyst.inner_text("#appointments-centers tr[data-key='Σ']").split()
+        assert row[1:5] == ["3", "3", "3", "0"]  # booked, cancelled, checked in, no-show
+        check_layout(analyst, "hq-appointments-az")
+    finally:
+        live.stop()
+        hq.stop()

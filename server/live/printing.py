@@ -177,6 +177,7 @@ class PrintService:
             status_url=self.status_url(ticket["token"]),
             language=language,
             documents=documents.get(language) or documents.get("az"),
+            booked_for=ticket["appointment"]["slot"] if ticket.get("appointment") else None,
         )
 
     def _result_handler(self, device: Device) -> Callable[[PrintJob, bool, str], None]:

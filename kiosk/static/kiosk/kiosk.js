@@ -260,15 +260,17 @@
     chrome(t("your_number"), el("div", { class: "ticket" },
       el("p", { class: "number", id: "ticket-number", text: ticket.label }),
       el("p", { class: "service", text: name(service.name) }),
-      ticket.appointment ? el("p", { class: "appointment",
-        text: t("booked_for", { time: ticket.appointment.slot }) }) : null,
-      el("p", { text: t("ahead", { n: ticket.people_ahead }) }),
-      el("p", { text: wait }),
+      // A booking is called at its time, not after the line ahead of it: say that instead.
+      ...(ticket.appointment
+        ? [el("p", { class: "appointment", text: t("booked_for", { time: ticket.appointment.slot }) })]
+        : [el("p", { text: t("ahead", { n: ticket.people_ahead }) }), el("p", { text: wait })]),
       status,
       el("figure", {}, el("img", { src: `/t/${ticket.token}/qr.svg`, alt: "QR" }),
         el("figcaption", { text: t("scan_qr") })),
       button(t("done"), home, "tile done")), false);
-    say(t("ticket_spoken", { label: ticket.label, n: ticket.people_ahead }), true);
+    say(ticket.appointment
+      ? t("booking_spoken", { label: ticket.label, time: ticket.appointment.slot })
+      : t("ticket_spoken", { label: ticket.label, n: ticket.people_ahead }), true);
     restartIdle(printerProblem ? 3 * idleMs : idleMs);
     if (printResults.has(ticket.id)) showPrintResult(printResults.get(ticket.id));
   }
