@@ -26,7 +26,14 @@ from prometheus_client import CollectorRegistry
 from werkzeug.wrappers import Response
 
 from hq import bookings, catalog, storage
-from hq.batches import MAX_COUNT, check_appointments, check_batch, check_catalog_ask, check_now
+from hq.batches import (
+    MAX_COUNT,
+    check_appointments,
+    check_batch,
+    check_catalog_ask,
+    check_now,
+    check_partner_request,
+)
 from hq.database import open_database
 from hq.keys import CenterKeys
 from hq.metrics import HqMetrics
@@ -87,17 +94,31 @@ def center_key(conn: SqlConnection, center: str) -> str:
     return keys().open(stored)
 
 
-def signed_message(conn: SqlConnection, now: float) -> tuple[str, Any]:
-    """Return the center that signed this request and its JSON body, or refuse it.
+def partner_key(conn: SqlConnection, partner: str) -> str:
+    """Return an active partner system's key, opened, or refuse the request (401)."""
+    stored = bookings.partner_key(conn, partner)
+    if stored is None:
+        raise Unauthorized("unknown_partner", f"No partner '{partner[:40]}' at HQ.", "partner")
+    return keys().open(stored)
 
-    Refused: an unknown center, a bad or stale signature (401), a body that is not JSON
-    (422), the exact request again (409).
+
+def signed_message(
+    conn: SqlConnection,
+    now: float,
+    header: str = signing.CENTER_HEADER,
+    key_of: Callable[[SqlConnection, str], str] = center_key,
+) -> tuple[str, Any]:
+    """Return who signed this request and its JSON body, or refuse it.
+
+    The signer is a center, or the partner system ``header`` names. Refused: an unknown
+    signer, a bad or stale signature (401), a body that is not JSON (422), the exact request
+    again (409).
     """
     body = request.get_data(cache=False)
-    center = request.headers.get(signing.CENTER_HEADER, "")
+    center = request.headers.get(header, "")
     given = request.headers.get(signing.SIGNATURE_HEADER, "")
     why = signing.check(
-        center_key(conn, center),
+        key_of(conn, center),
         center,
         request.headers.get(signing.TIMESTAMP_HEADER, ""),
         given,
@@ -188,6 +209,36 @@ def trade_bookings() -> Response:
         listed = bookings.bookings_for(conn, center, now - 86400)
         key = center_key(conn, center)
     return signed_answer(jsonify({"bookings": listed}), key, center, now)
+
+
+@api.post("/bookings")
+def partner_bookings() -> Response:
+    """Book, move or cancel for another state system (e-Social), or list a service's free times.
+
+    Signed like a center's request, naming the partner in ``X-DostQ-Partner``; one action per
+    request: ``slots`` {center, service}, ``book`` {center, service, slot_at, phone}, ``move``
+    {code, slot_at}, ``cancel`` {code}. A booking's answer is the booking with its code.
+    """
+    now = time.time()
+    with store().write() as conn:
+        partner, message = signed_message(conn, now, signing.PARTNER_HEADER, partner_key)
+        ask = check_partner_request(message)
+        if ask["action"] == "slots":
+            bookings.center_name(conn, ask["center"])
+            return jsonify({"slots": bookings.free_slots(conn, ask["center"], ask["service"], now)})
+        if ask["action"] == "book":
+            bookings.center_name(conn, ask["center"])
+            key = center_key(conn, ask["center"])
+            code = bookings.book(
+                conn, key, ask["center"], ask["service"], ask["slot_at"], ask["phone"], now,
+                made_by=partner,
+            )  # fmt: skip
+        elif ask["action"] == "move":
+            key = center_key(conn, bookings.booking(conn, ask["code"])["center"])
+            code = bookings.move(conn, key, ask["code"], ask["slot_at"], now, made_by=partner)
+        else:
+            code = bookings.cancel(conn, ask["code"], now)["code"]
+        return jsonify(bookings.booking(conn, code))
 
 
 @dashboard.get("/waits")

@@ -229,6 +229,8 @@ def check_catalog_ask(message: Any, center: str) -> dict[str, Any]:
 
 
 _CODE = {"type": "string", "pattern": "^[A-Z2-7]{20}$"}
+_CENTER_CODE = {"type": "string", "minLength": 1, "maxLength": 40}
+_SERVICE = {"type": "string", "minLength": 1, "maxLength": 50}
 _NAMES = {
     "type": "object",
     "required": ["az"],
@@ -302,4 +304,40 @@ def check_appointments(message: Any, center: str) -> dict[str, Any]:
     """Return a center's slots and outcomes if they are that, else raise Invalid naming where."""
     error = next(iter(_appointments_validator.iter_errors(message)), None)
     _refuse_unless_from(center, message, error, "bad_appointments")
+    return dict(message)
+
+
+# What another state system (e-Social) asks of HQ's booking API (hq/app.py, partner_bookings).
+_PARTNER_ACTIONS = {
+    "slots": {"center": _CENTER_CODE, "service": _SERVICE},
+    "book": {"center": _CENTER_CODE, "service": _SERVICE, "slot_at": _MOMENT,
+             "phone": {"type": "string", "minLength": 1, "maxLength": 30}},
+    "move": {"code": {"type": "string", "minLength": 1, "maxLength": 40}, "slot_at": _MOMENT},
+    "cancel": {"code": {"type": "string", "minLength": 1, "maxLength": 40}},
+}  # fmt: skip
+PARTNER_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["action", "at", *fields],
+            "additionalProperties": False,
+            "properties": {
+                "action": {"const": action},
+                "at": {"type": "number", "minimum": 0, "maximum": 2**40},
+                **fields,
+            },
+        }
+        for action, fields in _PARTNER_ACTIONS.items()
+    ]
+}
+_partner_validator = Draft202012Validator(PARTNER_SCHEMA)
+
+
+def check_partner_request(message: Any) -> dict[str, Any]:
+    """Return a partner's request if it is one of the actions, else raise Invalid."""
+    if not isinstance(message, dict) or message.get("action") not in _PARTNER_ACTIONS:
+        raise Invalid("bad_request", f"action: one of {', '.join(_PARTNER_ACTIONS)}.", "action")
+    error = next(iter(_partner_validator.iter_errors(message)), None)
+    if error is not None:
+        raise Invalid("bad_request", shortened(f"body: {error.message}"), "body")
     return dict(message)

@@ -71,6 +71,21 @@ def store_offer(conn: SqlConnection, center: str, message: dict[str, Any], now: 
     return changed
 
 
+def add_partner(conn: SqlConnection, name: str, sealed_key: str, now: float) -> None:
+    """Register a system that books through the API (a new key for a known one replaces it)."""
+    conn.execute(
+        "INSERT INTO partners (name, key, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET key = excluded.key, active = 1",
+        (name, sealed_key, now),
+    )
+
+
+def partner_key(conn: SqlConnection, name: str) -> str | None:
+    """Return an active partner's key as stored (sealed), or None."""
+    row = conn.execute("SELECT key FROM partners WHERE name = ? AND active = 1", (name,)).fetchone()
+    return row[0] if row else None
+
+
 def bookings_for(conn: SqlConnection, center: str, since: float) -> list[dict[str, Any]]:
     """Return a center's bookings from ``since`` on, as the center keeps them."""
     return [

@@ -214,6 +214,13 @@ HQ_BOOKINGS = """
         );
         CREATE INDEX bookings_center_slot ON bookings (center, slot_at);
         CREATE INDEX bookings_slot ON bookings (slot_at);
+        -- Other state systems (e-Social) that book through the signed API, each with its key.
+        CREATE TABLE partners (
+            name text PRIMARY KEY,
+            key text NOT NULL,  -- sealed like a center's key (hq/keys.py)
+            active integer NOT NULL DEFAULT 1,
+            created_at double precision NOT NULL
+        );
         ALTER TABLE centers ADD COLUMN slots_digest text;
         ALTER TABLE centers ADD COLUMN booking_services text;
         ALTER TABLE centers ADD COLUMN appointments_at double precision;

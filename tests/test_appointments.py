@@ -807,3 +807,100 @@ def test_booked_at_hq_checked_in_at_a_live_kiosk_and_called_at_its_slot_hq_up_or
     finally:
         live.stop()
         hq.stop()
+
+
+# ---- other state systems, and what no visitor should be able to break ------------------------
+
+PARTNER_KEY = "p" * 43
+
+
+def as_partner(client, message, key=PARTNER_KEY, partner="e-social"):
+    """Call HQ's booking API as another state system does, signed with its key."""
+    body = json.dumps({"at": time.time(), **message}).encode()
+    headers = signing.signed_headers(
+        key, partner, int(time.time()), "POST", "/hq/api/v1/bookings", body
+    )
+    headers[signing.PARTNER_HEADER] = headers.pop(signing.CENTER_HEADER)
+    system = client.application.test_client()
+    return system.post(
+        "/hq/api/v1/bookings", data=body, headers=headers, content_type="application/json"
+    )
+
+
+def test_another_state_system_books_moves_and_cancels_through_the_signed_api(hq_client):
+    with hq_client.store.write() as conn:
+        sealed = hq_client.application.extensions["dostq.hq_keys"].seal(PARTNER_KEY)
+        bookings.add_partner(conn, "e-social", sealed, time.time())
+    slots = hour_slots(seats=1)
+    trade(hq_client, slots)
+    free = as_partner(hq_client, {"action": "slots", "center": "baku-1", "service": "2.1"})
+    assert [s["slot_at"] for s in free.get_json()["slots"]] == [s["slot_at"] for s in slots]
+    booked = as_partner(
+        hq_client,
+        {
+            "action": "book",
+            "center": "baku-1",
+            "service": "2.1",
+            "slot_at": slots[0]["slot_at"],
+            "phone": "+994501112233",
+        },
+    )
+    assert booked.status_code == 200 and booked.get_json()["state"] == "booked"
+    code = booked.get_json()["code"]
+    assert booking_codes.verify(KEY, "baku-1", code).slot_at == slots[0]["slot_at"]
+    full = as_partner(
+        hq_client,
+        {
+            "action": "book",
+            "center": "baku-1",
+            "service": "2.1",
+            "slot_at": slots[0]["slot_at"],
+            "phone": "+994501112244",
+        },
+    )
+    assert (full.status_code, full.get_json()["error"]["code"]) == (409, "slot_taken")
+    moved = as_partner(hq_client, {"action": "move", "code": code, "slot_at": slots[1]["slot_at"]})
+    assert moved.get_json()["slot_at"] == slots[1]["slot_at"] and moved.get_json()["code"] != code
+    cancelled = as_partner(hq_client, {"action": "cancel", "code": moved.get_json()["code"]})
+    assert cancelled.get_json()["state"] == "cancelled"
+    with hq_client.store.read() as conn:
+        made_by = {row[0] for row in conn.execute("SELECT made_by FROM bookings")}
+    assert made_by == {"e-social"}
+    assert as_partner(hq_client, {"action": "cancel", "code": code}, key="wrong").status_code == 401
+    assert as_partner(hq_client, {"action": "cancel", "code": code}, partner="x").status_code == 401
+    assert as_partner(hq_client, {"action": "drop tables"}).status_code == 422
+    assert as_partner(hq_client, {"action": "book", "center": "baku-1"}).status_code == 422
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=30))
+def test_no_booking_page_answers_500_to_what_a_visitor_can_type(hq_booking, center, text):
+    client = hq_booking
+    for path in ("/hq/book", f"/hq/book?center={center}", f"/hq/book?center=baku-1&service={text}"):
+        assert client.get(path).status_code < 500
+    assert client.get(f"/hq/book/{text.replace('/', '')}x").status_code in (200, 404)
+    token = form_token(client.get("/hq/book").get_data(as_text=True))
+    for form in (
+        {"center": center, "service": text, "slot": text, "phone": text},
+        {"center": "baku-1", "service": "2.1", "slot": "9" * 40, "phone": text},
+    ):
+        assert client.post("/hq/book", data={"csrf_token": token, **form}).status_code < 500
+    moved = client.post("/hq/book/AAAA/move", data={"csrf_token": token, "slot": text})
+    assert moved.status_code < 500
+
+
+@pytest.fixture(scope="module")
+def hq_booking(tmp_path_factory):
+    """One HQ on SQLite, taking bookings, for the hostile-input sweep."""
+    from hq.app import create_hq_app
+    from hq.storage import add_center
+
+    data = tmp_path_factory.mktemp("hq")
+    app = create_hq_app({"HQ_DATA_DIR": str(data), "TESTING": True, "HQ_BOOKINGS_PER_HOUR": 10**6})
+    store = app.extensions["dostq.hq_store"]
+    with store.write() as conn:
+        add_center(conn, "baku-1", "Bakı 1", app.extensions["dostq.hq_keys"].seal(KEY), time.time())
+    client = app.test_client()
+    trade(client, hour_slots())
+    yield client
+    store.close()

@@ -125,6 +125,22 @@ def hq_add_center(data_dir: Path, database: str, code: str, name: str) -> None:
     click.echo(key)
 
 
+@hq_group.command("add-partner")
+@hq_data_dir_option
+@hq_database_option
+@click.argument("name")
+def hq_add_partner(data_dir: Path, database: str, name: str) -> None:
+    """Register a state system that books through HQ's API (e-Social); print its new key."""
+    from hq.bookings import add_partner
+    from hq.keys import CenterKeys
+
+    key = signing.new_key()
+    with open_hq_database(data_dir, database).write() as conn:
+        add_partner(conn, name, CenterKeys.in_folder(data_dir).seal(key), time.time())
+        audit(conn, "partner_added", time.time(), detail={"name": name})
+    click.echo(key)
+
+
 @hq_group.command("create-user")
 @hq_data_dir_option
 @hq_database_option

@@ -16,6 +16,8 @@ import hmac
 import secrets
 
 CENTER_HEADER = "X-DostQ-Center"
+# Another state system booking through HQ's API signs the same way, naming itself here.
+PARTNER_HEADER = "X-DostQ-Partner"
 TIMESTAMP_HEADER = "X-DostQ-Timestamp"
 SIGNATURE_HEADER = "X-DostQ-Signature"
 # Center and HQ clocks may disagree this much; a request older than this is refused.
