@@ -199,16 +199,19 @@ def signed_answer(response: Response, key: str, center: str, now: float) -> Resp
 def trade_bookings() -> Response:
     """Take a center's slots and its bookings' outcomes; answer with its bookings, signed.
 
-    The answer lists every booking of the center from yesterday on, cancelled ones too, so
-    the center refuses a cancelled code even while HQ is out of reach later.
+    The answer lists the center's bookings from yesterday on, cancelled ones too, so the
+    center refuses a cancelled code even while HQ is out of reach later: those made or
+    changed since the answer it kept last (``since``), or all of them, with HQ's clock
+    (``as_of``) for its next question.
     """
     now = time.time()
     with store().write() as conn:
         center, message = signed_message(conn, now)
-        bookings.store_offer(conn, center, check_appointments(message, center), now)
-        listed = bookings.bookings_for(conn, center, now - 86400)
+        offer = check_appointments(message, center)
+        bookings.store_offer(conn, center, offer, now)
+        listed = bookings.bookings_for(conn, center, now - 86400, offer.get("since"))
         key = center_key(conn, center)
-    return signed_answer(jsonify({"bookings": listed}), key, center, now)
+    return signed_answer(jsonify({"as_of": now, "bookings": listed}), key, center, now)
 
 
 @api.post("/bookings")

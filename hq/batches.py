@@ -247,6 +247,9 @@ APPOINTMENTS_SCHEMA = {
     "properties": {
         "center": {"type": "string", "minLength": 1, "maxLength": 40},
         "at": {"type": "number", "minimum": 0, "maximum": 2**40},
+        # HQ's clock at its last answer this center kept: only bookings changed since then
+        # are listed again (null: all of them).
+        "since": {"type": ["number", "null"], "minimum": 0, "maximum": 2**40},
         # The services the slots are for, named as the center's kiosks name them.
         "services": {
             "type": "array",

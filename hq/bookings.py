@@ -86,8 +86,20 @@ def partner_key(conn: SqlConnection, name: str) -> str | None:
     return row[0] if row else None
 
 
-def bookings_for(conn: SqlConnection, center: str, since: float) -> list[dict[str, Any]]:
-    """Return a center's bookings from ``since`` on, as the center keeps them."""
+# A booking committed just after an answer was read may carry an earlier time than the answer:
+# the next answer lists what changed this long before the last one, again.
+OVERLAP_S = 60.0
+
+
+def bookings_for(
+    conn: SqlConnection, center: str, slots_from: float, changed_since: float | None
+) -> list[dict[str, Any]]:
+    """Return a center's bookings of slots from ``slots_from`` on, as the center keeps them.
+
+    With ``changed_since`` (HQ's clock at the answer the center kept last), only those made or
+    changed since then, less ``OVERLAP_S``.
+    """
+    since = -1.0 if changed_since is None else changed_since - OVERLAP_S
     return [
         {
             "code": row[0],
@@ -96,9 +108,9 @@ def bookings_for(conn: SqlConnection, center: str, since: float) -> list[dict[st
             "state": "cancelled" if row[3] == "cancelled" else "booked",
         }
         for row in conn.execute(
-            "SELECT code, service_id, slot_at, state FROM bookings "
-            "WHERE center = ? AND slot_at >= ? ORDER BY slot_at",
-            (center, since),
+            "SELECT code, service_id, slot_at, state FROM bookings WHERE center = ? "
+            "AND slot_at >= ? AND (made_at >= ? OR changed_at >= ?) ORDER BY slot_at",
+            (center, slots_from, since, since),
         )
     ]
 

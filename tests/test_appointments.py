@@ -29,7 +29,7 @@ from server.queue import booking_codes
 from server.queue.actors import User
 from server.queue.appointments import CenterKey, CheckInWindow, check_in, hear_bookings
 from server.queue.calls import call_next
-from server.queue.desk import mark_no_show, sign_in
+from server.queue.desk import mark_no_show, sign_in, transfer
 from server.queue.engine import GENERAL, CounterPolicy, Fairness, WaitingTicket, choose_next
 from server.queue.errors import QueueError
 from server.queue.visits import issue_ticket
@@ -206,11 +206,12 @@ def test_call_next_calls_the_appointment_at_its_slot_ahead_of_walk_ins(center, c
 # ---- HQ: the slots a center offers, booking, cancelling, moving ---------------------------
 
 
-def trade(client, slots, outcomes=(), services=None, key=KEY):
+def trade(client, slots, outcomes=(), services=None, key=KEY, since=None):
     """Send a center's appointments to HQ as baku-1 does; return HQ's answer."""
     message = {
         "center": "baku-1",
         "at": time.time(),
+        "since": since,
         "services": services
         if services is not None
         else [
@@ -261,7 +262,7 @@ def book_on_page(client, slot_at, phone="+994 55 987 65 43", lang="az"):
 def test_hq_books_a_centers_slot_with_a_code_the_center_verifies_and_lists_it_back(hq_client):
     slots = hour_slots()
     answer = trade(hq_client, slots)
-    assert answer.status_code == 200 and answer.get_json() == {"bookings": []}
+    assert answer.status_code == 200 and answer.get_json()["bookings"] == []
     assert "baku-1" in hq_client.get("/hq/book").get_data(as_text=True)
     booked = book_on_page(hq_client, slots[0]["slot_at"])
     assert booked.status_code == 302
@@ -292,6 +293,31 @@ def test_hq_books_a_centers_slot_with_a_code_the_center_verifies_and_lists_it_ba
         )
         is None
     )
+
+
+def test_hq_lists_again_only_the_bookings_changed_since_the_answer_the_center_kept(hq_client):
+    slots = hour_slots()
+    trade(hq_client, slots)
+    code = book_on_page(hq_client, slots[0]["slot_at"]).headers["Location"].rsplit("/", 1)[-1]
+    first = trade(hq_client, slots).get_json()
+    assert [b["code"] for b in first["bookings"]] == [code]
+    later = first["as_of"] + bookings.OVERLAP_S + 1  # a minute on, nothing new
+    assert trade(hq_client, slots, since=later).get_json()["bookings"] == []
+    with hq_client.store.write() as conn:
+        bookings.cancel(conn, code, later + 1)
+    changed = trade(hq_client, slots, since=later).get_json()["bookings"]
+    assert [(b["code"], b["state"]) for b in changed] == [(code, "cancelled")]
+
+
+def test_a_transferred_appointment_queues_as_a_walk_in_by_its_arrival(center, clock):
+    clerk = User(1, "clerk1", "clerk1", "clerk", 1)
+    sign_in(center, 1, clerk)
+    booked = check_in(center, code_for(center, 0), HQ_KEY, WINDOW, device=None).answer["label"]
+    assert call_next(center, 1, clerk).answer["ticket"]["label"] == booked
+    transfer(center, 1, clerk, service_code="2.2")
+    with center.store.read() as conn:
+        row = conn.execute("SELECT slot_at, booking_code, state FROM tickets").fetchone()
+    assert row["slot_at"] is None and row["booking_code"] and row["state"] == "waiting"
 
 
 def test_a_full_slot_is_refused_and_cancelling_or_moving_gives_the_seat_back(hq_client):

@@ -2,9 +2,10 @@
 
 Every ``now_every_s`` (beside the hall's state) the center sends the slots it offers for
 the next two weeks and what became of its recent bookings (checked in, called when, or a
-no-show); HQ answers, signed like a catalog, with every booking of this center from
-yesterday on, cancelled ones included. Each exchange carries the whole window, so a missed
-one is made good by the next and a center back from weeks offline is current in one.
+no-show); HQ answers, signed like a catalog, with this center's bookings from yesterday on,
+cancelled ones included, made or changed since the answer the center kept last (``since``,
+HQ's own clock, so the two clocks never have to agree). A missed exchange is made good by
+the next, and a center back from weeks offline is current in one.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from server.office import appointments
 from server.queue.appointments import CheckInWindow, hear_bookings
 from server.queue.booking_codes import BadCode, normalise
 from server.queue.center import Center
+from server.queue.storage import get_setting, put_setting
 
 PATH = "/hq/api/v1/appointments"
+AS_OF = "bookings_as_of"  # setting: HQ's clock at the answer kept last
 STATES = ("booked", "cancelled")
 
 
@@ -41,22 +44,25 @@ def exchange_bookings(
         message = {
             "center": hq.center,
             "at": now,
+            "since": get_setting(conn, AS_OF, None),
             "services": appointments.offered_services(conn),
             "slots": appointments.slots(conn, center.opening_hours(conn), center.timezone, now),
             "outcomes": appointments.outcomes(conn, now, window),
         }
     response = post_signed(center, hq, session, PATH, message, timeout)
     check_answer(hq, PATH, response, "bookings")
-    bookings = read_bookings(response.content)
+    as_of, bookings = read_bookings(response.content)
     with center.transaction() as (conn, now):
+        put_setting(conn, AS_OF, as_of)
         return hear_bookings(conn, bookings, now)
 
 
-def read_bookings(content: bytes) -> list[dict[str, Any]]:
-    """Return HQ's list of bookings, each checked, or raise SyncRefused."""
+def read_bookings(content: bytes) -> tuple[float, list[dict[str, Any]]]:
+    """Return HQ's clock and its list of bookings, each checked, or raise SyncRefused."""
     try:
-        listed = json.loads(content)["bookings"]
-        return [
+        answer = json.loads(content)
+        listed = answer["bookings"]
+        return float(answer["as_of"]), [
             {
                 "code": normalise(str(b["code"])),
                 "service_id": int(b["service_id"]),
