@@ -631,16 +631,16 @@ def keep(page, name):
 
 
 def first_slot(now):
-    """The next whole minute at least 50 s ahead, in Baku; after 23:54, the next midnight
-    (appointment hours end within their day)."""
-    start = datetime.fromtimestamp(now + 50, BAKU).replace(second=0, microsecond=0)
+    """The next whole minute at least 80 s ahead (seven bookings are made before it), in Baku;
+    after 23:54, the next midnight (appointment hours end within their day)."""
+    start = datetime.fromtimestamp(now + 80, BAKU).replace(second=0, microsecond=0)
     start += timedelta(minutes=1)
     if (start.hour, start.minute) > (23, 54):
         start = (start + timedelta(days=1)).replace(hour=0, minute=0)
     return start
 
 
-def book_in_browser(browser, hq, slot_at, language, cancel=False):
+def book_in_browser(browser, hq, slot_at, language, cancel=False, shoot=True):
     """A visitor books on their phone in their language; return the code (cancelled or not)."""
     context = browser.new_context(viewport=PHONE_VIEW, locale=language)
     page = context.new_page()
@@ -648,7 +648,7 @@ def book_in_browser(browser, hq, slot_at, language, cancel=False):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{hq.url}/hq/book")
     page.wait_for_selector("#book-centers")
-    shoot = not cancel
+    shoot = shoot and not cancel
     if shoot:
         keep(page, f"booking-centers-{language}")
     page.click("#book-centers a.book-choice")
@@ -729,6 +729,7 @@ def test_booked_at_hq_checked_in_at_a_live_kiosk_and_called_at_its_slot_hq_up_or
 
         # Visitors book on their phones, one in each language; one more each, cancelled.
         kept = {lang: book_in_browser(browser, hq, slot_at, lang) for lang in ("az", "ru", "en")}
+        at_reception = book_in_browser(browser, hq, slot_at, "az", shoot=False)
         dropped = {lang: book_in_browser(browser, hq, slot_at, lang, cancel=True)
                    for lang in ("az", "ru", "en")}  # fmt: skip
         normal = booking_codes.normalise
@@ -787,7 +788,14 @@ def test_booked_at_hq_checked_in_at_a_live_kiosk_and_called_at_its_slot_hq_up_or
             labels[language] = kiosk.inner_text("#ticket-number")
             keep(kiosk, f"kiosk-checkin-ticket-{language}")
         assert errors == []
-        assert len(set(labels.values())) == 3
+        # A volunteer at reception checks one in by its code, HQ still down.
+        volunteer = signed_in(browser, live, "volunteer", "az", "/reception/")
+        volunteer.fill("#check-in input[name=code]", at_reception)
+        volunteer.click("#check-in button[type=submit]")
+        volunteer.wait_for_selector("#checked-in .number")
+        labels["reception"] = volunteer.inner_text("#checked-in .number")
+        check_layout(volunteer, "reception-checkin-az")
+        assert len(set(labels.values())) == 4
         assert all(label.startswith("B-") for label in labels.values())
 
         # At the slot's start the clerk's Call next calls the bookings before the walk-in.
@@ -797,17 +805,18 @@ def test_booked_at_hq_checked_in_at_a_live_kiosk_and_called_at_its_slot_hq_up_or
         counter = f"{live.url}/api/v1/counters/2"
         clerk.post(f"{counter}/session", timeout=HTTP_TIMEOUT_S).raise_for_status()
         called = []
-        for _ in range(4):
+        for _ in range(5):
             call = clerk.post(f"{counter}/call-next", timeout=HTTP_TIMEOUT_S)
             assert call.status_code == 200, call.text
             called.append(call.json()["ticket"]["label"])
             clerk.post(f"{counter}/no-show", timeout=HTTP_TIMEOUT_S).raise_for_status()
-        assert called == [labels["az"], labels["ru"], labels["en"], walk_in["label"]]
+        booked_first = [labels[key] for key in ("az", "ru", "en", "reception")]
+        assert called == [*booked_first, walk_in["label"]]
 
         # The center's report counts them; once HQ is back, so does HQ's.
         report = signed_in(browser, live, "manager", "az", "/manager/report")
         totals = report.inner_text("#appointments tr[data-key='Σ']").split()
-        assert totals[1:4] == ["3", "3", "0"]  # booked (not the cancelled), checked in, no-show
+        assert totals[1:4] == ["4", "4", "0"]  # booked (not the cancelled), checked in, no-show
         hq.start()
         database = hq.open_database()
         try:
@@ -817,7 +826,7 @@ def test_booked_at_hq_checked_in_at_a_live_kiosk_and_called_at_its_slot_hq_up_or
                     rows = conn.execute("SELECT state, count(*) FROM bookings GROUP BY state")
                     return dict(rows.fetchall())
 
-            assert wait_until(lambda: outcomes() == {"checked_in": 3, "cancelled": 3}, 30)
+            assert wait_until(lambda: outcomes() == {"checked_in": 4, "cancelled": 3}, 30)
         finally:
             database.close()
         analyst = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -828,7 +837,7 @@ def test_booked_at_hq_checked_in_at_a_live_kiosk_and_called_at_its_slot_hq_up_or
         analyst.click("form.login button[type=submit]")
         analyst.wait_for_selector("#appointments-centers")
         row = analyst.inner_text("#appointments-centers tr[data-key='Σ']").split()
-        assert row[1:5] == ["3", "3", "3", "0"]  # booked, cancelled, checked in, no-show
+        assert row[1:5] == ["4", "3", "4", "0"]  # booked, cancelled, checked in, no-show
         check_layout(analyst, "hq-appointments-az")
     finally:
         live.stop()

@@ -1,5 +1,6 @@
 // Reception: a volunteer issues a ticket for a visitor (service, priority category, the
-// visitor's language, the printer or none), then finds any ticket of today to tell its status.
+// visitor's language, the printer or none), checks in a visitor who booked at HQ by their
+// code (same language and printer), and finds any ticket of today to tell its status.
 "use strict";
 (() => {
   const { el, send, t, named } = window.dostq;
@@ -18,27 +19,44 @@
     serviceSelect.replaceChildren(...shown.map(([code, text]) => el("option", { value: code, text })));
   }
 
-  async function issue(event) {
-    event.preventDefault();
-    if (!serviceSelect.value) return;
-    const body = {
-      service: serviceSelect.value, category: form.elements.category.value,
-      language: form.elements.language.value, printer: form.elements.printer.value || null,
-    };
+  // Post to `path` and show the ticket (or why not) in `output`; `line` says where it stands.
+  async function take(path, body, output, line) {
     const key = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
-    const response = await send("POST", "/api/v1/reception/tickets", body, { "Idempotency-Key": key });
+    const response = await send("POST", path, body, { "Idempotency-Key": key });
     const data = await response.json();
     if (!response.ok) {
       const code = `error.${data.error.code}`;
-      issued.replaceChildren(el("p", { class: "problem", text: t(code) !== code ? t(code) : data.error.message }));
+      const why = t(code, data.error.detail) !== code ? t(code, data.error.detail) : data.error.message;
+      output.replaceChildren(el("p", { class: "problem", text: why }));
       return;
     }
-    issued.replaceChildren(
-      el("p", { class: "number", id: "issued-label", text: data.label }),
-      el("p", { text: `${named(data.service.name)} · ${t("reception.ahead", { count: data.people_ahead })}` }),
+    output.replaceChildren(
+      el("p", { class: "number", text: data.label }),
+      el("p", { text: `${named(data.service.name)} · ${line(data)}` }),
       el("p", { class: "muted", text: body.printer ? t("reception.printing_on", { printer: body.printer })
         : t("reception.write_down") }));
   }
+
+  async function issue(event) {
+    event.preventDefault();
+    if (!serviceSelect.value) return;
+    await take("/api/v1/reception/tickets", {
+      service: serviceSelect.value, category: form.elements.category.value,
+      language: form.elements.language.value, printer: form.elements.printer.value || null,
+    }, issued, (data) => t("reception.ahead", { count: data.people_ahead }));
+    issued.querySelector(".number")?.setAttribute("id", "issued-label");
+  }
+
+  const checkInForm = document.getElementById("check-in");
+  async function checkIn(event) {
+    event.preventDefault();
+    await take("/api/v1/reception/checkins", {
+      code: checkInForm.elements.code.value, language: form.elements.language.value,
+      printer: form.elements.printer.value || null,
+    }, document.getElementById("checked-in"),
+    (data) => t("reception.booked_for", { time: data.appointment.slot }));
+  }
+  checkInForm.addEventListener("submit", checkIn);
 
   form.addEventListener("submit", issue);
   form.elements.find.addEventListener("input", (event) => showServices(event.target.value));
