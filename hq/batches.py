@@ -250,6 +250,17 @@ APPOINTMENTS_SCHEMA = {
         # HQ's clock at its last answer this center kept: only bookings changed since then
         # are listed again (null: all of them).
         "since": {"type": ["number", "null"], "minimum": 0, "maximum": 2**40},
+        # How early and late around its slot the center checks a booking in, in minutes:
+        # what the booking's page tells the visitor.
+        "window": {
+            "type": "object",
+            "required": ["early_min", "late_min"],
+            "additionalProperties": False,
+            "properties": {
+                "early_min": {"type": "integer", "minimum": 0, "maximum": 1440},
+                "late_min": {"type": "integer", "minimum": 0, "maximum": 1440},
+            },
+        },
         # The services the slots are for, named as the center's kiosks name them.
         "services": {
             "type": "array",

@@ -30,6 +30,8 @@ BOOK_BEFORE_S = 15 * 60
 MAX_SEATS_EVER = 255  # a code numbers a slot's bookings in one byte
 PHONE = re.compile(r"^\+?[0-9]{9,15}$")
 STANDING = ("booked", "checked_in", "no_show")
+# A center's check-in window until it has said its own (server/settings.py's defaults).
+DEFAULT_WINDOW = {"early_min": 30, "late_min": 10}
 
 
 def store_offer(conn: SqlConnection, center: str, message: dict[str, Any], now: float) -> bool:
@@ -58,7 +60,10 @@ def store_offer(conn: SqlConnection, center: str, message: dict[str, Any], now: 
             "UPDATE centers SET slots_digest = ?, booking_services = ? WHERE code = ?",
             (digest, json.dumps(message["services"], ensure_ascii=False), center),
         )
-    conn.execute("UPDATE centers SET appointments_at = ? WHERE code = ?", (now, center))
+    conn.execute(
+        "UPDATE centers SET appointments_at = ?, booking_window = ? WHERE code = ?",
+        (now, json.dumps(message.get("window", DEFAULT_WINDOW)), center),
+    )
     # Checked in wins over anything HQ thought (the visitor came); a no-show only over booked.
     conn.executemany(
         "UPDATE bookings SET state = ?, called_after_s = ?, changed_at = ? "
@@ -215,7 +220,8 @@ def booking(conn: SqlConnection, code: str) -> dict[str, Any]:
     except ValueError as exc:
         raise NotFound("unknown_booking", "No booking with this code.", "code") from exc
     row = conn.execute(
-        "SELECT b.code, b.center, c.name, b.service, b.slot_at, b.state, c.booking_services "
+        "SELECT b.code, b.center, c.name, b.service, b.slot_at, b.state, c.booking_services, "
+        "c.booking_window "
         "FROM bookings b JOIN centers c ON c.code = b.center WHERE b.code = ?",
         (code,),
     ).fetchone()
@@ -230,6 +236,7 @@ def booking(conn: SqlConnection, code: str) -> dict[str, Any]:
         "service_name": names.get(row[3], {}).get("name", {"az": row[3]}),
         "slot_at": row[4],
         "state": row[5],
+        "window": json.loads(row[7]) if row[7] else DEFAULT_WINDOW,
     }
 
 

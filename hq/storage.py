@@ -223,6 +223,7 @@ HQ_BOOKINGS = """
         );
         ALTER TABLE centers ADD COLUMN slots_digest text;
         ALTER TABLE centers ADD COLUMN booking_services text;
+        ALTER TABLE centers ADD COLUMN booking_window text;  -- check-in: minutes early, late
         ALTER TABLE centers ADD COLUMN appointments_at double precision;
 """
 

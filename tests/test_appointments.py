@@ -206,12 +206,13 @@ def test_call_next_calls_the_appointment_at_its_slot_ahead_of_walk_ins(center, c
 # ---- HQ: the slots a center offers, booking, cancelling, moving ---------------------------
 
 
-def trade(client, slots, outcomes=(), services=None, key=KEY, since=None):
+def trade(client, slots, outcomes=(), services=None, key=KEY, since=None, window=None):
     """Send a center's appointments to HQ as baku-1 does; return HQ's answer."""
     message = {
         "center": "baku-1",
         "at": time.time(),
         "since": since,
+        "window": window or {"early_min": 30, "late_min": 10},
         "services": services
         if services is not None
         else [
@@ -394,6 +395,12 @@ def test_the_booking_pages_speak_the_visitors_language(hq_client, lang):
     )
     page = hq_client.get(f"/hq/book/{code}", headers=phone).get_data(as_text=True)
     assert {"az": "Yazılış kodu", "ru": "Код записи", "en": "Booking code"}[lang] in page
+    # The center's own check-in window, as it last said it, not HQ's guess.
+    trade(hq_client, slots, window={"early_min": 20, "late_min": 5})
+    page = hq_client.get(f"/hq/book/{code}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert "Come at most 20 minutes early; more than 5 minutes late" in page
 
 
 def test_outcomes_from_the_center_fill_hqs_report(hq_client):

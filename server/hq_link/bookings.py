@@ -45,6 +45,10 @@ def exchange_bookings(
             "center": hq.center,
             "at": now,
             "since": get_setting(conn, AS_OF, None),
+            "window": {
+                "early_min": round(window.early_s / 60),
+                "late_min": round(window.late_s / 60),
+            },
             "services": appointments.offered_services(conn),
             "slots": appointments.slots(conn, center.opening_hours(conn), center.timezone, now),
             "outcomes": appointments.outcomes(conn, now, window),
