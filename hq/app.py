@@ -225,23 +225,10 @@ def partner_bookings() -> Response:
     now = time.time()
     with store().write() as conn:
         partner, message = signed_message(conn, now, signing.PARTNER_HEADER, partner_key)
-        ask = check_partner_request(message)
-        if ask["action"] == "slots":
-            bookings.center_name(conn, ask["center"])
-            return jsonify({"slots": bookings.free_slots(conn, ask["center"], ask["service"], now)})
-        if ask["action"] == "book":
-            bookings.center_name(conn, ask["center"])
-            key = center_key(conn, ask["center"])
-            code = bookings.book(
-                conn, key, ask["center"], ask["service"], ask["slot_at"], ask["phone"], now,
-                made_by=partner,
-            )  # fmt: skip
-        elif ask["action"] == "move":
-            key = center_key(conn, bookings.booking(conn, ask["code"])["center"])
-            code = bookings.move(conn, key, ask["code"], ask["slot_at"], now, made_by=partner)
-        else:
-            code = bookings.cancel(conn, ask["code"], now)["code"]
-        return jsonify(bookings.booking(conn, code))
+        answer = bookings.act_for_partner(
+            conn, check_partner_request(message), partner, lambda c: center_key(conn, c), now
+        )
+    return jsonify(answer)
 
 
 @dashboard.get("/waits")

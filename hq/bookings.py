@@ -284,6 +284,35 @@ def move(
     return new_code
 
 
+def act_for_partner(
+    conn: SqlConnection,
+    ask: dict[str, Any],
+    partner: str,
+    center_key: Callable[[str], str],
+    now: float,
+) -> dict[str, Any]:
+    """Carry out one checked request of another state system; return what it gets back.
+
+    ``slots`` lists a service's free times; ``book``, ``move`` and ``cancel`` answer with the
+    booking (never its phone number), recorded as made by ``partner``.
+    """
+    if ask["action"] in ("slots", "book"):
+        center_name(conn, ask["center"])  # an unknown center: 404, not an empty list
+    if ask["action"] == "slots":
+        return {"slots": free_slots(conn, ask["center"], ask["service"], now)}
+    if ask["action"] == "book":
+        code = book(
+            conn, center_key(ask["center"]), ask["center"], ask["service"], ask["slot_at"],
+            ask["phone"], now, made_by=partner,
+        )  # fmt: skip
+    elif ask["action"] == "move":
+        owner = center_key(booking(conn, ask["code"])["center"])
+        code = move(conn, owner, ask["code"], ask["slot_at"], now, made_by=partner)
+    else:
+        code = cancel(conn, ask["code"], now)["code"]
+    return booking(conn, code)
+
+
 def report(
     conn: SqlConnection,
     first_at: float,

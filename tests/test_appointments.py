@@ -311,14 +311,42 @@ def test_hq_lists_again_only_the_bookings_changed_since_the_answer_the_center_ke
 
 
 def test_a_transferred_appointment_queues_as_a_walk_in_by_its_arrival(center, clock):
-    clerk = User(1, "clerk1", "clerk1", "clerk", 1)
+    clerk = User(1, "clerk1", "clerk1", "clerk", 1)  # Masa 1 serves 2.1 and 2.2
     sign_in(center, 1, clerk)
-    booked = check_in(center, code_for(center, 0), HQ_KEY, WINDOW, device=None).answer["label"]
-    assert call_next(center, 1, clerk).answer["ticket"]["label"] == booked
+    early = check_in(center, code_for(center, 25), HQ_KEY, WINDOW, device=None).answer["label"]
+    assert call_next(center, 1, clerk).answer["ticket"]["label"] == early  # an idle counter
     transfer(center, 1, clerk, service_code="2.2")
+    clock.advance(60)
+    later = issue_ticket(center, "2.2", device=None).answer["label"]
+    # Still an early appointment, it would wait behind the walk-in; transferred, it has had
+    # its slot and goes first by its arrival.
+    assert call_next(center, 1, clerk).answer["ticket"]["label"] == early
     with center.store.read() as conn:
-        row = conn.execute("SELECT slot_at, booking_code, state FROM tickets").fetchone()
-    assert row["slot_at"] is None and row["booking_code"] and row["state"] == "waiting"
+        row = conn.execute("SELECT slot_at, booking_code FROM tickets WHERE label = ?", (early,))
+        kept = row.fetchone()
+    assert kept["slot_at"] == slot_at_t0(25) and kept["booking_code"]  # for the reports
+    assert later != early
+
+
+def test_a_center_refuses_a_bookings_answer_it_cannot_keep():
+    from server.hq_link.bookings import read_bookings
+    from server.hq_link.sync import SyncRefused
+
+    code = booking_codes.make_code(KEY, "baku-1", int(T0), 7, 1)
+    good = {"code": code, "service_id": 7, "slot_at": T0, "state": "cancelled"}
+    as_of, listed = read_bookings(json.dumps({"as_of": T0, "bookings": [good]}).encode())
+    assert as_of == T0 and listed[0]["code"] == booking_codes.normalise(code)
+    for answer in (
+        {"as_of": T0, "bookings": [{**good, "state": "lost"}]},
+        {"as_of": T0, "bookings": [{**good, "state": ["booked"]}]},
+        {"as_of": T0, "bookings": [{**good, "code": "nonsense"}]},
+        {"bookings": [good]},
+        [],
+    ):
+        with pytest.raises(SyncRefused):
+            read_bookings(json.dumps(answer).encode())
+    with pytest.raises(SyncRefused):
+        read_bookings(b"not json")
 
 
 def test_a_full_slot_is_refused_and_cancelling_or_moving_gives_the_seat_back(hq_client):
@@ -417,7 +445,6 @@ def test_outcomes_from_the_center_fill_hqs_report(hq_client):
     trade(hq_client, slots, outcomes)
     with hq_client.store.read() as conn:
         figures = bookings.report(conn, 0, 2**40, {"baku-1": 10}, lambda at: "day")
-    assert figures["totals"] | {} == figures["totals"]
     totals = figures["totals"]
     assert (totals["booked"], totals["checked_in"], totals["no_show"]) == (3, 1, 1)
     assert totals["called_after_p50_min"] == 2.0 and totals["share_of_visits_percent"] == 10.0
@@ -627,17 +654,18 @@ def test_the_admin_sets_appointment_hours_and_the_report_counts_bookings(app_cen
             T0,
         )
     check_in(center, came, HQ_KEY, WINDOW, device=None)
+    issue_ticket(center, "2.1", device=None)  # a walk-in: half the day's visits came booked
     app_center.clock.advance(3600)
     with center.store.read() as conn:
         figures = hours.report(conn, "2026-11-23", "2026-11-23", BAKU, T0 + 3600, WINDOW)
         told = {o["code"]: o["state"] for o in hours.outcomes(conn, T0 + 3600, WINDOW)}
-    assert figures["totals"] | {"share_of_visits_percent": 100.0} == {
+    assert figures["totals"] == {
         "booked": 2,
         "checked_in": 1,
         "no_show": 1,
-        "called_after_p50_min": None,
+        "called_after_p50_min": None,  # nobody called yet
         "called_after_p90_min": None,
-        "share_of_visits_percent": 100.0,
+        "share_of_visits_percent": 50.0,
     }
     assert told == {
         booking_codes.normalise(came): "checked_in",

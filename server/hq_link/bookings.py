@@ -65,19 +65,19 @@ def read_bookings(content: bytes) -> tuple[float, list[dict[str, Any]]]:
     """Return HQ's clock and its list of bookings, each checked, or raise SyncRefused."""
     try:
         answer = json.loads(content)
-        listed = answer["bookings"]
-        return float(answer["as_of"]), [
+        listed = [
             {
                 "code": normalise(str(b["code"])),
                 "service_id": int(b["service_id"]),
                 "slot_at": float(b["slot_at"]),
-                "state": b["state"] if b["state"] in STATES else _bad(b["state"]),
+                "state": b["state"],
             }
-            for b in listed
+            for b in answer["bookings"]
         ]
+        as_of = float(answer["as_of"])
     except (ValueError, KeyError, TypeError, BadCode) as exc:
         raise SyncRefused(f"HQ's bookings answer is not a list of bookings: {exc}") from exc
-
-
-def _bad(state: Any) -> str:
-    raise ValueError(f"unknown booking state {state!r}")
+    unknown = [str(b["state"])[:20] for b in listed if b["state"] not in STATES]
+    if unknown:
+        raise SyncRefused(f"HQ's bookings answer has unknown states: {unknown[:3]}")
+    return as_of, listed

@@ -47,7 +47,9 @@ def queue_heads(conn: sqlite3.Connection, day: str, counter_id: int) -> list[Wai
     """Return the first waiting visit of each line this counter may call from.
 
     A walk-in line is (service, category, target counter), in arrival order; each service's
-    checked-in appointments are one more line, in slot order. Only a line's head can be next
+    checked-in appointments are one more line, in slot order. A transferred appointment has
+    had its slot: it queues as a walk-in by its arrival (its slot stays, for the reports).
+    Only a line's head can be next
     (the engine is first-come-first-served within a line), so each head is one index probe
     and the engine decides over a handful of rows however long the queue is.
     """
@@ -57,14 +59,16 @@ def queue_heads(conn: sqlite3.Connection, day: str, counter_id: int) -> list[Wai
         "  (SELECT code FROM priority_categories UNION SELECT 'general') c,"
         "  (SELECT NULL AS target UNION ALL SELECT :counter) t"
         " WHERE cs.counter_id = :counter)"
-        " SELECT w.id, w.service_id, w.category, w.arrived_at, w.target_counter_id, w.slot_at"
+        " SELECT w.id, w.service_id, w.category, w.arrived_at, w.target_counter_id,"
+        "  CASE WHEN w.transfers = 0 THEN w.slot_at END AS slot_at"
         " FROM tickets w WHERE w.id IN (SELECT (SELECT id FROM tickets h"
         "  WHERE h.day = :day AND h.state = 'waiting' AND h.service_id = l.service_id"
         "  AND h.category = l.category AND h.target_counter_id IS l.target"
-        "  AND h.slot_at IS NULL ORDER BY h.arrived_at, h.id LIMIT 1) FROM lines l"
+        "  AND (h.slot_at IS NULL OR h.transfers > 0) ORDER BY h.arrived_at, h.id LIMIT 1)"
+        "  FROM lines l"
         "  UNION ALL SELECT (SELECT id FROM tickets b"
         "  WHERE b.day = :day AND b.state = 'waiting' AND b.service_id = cs.service_id"
-        "  AND b.slot_at IS NOT NULL ORDER BY b.slot_at, b.id LIMIT 1)"
+        "  AND b.slot_at IS NOT NULL AND b.transfers = 0 ORDER BY b.slot_at, b.id LIMIT 1)"
         "  FROM counter_services cs WHERE cs.counter_id = :counter)",
         {"day": day, "counter": counter_id},
     ).fetchall()

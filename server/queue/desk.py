@@ -321,10 +321,8 @@ def transfer(
                     f"{target['name']} does not serve that service.",
                     "counter",
                 )
-        # A transferred appointment has had its slot: it queues like a walk-in from here on,
-        # by its arrival (its booking code stays for the reports).
         conn.execute(
-            "UPDATE tickets SET state = ?, service_id = ?, target_counter_id = ?, slot_at = NULL, "
+            "UPDATE tickets SET state = ?, service_id = ?, target_counter_id = ?, "
             "counter_id = NULL, queued_at = ?, transfers = transfers + 1 WHERE id = ?",
             (state.value, service_id, to_counter_id, now, ticket["id"]),
         )
