@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import display_page, hq, printing, realtime, reports
+from bench import display_page, floor, hq, printing, realtime, reports
 
 # Targets from the issues, on the 2-core reference machine: (key, comparison, bound); a
 # bound that is a string names another figure, times the factor after it.
@@ -54,6 +54,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dostq-bench-") as work:
         figures = realtime.run(Path(work))
+        figures.update(floor.run(Path(work)))
         figures.update(display_page.run(Path(work)))
         figures.update(reports.run(Path(work)))
         figures.update(hq.run(Path(work)))

@@ -76,24 +76,34 @@ def _issue_worker(url: str, token: str, count: int) -> list[float]:
 
 def worker_cpu_s(live: LiveCenter) -> float:
     """Return the CPU seconds the server's processes (master and worker) have used."""
-    process = psutil.Process(live.process.pid)
+    return server_cpu_s(live.process.pid)
+
+
+def server_cpu_s(pid: int) -> float:
+    """Return the CPU seconds a server process and its children (gunicorn's worker) used."""
+    process = psutil.Process(pid)
     return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
 
 
 def measure_issue(live: LiveCenter, kiosk_tokens: list[str]) -> dict[str, float]:
     """Issue tickets from KIOSKS kiosk processes at once, as fast as the server answers."""
-    with get_context("spawn").Pool(KIOSKS) as pool:
-        pool.starmap(_issue_worker, [(live.url, t, 10) for t in kiosk_tokens])  # warm up
-        cpu_before = worker_cpu_s(live)
+    return issue_figures(live.url, live.process.pid, kiosk_tokens)
+
+
+def issue_figures(url: str, pid: int, kiosk_tokens: list[str]) -> dict[str, float]:
+    """POST tickets to ``url`` from one process per token at once; the server is ``pid``."""
+    with get_context("spawn").Pool(len(kiosk_tokens)) as pool:
+        pool.starmap(_issue_worker, [(url, t, 10) for t in kiosk_tokens])  # warm up
+        cpu_before = server_cpu_s(pid)
         start = time.perf_counter()
         results = pool.starmap(
-            _issue_worker, [(live.url, token, ISSUES_PER_KIOSK) for token in kiosk_tokens]
+            _issue_worker, [(url, token, ISSUES_PER_KIOSK) for token in kiosk_tokens]
         )
         elapsed = time.perf_counter() - start
-        cpu = worker_cpu_s(live) - cpu_before
+        cpu = server_cpu_s(pid) - cpu_before
     latencies = [ms for result in results for ms in result]
     return {
-        "kiosks_issuing": KIOSKS,
+        "kiosks_issuing": len(kiosk_tokens),
         "tickets_per_s": round(len(latencies) / elapsed, 1),
         "issue_p50_ms": round(percentile(latencies, 0.50), 2),
         "issue_p99_ms": round(percentile(latencies, 0.99), 2),

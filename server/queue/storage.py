@@ -11,8 +11,10 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -471,6 +473,15 @@ def refuse_newer(path: Path | str, version: int, known: int) -> None:
         )
 
 
+@dataclass
+class _Batch:
+    """Writes waiting for one commit; each returns once ``done`` is set."""
+
+    writes: int = 0
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
 class Store:
     """The database handle shared by one process; every access goes through ``read``/``write``.
 
@@ -504,6 +515,8 @@ class Store:
         for problem in keep_private(path):
             log.warning("%s: other users of this computer may read it", problem)
         self._lock = threading.RLock()
+        self._depth = 0  # how deep the lock's holder is in write blocks
+        self._batch: _Batch | None = None  # the writes waiting for one commit
         self.migrate()
 
     def migrate(self) -> None:
@@ -544,25 +557,87 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """Run the block as one ``BEGIN IMMEDIATE`` transaction; roll back if it raises."""
+        """Run the block in a ``BEGIN IMMEDIATE`` transaction; undo the block if it raises.
+
+        Group commit: writers that come together share one commit. Each block runs in its
+        own savepoint, so a block that raises undoes only itself. After its block a writer
+        yields once, so that the writers already waiting add their blocks, and the first of
+        them to come back commits them all. No writer returns before its block is committed,
+        so nothing is answered or published that a crash could take back. It is one commit,
+        and one hand-off to the disk thread, per batch instead of per write. Eight kiosks
+        issuing at once got about 1.5× the tickets per second (bench/floor.py, bench/realtime.py).
+        """
         with self._lock:
             conn = self.db.conn
-            if conn.in_transaction:  # nested: the outer block commits
-                yield conn
+            # Nested in this holder's own write or read block: the outer block decides.
+            if self._depth or (conn.in_transaction and self._batch is None):
+                self._depth += 1
+                try:
+                    yield conn
+                finally:
+                    self._depth -= 1
                 return
-            conn.execute("BEGIN IMMEDIATE")
+            batch = self._batch
+            if batch is None:
+                conn.execute("BEGIN IMMEDIATE")
+                batch = self._batch = _Batch()
+            conn.execute("SAVEPOINT write")
+            self._depth = 1
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                self._undo(conn, batch)
                 raise
-            # The lock is still held: no other greenlet or thread touches the connection
-            # while the commit runs wherever ``blocking`` puts it.
+            finally:
+                self._depth = 0
+            conn.execute("RELEASE write")
+            batch.writes += 1
+        time.sleep(0)  # under gevent, a yield: the writes already waiting join the batch
+        with self._lock:
+            if self._batch is batch:
+                self._commit(conn, batch)
+        batch.done.wait()
+        if batch.error is not None:
+            raise sqlite3.OperationalError(f"not committed: {batch.error}") from batch.error
+
+    def _undo(self, conn: sqlite3.Connection, batch: _Batch) -> None:
+        """Undo a block that raised, and only it (the batch's other writes stay)."""
+        if not conn.in_transaction:  # SQLite undid the whole transaction (disk full, I/O)
+            self._batch = None
+            batch.error = sqlite3.OperationalError("the transaction was rolled back")
+            batch.done.set()
+            return
+        conn.execute("ROLLBACK TO write")
+        conn.execute("RELEASE write")
+        if batch.writes == 0:  # nothing else in it: nobody would commit it
+            conn.execute("ROLLBACK")
+            self._batch = None
+            batch.done.set()
+
+    def _commit(self, conn: sqlite3.Connection, batch: _Batch) -> None:
+        """Commit the batch, lock held: no one touches the connection during the commit.
+
+        The lock stays held wherever ``blocking`` runs the commit (the disk thread).
+        """
+        self._batch = None
+        try:
             self.blocking(lambda: conn.execute("COMMIT"))
+        except BaseException as exc:
+            batch.error = exc  # every writer of the batch raises it
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if not isinstance(exc, Exception):
+                raise  # a greenlet killed, an interrupt: not the database's answer
+        finally:
+            batch.done.set()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """Give the connection for reading, one consistent snapshot for the block."""
+        """Give the connection for reading, one consistent snapshot for the block.
+
+        While a batch of writes waits for its commit, a reader sees them: they are this
+        process's own and about to be committed, and nothing is published before they are.
+        """
         with self._lock:
             conn = self.db.conn
             if conn.in_transaction:
