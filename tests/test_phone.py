@@ -2,6 +2,8 @@
 
 import pytest
 
+from server.live.phones import STATUSES_PER_READ
+from server.live.ratelimit import RateLimit
 from server.queue import visits
 from tests.conftest import login, wait_until
 
@@ -96,3 +98,27 @@ def test_the_phone_page_shows_near_and_leaving_in_the_tickets_language(app_cente
     page = app_center.app.test_client().get(f"/t/{issued[0]['token']}").text
     assert "Ваша очередь близко" in page and "Выйти из очереди" in page
     assert 'id="staff-text"' in page and "phone.cancel_sure" in page
+
+
+def test_a_pass_reaches_every_phone_when_there_are_more_than_one_read_holds(app_center):
+    # The pass reads STATUSES_PER_READ tickets at a time, letting the loop in between: every
+    # phone past the first read must still hear its new place, once.
+    center = app_center.app.extensions["dostq.center"]
+    # Every test phone comes from one address: its own limit is not what is tested here.
+    app_center.app.extensions["dostq.sockets"].phone_limit = RateLimit(10_000, 60)
+    count = 2 * STATUSES_PER_READ + 5
+    tickets = [visits.issue_ticket(center, "2.1", device=None).answer for _ in range(count)]
+    heard = [Heard(phone(app_center, ticket["token"])) for ticket in tickets]
+    assert all(h()[-1]["people_ahead"] == place for place, h in enumerate(heard))
+    clerk = app_center.app.test_client()
+    csrf = login(clerk, "clerk1", "masa-one-secret")
+    counter = app_center.ids["counter1"]
+    clerk.post(f"/api/v1/counters/{counter}/session", headers=csrf)
+    clerk.post(f"/api/v1/counters/{counter}/call-next", headers=csrf)  # the first: all move
+    assert wait_until(
+        lambda: all(h()[-1]["people_ahead"] == place - 1 for place, h in enumerate(heard[1:], 1)),
+        10,
+    )
+    assert heard[0]()[-1]["state"] == "called"
+    # A word only for a change (the counter opening changed the wait, then the call the place).
+    assert all(a != b for h in heard for a, b in zip(h(), h()[1:], strict=False))

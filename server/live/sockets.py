@@ -123,7 +123,7 @@ class Sockets:
             return False
         join_room(room(ticket))
         self._remember(Screen("phone", str(status["label"]), ticket=ticket))
-        self.phones.follow(ticket)
+        self.phones.follow(ticket, status)
         self.publisher.socketio.emit(TICKET_STATUS, status, to=_sid())
         return True
 
