@@ -564,8 +564,8 @@ class Store:
         yields once, so that the writers already waiting add their blocks, and the first of
         them to come back commits them all. No writer returns before its block is committed,
         so nothing is answered or published that a crash could take back. It is one commit,
-        and one hand-off to the disk thread, per batch instead of per write. Eight kiosks
-        issuing at once got about 1.5× the tickets per second (bench/floor.py, bench/realtime.py).
+        and one hand-off to the disk thread, per batch instead of per write: eight kiosks
+        issuing at once got 1.3-1.5× the tickets per second (bench/floor.py, bench/realtime.py).
         """
         with self._lock:
             conn = self.db.conn
