@@ -137,3 +137,47 @@ def test_a_failed_commit_fails_its_writer_and_loses_no_later_write(tmp_path):
         conn.execute("INSERT INTO rows (name) VALUES ('after')")
     assert names(store.path) == ["after"]
     store.close()
+
+
+CLOSE_WHILE_PENDING = textwrap.dedent(
+    """
+    from gevent import monkey
+    monkey.patch_all()
+
+    import json, sqlite3, sys
+    from pathlib import Path
+
+    import gevent
+
+    from server.queue.storage import Store
+
+    path = Path(sys.argv[1])
+    store = Store(path, (sys.argv[2],))
+    outcome = {}
+
+    def writer():
+        with store.write() as conn:
+            conn.execute("INSERT INTO rows (name) VALUES ('pending')")
+        outcome["writer"] = "returned"
+
+    def closer():  # runs while the writer yields between its block and the commit
+        store.close()
+
+    gevent.joinall([gevent.spawn(writer), gevent.spawn(closer)])
+    other = sqlite3.connect(path)
+    outcome["rows"] = [r[0] for r in other.execute("SELECT name FROM rows")]
+    print(json.dumps(outcome))
+    """
+)
+
+
+def test_closing_commits_a_batch_still_waiting_for_its_commit(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", CLOSE_WHILE_PENDING, str(tmp_path / "c.db"), SCHEMA],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {"writer": "returned", "rows": ["pending"]}

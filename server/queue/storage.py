@@ -650,8 +650,13 @@ class Store:
                 conn.execute("COMMIT")
 
     def close(self) -> None:
-        """Close the connection (the last close also checkpoints the WAL)."""
+        """Close the connection (the last close also checkpoints the WAL).
+
+        A batch still waiting for its commit is committed first: its writers are waiting.
+        """
         with self._lock:
+            if self._batch is not None:
+                self._commit(self.db.conn, self._batch)
             self.db.conn.close()
 
 
