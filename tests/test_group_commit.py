@@ -67,15 +67,20 @@ GEVENT_WRITERS = textwrap.dedent(
 )
 
 
-def test_writers_that_come_together_share_one_commit_under_gevent(tmp_path):
+def under_gevent(script, database):
+    """Run ``script`` in a child process patched by gevent; return the JSON it printed last."""
     result = subprocess.run(
-        [sys.executable, "-c", GEVENT_WRITERS, str(tmp_path / "g.db"), SCHEMA],
+        [sys.executable, "-c", script, str(database), SCHEMA],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_writers_that_come_together_share_one_commit_under_gevent(tmp_path):
+    outcome = under_gevent(GEVENT_WRITERS, tmp_path / "g.db")
     # 19 blocks went through, the refused one (7) undid only itself...
     assert outcome["names"] == sorted(f"row {n}" for n in range(20) if n != 7)
     # ...each writer returned only once another connection could read its row...
@@ -172,12 +177,5 @@ CLOSE_WHILE_PENDING = textwrap.dedent(
 
 
 def test_closing_commits_a_batch_still_waiting_for_its_commit(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-c", CLOSE_WHILE_PENDING, str(tmp_path / "c.db"), SCHEMA],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome = under_gevent(CLOSE_WHILE_PENDING, tmp_path / "c.db")
     assert outcome == {"writer": "returned", "rows": ["pending"]}
