@@ -25,12 +25,12 @@ def build_app(database: Path | None) -> Any:
     from flask import Flask, jsonify, request
     from flask_socketio import SocketIO
 
-    from server.app import _disk_thread
+    from server.app import disk_thread
     from server.queue.storage import Store
 
     app = Flask(__name__)
     SocketIO(app, async_mode="gevent")
-    store = Store(database, (FLOOR_SCHEMA,), _disk_thread("gevent")) if database else None
+    store = Store(database, (FLOOR_SCHEMA,), disk_thread("gevent")) if database else None
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -47,7 +47,7 @@ def _status_url(token: str) -> str:
     return url_for("pages.ticket_status", token=token, _external=True)
 
 
-def _disk_thread(worker: str) -> Callable[[Callable[[], Any]], Any] | None:
+def disk_thread(worker: str) -> Callable[[Callable[[], Any]], Any] | None:
     """Under gevent, run what waits on the disk in a real thread of the hub's pool."""
     if worker != "gevent":
         return None
@@ -78,7 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     health.init_app(app, metrics, values["METRICS_TOKEN"], bool(values["ACCESS_LOG"]))
 
     center = Center(
-        Store(data_dir / "dostq.db", blocking=_disk_thread(values["WORKER"])),
+        Store(data_dir / "dostq.db", blocking=disk_thread(values["WORKER"])),
         timezone=timezone,
         unconfirmed_after_s=float(values["UNCONFIRMED_AFTER_S"]),
     )

@@ -27,12 +27,12 @@ GEVENT_WRITERS = textwrap.dedent(
 
     import gevent
 
-    from server.app import _disk_thread
+    from server.app import disk_thread
     from server.queue.storage import Store
 
     path = Path(sys.argv[1])
     commits = []
-    disk = _disk_thread("gevent")
+    disk = disk_thread("gevent")
 
     def counted(call):
         commits.append(1)
