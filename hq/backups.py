@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hq.database import is_postgres, where
-from hq.storage import HQ_MIGRATIONS
+from hq.schema import HQ_MIGRATIONS
 from server.queue.storage import PRIVATE_FILE, PRIVATE_FOLDER
 
 PREFIX = "dostq-hq-"

@@ -7,7 +7,7 @@ The rest of HQ sees one interface (``server.queue.storage.Database``: ``read`` a
 transactions) and writes one SQL for both: the common part of the two dialects, with ``?``
 placeholders (turned into psycopg's ``%s`` here), ``ON CONFLICT`` upserts and ``RETURNING``,
 and rows read by position or by column name. Each dialect has its own numbered migrations
-(``hq/storage.py``), applied at start; on PostgreSQL under an advisory lock, so several HQ
+(``hq/schema.py``), applied at start; on PostgreSQL under an advisory lock, so several HQ
 processes starting at once apply each step exactly once.
 """
 
@@ -23,7 +23,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from hq import storage
+from hq import schema
 from server.queue.errors import QueueError
 from server.queue.storage import Database, Store, refuse_newer
 
@@ -59,7 +59,7 @@ def where(url: str) -> str:
 def open_database(data_dir: Path, url: str = "") -> Database:
     """Open HQ's database, migrated to this version: ``url`` if given, else ``hq.db`` there."""
     if not url:
-        return Store(data_dir / "hq.db", storage.HQ_MIGRATIONS)
+        return Store(data_dir / "hq.db", schema.HQ_MIGRATIONS)
     if not is_postgres(url):
         raise QueueError(
             "bad_database",
@@ -67,7 +67,7 @@ def open_database(data_dir: Path, url: str = "") -> Database:
             f"{data_dir / 'hq.db'}.",
             "database",
         )
-    return PostgresDatabase(url, storage.HQ_POSTGRES_MIGRATIONS)
+    return PostgresDatabase(url, schema.HQ_POSTGRES_MIGRATIONS)
 
 
 class Row(tuple[Any, ...]):

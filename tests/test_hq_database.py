@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from hq import storage
+from hq import schema, storage
 from hq.app import create_hq_app
 from hq.database import DatabaseUnavailable, open_database
 from server.queue.storage import NewerSchema, Store
@@ -84,7 +84,7 @@ def test_processes_starting_at_once_migrate_once(postgres):
     assert not errors
     with opened[0].read() as conn:
         assert conn.execute("SELECT version FROM hq_schema").fetchall() == [
-            (len(storage.HQ_POSTGRES_MIGRATIONS),)
+            (len(schema.HQ_POSTGRES_MIGRATIONS),)
         ]
     for database in opened:
         database.close()
@@ -126,6 +126,7 @@ def test_a_database_hq_cannot_use_stops_every_hq_command_with_the_reason(tmp_pat
         assert words in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.postgres
 def test_a_running_hq_whose_database_stops_answers_503_and_says_so():
     cluster = Cluster()  # its own server: this test stops it
     try:
@@ -148,7 +149,7 @@ def test_a_running_hq_whose_database_stops_answers_503_and_says_so():
 
 
 def test_a_day_from_before_the_hour_columns_keeps_its_busiest_hour(tmp_path):
-    older = Store(tmp_path / "hq.db", storage.HQ_MIGRATIONS[:4])
+    older = Store(tmp_path / "hq.db", schema.HQ_MIGRATIONS[:4])
     with older.write() as conn:
         storage.add_center(conn, "baku-1", "Bakı 1", "sealed-key", 1.0)
         conn.execute(
@@ -199,7 +200,7 @@ def test_hq_backup_is_checked_and_gives_back_every_record(tmp_path, hq_database,
         restored = open_database(tmp_path, restored_url)
     else:
         assert "20 day records" in made.stdout
-        restored = Store(newest, storage.HQ_MIGRATIONS)
+        restored = Store(newest, schema.HQ_MIGRATIONS)
     with restored.read() as conn:
         assert conn.execute("SELECT count(*), sum(visits) FROM day_records").fetchone()[0] == 20
     restored.close()

@@ -206,7 +206,7 @@ def test_hq_sign_in_is_audited_like_the_centers(hq_client):
 
 
 def test_center_keys_are_sealed_at_rest_under_a_key_file_apart_from_the_database(tmp_path):
-    from hq.storage import HQ_MIGRATIONS
+    from hq.schema import HQ_MIGRATIONS
     from server.queue.storage import Store
 
     folder = tmp_path / "hq"

@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from hq import catalog
-from hq.storage import HQ_MIGRATIONS, add_center, apply_records, remember_signature, store_now
+from hq.schema import HQ_MIGRATIONS
+from hq.storage import add_center, apply_records, remember_signature, store_now
 from server.cli import main
 from server.office import backups
 from server.office.accounts import authenticate, create_user
@@ -223,6 +224,7 @@ def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path):
     assert (data_dir / "dostq.db").read_bytes() == before
 
 
+@pytest.mark.live
 def test_serve_backs_up_a_database_before_it_migrates_it(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()

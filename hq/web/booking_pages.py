@@ -22,7 +22,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from hq import bookings
-from hq.app import center_key, store
+from hq.web.context import center_key, store
 from server.live.ratelimit import RateLimit
 from server.queue.booking_codes import pretty
 from server.queue.errors import QueueError

@@ -1,0 +1,1 @@
+"""HQ's Flask side: one blueprint a module, and the accessors they share."""
