@@ -74,6 +74,11 @@ CENTER_SETTINGS = (
         SIGN_IN_SETTINGS := (
             Setting("SIGNIN_MAX_FAILURES", 5, "wrong passwords before an account is locked"),
             Setting("SIGNIN_LOCK_S", 900, "how long a locked account waits (an admin can unlock)"),
+            Setting(
+                "PASSWORD_PROFILE",
+                "RFC_9106_LOW_MEMORY",
+                "argon2 cost of new password hashes, by argon2.profiles name (tests: CHEAPEST)",
+            ),
         )
     ),
     *(

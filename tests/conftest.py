@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -23,6 +26,11 @@ from server.queue.center import Center
 from server.queue.storage import Store
 from tests.live import CHROMIUM_ARGS, LiveCenter, start_live_center
 from tests.postgres import Cluster
+
+# Passwords at argon2's cheapest cost through the product's own PASSWORD_PROFILE setting: this
+# process, every app it builds and every `dostq` command or live server it starts inherit it.
+os.environ["DOSTQ_PASSWORD_PROFILE"] = "CHEAPEST"
+accounts.use_password_profile("CHEAPEST")
 
 T0 = 1_795_400_000.0  # Monday 2026-11-23, 06:13 in Baku
 KEY = "k" * 43  # the HQ key of hq_client's center baku-1
@@ -133,7 +141,10 @@ def login(client, username: str, password: str):
 
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+# A test run writes its screenshots to an ignored folder, so it changes no tracked file;
+# scripts/screenshots points this at docs/screenshots to regenerate the README's pictures.
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or ROOT / "build" / "screenshots")
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +167,62 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark each test by the tier its fixtures put it in (setup.cfg lists the markers).
+
+    Chromium means ``browser`` and ``live``; a live center ``live``; HQ's PostgreSQL case of
+    ``hq_database``, or the cluster itself, ``postgres``. A test that starts servers in its
+    own body carries the marker by hand, and ``tier_is_marked`` fails it if it does not.
+    """
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        callspec = getattr(item, "callspec", None)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if "browser" in fixtures or "live_center" in fixtures:
+            item.add_marker(pytest.mark.live)
+        if "postgres" in fixtures or (
+            callspec is not None and "postgresql" in callspec.params.values()
+        ):
+            item.add_marker(pytest.mark.postgres)
+
+
+@contextmanager
+def tier_is_marked(item: pytest.Item) -> Iterator[None]:
+    """Fail a test that starts a server or PostgreSQL without its tier's marker.
+
+    The quick tier (``scripts/test --quick``) selects by marker: an unmarked live test would
+    make it slow, and a marker nobody checks drifts. Module-scoped fixtures count too.
+    """
+    from tests import live, postgres
+
+    def refuse(marker: str):
+        def refused(*args, **kwargs):
+            pytest.fail(f"{item.nodeid} starts a real server: mark it @pytest.mark.{marker}")
+
+        return refused
+
+    with ExitStack() as stack:
+        if item.get_closest_marker("live") is None:
+            for starter in ("_serve", "_serve_hq", "seeded_demo"):
+                stack.enter_context(mock.patch.object(live, starter, refuse("live")))
+        if item.get_closest_marker("postgres") is None:
+            stack.enter_context(mock.patch.object(postgres.Cluster, "__init__", refuse("postgres")))
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with tier_is_marked(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with tier_is_marked(item):
+        return (yield)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

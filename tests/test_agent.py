@@ -14,6 +14,8 @@ from tests.conftest import wait_until
 from tests.fake_printer import TcpPrinter
 from tests.live import start_live_center
 
+pytestmark = pytest.mark.live
+
 
 def enrol_agent_kiosk(store):
     with store.write() as conn:

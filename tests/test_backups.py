@@ -26,6 +26,7 @@ def labels_in(database):
         return {row[0] for row in db.execute("SELECT day || ' ' || label FROM tickets")}
 
 
+@pytest.mark.live
 def test_a_backup_taken_under_load_holds_every_ticket_acknowledged_before_it(tmp_path):
     live = start_live_center(tmp_path / "center", settings={"KIOSK_TICKETS_PER_MINUTE": "100000"})
     acknowledged, stop = [], threading.Event()
@@ -65,6 +66,7 @@ def test_a_backup_taken_under_load_holds_every_ticket_acknowledged_before_it(tmp
     assert "tickets" in taken.stdout and str(copy) in taken.stdout
 
 
+@pytest.mark.live
 def test_restore_waits_for_the_server_to_stop_and_keeps_what_it_replaces(tmp_path):
     live = start_live_center(tmp_path / "center")
     try:

@@ -20,6 +20,8 @@ import requests
 
 from tests.live import HTTP_TIMEOUT_S, STOP_TIMEOUT_S, answers_once_started, free_port
 
+pytestmark = pytest.mark.live
+
 
 def _dostq() -> list[str]:
     """The `dostq` command installed beside this Python, as a user would type it."""

@@ -17,6 +17,8 @@ from tests.conftest import wait_until
 from tests.live import start_hq
 from tests.test_staff_browser import check_layout
 
+pytestmark = pytest.mark.live
+
 CENTERS = {
     "baku-1": "Bakı 1 saylı DOST mərkəzi",
     "sumqayit": "Sumqayıt DOST mərkəzi",

@@ -92,6 +92,7 @@ def hq(tmp_path, hq_database):
     live_hq.stop()
 
 
+@pytest.mark.live
 def test_history_syncs_exactly_once_through_a_faulty_network(tmp_path, hq):
     key = hq.add_center("baku-1", "Bakı 1 saylı DOST")
     hq.start()
@@ -109,6 +110,7 @@ def test_history_syncs_exactly_once_through_a_faulty_network(tmp_path, hq):
         proxy.close()
 
 
+@pytest.mark.live
 def test_hq_killed_mid_sync_and_restarted_loses_and_doubles_nothing(tmp_path, hq):
     key = hq.add_center("baku-1", "Bakı 1 saylı DOST")
     hq.start()
@@ -125,6 +127,7 @@ def test_hq_killed_mid_sync_and_restarted_loses_and_doubles_nothing(tmp_path, hq
         slow.close()
 
 
+@pytest.mark.live
 def test_center_offline_for_fourteen_days_catches_up_and_shows_its_backlog(tmp_path, hq):
     key = hq.add_center("baku-1", "Bakı 1 saylı DOST")  # HQ exists but is not reachable
     live = center_syncing_to(tmp_path, hq.url, key, history_days=14)
@@ -150,6 +153,7 @@ def test_center_offline_for_fourteen_days_catches_up_and_shows_its_backlog(tmp_p
         live.stop()
 
 
+@pytest.mark.live
 def test_each_sync_compares_the_clocks_and_hq_learns_the_centers_version(tmp_path, hq, caplog):
     from server import VERSION
     from server.queue.center import Center

@@ -1,8 +1,11 @@
 """HTTPS as a center runs it: `dostq cert`, then `dostq serve` picks the certificate up."""
 
+import pytest
 import requests
 
 from tests.live import start_live_center
+
+pytestmark = pytest.mark.live
 
 
 def test_https_center_sets_a_secure_host_prefixed_cookie(tmp_path):

@@ -3,6 +3,7 @@
 import json
 import logging
 
+import pytest
 import requests
 
 from server.web.logs import JsonLines, Redact, redact
@@ -10,6 +11,7 @@ from tests.live import start_live_center
 from tests.test_realtime import CLERK, COUNTER, Screen, issue
 
 
+@pytest.mark.live
 def test_a_json_server_logs_each_request_and_queue_action_and_never_a_token(tmp_path):
     live = start_live_center(
         tmp_path / "center", settings={"LOG_FORMAT": "json", "ACCESS_LOG": "1"}

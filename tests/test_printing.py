@@ -85,6 +85,7 @@ def test_double_tap_prints_one_ticket(live_center):
     assert len(list((live_center.data_dir / KIOSK_PRINTER).glob("*.bin"))) == 2
 
 
+@pytest.mark.live
 def test_printer_out_of_paper_still_queues_the_visitor_and_tells_staff(paper_out_center):
     live = paper_out_center
     ticket = take_ticket(live)
@@ -109,6 +110,7 @@ def test_printer_state_is_known_before_the_first_ticket(live_center):
     assert list((live_center.data_dir / KIOSK_PRINTER).glob("*.bin")) == []  # nothing printed
 
 
+@pytest.mark.live
 def test_staff_reprint_after_paper_out_prints_the_ticket(paper_out_center):
     live = paper_out_center
     folder = live.data_dir / KIOSK_PRINTER

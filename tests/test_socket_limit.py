@@ -14,6 +14,8 @@ from server.office import accounts
 from tests.conftest import wait_until
 from tests.live import HTTP_TIMEOUT_S, start_live_center
 
+pytestmark = pytest.mark.live
+
 LIMIT = 5
 DISPLAYS = LIMIT + 2
 

@@ -28,13 +28,20 @@ from server.cli.common import (
     open_store,
     start_logging,
 )
+from server.office import accounts
 from server.office.backups import BackupRefused, before_upgrade, server_lock
 from server.office.demo import DEMO_LOGINS, seed_demo
 from server.office.history import generate as generate_history
 from server.office.history import working_days_before
 from server.queue.center import Center
 from server.queue.storage import MIGRATIONS, NewerSchema, audit
-from server.settings import CENTER_SETTINGS, WORKERS, backup_folder, resolve
+from server.settings import (
+    CENTER_SETTINGS,
+    SIGN_IN_SETTINGS,
+    WORKERS,
+    backup_folder,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -59,6 +66,10 @@ def main() -> None:
     """dost-queue: the queue and kiosk system of a DOST center."""
     # Everything dostq writes (database, keys, logs, printer jobs) is its own user's only.
     os.umask(0o077)
+    try:
+        accounts.use_password_profile(resolve(SIGN_IN_SETTINGS)["PASSWORD_PROFILE"])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 for command in (

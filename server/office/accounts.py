@@ -8,7 +8,7 @@ import secrets
 import sqlite3
 from typing import Any
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -25,10 +25,28 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 # zxcvbn's list of the 30,000 passwords most often found in breaches, ranked (MIT licence).
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
-# argon2-cffi's defaults (argon2id, 64 MiB, t=3, p=4) are above OWASP's minimum profile.
-_hasher = PasswordHasher()
+# argon2-cffi's default profile (argon2id, 64 MiB, t=3, p=4) is above OWASP's minimum; the
+# PASSWORD_PROFILE setting names another of argon2.profiles (the test suite's is CHEAPEST).
+PASSWORD_PROFILES = tuple(name for name in vars(profiles) if name.isupper())
+_profile = "RFC_9106_LOW_MEMORY"
+_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 # Verifying against this keeps a login for an unknown user as slow as one for a known user.
 _DUMMY_HASH = _hasher.hash("not-a-password")
+
+
+def use_password_profile(name: str) -> None:
+    """Hash new passwords with argon2-cffi's profile ``name``; stored hashes keep verifying.
+
+    A stored hash carries its own cost, so one made at another cost still signs in and is
+    renewed at this cost on its next sign-in.
+    """
+    global _profile, _hasher, _DUMMY_HASH
+    if name not in PASSWORD_PROFILES:
+        raise ValueError(f"PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}.")
+    if name != _profile:
+        _profile = name
+        _hasher = PasswordHasher.from_parameters(getattr(profiles, name))
+        _DUMMY_HASH = _hasher.hash("not-a-password")
 
 
 def create_user(

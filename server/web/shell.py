@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from server import VERSION
+from server.office import accounts
 from server.queue.errors import QueueError
 from server.settings import secret_key
 from server.web import security
@@ -55,6 +56,7 @@ def build_app(
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's
     security.init_app(app)
+    accounts.use_password_profile(values["PASSWORD_PROFILE"])
     app.extensions["dostq.signin_guard"] = SignInGuard(
         int(values["SIGNIN_MAX_FAILURES"]), float(values["SIGNIN_LOCK_S"])
     )
