@@ -27,7 +27,8 @@ from hq import storage
 from hq.database import open_database
 from server.hq_link import signing, sync
 from server.office import history
-from server.office.catalog import default_catalog_path, import_catalog, load_catalog
+from server.office.catalog import import_catalog
+from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue.center import Center
 from server.queue.storage import Database, Store
 from tests.live import LiveHq, start_hq

@@ -14,7 +14,7 @@ import time
 from hardware import profiles
 from hardware.layout import build_ticket
 from hardware.ticket import TicketPrint
-from server.office.catalog import default_catalog_path, load_catalog
+from server.office.catalog_files import default_catalog_path, load_catalog
 from server.settings import LANGUAGES
 
 PROFILES = ("TM-T20II", "TM-T88IV", "POS-5890", "RP326", "simple")

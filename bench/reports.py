@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 
 from server.office import history, reports
 from server.office.catalog import (
-    default_catalog_path,
     default_priority_categories,
     import_catalog,
     import_priority_categories,
-    load_catalog,
 )
+from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue.storage import Store
 
 TIMEZONE = ZoneInfo("Asia/Baku")

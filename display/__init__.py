@@ -22,7 +22,8 @@ from display.announcement import announcement
 from hardware.voice import VoiceUnavailable, chime_wav, speech_wav
 from server.queue.errors import NotFound
 from server.queue.storage import get_setting
-from server.queue.views import called_today, counter_row
+from server.queue.ticket_views import called_today
+from server.queue.views import counter_row
 from server.settings import LANGUAGES
 from server.web.enrolment import enrol_view
 from server.web.wiring import center

@@ -16,7 +16,7 @@ from typing import Any
 import fastjsonschema
 from jsonschema import Draft202012Validator, ValidationError
 
-from server.office.catalog import MAX_TEXT
+from server.office.catalog_files import MAX_TEXT
 from server.queue.errors import Invalid
 
 MAX_RECORDS = 200
@@ -150,7 +150,7 @@ def check_batch(batch: Any, center: str) -> dict[str, Any]:
     return dict(batch)
 
 
-# As long as a center's catalog allows (server/office/catalog.py MAX_TEXT): the longest
+# As long as a center's catalog allows (server/office/catalog_files.py MAX_TEXT): the longest
 # service name of the shipped catalog is 230 characters.
 _NAME = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
 # What a center says of its hall now (server/hq_link/sync.now_record): no personal data.

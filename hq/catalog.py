@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from server.office.catalog import Area, catalog_data, parse_catalog
+from server.office.catalog_files import Area, catalog_data, parse_catalog
 from server.queue.errors import QueueError
 from server.queue.storage import SqlConnection
 

@@ -5,7 +5,7 @@ A change to HQ's tables adds a step to each list; hq/storage.py holds the querie
 
 from __future__ import annotations
 
-from server.queue.storage import AUDIT_LOG_TABLE, USERS_TABLE
+from server.queue.schema import AUDIT_LOG_TABLE, USERS_TABLE
 
 HQ_SCHEMA = """
         CREATE TABLE centers (
@@ -169,7 +169,7 @@ HQ_CATALOG_VERSIONS = """
             effective_day text NOT NULL,  -- centers apply it at the start of this day or later
             published_at double precision NOT NULL,
             published_by integer,
-            catalog text NOT NULL,  -- canonical JSON, as server/office/catalog.py reads it
+            catalog text NOT NULL,  -- canonical JSON, as server/office/catalog_files.py reads it
             digest text NOT NULL,  -- sha256 of ``catalog``: the center checks what it got
             areas integer NOT NULL,
             services integer NOT NULL

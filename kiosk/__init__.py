@@ -22,7 +22,7 @@ from server.hq_link.sync import link
 from server.office import appointments
 from server.office.catalog import read_catalog, service_availability, service_use
 from server.queue.errors import NotFound
-from server.queue.views import find_ticket
+from server.queue.ticket_views import find_ticket
 from server.queue.visits import issuing_opens_at
 from server.settings import LANGUAGES
 from server.web.enrolment import enrol_view

@@ -38,6 +38,7 @@ from server.queue.storage import Store
 from server.web import auth, health, language, security
 from server.web.api import bp as api_bp
 from server.web.center_metrics import CenterMetrics
+from server.web.counter_api import counter_api
 from server.web.pages import bp as pages_bp
 from server.web.shell import build_app
 
@@ -167,8 +168,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(security.protect_from_csrf)
     language.init_app(app, lambda: center.store, "/language")
     for blueprint in (
-        auth.bp, api_bp, pages_bp, kiosk_bp, display_bp, counter_bp, manager_bp, admin_bp,
-        reception_bp,
+        auth.bp, api_bp, counter_api, pages_bp, kiosk_bp, display_bp, counter_bp, manager_bp,
+        admin_bp, reception_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
 

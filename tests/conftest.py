@@ -16,12 +16,11 @@ from hq.app import create_hq_app
 from hq.storage import add_center
 from server.office import accounts
 from server.office.catalog import (
-    default_catalog_path,
     default_priority_categories,
     import_catalog,
     import_priority_categories,
-    load_catalog,
 )
+from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue.center import Center
 from server.queue.storage import Store
 from tests.live import CHROMIUM_ARGS, LiveCenter, start_live_center

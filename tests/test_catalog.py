@@ -4,13 +4,8 @@ import json
 
 import pytest
 
-from server.office.catalog import (
-    default_catalog_path,
-    import_catalog,
-    load_catalog,
-    parse_catalog,
-    read_catalog,
-)
+from server.office.catalog import import_catalog, read_catalog
+from server.office.catalog_files import default_catalog_path, load_catalog, parse_catalog
 from server.queue.errors import Invalid
 
 AZ_LETTERS = "əƏğĞıIİiöÖüÜşŞçÇ"

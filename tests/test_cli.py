@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from server.cli import main
 from server.office import accounts
-from server.office.catalog import default_catalog_path, load_catalog
+from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue.storage import Store
 
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from server.cli import main
 from server.hq_link import sync
 from server.office import accounts, admin, reports
-from server.queue import calls, closing, desk, views, visits
+from server.queue import calls, closing, desk, ticket_views, visits
 from server.queue.center import Center
 from server.queue.facts import CounterFreed, QueueChanged
 from server.queue.storage import Store
@@ -102,7 +102,7 @@ def test_the_visitors_phone_says_the_day_closed(app_center):
     app_center.clock.advance(24 * HOUR)
     assert app_center.app.extensions["dostq.day_closer"].check() == 1  # what runs at start
     with center.store.read() as conn:
-        assert views.public_status(conn, ticket["token"])["state"] == "closed_unserved"
+        assert ticket_views.public_status(conn, ticket["token"])["state"] == "closed_unserved"
     page = app_center.app.test_client().get(f"/t/{ticket['token']}").get_data(as_text=True)
     assert "The day closed before this ticket was served" in page  # the ticket's language
 

@@ -16,7 +16,7 @@ from hardware.decode import DecodeError, decode, glyph_image, read_glyph
 from hardware.glyphs import FONTS, GLYPH_BASELINE, GLYPH_SIZE, user_defined_glyph
 from hardware.layout import SELF_TEST_LINES, build_self_test, build_ticket
 from hardware.ticket import DOCUMENTS_MAX_CHARS, TicketPrint
-from server.office.catalog import default_catalog_path, load_catalog
+from server.office.catalog_files import default_catalog_path, load_catalog
 
 AZ = "ƏəĞğİıŞşÇçÖöÜü"
 # Epson, its older 512-dot model with no Turkish page, a 58 mm clone with no native QR, a

@@ -9,22 +9,24 @@ import pytest
 from hardware.decode import decode
 from hardware.layout import build_ticket
 from hardware.printers import (
-    PACED_BYTES_PER_S,
-    PACED_CHUNK_BYTES,
-    SERIAL_BUFFER_BYTES,
     BadPrinterUrl,
-    DeviceFileTransport,
     EscposPrinter,
     PrinterState,
     PrinterUnavailable,
     PrintInterrupted,
-    SerialTransport,
     VirtualPrinter,
     check_url,
     make_printer,
     parse_status,
 )
 from hardware.spooler import PrintJob, Spooler
+from hardware.transports import (
+    PACED_BYTES_PER_S,
+    PACED_CHUNK_BYTES,
+    SERIAL_BUFFER_BYTES,
+    DeviceFileTransport,
+    SerialTransport,
+)
 from server.live.printing import printer_for
 from tests.fake_printer import PtyPrinter, TcpPrinter
 from tests.test_hardware_layout import ticket

@@ -10,7 +10,8 @@ import requests
 
 from server.hq_link import sync
 from server.office import history
-from server.office.catalog import default_catalog_path, import_catalog, load_catalog
+from server.office.catalog import import_catalog
+from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue.center import Center
 from server.queue.storage import Store
 from tests.conftest import wait_until

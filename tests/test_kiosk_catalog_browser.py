@@ -8,7 +8,8 @@ import json
 import pytest
 import requests
 
-from server.office.catalog import default_catalog_path, import_catalog, parse_catalog
+from server.office.catalog import import_catalog
+from server.office.catalog_files import default_catalog_path, parse_catalog
 from tests.accessibility import keep_screen
 from tests.live import HTTP_TIMEOUT_S, start_live_center
 

@@ -209,7 +209,8 @@ def test_dates_and_numbers_follow_the_language(app_center):
 
 
 def test_an_existing_center_keeps_its_staff_and_their_counters_through_the_upgrade(tmp_path):
-    from server.queue.storage import MIGRATIONS, Store
+    from server.queue.schema import MIGRATIONS
+    from server.queue.storage import Store
 
     old = Store(tmp_path / "dostq.db", migrations=MIGRATIONS[:11])  # before languages
     with old.write() as conn:

@@ -22,12 +22,8 @@ from hq.storage import add_center
 from server.hq_link import signing, sync
 from server.hq_link.catalog import PATH, fetch_catalog
 from server.office import accounts, admin, national_catalog
-from server.office.catalog import (
-    catalog_data,
-    default_catalog_path,
-    import_catalog,
-    load_catalog,
-)
+from server.office.catalog import import_catalog
+from server.office.catalog_files import catalog_data, default_catalog_path, load_catalog
 from server.queue.errors import Invalid
 from server.queue.visits import issue_ticket
 from server.settings import LANGUAGES

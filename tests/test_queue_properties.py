@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from server.queue import calls, desk, views, visits
+from server.queue import calls, desk, ticket_views, visits
 from server.queue.actors import User
 from server.queue.calls import counter_policy
 from server.queue.center import Center
@@ -178,7 +178,7 @@ class QueueMachine(RuleBasedStateMachine):
         ticket_id = data.draw(st.sampled_from(sorted(self.held)))
         counter_id = self.held[ticket_id]
         with self.center.store.read() as conn:
-            label = views.public_status(conn, self._token(ticket_id))["label"]
+            label = ticket_views.public_status(conn, self._token(ticket_id))["label"]
         try:
             desk.resume(self.center, counter_id, self.users[counter_id], label)
         except QueueError as error:

@@ -25,14 +25,15 @@ from hq.storage import add_center, apply_records, remember_signature, store_now
 from server.cli import main
 from server.office import backups
 from server.office.accounts import authenticate, create_user
-from server.office.catalog import default_catalog_path, load_catalog
+from server.office.catalog_files import default_catalog_path, load_catalog
 from server.office.demo import DEMO_LOGINS, seed_demo
 from server.office.floor import record_printer_status, request_assistance, resolve_assistance
 from server.office.history import generate
 from server.queue import calls, desk, visits
 from server.queue.actors import device_from_row
 from server.queue.center import Center
-from server.queue.storage import MIGRATIONS, NewerSchema, Store, audit, put_setting, schema_version
+from server.queue.schema import MIGRATIONS
+from server.queue.storage import NewerSchema, Store, audit, put_setting, schema_version
 from tests.live import _serve as serve_center
 from tests.live import free_port
 from tests.test_sync import record

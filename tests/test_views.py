@@ -1,13 +1,13 @@
 """Read models over a real database: what a visitor, a display and a clerk are shown."""
 
-from server.queue import calls, desk, views, visits
+from server.queue import calls, desk, ticket_views, visits
 from server.queue.facts import Called, CounterChanged, QueueChanged, TicketIssued
 
 
 def _ahead(center, ticket_id):
     with center.store.read() as conn:
         row = conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-        return views.people_ahead(conn, row)
+        return ticket_views.people_ahead(conn, row)
 
 
 def test_people_ahead_counts_earlier_visits_of_the_same_service_still_queued(center, clock):
@@ -75,16 +75,16 @@ def test_many_tickets_statuses_at_once_agree_with_each_tickets_own_view(center, 
     calls.call_next(center, 1, clerk)  # one called, not yet served
     tokens = [t["token"] for t in tickets] + ["no-such-token"]
     with center.store.read() as conn:
-        statuses = views.public_statuses(conn, tokens)
+        statuses = ticket_views.public_statuses(conn, tokens)
         assert set(statuses) == set(tokens[:-1])
         states = {s["state"] for s in statuses.values()}
         assert {"waiting", "called", "done"} <= states
         long_lines = {s["service"]["code"] for s in statuses.values() if s["people_ahead"] > 2}
         assert len(long_lines) >= 2  # places in more than one line, not only zeros
         for ticket in tickets:
-            alone = views.ticket_view(conn, ticket["id"])  # people_ahead by its own count
+            alone = ticket_views.ticket_view(conn, ticket["id"])  # people_ahead by its own count
             status = statuses[ticket["token"]]
-            assert status == views.public_status(conn, ticket["token"])
+            assert status == ticket_views.public_status(conn, ticket["token"])
             assert (status["people_ahead"], status["estimated_wait_min"]) == (
                 alone["people_ahead"],
                 alone["estimated_wait_min"],

@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 from hq import catalog, storage
 from hq.batches import MAX_COUNT
 from hq.web.context import admin_required, analyst_required, store, today
-from server.office.catalog import compare_catalogs, parse_catalog_text, parse_catalog_upload
+from server.office.catalog import compare_catalogs
+from server.office.catalog_files import parse_catalog_text, parse_catalog_upload
 from server.queue.errors import Invalid, NotFound, QueueError
 from server.queue.storage import audit
 from server.web import exports

@@ -1,7 +1,7 @@
 """The ``dostq`` command: set up, seed and serve a center. Each command wraps library calls.
 
 The center's own day (demo, history, HQ sync, serve, cert) is here; setting up is in
-``setup.py``, devices in ``devices.py`` and the HQ program in ``hq.py``.
+``setup.py``, its rules in ``rules.py``, devices in ``devices.py`` and the HQ program in ``hq.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from server import VERSION
-from server.cli import backups, devices, hq, install, setup
+from server.cli import backups, devices, hq, install, rules, setup
 from server.cli.common import (
     admin_change,
     data_dir_option,
@@ -34,7 +34,8 @@ from server.office.demo import DEMO_LOGINS, seed_demo
 from server.office.history import generate as generate_history
 from server.office.history import working_days_before
 from server.queue.center import Center
-from server.queue.storage import MIGRATIONS, NewerSchema, audit
+from server.queue.schema import MIGRATIONS
+from server.queue.storage import NewerSchema, audit
 from server.settings import (
     CENTER_SETTINGS,
     SIGN_IN_SETTINGS,
@@ -74,6 +75,7 @@ def main() -> None:
 
 for command in (
     *setup.COMMANDS,
+    *rules.COMMANDS,
     *devices.COMMANDS,
     *backups.COMMANDS,
     hq.hq_group,

@@ -23,7 +23,7 @@ from server.live.once import Once
 from server.live.publisher import Publisher
 from server.queue.errors import NotFound
 from server.queue.facts import Called, CounterFreed, QueueChanged
-from server.queue.views import public_status, public_statuses
+from server.queue.ticket_views import public_status, public_statuses
 
 log = logging.getLogger(__name__)
 TICKET_STATUS = "ticket_status"

@@ -21,8 +21,8 @@ from server.office.reports import nearest_rank
 from server.queue.appointments import CheckInWindow
 from server.queue.engine import OpeningHours
 from server.queue.errors import Invalid
+from server.queue.localized import names
 from server.queue.storage import get_setting, put_setting
-from server.queue.views import names
 
 SETTING = "appointment_hours"
 DAYS_AHEAD = 14  # how far ahead visitors can book

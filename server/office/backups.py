@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from server.queue.schema import MIGRATIONS
 from server.queue.storage import (
-    MIGRATIONS,
     PRIVATE_FILE,
     PRIVATE_FOLDER,
     refuse_newer,

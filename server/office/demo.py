@@ -10,12 +10,11 @@ from datetime import datetime
 
 from server.office import accounts, holidays
 from server.office.catalog import (
-    default_catalog_path,
     default_priority_categories,
     import_catalog,
     import_priority_categories,
-    load_catalog,
 )
+from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue.storage import put_setting
 
 DEMO_COUNTERS = (  # name, service codes, categories (None: everyone)

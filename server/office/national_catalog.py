@@ -17,14 +17,8 @@ import sqlite3
 from datetime import date
 from typing import Any
 
-from server.office.catalog import (
-    Area,
-    CatalogChange,
-    catalog_change,
-    check_catalog,
-    import_catalog,
-    parse_catalog,
-)
+from server.office.catalog import CatalogChange, catalog_change, import_catalog
+from server.office.catalog_files import Area, check_catalog, parse_catalog
 from server.queue.errors import Invalid
 from server.queue.storage import audit, get_setting, put_setting
 

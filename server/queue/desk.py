@@ -18,7 +18,8 @@ from server.queue.engine import Action, State, next_state
 from server.queue.errors import Forbidden, Invalid, NotFound, QueueError
 from server.queue.facts import CounterChanged, CounterFreed, Done, QueueChanged, VisitFinished
 from server.queue.numbers import insert_tickets, numbered, open_service
-from server.queue.views import active_ticket, counter_row, counter_view, ticket_view
+from server.queue.ticket_views import ticket_view
+from server.queue.views import active_ticket, counter_row, counter_view
 
 OUTCOMES = ("done", "documents_missing", "referred")
 

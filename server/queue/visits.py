@@ -24,7 +24,7 @@ from server.queue.errors import Forbidden, NotFound, QueueError
 from server.queue.facts import Done, PrintReported, QueueChanged, ReprintWanted, TicketIssued
 from server.queue.numbers import insert_tickets, numbered, open_service
 from server.queue.storage import audit
-from server.queue.views import QUEUED, public_status, ticket_view
+from server.queue.ticket_views import QUEUED, public_status, ticket_view
 
 # The outcome of a visit its visitor cancelled from their phone (reports count them apart).
 VISITOR_LEFT = "cancelled_by_visitor"

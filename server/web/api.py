@@ -15,14 +15,13 @@ from server.office import floor
 from server.office.accounts import reception_printer
 from server.office.catalog import read_catalog
 from server.office.search import search
-from server.queue import appointments, calls, desk, feedback, views, visits
+from server.queue import appointments, feedback, ticket_views, views, visits
 from server.queue.appointments import CenterKey
 from server.queue.engine import GENERAL, parse_label
 from server.queue.errors import QueueError
 from server.queue.facts import Done
 from server.settings import LANGUAGES
 from server.web.auth import (
-    COUNTER_ROLES,
     Unauthorized,
     current_device,
     device_required,
@@ -239,7 +238,7 @@ def find_ticket() -> Response:
         raise BadRequest("invalid_field", "label: a ticket number such as A-007.", "label")
     c = center()
     with c.store.read() as conn:
-        return jsonify(views.find_ticket(conn, c.day(c.now()), label))
+        return jsonify(ticket_views.find_ticket(conn, c.day(c.now()), label))
 
 
 @bp.post(f"/tickets/{TICKET_ID}/cancel")
@@ -261,7 +260,7 @@ def reprint_ticket(ticket_id: int) -> Response:
 def ticket_status(token: str) -> Response:
     """Return a ticket's public status (the page behind its QR code)."""
     with center().store.read() as conn:
-        return jsonify(views.public_status(conn, token))
+        return jsonify(ticket_views.public_status(conn, token))
 
 
 @bp.post("/tickets/status/<token>/cancel")
@@ -324,130 +323,3 @@ def logout() -> tuple[str, int]:
     """Sign out and close this user's sockets."""
     sign_out()
     return "", 204
-
-
-@bp.get("/counters")
-@user_required(*COUNTER_ROLES)
-def list_counters() -> Response:
-    """List the counters with their status and who is signed in."""
-    with center().store.read() as conn:
-        return jsonify(views.list_counters(conn))
-
-
-@bp.get(f"/counters/{COUNTER_ID}")
-@user_required(*COUNTER_ROLES)
-def get_counter(counter_id: int) -> Response:
-    """Return a counter, its services and its current visit."""
-    c = center()
-    with c.store.read() as conn:
-        return jsonify(views.counter_view(conn, counter_id, c.day(c.now())))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/session")
-@user_required(*COUNTER_ROLES)
-def sign_in_at_counter(counter_id: int) -> Response:
-    """Sign in at this counter and open it."""
-    return answer(desk.sign_in(center(), counter_id, g.user))
-
-
-@bp.delete(f"/counters/{COUNTER_ID}/session")
-@user_required(*COUNTER_ROLES)
-def sign_out_of_counter(counter_id: int) -> Response:
-    """Sign out of this counter and close it."""
-    return answer(desk.sign_out(center(), counter_id, g.user))
-
-
-@bp.put(f"/counters/{COUNTER_ID}/status")
-@user_required(*COUNTER_ROLES)
-def set_counter_status(counter_id: int) -> Response:
-    """Take a break or come back."""
-    body = json_body("CounterStatus")
-    return answer(desk.set_status(center(), counter_id, g.user, body["status"], body.get("reason")))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/call-next")
-@user_required(*COUNTER_ROLES)
-def call_next(counter_id: int) -> Response:
-    """Call the next visitor by the counter's policy."""
-    return answer(calls.call_next(center(), counter_id, g.user, idempotency_key()))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/call")
-@user_required(*COUNTER_ROLES)
-def call_ticket(counter_id: int) -> Response:
-    """Call a specific ticket out of turn."""
-    body = json_body("CallTicket")
-    return answer(calls.call_ticket(center(), counter_id, g.user, body["ticket"], body["reason"]))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/recall")
-@user_required(*COUNTER_ROLES)
-def recall(counter_id: int) -> Response:
-    """Call the current visitor again."""
-    return answer(calls.recall(center(), counter_id, g.user))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/start")
-@user_required(*COUNTER_ROLES)
-def start_service(counter_id: int) -> Response:
-    """Start serving the called visitor, who is at the desk."""
-    return answer(desk.start_service(center(), counter_id, g.user))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/no-show")
-@user_required(*COUNTER_ROLES)
-def no_show(counter_id: int) -> Response:
-    """Mark the called visitor as not come."""
-    return answer(desk.mark_no_show(center(), counter_id, g.user))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/hold")
-@user_required(*COUNTER_ROLES)
-def hold(counter_id: int) -> Response:
-    """Put the current visit on hold."""
-    return answer(desk.hold(center(), counter_id, g.user))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/resume")
-@user_required(*COUNTER_ROLES)
-def resume(counter_id: int) -> Response:
-    """Take a held visit back into service."""
-    body = json_body("Resume")
-    return answer(desk.resume(center(), counter_id, g.user, body["ticket"]))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/finish")
-@user_required(*COUNTER_ROLES)
-def finish(counter_id: int) -> Response:
-    """Finish the current visit."""
-    body = json_body("Finish")
-    return answer(
-        desk.finish(
-            center(), counter_id, g.user, body.get("delivered", []), body.get("outcome", "done")
-        )
-    )
-
-
-@bp.post(f"/counters/{COUNTER_ID}/walk-in")
-@user_required(*COUNTER_ROLES)
-def walk_in(counter_id: int) -> Response:
-    """Serve a visitor who has no ticket (counted in reports)."""
-    body = json_body("WalkIn")
-    return answer(desk.serve_walk_in(center(), counter_id, g.user, body["service"]))
-
-
-@bp.post(f"/counters/{COUNTER_ID}/transfer")
-@user_required(*COUNTER_ROLES)
-def transfer(counter_id: int) -> Response:
-    """Send the visit to another service or counter."""
-    body = json_body("Transfer")
-    return answer(
-        desk.transfer(
-            center(),
-            counter_id,
-            g.user,
-            body.get("ticket"),
-            body.get("service"),
-            body.get("counter"),
-        )
-    )

@@ -15,7 +15,7 @@ from server.live.printing import printer_for
 from server.office.accounts import device_by_name
 from server.queue.errors import NotFound
 from server.queue.feedback import COMMENT_MAX, REASONS
-from server.queue.views import public_status
+from server.queue.ticket_views import public_status
 from server.web.auth import user_required
 from server.web.language import LANGUAGES, catalog, translate
 from server.web.wiring import center
