@@ -122,3 +122,14 @@ def test_a_pass_reaches_every_phone_when_there_are_more_than_one_read_holds(app_
     assert heard[0]()[-1]["state"] == "called"
     # A word only for a change (the counter opening changed the wait, then the call the place).
     assert all(a != b for h in heard for a, b in zip(h(), h()[1:], strict=False))
+
+
+def test_a_status_sent_by_a_call_and_by_a_pass_is_heard_once(app_center, issued):
+    # A call pushes its ticket's status at once while the next pass may have read the same
+    # status: whichever sends second must send nothing (the full suite once caught the pair).
+    phones = app_center.app.extensions["dostq.phones"]
+    heard = Heard(phone(app_center, issued[0]["token"]))
+    first = heard()[-1]
+    phones.push(issued[0]["token"])  # the call's own push, of an unchanged status
+    assert phones.push_changed() == 0  # the pass after it
+    assert heard() == [first]

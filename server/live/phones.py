@@ -106,19 +106,25 @@ class Phones:
             with self.center.store.read() as conn:
                 statuses = public_statuses(conn, tokens[first : first + STATUSES_PER_READ])
             for token, status in statuses.items():
-                if self._sent.get(token) != status:
-                    self._send(token, status)
+                if self._send(token, status):
                     sent += 1
                     if sent % YIELD_EVERY == 0:
                         time.sleep(0)  # under gevent: a yield to the other greenlets
             time.sleep(0)
         return sent
 
-    def _send(self, token: str, status: dict[str, Any]) -> None:
+    def _send(self, token: str, status: dict[str, Any]) -> bool:
+        """Send a followed ticket's phones ``status`` unless it is what they heard last.
+
+        Compared and recorded under the lock: a call's own push and a pass that read the
+        same new status both reach here, and the phone must hear it once, not twice.
+        """
         with self._lock:
-            if token in self._followed:
-                self._sent[token] = status
+            if token not in self._followed or self._sent.get(token) == status:
+                return False
+            self._sent[token] = status
         self.publisher.socketio.emit(TICKET_STATUS, status, to=room(token))
+        return True
 
     def _on_called(self, fact: Called) -> None:
         # The called visitor hears it at once; everyone else's place moves with the next pass.
