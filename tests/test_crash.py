@@ -107,6 +107,7 @@ def issue_until_gone(url, token, acked):
             acked[answer.json()["id"]] = answer.json()["label"]
 
 
+@pytest.mark.live
 @pytest.mark.slow
 def test_a_killed_server_never_loses_a_ticket_it_answered(tmp_path):
     # `dostq serve` as a center runs it (gevent, group commit: the kiosks' writes share

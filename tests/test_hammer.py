@@ -99,6 +99,7 @@ def run_clerks(live, numbers, kiosks_done):
         ]
 
 
+@pytest.mark.live
 @pytest.mark.slow
 def test_eight_kiosks_and_thirty_counters_lose_and_double_nothing(hammer_center):
     url = hammer_center.url
