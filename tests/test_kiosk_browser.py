@@ -19,29 +19,19 @@ LANGUAGES = {  # language: (button, area tile, the service's name, "take your ti
 
 @pytest.fixture
 def kiosk_center(tmp_path):
-    live = start_live_center(
-        tmp_path / "center", settings={"KIOSK_IDLE_S": "3", "PRINT_GIVE_UP_S": "1"}
-    )
+    live = start_live_center(tmp_path / "center", settings={"PRINT_GIVE_UP_S": "1"})
     yield live
     live.stop()
 
 
 @pytest.fixture
 def kiosk(browser, kiosk_center):
-    """A kiosk browser enrolled through the enrolment page, as staff do once."""
-    yield from enrolled_kiosk(browser, kiosk_center, fake_clock=False)
+    """A kiosk browser enrolled through the enrolment page, as staff do once.
 
-
-@pytest.fixture
-def kiosk_on_a_fake_clock(browser, tmp_path):
-    """A kiosk of the default 30-second idle time, its timers on Playwright's clock.
-
-    The test moves time, not the machine: at KIOSK_IDLE_S=3 the idle question counted down
-    one second, and on a busy CI machine its screenshot alone took longer than that.
+    Its default 30-second idle time runs on Playwright's clock: a test moves time, not the
+    machine (a real 3-second idle time once sent a loaded CI machine's kiosk home mid-test).
     """
-    live = start_live_center(tmp_path / "center")
-    yield from enrolled_kiosk(browser, live, fake_clock=True)
-    live.stop()
+    yield from enrolled_kiosk(browser, kiosk_center, fake_clock=True)
 
 
 def enrolled_kiosk(browser, kiosk_center, fake_clock):
@@ -134,14 +124,15 @@ def test_idle_kiosk_returns_to_the_start_in_azerbaijani(kiosk):
     kiosk.click("button.lang:text-is('EN')")
     kiosk.click(".area >> nth=3")
     kiosk.wait_for_selector(".service")
-    kiosk.wait_for_selector(".area", timeout=10_000)  # KIOSK_IDLE_S=3 in this test
+    kiosk.clock.pause_at((kiosk.evaluate("Date.now()") + 100) / 1000)
+    kiosk.clock.run_for(29_000)
+    assert kiosk.query_selector(".service") is not None  # not before its 30 seconds
+    kiosk.clock.run_for(1_500)
+    kiosk.wait_for_selector(".area")
     assert kiosk.get_attribute("html", "lang") == "az"
 
 
-def test_before_sending_a_visitor_home_the_kiosk_asks_if_they_need_more_time(
-    kiosk_on_a_fake_clock,
-):
-    kiosk = kiosk_on_a_fake_clock
+def test_before_sending_a_visitor_home_the_kiosk_asks_if_they_need_more_time(kiosk):
     kiosk.click("button.lang:text-is('RU')")
     kiosk.click(".area >> nth=3")
     kiosk.wait_for_selector(".service")
@@ -287,10 +278,13 @@ def test_a_keyboard_user_goes_screen_to_screen_and_is_not_sent_home(kiosk):
     kiosk.wait_for_selector(".service")
     # A new screen puts focus on its heading, not on <body> (WCAG 2.4.3).
     assert kiosk.evaluate("document.activeElement.tagName") == "H1"
-    for _ in range(5):  # 5 s of key presses, past the 3 s idle reset of this test
+    kiosk.clock.pause_at((kiosk.evaluate("Date.now()") + 100) / 1000)
+    for _ in range(5):  # 75 s of key presses 15 s apart, well past the 30 s idle reset
         kiosk.keyboard.press("Tab")
-        kiosk.wait_for_timeout(1000)
+        kiosk.clock.run_for(15_000)
     assert kiosk.query_selector(".service") is not None  # a key press is activity too
+    assert kiosk.is_hidden("#idle-warning")
+    kiosk.clock.resume()
     kiosk.click(".navigation >> nth=0 >> button >> nth=1")  # home
     kiosk.click(".search")
     kiosk.focus(".key:text-is('p')")
