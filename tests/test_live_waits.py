@@ -87,7 +87,7 @@ def test_the_halls_figures_are_the_queues_own(center):
 def test_a_real_center_shows_on_hqs_page_live_and_never_once_it_stops(tmp_path, browser):
     hq = start_hq(tmp_path / "hq", serve=False)
     key = hq.add_center("baku-1", "Bakı 1 saylı DOST mərkəzi")
-    hq.start()
+    hq.start_with({"HQ_WAITS_REFRESH_S": "1"})  # the page re-reads each second, not each 30
     live = None
     try:
 
