@@ -224,13 +224,31 @@ def pytest_runtest_call(item: pytest.Item):
         return (yield)
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
-    """Say how many page states the axe tier checked (each with no violation, or it failed)."""
+# Page states axe checked, counted from each test's report: under pytest-xdist the tests run in
+# worker processes and only their reports reach this one.
+AXE_STATES: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+def count_axe_states(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Report how many page states this test had axe check."""
     from tests import accessibility
 
-    if accessibility.checked:
+    before = len(accessibility.checked)
+    yield
+    request.node.user_properties.append(("axe_states", len(accessibility.checked) - before))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":
+        AXE_STATES.extend(int(n) for name, n in report.user_properties if name == "axe_states")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say how many page states the axe tier checked (each with no violation, or it failed)."""
+    if sum(AXE_STATES):
         terminalreporter.write_line(
-            f"axe-core: {len(accessibility.checked)} page states checked against WCAG 2.2 A/AA"
+            f"axe-core: {sum(AXE_STATES)} page states checked against WCAG 2.2 A/AA"
         )
 
 
