@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Put on a server's PYTHONPATH, it runs the server's clock TEST_CLOCK_AHEAD_S seconds ahead.
+SHIFTED_CLOCK = Path(__file__).resolve().parent / "shifted_clock"
+
 # One request to a live server, while other tests or benchmark clients load the machine.
 HTTP_TIMEOUT_S = 30.0
 # A server process from start to its first answer (imports, migration, gunicorn fork).
@@ -85,9 +88,16 @@ class LiveCenter:
         self.process.send_signal(QUICK_STOP)
         self.process.wait(timeout=STOP_TIMEOUT_S)
 
-    def restart(self) -> None:
-        """Stop the server and start it again on the same port and data (a power cycle)."""
+    def restart(self, clock_ahead_s: float = 0) -> None:
+        """Stop the server and start it again on the same port and data (a power cycle).
+
+        With ``clock_ahead_s`` its clock runs that far ahead of the wall clock from then on.
+        """
         self.stop()
+        if clock_ahead_s:
+            paths = [str(SHIFTED_CLOCK), self.env.get("PYTHONPATH", "")]
+            self.env = {**self.env, "TEST_CLOCK_AHEAD_S": str(clock_ahead_s),
+                        "PYTHONPATH": os.pathsep.join(filter(None, paths))}  # fmt: skip
         port = int(self.url.rsplit(":", 1)[1])
         self.process = _serve(self.data_dir, port, self.env, self.tls)
 
