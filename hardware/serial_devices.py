@@ -14,13 +14,50 @@ updates made meanwhile, so nothing ever waits on a device.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 import serial
+
+from hardware.printers import TTY_DEVICE
+
+# pyserial's URL handlers that reach the network; every other handler (spy://, loop://,
+# alt://, hwgrep://, cp2110://) opens files, other ports or nothing a counter needs.
+NETWORK_LINES = ("socket", "rfc2217")
+
+
+class BadLineUrl(ValueError):
+    """A serial line's URL names something that is not a counter device's line."""
+
+
+def check_line_url(url: str, network_hosts: Collection[str]) -> str:
+    """Return ``url`` if it names a serial line, else raise BadLineUrl saying what would.
+
+    A line is a tty (``/dev/ttyUSB0``, ``/dev/serial/by-id/...``, or a link to a tty), or
+    ``socket://HOST:PORT`` / ``rfc2217://HOST:PORT`` to a serial-to-Ethernet converter whose
+    host the technician listed (``network_hosts``). Never a file, and never another host.
+    """
+    if url.startswith("/"):
+        if TTY_DEVICE.match(url) or TTY_DEVICE.match(os.path.realpath(url)):
+            return url
+        raise BadLineUrl(f"'{url}': a serial line is a tty, e.g. /dev/ttyUSB0.")
+    parts = urlsplit(url)
+    if parts.scheme not in NETWORK_LINES:
+        raise BadLineUrl(f"'{url}': use a tty (/dev/ttyUSB0), socket:// or rfc2217://.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None or parts.path or parts.query or parts.username:
+        raise BadLineUrl(f"'{url}': a converter is {parts.scheme}://HOST:PORT.")
+    if parts.hostname not in network_hosts:
+        raise BadLineUrl(f"'{url}': {parts.hostname} is not a converter listed in SERIAL_HOSTS.")
+    return url
 
 
 class Key(StrEnum):

@@ -109,7 +109,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         RateLimit(int(values["PHONE_SOCKETS_PER_MINUTE"]), 60),
     )
     sockets.register_handlers()
-    devices = CounterDevices(center, publisher)
+    devices = CounterDevices(center, publisher, settings.host_list(values["SERIAL_HOSTS"]))
     printing = PrintService(
         center,
         publisher,

@@ -55,6 +55,11 @@ CENTER_SETTINGS = (
     Setting("PHONE_NEAR_AHEAD", 3, "the phone page warns when this few people are ahead"),
     Setting("PHONE_CANCELS_PER_MINUTE", 10, "more phone cancels from one address get a 429"),
     Setting("PHONE_RATINGS_PER_MINUTE", 10, "more ratings from one address get a 429"),
+    Setting(
+        "SERIAL_HOSTS",
+        "",
+        "serial-to-Ethernet converters a line may reach (socket://, rfc2217://), comma-separated",
+    ),
     Setting("PRINT_GIVE_UP_S", 20, "how long a job waits for a printer that is down"),
     Setting("HQ_SYNC_POLL_S", 15, "how often the HQ sender looks for changed days when idle"),
     Setting("HQ_RETRY_MAX_S", 300, "the longest wait between tries while HQ is unreachable"),
@@ -127,6 +132,11 @@ def resolve(
     for name in FOLDERS & values.keys():
         values[name] = Path(values[name]).resolve()
     return values
+
+
+def host_list(text: str) -> frozenset[str]:
+    """Return the addresses of a comma-separated setting (``SERIAL_HOSTS``)."""
+    return frozenset(host.strip() for host in text.split(",") if host.strip())
 
 
 def data_dir_default() -> str:

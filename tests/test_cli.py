@@ -196,7 +196,8 @@ def test_create_counter_with_weights_and_dedicated_categories(tmp_path):
         assert conn.execute("SELECT count(*) FROM counters").fetchone()[0] == 1
 
 
-def test_removing_a_serial_line_that_is_not_there_says_so(tmp_path):
+def test_removing_a_serial_line_that_is_not_there_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOSTQ_SERIAL_HOSTS", "127.0.0.1")  # the converter the technician lists
     run("serial-line", "add", "--data-dir", str(tmp_path), "socket://127.0.0.1:7001")
     missing = CliRunner().invoke(
         main, ["serial-line", "remove", "--data-dir", str(tmp_path), "/dev/ttyUSB9"]

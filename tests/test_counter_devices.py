@@ -1,7 +1,9 @@
 """LED displays and keypads joined to the queue, through the app and a real pseudo-terminal."""
 
 import pytest
+from click.testing import CliRunner
 
+from server.cli import main
 from server.queue.storage import put_setting
 from tests.conftest import login, wait_until
 from tests.test_hardware_serial import PluggableDevice
@@ -125,3 +127,61 @@ def test_a_bad_line_is_refused_with_why_and_nothing_stored(app_center, form, why
     page = manager.post("/manager/admin/lines", data=form, headers=csrf, follow_redirects=True)
     assert page.status_code == 200 and why in page.get_data(as_text=True)
     assert app_center.app.extensions["dostq.counter_devices"].lines_status() == []
+
+
+def hostile_lines(data_dir):
+    """Serial-line URLs that would open a file, another port or another host (pyserial's)."""
+    database = data_dir / "dostq.db"
+    return [
+        f"spy://loop://?file={database}",  # writes its log over the file: the center's database
+        str(database),
+        str(data_dir / "secret_key"),
+        "loop://",
+        "alt:///dev/ttyUSB0?class=PosixPollSerial",
+        "hwgrep://.*",
+        "cp2110://0001:0002:00",
+        "socket://evil.example:80",  # a host nobody listed
+        "rfc2217://10.0.0.9:2217",
+        "socket://127.0.0.1:7001/path?logging=debug",
+    ]
+
+
+def test_no_line_reaches_a_file_another_port_or_an_unlisted_host(app_center, tmp_path):
+    # Every way a line is stored (the admin page, the CLI) or opened (a line stored before the
+    # check, opened at start) refuses them; the database is untouched.
+    manager = app_center.app.test_client()
+    csrf = login(manager, "manager", "floor-boss-secret")
+    data_dir = tmp_path
+    size = (data_dir / "dostq.db").stat().st_size
+    devices = app_center.app.extensions["dostq.counter_devices"]
+    for url in hostile_lines(data_dir):
+        form = {"url": url, "baudrate": "9600"}
+        page = manager.post("/manager/admin/lines", data=form, headers=csrf, follow_redirects=True)
+        assert "texnikin SERIAL_HOSTS" in page.get_data(as_text=True), url
+        assert devices.lines_status() == [], url
+        refused = CliRunner().invoke(
+            main, ["serial-line", "add", "--data-dir", str(data_dir), url, "--baud", "9600"]
+        )
+        assert refused.exit_code == 1 and "added" not in refused.output, url
+    center = app_center.app.extensions["dostq.center"]
+    with center.store.write() as conn:  # as a server from before the check stored them
+        put_setting(
+            conn, "serial_lines", [{"url": u, "baudrate": 9600} for u in hostile_lines(data_dir)]
+        )
+    try:
+        devices.reload()
+        statuses = devices.lines_status()
+        assert len(statuses) == len(hostile_lines(data_dir))
+        assert not any(s["connected"] for s in statuses) and devices.links == {}
+    finally:
+        devices.stop()
+    assert (data_dir / "dostq.db").stat().st_size >= size
+    with center.store.read() as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_listed_converter_is_a_line(app_center):
+    from server.live.counter_devices import check_line
+
+    check_line("socket://10.0.0.9:4001", {"10.0.0.9"})
+    check_line("rfc2217://10.0.0.9:2217", {"10.0.0.9"})

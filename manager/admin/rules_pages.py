@@ -17,9 +17,11 @@ from manager.admin.forms import (
     whole_number,
 )
 from server.hq_link.sync import link
+from server.live.counter_devices import check_line
 from server.office import admin, appointments
 from server.queue.errors import QueueError
 from server.queue.facts import SerialLinesChanged
+from server.settings import host_list
 from server.web.auth import user_required
 from server.web.language import text, weekdays
 from server.web.wiring import center, counter_devices, publish
@@ -108,6 +110,7 @@ def add_line() -> str:
     """Add a serial line (or change its rate) and open it now."""
     with audited("serial_line_added", form_fields()) as conn:
         line = admin.add_serial_line(conn, request.form.get("url", ""), whole_number("baudrate"))
+        check_line(line["url"], host_list(current_app.config["SERIAL_HOSTS"]))
     publish([SerialLinesChanged()])
     return text("done.line_added", url=line["url"])
 

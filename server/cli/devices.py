@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from server.cli.common import admin_change, data_dir_option, open_store
+from server.live.counter_devices import check_line
 from server.office import accounts, admin
 from server.queue.errors import QueueError
 from server.queue.storage import audit
-from server.settings import LANGUAGES
+from server.settings import CENTER_SETTINGS, LANGUAGES, host_list, resolve
 
 
 @click.group("serial-line")
@@ -28,9 +29,13 @@ def serial_line() -> None:
 @click.argument("url")
 @click.option("--baud", default=9600, show_default=True, type=int)
 def serial_line_add(data_dir: Path, url: str, baud: int) -> None:
-    """Add a line: a port (/dev/serial/by-id/...) or pyserial URL (socket://host:port)."""
+    """Add a line: a port (/dev/serial/by-id/...) or a converter (socket://host:port).
+
+    A converter's host must be listed in SERIAL_HOSTS (DOSTQ_SERIAL_HOSTS).
+    """
     with admin_change(data_dir) as conn:
         line = admin.add_serial_line(conn, url, baud)
+        check_line(line["url"], host_list(resolve(CENTER_SETTINGS)["SERIAL_HOSTS"]))
         audit(conn, "serial_line_added", time.time(), detail=line)
     click.echo(
         f"Serial line {line['url']} at {baud} baud added; a running server opens it at its "

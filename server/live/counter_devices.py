@@ -12,17 +12,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
-from hardware.serial_devices import Key, LineProtocol, SerialLink
+from hardware.serial_devices import BadLineUrl, Key, LineProtocol, SerialLink, check_line_url
 from server.live.once import Once
 from server.live.publisher import Publisher
 from server.office import accounts
 from server.queue import calls, desk
 from server.queue.actors import User
 from server.queue.center import Center
-from server.queue.errors import QueueError
+from server.queue.errors import Invalid, QueueError
 from server.queue.facts import (
     Called,
     CounterFreed,
@@ -44,12 +44,25 @@ KEY_ACTIONS: dict[Key, Callable[[Center, int, User], Done[dict[str, Any]]]] = {
 }
 
 
+def check_line(url: str, network_hosts: Collection[str]) -> None:
+    """Refuse, naming the field, a line URL that is not a tty or a listed converter."""
+    try:
+        check_line_url(url, network_hosts)
+    except BadLineUrl as exc:
+        raise Invalid("line_not_allowed", str(exc), "url") from exc
+
+
 class CounterDevices:
     """Opens the configured serial lines and joins them to the queue's facts."""
 
-    def __init__(self, center: Center, publisher: Publisher) -> None:
+    def __init__(
+        self, center: Center, publisher: Publisher, network_hosts: Collection[str] = ()
+    ) -> None:
         self.center = center
         self.publisher = publisher
+        self.network_hosts = frozenset(network_hosts)
+        # Lines stored before their URL was checked, and refused now: url -> its status.
+        self.refused: dict[str, dict[str, Any]] = {}
         self.protocol = LineProtocol()
         self.links: dict[str, SerialLink] = {}
         # Each line's last known state, for the floor: connected, message, since.
@@ -72,8 +85,18 @@ class CounterDevices:
             for url in gone:
                 self.states.pop(url, None)
             opening = []
+            self.refused = {}
             for url, line in lines.items():
                 if url in self.links:
+                    continue
+                try:
+                    check_line_url(url, self.network_hosts)
+                except BadLineUrl as exc:
+                    log.warning("serial line not opened: %s", exc)
+                    self.refused[url] = {
+                        "url": url, "baudrate": int(line.get("baudrate", 9600)),
+                        "connected": False, "message": str(exc), "since": time.time(),
+                    }  # fmt: skip
                     continue
                 link = SerialLink(
                     url, self.on_line, self._state_reporter(url),
@@ -90,10 +113,11 @@ class CounterDevices:
     def lines_status(self) -> list[dict[str, Any]]:
         """Return each configured line with its state (connected, last message, since when)."""
         with self._lock:
-            return [
+            lines = [
                 {"url": url, "baudrate": link.baudrate, **self.states.get(url, {})}
                 for url, link in sorted(self.links.items())
             ]
+            return lines + [status for _url, status in sorted(self.refused.items())]
 
     def test_line(self, url: str, counter_ids: list[int]) -> bool:
         """Show "888" on every counter's LED display of a line; False if it is not open."""
