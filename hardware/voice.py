@@ -38,18 +38,11 @@ def speech_wav(text: str, language: str, cache_dir: Path, max_cached: int = MAX_
     if not path.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp")
-        # A list of arguments, no shell: the text cannot become a command.
+        # The text goes in on stdin, never as an argument: a name such as "-f/path" or "-w"
+        # would otherwise be an espeak-ng option (read a file aloud, write one).
         subprocess.run(  # noqa: S603
-            [
-                engine,
-                "-v",
-                VOICES.get(language, "az"),
-                "-s",
-                "150",
-                "-w",
-                str(partial),
-                text,
-            ],
+            [engine, "--stdin", "-v", VOICES.get(language, "az"), "-s", "150", "-w", str(partial)],
+            input=text.encode(),
             check=True,
             capture_output=True,
             timeout=20,

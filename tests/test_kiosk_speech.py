@@ -1,6 +1,8 @@
 """The audio-guided kiosk's phrases: only what the kiosk shows is ever spoken (and cached)."""
 
+import io
 import shutil
+import wave
 
 import pytest
 
@@ -59,3 +61,23 @@ def test_only_a_kiosk_asks(app_center):
     assert speak(app_center, "Back", "en", token=app_center.display_token)[0] == 403
     anonymous = app_center.app.test_client().get("/kiosk/speech.wav?text=Back&lang=en")
     assert anonymous.status_code == 403
+
+
+@pytest.mark.parametrize("option", ["-f", "--path=", "-w"])
+def test_a_name_that_looks_like_an_option_is_spoken_as_words(app_center, tmp_path, option):
+    # An area's name is a phrase the kiosk may speak: "-f<file>" once made espeak-ng read the
+    # file aloud (the secret key, so a manager forged an admin's session), "-w" answered 500.
+    secret = tmp_path / "secret.txt"
+    secret.write_text("gizli açar " * 200)
+    name = f"{option}{secret}"
+    center = app_center.app.extensions["dostq.center"]
+    with center.store.write() as conn:
+        conn.execute("UPDATE areas SET name_az = ? WHERE id = 1", (name,))
+    client = app_center.app.test_client()
+    headers = {"Authorization": f"Device {app_center.kiosk_token}"}
+    query = {"text": name, "lang": "az"}
+    with client.get("/kiosk/speech.wav", query_string=query, headers=headers) as answer:
+        assert answer.status_code == 200
+        with wave.open(io.BytesIO(answer.get_data())) as spoken:
+            seconds = spoken.getnframes() / spoken.getframerate()
+    assert seconds < 15  # the name's few words; the file would take minutes
