@@ -72,5 +72,12 @@ def init_app(app: Flask) -> None:
 
 
 def is_local_path(target: str) -> bool:
-    """Say whether ``target`` is a path on this server (browsers read a backslash as "/")."""
-    return target.startswith("/") and not target.startswith(("//", "/\\"))
+    """Say whether ``target`` is surely a path on this server, as a browser will read it.
+
+    A browser drops tabs, CR and LF anywhere in a URL and reads a backslash as "/", so
+    "/<tab>/evil.example" is "//evil.example", another site; such a target is never one of
+    ours (and CR or LF in a Location header would fail the response).
+    """
+    if any(ord(c) < 0x20 or c in "\\\x7f" for c in target):
+        return False
+    return target.startswith("/") and not target.startswith("//")

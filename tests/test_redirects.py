@@ -1,0 +1,67 @@
+"""Where a sign-in or a language switch sends the browser: this server only, never a 500.
+
+A browser drops tabs, CR and LF anywhere in a URL and reads a backslash as a slash, so each
+``next`` below is another site (or a broken header) once the browser has read it.
+"""
+
+import re
+import time
+
+import pytest
+
+from server.office import accounts
+
+HOSTILE_NEXT = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\nSet-Cookie: stolen=1",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "//evil.example",
+    "https://evil.example/",
+    "/%09/evil.example",  # already decoded once by the server: stays a path of ours
+]
+
+
+def token_of(client, path):
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get(path).text).group(1)
+
+
+def assert_stays_here(response, home):
+    assert response.status_code in (302, 303), response.status_code
+    location = response.headers["Location"]
+    assert location == home or (location.startswith("/") and not location.startswith("//"))
+    assert not any(ord(c) < 0x20 or c == "\\" for c in location)
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_the_centers_sign_in_and_language_switch_stay_on_this_server(app_center, target):
+    client = app_center.app.test_client()
+    token = token_of(client, "/login")
+    switched = client.post("/language", data={"language": "en", "next": target},
+                           headers={"X-CSRFToken": token})  # fmt: skip
+    assert_stays_here(switched, "/")
+    signed_in = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"username": "manager", "password": "floor-boss-secret"},
+        headers={"X-CSRFToken": token},
+    )
+    assert_stays_here(signed_in, "/")
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_hqs_sign_in_and_language_switch_stay_on_this_server(hq_client, target):
+    with hq_client.store.write() as conn:
+        accounts.create_user(conn, "analyst", "hesabat-oxuyan-9", "manager", time.time())
+    token = token_of(hq_client, "/hq/login")
+    switched = hq_client.post("/hq/language", data={"language": "en", "next": target},
+                              headers={"X-CSRFToken": token})  # fmt: skip
+    assert_stays_here(switched, "/")
+    signed_in = hq_client.post(
+        "/hq/login",
+        query_string={"next": target},
+        data={"username": "analyst", "password": "hesabat-oxuyan-9"},
+        headers={"X-CSRFToken": token},
+    )
+    assert_stays_here(signed_in, "/hq/")
