@@ -70,7 +70,12 @@ def _cyrillic(char: str) -> bool:
 
 
 def clean(text: str) -> str:
-    """Return text with typographic marks as plain ones (no printer page has them)."""
+    """Return text with typographic marks as plain ones (no printer page has them).
+
+    A control character becomes a space: in the byte stream it would be a printer command
+    (ESC @ resets, GS V cuts), whatever name brought it (one stored before names were checked).
+    """
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
     return unicodedata.normalize("NFC", text).translate(PUNCTUATION)
 
 

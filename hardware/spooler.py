@@ -8,6 +8,7 @@ second copy would hand one visitor two tickets. Staff can reprint.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -31,6 +32,8 @@ class PrintJob:
     data: bytes
 
 
+log = logging.getLogger(__name__)
+FAILED_UNEXPECTEDLY = "The ticket did not print (the printer's worker met an error). Reprint it."
 ResultCallback = Callable[[PrintJob, bool, str], None]
 StatusCallback = Callable[[PrinterStatus], None]
 
@@ -90,16 +93,30 @@ class Spooler:
         return status
 
     def _run(self) -> None:
-        self.check_status()
+        self._survive(self.check_status)
         while True:
             try:
                 job = self._jobs.get(timeout=self.poll_every_s)
             except queue.Empty:
-                self.check_status()  # staff learn of paper-out before a visitor does
+                self._survive(self.check_status)  # staff learn of paper-out before a visitor
                 continue
             if job is None:
                 return
-            self._print(job)
+            if not self._survive(self._print, job):
+                self._survive(self.on_result, job, False, FAILED_UNEXPECTEDLY)
+
+    def _survive(self, step: Callable[..., object], *args: object) -> bool:
+        """Run one step of the worker; an error of any kind is logged, never its end.
+
+        One odd job (or a printer's odd answer) once killed the thread, and every later
+        ticket stayed unprinted while the floor said "ready".
+        """
+        try:
+            step(*args)
+        except Exception:
+            log.exception("printer %s: a step of the spooler failed", self.printer.name)
+            return False
+        return True
 
     def _print(self, job: PrintJob) -> None:
         deadline = time.monotonic() + self.give_up_after_s

@@ -7,6 +7,7 @@ import pytest
 from server.office.catalog import import_catalog, read_catalog
 from server.office.catalog_files import default_catalog_path, load_catalog, parse_catalog
 from server.queue.errors import Invalid
+from tests.conftest import login
 
 AZ_LETTERS = "əƏğĞıIİiöÖüÜşŞçÇ"
 
@@ -258,3 +259,35 @@ def test_a_bad_csv_is_refused_naming_the_line_and_column(tmp_path, text, message
     path.write_text(text, encoding="utf-8")
     with pytest.raises(Invalid, match=message):
         load_catalog(path)
+
+
+@pytest.mark.parametrize("control", ["\x1b@", "\x1dV\x00", "\x10\x14\x01", "\t", "\x85"])
+def test_a_name_with_a_control_character_is_refused_where_it_is(control):
+    data = {"areas": [{"code": "1", "letter": "A", "name": {"az": f"Arayış{control}"},
+                       "services": [{"code": "1.1", "name": {"az": "Arayış"}}]}]}  # fmt: skip
+    with pytest.raises(Invalid) as refused:
+        parse_catalog(data)
+    assert "areas[0].name.az" in refused.value.message and "control" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/manager/admin/areas/1", {"letter": "A", "name_az": "Arayış\x1b@", "active": "1"}),
+        ("/manager/admin/notice", {"notice_az": "Bu gün\x1dV\x00 bağlıyıq"}),
+        ("/manager/admin/counters", {"name": "Masa\x109", "zone": "main", "service": "2.1"}),
+    ],
+)
+def test_the_admin_pages_refuse_a_control_character_in_the_users_language(app_center, path, form):
+    client = app_center.app.test_client()
+    csrf = login(client, "manager", "floor-boss-secret")
+    page = client.post(path, data=form, headers=csrf, follow_redirects=True)
+    assert page.status_code == 200
+    # The flash, not the page's own catalog of texts (which holds every message).
+    assert "Dəyişmədi: Ad və ya elan idarəetmə simvolu" in page.get_data(as_text=True)
+    with app_center.app.extensions["dostq.center"].store.read() as conn:
+        names = [
+            r[0]
+            for r in conn.execute("SELECT name_az FROM areas UNION ALL SELECT name FROM counters")
+        ]
+    assert not any("\x1b" in n or "\x10" in n for n in names)

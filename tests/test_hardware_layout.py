@@ -193,3 +193,15 @@ def test_wrapping_matches_a_plain_word_wrap():
     t = ticket("en")
     lines = read(build_ticket(t, "text", "TM-T88IV"), "TM-T88IV").text()
     assert textwrap.wrap(t.service, 42)[0] in lines
+
+
+def test_a_control_character_in_a_stored_name_never_reaches_the_printer_as_a_command():
+    # Names are refused with one on the way in; one stored before that prints as a space,
+    # not as ESC @ (reset), GS V (cut) or DLE DC4 (drawer pulse).
+    commands = "\x1b@\x1dV\x00\x10\x14\x01\x00\x07"
+    clean = build_ticket(ticket(service="Pensiya"), "text", "POS-5890")
+    hostile = build_ticket(ticket(service=f"Pen{commands}siya"), "text", "POS-5890")
+    for command in (b"\x1b@", b"\x1dV", b"\x10\x14"):
+        assert hostile.count(command) == clean.count(command)
+    printed = " ".join(read(hostile, "POS-5890").lines)  # the decoder knows each command
+    assert "Pen" in printed and "siya" in printed

@@ -18,6 +18,7 @@ from hardware.printers import (
     check_url,
     make_printer,
     parse_status,
+    status_of,
 )
 from hardware.spooler import PrintJob, Spooler
 from hardware.transports import (
@@ -314,3 +315,36 @@ def test_virtual_printer_keeps_bytes_and_a_png_preview(tmp_path):
     (preview,) = printer.jobs()
     assert preview.with_suffix(".bin").read_bytes() == data
     assert preview.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class OddPrinter:
+    """A printer whose first job raises what no transport would (a driver's bug, say)."""
+
+    name = "kiosk-odd"
+
+    def __init__(self):
+        self.jobs = []
+
+    def status(self):
+        return status_of(PrinterState.READY)
+
+    def send(self, data):
+        if not self.jobs:
+            self.jobs.append(None)
+            raise RuntimeError("odd answer")
+        self.jobs.append(data)
+        return status_of(PrinterState.READY)
+
+
+def test_the_spooler_survives_any_error_of_a_job_and_prints_the_next():
+    outcomes = Outcomes()
+    printer = OddPrinter()
+    spooler = spooler_for(printer, outcomes)
+    spooler.submit(PrintJob(1, b"first"))
+    spooler.submit(PrintJob(2, b"second"))
+    deadline = time.monotonic() + 10
+    while len(outcomes.results) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    spooler.stop()
+    assert [r[:2] for r in outcomes.results] == [(1, False), (2, True)]
+    assert printer.jobs == [None, b"second"]

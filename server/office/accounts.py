@@ -14,6 +14,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from server.queue.actors import AGENT_PRINTER, Device, User, device_from_row
 from server.queue.errors import Invalid, NotFound
+from server.queue.plain_text import plain_text
 from server.queue.storage import SqlConnection
 
 # A volunteer (or receptionist) at the entrance issues tickets for visitors and looks them up.
@@ -63,6 +64,8 @@ def create_user(
     if not username.strip():
         raise Invalid("bad_username", "A username cannot be empty.", "username")
     _check_password(username.strip(), password)
+    plain_text(username, "username", "A username")
+    plain_text(display_name or "", "display_name")
     # The same SQL on SQLite and on HQ's PostgreSQL: no driver's own error or lastrowid.
     row = conn.execute(
         "INSERT INTO users (username, display_name, password_hash, role, created_at) "
@@ -223,6 +226,9 @@ def enrol_device(
     """
     if kind not in DEVICE_KINDS:
         raise Invalid("bad_device_kind", f"Device kind must be one of {DEVICE_KINDS}.", "kind")
+    plain_text(name, "name")
+    if zone is not None:
+        plain_text(zone, "zone", "A hall")
     if (kind == "feedback") != (counter_id is not None):
         raise Invalid(
             "feedback_needs_counter",
@@ -335,6 +341,8 @@ def create_counter(
     categories: list[str] | None = None,
 ) -> int:
     """Create a counter serving the given service codes (with weights) and categories."""
+    plain_text(name, "name")
+    plain_text(zone, "zone", "A hall")
     check_categories(conn, categories)
     try:
         cursor = conn.execute(

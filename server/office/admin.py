@@ -21,12 +21,16 @@ from server.queue.actors import User
 from server.queue.engine import Fairness
 from server.queue.errors import Forbidden, Invalid, NotFound
 from server.queue.facts import DeviceRevoked, Fact, SessionsEnded
+from server.queue.plain_text import plain_text
 from server.queue.storage import get_setting, put_setting
 from server.settings import LANGUAGES
 
 
 def _names(names: dict[str, str], what: str) -> dict[str, str | None]:
-    cleaned = {lang: (names.get(lang) or "").strip() or None for lang in LANGUAGES}
+    cleaned = {
+        lang: plain_text((names.get(lang) or "").strip(), f"name_{lang}") or None
+        for lang in LANGUAGES
+    }
     if not cleaned["az"]:
         raise Invalid("name_required", f"The {what} needs an Azerbaijani name.", "name_az")
     return cleaned
@@ -92,7 +96,7 @@ def set_counter(
 ) -> None:
     """Set the hall a counter is in, the services it serves (with weights) and its categories."""
     _exists(conn, "counters", "id", counter_id, "counter")
-    if not zone.strip():
+    if not plain_text(zone, "zone", "A hall").strip():
         raise Invalid("zone_required", "A counter belongs to a hall (zone).", "zone")
     if not service_weights:
         raise Invalid("no_services", "A counter serves at least one service.", "services")
@@ -124,7 +128,7 @@ def update_user(
     _exists(conn, "users", "id", user_id, "user")
     if role not in accounts.ROLES:
         raise Invalid("bad_role", f"Role must be one of {', '.join(accounts.ROLES)}.", "role")
-    if not display_name.strip():
+    if not plain_text(display_name, "display_name").strip():
         raise Invalid("name_required", "A member of staff needs a name.", "display_name")
     before = conn.execute("SELECT role, active FROM users WHERE id = ?", (user_id,)).fetchone()
     others = conn.execute(
@@ -154,7 +158,7 @@ def update_device(
     display reconnects into its new hall's room).
     """
     _exists(conn, "devices", "id", device_id, "device")
-    if not name.strip():
+    if not plain_text(name, "name").strip():
         raise Invalid("name_required", "A device needs a name.", "name")
     taken = conn.execute(
         "SELECT 1 FROM devices WHERE name = ? AND id != ?", (name.strip(), device_id)
@@ -249,7 +253,11 @@ def set_announce_languages(conn: sqlite3.Connection, languages: list[str]) -> li
 
 def set_notice(conn: sqlite3.Connection, texts: dict[str, str]) -> dict[str, str]:
     """Store the notice the waiting-room displays scroll (empty texts clear it)."""
-    cleaned = {lang: texts[lang].strip() for lang in LANGUAGES if (texts.get(lang) or "").strip()}
+    cleaned = {
+        lang: plain_text(texts[lang].strip(), "notice", "A notice")
+        for lang in LANGUAGES
+        if (texts.get(lang) or "").strip()
+    }
     if any(len(text) > 500 for text in cleaned.values()):
         raise Invalid("notice_too_long", "A notice is at most 500 characters.", "notice")
     put_setting(conn, "notices", cleaned)

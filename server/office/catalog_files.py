@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from server.queue.errors import Invalid
+from server.queue.plain_text import has_control_character
 from server.settings import LANGUAGES
 
 # The national average per service in 2022 (7 min 31 s), for a service with no target of its own.
@@ -167,6 +168,8 @@ def _texts(value: Any, where: str) -> dict[str, str]:
             raise bad(f"{where}.{lang}", "must be text.", lang)
         if len(text) > MAX_TEXT:
             raise bad(f"{where}.{lang}", f"longer than {MAX_TEXT} characters.", lang)
+        if has_control_character(text):
+            raise bad(f"{where}.{lang}", "holds a control character (a tab, an escape).", lang)
         texts[lang] = text.strip()
     return texts
 
