@@ -25,6 +25,7 @@ from server.queue.errors import NotFound
 from server.queue.ticket_views import find_ticket
 from server.queue.visits import issuing_opens_at
 from server.settings import LANGUAGES
+from server.web.auth import device_required
 from server.web.enrolment import enrol_view
 from server.web.wiring import center
 
@@ -52,8 +53,12 @@ def enrol() -> str | Response:
 
 
 @bp.get("/state")
+@device_required("kiosk")
 def state() -> Response:
-    """Return the catalog with what is open now, for the kiosk page."""
+    """Return the catalog with what is open now, for an enrolled kiosk's page (L1: no one else).
+
+    It tells how much each service was used these 30 days: the kiosk's order, nobody's figures.
+    """
     c = center()
     now = c.now()
     with c.store.read() as conn:

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from tests.conftest import login
+from server.office import accounts
+from tests.conftest import T0, login
 
 
 @pytest.fixture
@@ -338,3 +339,26 @@ def test_staff_find_todays_ticket_as_they_type_it_and_cancel_it_with_a_reason(
         ).fetchone()
     assert json.loads(detail) == {"ticket": label, "day": found.get_json()["day"],
                                   "reason": "duplicate"}  # fmt: skip
+
+
+def test_a_hall_display_reads_only_its_own_hall_over_rest_too(app_center):
+    # The socket path kept a display to its hall; GET /api/v1/snapshot?zone= did not (L2).
+    with app_center.app.extensions["dostq.center"].store.write() as conn:
+        token = accounts.enrol_device(conn, "display-hall2", "display", T0, zone="hall2")
+    client = app_center.app.test_client()
+    display = {"Authorization": f"Device {token}"}
+    for asked in ({"zone": "main"}, {}, {"zone": "hall2"}):
+        snapshot = client.get("/api/v1/snapshot", query_string=asked, headers=display)
+        assert snapshot.status_code == 200
+        zones = {counter["zone"] for counter in snapshot.get_json()["counters"]}
+        assert zones == {"hall2"}, asked
+
+
+def test_the_kiosks_state_answers_an_enrolled_kiosk_only(app_center):
+    # It lists the catalog, counters and 30 days of use: not for anyone who asks (L1).
+    client = app_center.app.test_client()
+    assert client.get("/kiosk/state").status_code in (302, 401, 403)  # to the enrolment
+    display = {"Authorization": f"Device {app_center.display_token}"}
+    assert client.get("/kiosk/state", headers=display).status_code == 403
+    kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
+    assert client.get("/kiosk/state", headers=kiosk).status_code == 200

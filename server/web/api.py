@@ -299,6 +299,8 @@ def snapshot() -> Response:
     if g.device is None and g.user is None:
         raise Unauthorized("login_required", "Sign in or send a device token.")
     zone = query_text("zone", max_length=50) or (g.device.zone if g.device else None)
+    if g.device is not None and g.device.kind == "display":
+        zone = g.device.zone  # a hall's display reads its own hall, whatever it asks (L2)
     return jsonify(views.center_snapshot(center(), zone))
 
 
