@@ -43,6 +43,7 @@ FLOW_CONTROLS = ("rtscts", "dsrdtr", "xonxoff")
 USB_DEVICE = re.compile(r"^/dev/(usb/lp\d+|lp\d+)$")
 TTY_DEVICE = re.compile(r"^/dev/(tty[A-Za-z]*\d+|pts/\d+|serial/by-(id|path)/[\w.:+@-]+)$")
 AGENT_URL = "agent:"
+VIRTUAL_FOLDER = re.compile(r"^printer(-[A-Za-z0-9_]+)*$")
 
 
 class PrinterError(Exception):
@@ -322,10 +323,14 @@ def _virtual_folder(url: str, data_dir: Path | None, default: str) -> Path:
     if data_dir is None:
         raise BadPrinterUrl(f"'{url}': a virtual printer needs the data folder it lives in.")
     name = url.removeprefix("virtual:") or default
-    folder = (data_dir / name).resolve()
-    if not folder.is_relative_to(data_dir.resolve()):
-        raise BadPrinterUrl(f"'{url}': a virtual printer is a folder inside the data folder.")
-    return folder
+    # Its own folder, named for what it is: "virtual:." or "virtual:backups" once kept jobs
+    # among the database and its backups.
+    if not VIRTUAL_FOLDER.match(name):
+        raise BadPrinterUrl(
+            f"'{url}': a virtual printer is a folder inside the data folder named "
+            "printer or printer-NAME."
+        )
+    return (data_dir / name).resolve()
 
 
 def _device_node(path: str, timeout: float) -> Callable[[], Transport]:

@@ -202,6 +202,9 @@ def test_a_raster_job_without_flow_control_is_paced_past_the_buffer():
         "serial:/dev/ttyUSB0?flow=magic",
         "virtual:../..",
         "virtual:/tmp/elsewhere",
+        "virtual:.",  # among the database and the secret key
+        "virtual:backups",  # among the backups
+        "virtual:printer/../tls",
         "tcp://",
         "tcp://10.0.0.5:9100/admin",
         "tcp://10.0.0.5:99999",

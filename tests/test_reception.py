@@ -14,7 +14,7 @@ def volunteer(app_center, tmp_path):
     with center.store.write() as conn:
         accounts.create_user(conn, "nigar", "entrance-help-secret", "volunteer", T0)
         accounts.enrol_device(
-            conn, "reception", "kiosk", T0, printer=f"virtual:{tmp_path / 'desk'}"
+            conn, "reception", "kiosk", T0, printer="virtual:printer-desk"
         )  # fmt: skip
     client = app_center.app.test_client()
     client.csrf = login(client, "nigar", "entrance-help-secret")
@@ -50,7 +50,7 @@ def test_a_priority_ticket_written_down_waits_at_once_and_is_audited(app_center,
 def test_a_ticket_printed_at_the_desk_waits_once_printed(app_center, volunteer, tmp_path):
     ticket = issue(volunteer, service="2.1", printer="reception").get_json()
     assert ticket["state"] == "issued"  # until the desk printer reports it printed
-    assert wait_until(lambda: list((tmp_path / "desk").glob("*.bin")))
+    assert wait_until(lambda: list((tmp_path / "printer-desk").glob("*.bin")))
     assert wait_until(
         lambda: (
             volunteer.get(f"/api/v1/tickets?label={ticket['label']}").get_json()["state"]

@@ -68,7 +68,7 @@ def serial_line_remove(data_dir: Path, url: str) -> None:
     "--printer",
     "printer_url",
     required=True,
-    help="The local printer: serial:/dev/ttyUSB0?baud=115200, tcp://..., virtual:DIR",
+    help="The local printer: serial:/dev/ttyUSB0?baud=115200, tcp://..., virtual:printer-NAME",
 )
 @click.option(
     "--ca-file",

@@ -125,7 +125,7 @@ def create_user(
     "printer_url",
     metavar="URL",
     help="Kiosks: a printer the server drives (tcp://IP:9100, serial:/dev/ttyUSB0?baud="
-    "9600, virtual:FOLDER), or agent: for one on the kiosk PC (dostq agent).",
+    "9600, virtual:printer-NAME), or agent: for one on the kiosk PC (dostq agent).",
 )
 @click.option(
     "--print-mode",
