@@ -7,7 +7,7 @@ import os
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -23,6 +23,9 @@ from server.office import accounts
 from server.queue.errors import QueueError
 from server.queue.storage import Database, audit
 from server.settings import HQ_SETTINGS, resolve
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def hq_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
@@ -57,6 +60,10 @@ def open_hq_database(data_dir: Path, database: str) -> Database:
         raise click.ClickException(exc.message) from exc
 
 
+# Connections one HQ process holds at once: every center's sync, phones booking, analysts.
+HQ_CONNECTIONS = 2000
+
+
 @click.group("hq")
 def hq_group() -> None:
     """Headquarters mode: receive every center's daily throughput, show centers side by side."""
@@ -77,10 +84,17 @@ def hq_serve(
     database: str,
     log_format: str | None,
 ) -> None:
-    """Serve the HQ records API and dashboard under gunicorn (HTTPS once `dostq cert` ran there)."""
-    from hq.app import create_hq_app
+    """Serve the HQ records API and dashboard under gunicorn (HTTPS once `dostq cert` ran there).
+
+    One gevent worker, as at the center: a client that sends its request slowly holds a
+    greenlet, not one of a few threads (32 slow connections once stopped a gthread HQ).
+    """
     from server.cli.gunicorn import gunicorn_options
     from server.cli.gunicorn import serve as run_server
+
+    # psycopg picks how it waits on the network when first imported, here in the master, before
+    # the worker's gevent patches select: poll, looked up at each wait, then cooperates.
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_poll")
 
     tls_dir = data_dir / "tls"
     tls = (tls_dir / "cert.pem").exists()
@@ -100,12 +114,19 @@ def hq_serve(
         host,
         port,
         tls_dir if tls else None,
-        "threads",
-        threads=32,
-        max_sockets=0,
+        "gevent",
+        threads=0,
+        max_sockets=HQ_CONNECTIONS,
         log_format=chosen_format,
     )
-    run_server(lambda: create_hq_app(config), options)
+    run_server(lambda: _build_hq(config), options)
+
+
+def _build_hq(config: dict[str, object]) -> Flask:
+    # Imported in the worker, after gevent patched the standard library (as the center's).
+    from hq.app import create_hq_app
+
+    return create_hq_app(config)
 
 
 @hq_group.command("add-center")
