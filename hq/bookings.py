@@ -28,6 +28,8 @@ from server.queue.storage import SqlConnection
 # HQ_BOOK_BEFORE_MIN setting.
 BOOK_BEFORE_S = 15 * 60
 MAX_SEATS_EVER = 255  # a code numbers a slot's bookings in one byte
+# Bookings (a move is one) one phone number makes for one service of one center in a day.
+CHANGES_PER_PHONE_PER_DAY = 5
 PHONE = re.compile(r"^\+?[0-9]{9,15}$")
 STANDING = ("booked", "checked_in", "no_show")
 # A center's check-in window until it has said its own (server/settings.py's defaults).
@@ -194,8 +196,26 @@ def book(
     made_by: str = "web",
     lead_s: float = BOOK_BEFORE_S,
 ) -> str:
-    """Take a seat of the slot and return the booking's code; refuse a full or past slot."""
+    """Take a seat of the slot and return the booking's code; refuse a full or past slot.
+
+    A seat's number is part of its code and never given twice, so each booking, moved one
+    included, uses one of the slot's MAX_SEATS_EVER numbers for good: one phone makes at
+    most CHANGES_PER_PHONE_PER_DAY of them for a service of a center (509 moves once closed
+    two slots).
+    """
     phone = check_phone(phone)
+    made_today = conn.execute(
+        "SELECT count(*) FROM bookings WHERE center = ? AND service = ? AND phone = ? "
+        "AND made_at > ?",
+        (center, service, phone, now - 86400),
+    ).fetchone()[0]
+    if made_today >= CHANGES_PER_PHONE_PER_DAY:
+        raise QueueError(
+            "too_many_changes",
+            "This phone number has booked or moved this service too often today: "
+            "keep the booking you have, or ask the center.",
+            "phone",
+        )
     seat = conn.execute(
         "UPDATE booking_slots SET booked = booked + 1, made = made + 1 "
         "WHERE center = ? AND service = ? AND slot_at = ? AND slot_at > ? AND booked < seats "

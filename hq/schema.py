@@ -220,6 +220,11 @@ HQ_BOOKINGS = """
         ALTER TABLE centers ADD COLUMN appointments_at double precision;
 """
 
+# A phone's bookings of a day, counted at each booking and move (hq/bookings.py).
+HQ_BOOKINGS_BY_PHONE = """
+        CREATE INDEX bookings_phone ON bookings (phone, center, service, made_at);
+"""
+
 HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,
     HQ_USERS_LANGUAGE,
@@ -229,6 +234,7 @@ HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_CENTER_NOW,
     HQ_CATALOG_VERSIONS,
     HQ_BOOKINGS,
+    HQ_BOOKINGS_BY_PHONE,
 )
 
 # The same tables on PostgreSQL, which starts at SQLite's newest design; a later change adds
@@ -297,4 +303,5 @@ HQ_POSTGRES_MIGRATIONS: tuple[str, ...] = (
     HQ_CENTER_NOW,
     HQ_CATALOG_VERSIONS,
     HQ_BOOKINGS,
+    HQ_BOOKINGS_BY_PHONE,
 )

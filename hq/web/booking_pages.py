@@ -36,6 +36,8 @@ bp = Blueprint("book", __name__, url_prefix="/hq/book", template_folder="templat
 def _limit_bookings(state: BlueprintSetupState) -> None:
     per_hour = int(state.app.config["HQ_BOOKINGS_PER_HOUR"])
     state.app.extensions["dostq.booking_limit"] = RateLimit(per_hour, 3600)
+    per_minute = int(state.app.config["HQ_LOOKUPS_PER_MINUTE"])
+    state.app.extensions["dostq.lookup_limit"] = RateLimit(per_minute, 60)
 
 
 def _zone() -> ZoneInfo:
@@ -58,11 +60,27 @@ def _lead_s() -> float:
 
 
 def _refuse_fast_booker() -> None:
+    """Count a booking, move or cancel against this address's hour (each changes seats)."""
     wait_s = current_app.extensions["dostq.booking_limit"].allow(request.remote_addr)
     if wait_s:
         raise QueueError(
             "too_many_bookings", f"Too many bookings from here: try again in {wait_s:.0f} s."
         )
+
+
+def _refuse_fast_lookups() -> None:
+    """Count a look at a booking by its code (719 guesses a second once went unchecked)."""
+    wait_s = current_app.extensions["dostq.lookup_limit"].allow(request.remote_addr)
+    if wait_s:
+        raise TooManyLookups(
+            "too_many_lookups", f"Too many bookings looked up from here: wait {wait_s:.0f} s."
+        )
+
+
+class TooManyLookups(QueueError):
+    """One address asks for more bookings by code than a visitor could."""
+
+    status = 429
 
 
 @bp.get("")
@@ -127,6 +145,7 @@ def make() -> Response:
 @bp.get("/<code>")
 def show(code: str) -> str:
     """Show a booking: its center, service, time, code and QR; cancel or move it."""
+    _refuse_fast_lookups()
     now = time.time()
     with store().read() as conn:
         found = bookings.booking(conn, code)
@@ -147,6 +166,7 @@ def show(code: str) -> str:
 @bp.get("/<code>/qr.svg")
 def qr(code: str) -> Response:
     """Draw a booking's QR: its page's address, which ends in the code a kiosk reads."""
+    _refuse_fast_lookups()
     with store().read() as conn:
         found = bookings.booking(conn, code)
     image = qrcode.make(
@@ -162,6 +182,7 @@ def cancel(code: str) -> Response:
     """Cancel a booking; its seat is free again."""
     require_csrf_token()
     try:
+        _refuse_fast_booker()
         with store().write() as conn:
             found = bookings.cancel(conn, code, time.time())
     except QueueError as error:
@@ -180,6 +201,7 @@ def move(code: str) -> Response:
         flash(refusal(QueueError("choose_slot", "Choose a time.")), "error")
         return redirect(url_for("book.show", code=code))
     try:
+        _refuse_fast_booker()
         with store().write() as conn:
             found = bookings.booking(conn, code)
             new_code = bookings.move(

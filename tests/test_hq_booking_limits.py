@@ -1,0 +1,63 @@
+"""HQ's public booking pages on the internet: every write and look is limited (H4, L5).
+
+A seat's number is part of a booking's code and never given twice, so a move uses one of a
+slot's 255 for good: 509 moves from one client once closed two slots in 7 seconds.
+"""
+
+import pytest
+
+from hq import bookings
+from server.live.ratelimit import RateLimit
+from tests.test_appointments import book_on_page, form_token, hour_slots, trade
+
+
+def code_of(answer):
+    return answer.headers["Location"].rsplit("/", 1)[-1]
+
+
+def move(client, code, slot_at):
+    token = form_token(client.get(f"/hq/book/{code}").get_data(as_text=True))
+    return client.post(f"/hq/book/{code}/move", data={"csrf_token": token, "slot": str(slot_at)})
+
+
+def test_one_phone_books_or_moves_a_service_five_times_a_day_at_most(hq_client):
+    hq_client.application.extensions["dostq.booking_limit"] = RateLimit(1000, 3600)
+    slots = hour_slots(count=2, seats=5)
+    trade(hq_client, slots)
+    code = code_of(book_on_page(hq_client, slots[0]["slot_at"]))
+    for change in range(1, bookings.CHANGES_PER_PHONE_PER_DAY):
+        code = code_of(move(hq_client, code, slots[change % 2]["slot_at"]))
+    refused = move(hq_client, code, slots[0]["slot_at"])
+    page = hq_client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Bu telefon nömrəsi bu gün bu xidmətə çox yazılıb" in page  # the visitor's language
+    with hq_client.store.read() as conn:
+        made = [row[0] for row in conn.execute("SELECT made FROM booking_slots ORDER BY slot_at")]
+    assert sum(made) == bookings.CHANGES_PER_PHONE_PER_DAY  # no seat number burnt by the refusal
+    other = book_on_page(hq_client, slots[0]["slot_at"], phone="+994 55 111 22 33")
+    assert other.status_code == 302 and "/hq/book/" in other.headers["Location"]
+
+
+def test_moves_and_cancels_count_against_an_addresss_hour(hq_client):
+    hq_client.application.extensions["dostq.booking_limit"] = RateLimit(3, 3600)
+    slots = hour_slots(count=2, seats=5)
+    trade(hq_client, slots)
+    code = code_of(book_on_page(hq_client, slots[0]["slot_at"]))  # 1
+    code = code_of(move(hq_client, code, slots[1]["slot_at"]))  # 2
+    code = code_of(move(hq_client, code, slots[0]["slot_at"]))  # 3
+    refused = move(hq_client, code, slots[1]["slot_at"])  # 4: refused, the booking kept
+    assert refused.headers["Location"].endswith(f"/hq/book/{code}")
+    with hq_client.store.read() as conn:
+        assert sum(r[0] for r in conn.execute("SELECT made FROM booking_slots")) == 3
+
+
+@pytest.mark.parametrize("path", ["/hq/book/{code}", "/hq/book/{code}/qr.svg"])
+def test_looking_bookings_up_by_code_is_limited_per_address(hq_client, path):
+    hq_client.application.extensions["dostq.lookup_limit"] = RateLimit(5, 60)
+    slots = hour_slots(count=1, seats=5)
+    trade(hq_client, slots)
+    hq_client.application.extensions["dostq.booking_limit"] = RateLimit(1000, 3600)
+    code = code_of(book_on_page(hq_client, slots[0]["slot_at"]))
+    answers = [hq_client.get(path.format(code=code)).status_code for _ in range(7)]
+    assert answers[:5] == [200] * 5 and answers[5:] == [429, 429]
+    guessed = hq_client.get(path.format(code="AAAA-BBBB-CCCC"))
+    assert guessed.status_code == 429  # a guess counts like a look
