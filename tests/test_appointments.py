@@ -7,6 +7,7 @@ before; appointments checked in early only when no walk-in waits.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -704,6 +705,9 @@ def first_slot(now):
     return start
 
 
+PHONES = itertools.count(10)  # a phone books one service at most 5 times a day
+
+
 def book_in_browser(browser, hq, slot_at, language, cancel=False, shoot=True):
     """A visitor books on their phone in their language; return the code (cancelled or not)."""
     context = browser.new_context(viewport=PHONE_VIEW, locale=language)
@@ -724,7 +728,7 @@ def book_in_browser(browser, hq, slot_at, language, cancel=False, shoot=True):
     if shoot:
         keep(page, f"booking-times-{language}")
     page.check(f"input[name=slot][value='{slot_at}']")
-    page.fill("input[name=phone]", "+994 55 987 65 43")
+    page.fill("input[name=phone]", f"+994 55 987 65 {next(PHONES):02d}")  # each a visitor
     page.click("#book-slot button[type=submit]")
     page.wait_for_selector("#booking-code")
     code = page.inner_text("#booking-code")

@@ -99,6 +99,17 @@ def filled_hq(path):
         hall = {"center": "baku-1", "at": 1.0, "open": True, "open_counters": 1, "areas": []}
         store_now(conn, "baku-1", hall, 1.0)
         catalog.publish(conn, load_catalog(default_catalog_path()), "2026-03-02", 0, None, 1.0)
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'bookings'").fetchone():
+            conn.execute(
+                "INSERT INTO booking_slots (center, service, service_id, slot_at, seats, booked, "
+                "made) VALUES ('baku-1', '2.1', 7, 1795400000, 4, 1, 1)"
+            )
+            conn.execute(
+                "INSERT INTO bookings (code, center, service, service_id, slot_at, phone, state, "
+                "made_at, made_by) VALUES ('AAAABBBBCCCC', 'baku-1', '2.1', 7, 1795400000, "
+                "'+994501234567', 'booked', 1.0, 'web')"
+            )
+            conn.execute("INSERT INTO partners (name, key, created_at) VALUES ('e-social', 'k', 1)")
     store.close()
     return path
 
