@@ -22,7 +22,7 @@ from server.hq_link.worker import SyncWorker
 from server.live.catalog_day import CatalogAtDayStart
 from server.live.closing import DayCloser
 from server.live.counter_devices import CounterDevices
-from server.live.limit import SocketLimit, open_sessions
+from server.live.limit import SocketLimit, StrangerReaper, count_sessions
 from server.live.nightly import NightlyBackup
 from server.live.phones import Phones
 from server.live.printing import PrintService
@@ -92,10 +92,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_timeout=float(values["SOCKET_PING_TIMEOUT_S"]),
     )
     # Outside Flask-SocketIO's own middleware, so a refused handshake costs no session.
+    strangers = StrangerReaper(socketio, float(values["SOCKET_SIGN_IN_S"]))
     app.wsgi_app = SocketLimit(  # type: ignore[method-assign]
         app.wsgi_app,
         int(values["MAX_SOCKETS"]),
-        lambda: open_sessions(socketio),
+        lambda: count_sessions(socketio),
+        on_handshake=strangers.start,
     )
     publisher = Publisher(center, socketio)
     QueueLog(center, publisher)
@@ -153,6 +155,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.hq_sync": hq_sync,
             "dostq.nightly_backup": nightly,
             "dostq.phones": phones,
+            "dostq.strangers": strangers,
             "dostq.check_in_window": check_in_window(values),
             "dostq.kiosk_limit": RateLimit(int(values["KIOSK_TICKETS_PER_MINUTE"]), 60),
             "dostq.phone_cancel_limit": RateLimit(int(values["PHONE_CANCELS_PER_MINUTE"]), 60),

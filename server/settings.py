@@ -75,6 +75,7 @@ CENTER_SETTINGS = (
     Setting("MAX_SOCKETS", 2000, "more live screens than this are refused at the handshake"),
     Setting("SOCKET_PING_INTERVAL_S", 10, "how often each screen is pinged"),
     Setting("SOCKET_PING_TIMEOUT_S", 5, "a screen silent this long after a ping is dropped"),
+    Setting("SOCKET_SIGN_IN_S", 10, "a socket not signed in this long after it opened is closed"),
     *(
         SIGN_IN_SETTINGS := (
             Setting("SIGNIN_MAX_FAILURES", 5, "wrong passwords before an account is locked"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
@@ -10,6 +11,7 @@ import requests
 import socketio
 import websocket
 
+from server.live.limit import STRANGERS_PER_ADDRESS
 from server.office import accounts
 from tests.conftest import wait_until
 from tests.live import HTTP_TIMEOUT_S, start_live_center
@@ -141,6 +143,56 @@ def test_the_floor_warns_when_live_screens_near_the_limit(small_center):
         sockets = floor(live, manager)["sockets"]
         assert sockets["open"] >= 4 and sockets["limit"] == LIMIT
         assert sockets["near_limit"] is True
+    finally:
+        for ws in held:
+            ws.close()
+
+
+def stranger(live, source="127.0.0.2"):
+    """An Engine.IO session from another address that never signs in (no Socket.IO CONNECT)."""
+    port = int(live.url.rsplit(":", 1)[1])
+    raw = socket.create_connection(("127.0.0.1", port), timeout=HTTP_TIMEOUT_S,
+                                   source_address=(source, 0))  # fmt: skip
+    ws = websocket.create_connection(
+        live.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+        timeout=HTTP_TIMEOUT_S,
+        socket=raw,
+    )
+    assert ws.recv().startswith("0")  # Engine.IO open, and nothing more from it
+    return ws
+
+
+@pytest.fixture
+def center_with_strangers(tmp_path):
+    live = _center(tmp_path, SOCKET_PING_INTERVAL_S="120", SOCKET_PING_TIMEOUT_S="60",
+                   SOCKET_SIGN_IN_S="2")  # fmt: skip
+    yield live
+    live.stop()
+
+
+def test_sockets_that_never_sign_in_neither_fill_the_limit_nor_stay(center_with_strangers):
+    # 2,000 anonymous sessions answering pings once held the whole limit: every screen got 503.
+    live = center_with_strangers
+    held, refused = [], 0
+    try:
+        for _ in range(LIMIT * 4):
+            try:
+                held.append(stranger(live))
+            except websocket.WebSocketBadStatusException as exc:
+                assert exc.status_code == 503
+                refused += 1
+        assert len(held) == STRANGERS_PER_ADDRESS and refused == LIMIT * 4 - len(held)
+        walls = live.tokens["walls"]
+        displays = [raw_display(live.url, token) for token in walls[:LIMIT]]  # all of them
+        manager = live.session("manager", "demo-floor-lead")
+        sockets = floor(live, manager)["sockets"]
+        assert sockets["open"] == LIMIT and sockets["by_kind"]["display"] == LIMIT
+        for ws in displays:
+            ws.close()
+        # Not signed in within SOCKET_SIGN_IN_S: closed by the server, and the floor says so.
+        assert wait_until(lambda: floor(live, manager)["sockets"]["strangers"] == 0, 30)
+        log = (live.data_dir / "server.log").read_text()
+        assert "did not sign in" in log and "have not signed in" in log
     finally:
         for ws in held:
             ws.close()

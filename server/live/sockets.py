@@ -16,7 +16,7 @@ from typing import Any
 from flask import request, session
 from flask_socketio import join_room
 
-from server.live.limit import open_sessions
+from server.live.limit import count_sessions
 from server.live.phones import TICKET_STATUS, Phones, room
 from server.live.publisher import REQUEST_SNAPSHOT, SNAPSHOT, Publisher
 from server.live.ratelimit import RateLimit
@@ -208,17 +208,19 @@ class Sockets:
     def summary(self) -> dict[str, Any]:
         """Return the sockets open now: per kind, in all, the limit, and whether to worry.
 
-        ``open`` counts every open Engine.IO session, signed in or not, as the limit does; a
-        socket whose screen vanished counts until it misses a ping (``SOCKET_PING_*``).
+        ``open`` counts the signed-in Engine.IO sessions, as the limit does; a socket whose
+        screen vanished counts until it misses a ping (``SOCKET_PING_*``). ``strangers`` are
+        sessions not signed in (yet): closed within seconds, never counted in ``open``.
         """
         with self._lock:
             kinds = [screen.kind for screen in self._screens.values()]
-        held = open_sessions(self.publisher.socketio)
+        held = count_sessions(self.publisher.socketio)
         return {
             "by_kind": {kind: kinds.count(kind) for kind in SOCKET_KINDS},
-            "open": held,
+            "open": held.signed_in,
+            "strangers": sum(held.strangers.values()),
             "limit": self.limit,
-            "near_limit": held >= NEAR_LIMIT * self.limit,
+            "near_limit": held.signed_in >= NEAR_LIMIT * self.limit,
         }
 
     def agent_reported(self, sid: str, report: Any) -> None:

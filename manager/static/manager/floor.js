@@ -140,7 +140,7 @@
       devices.append(item);
     }
     const kinds = floor.sockets.by_kind;
-    $("sockets").textContent = t("floor.sockets", { open: floor.sockets.open, limit: floor.sockets.limit, ...kinds });
+    $("sockets").textContent = t("floor.sockets", { open: floor.sockets.open, limit: floor.sockets.limit, strangers: floor.sockets.strangers, ...kinds });
     renderAlerts(floor);
     $("alert-count").textContent = $("alerts").children.length;
     $("hq-sync").textContent = hqText(floor.hq, floor.at);
