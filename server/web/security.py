@@ -48,6 +48,10 @@ def require_csrf_token() -> None:
         raise CsrfFailed(
             "csrf_failed", f"{exc.description} Reload the page and try again.", "X-CSRFToken"
         ) from exc
+    except ValueError as exc:  # Flask-WTF reads a Referer's port ("host:8443.evil.example")
+        raise CsrfFailed(
+            "csrf_failed", "The referrer is not this site. Reload the page and try again."
+        ) from exc
 
 
 def add_security_headers(response: Response) -> Response:
