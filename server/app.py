@@ -35,7 +35,7 @@ from server.queue.appointments import CheckInWindow
 from server.queue.center import Center
 from server.queue.facts import ScreenOnline
 from server.queue.storage import Store
-from server.web import auth, health, language, security
+from server.web import auth, health, language, logs, security
 from server.web.api import bp as api_bp
 from server.web.center_metrics import CenterMetrics
 from server.web.counter_api import counter_api
@@ -91,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_interval=float(values["SOCKET_PING_INTERVAL_S"]),
         ping_timeout=float(values["SOCKET_PING_TIMEOUT_S"]),
     )
+    logs.through_our_handlers("engineio.server", "socketio.server")
     # Outside Flask-SocketIO's own middleware, so a refused handshake costs no session.
     strangers = StrangerReaper(socketio, float(values["SOCKET_SIGN_IN_S"]))
     app.wsgi_app = SocketLimit(  # type: ignore[method-assign]

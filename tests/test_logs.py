@@ -70,3 +70,28 @@ def test_a_token_is_cut_out_of_any_line_whoever_logs_it(caplog):
     line = json.loads(JsonLines().format(record))
     assert line["level"] == "ERROR" and line["logger"] == "gunicorn.error"
     assert line["message"] == message and line["at"][:2] == "20"
+
+
+@pytest.mark.live
+def test_hostile_socket_packets_cost_a_line_each_and_socket_answers_carry_headers(live_center):
+    # Each hostile Socket.IO packet once logged two full tracebacks (a log flood), and the
+    # Socket.IO answers carried none of the pages' protective headers (L10).
+    import websocket
+
+    handshake = requests.get(f"{live_center.url}/socket.io/?EIO=4&transport=polling", timeout=10)
+    assert handshake.headers["X-Content-Type-Options"] == "nosniff"
+    assert handshake.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in handshake.headers["Content-Security-Policy"]
+    hostile = ["4", "4garbage", "42[", "40{not json", "43[]", "4-1", "49", '42["x"' * 50]
+    for packet in hostile:
+        ws = websocket.create_connection(
+            live_center.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+            timeout=10,
+        )
+        ws.recv()  # Engine.IO open
+        ws.send(packet)
+        ws.close()
+    answered = requests.get(f"{live_center.url}/healthz", timeout=10)
+    assert answered.ok
+    log = (live_center.data_dir / "server.log").read_text()
+    assert "Traceback" not in log

@@ -30,6 +30,13 @@ SOCKET_PATH = "/socket.io/"
 SIGN_IN_WITHIN_S = 10.0
 # Sessions not yet signed in from one address at once (a busy PC opens a few screens).
 STRANGERS_PER_ADDRESS = 10
+# Socket.IO answers bypass Flask's after_request: the same protective headers, set here.
+SOCKET_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+)
 
 
 @dataclass
@@ -116,11 +123,13 @@ class SocketLimit:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Pass every request on, except a new socket's handshake when the center is full.
 
-        Full: MAX_SOCKETS signed in, or this address's strangers at their budget.
+        Full: MAX_SOCKETS signed in, or this address's strangers at their budget. Every
+        Socket.IO answer carries the protective headers the pages have.
         """
-        if environ.get("PATH_INFO", "").startswith(SOCKET_PATH) and "sid=" not in environ.get(
-            "QUERY_STRING", ""
-        ):
+        if not environ.get("PATH_INFO", "").startswith(SOCKET_PATH):
+            return self.app(environ, start_response)
+        start_response = _with_headers(start_response, environ.get("wsgi.url_scheme") == "https")
+        if "sid=" not in environ.get("QUERY_STRING", ""):
             self.on_handshake()
             held = self.sessions()
             if held.signed_in >= self.limit:
@@ -156,6 +165,18 @@ class SocketLimit:
             "if it keeps happening, raise DOSTQ_MAX_SOCKETS or close unused screens."
         )
         return _answer_503(start_response, "too_many_sockets", message)
+
+
+def _with_headers(start_response: Callable[..., Any], secure: bool) -> Callable[..., Any]:
+    added = [*SOCKET_HEADERS, *([("Strict-Transport-Security", "max-age=31536000")] * secure)]
+
+    def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        present = {name.lower() for name, _ in headers}
+        return start_response(
+            status, headers + [h for h in added if h[0].lower() not in present], *exc_info
+        )
+
+    return start
 
 
 def _answer_503(start_response: Callable[..., Any], code: str, message: str) -> list[bytes]:

@@ -22,6 +22,9 @@ TEXT_FORMAT = "[%(asctime)s] [%(name)s] %(message)s"
 TOKEN_IN_TEXT = re.compile(r"(/t/|/tickets/status/|token=|token%3D)[^/\s?&\"']+", re.IGNORECASE)
 
 
+SOCKET_LIBRARIES = frozenset({"socketio", "engineio", "flask_socketio"})
+
+
 def redact(text: str) -> str:
     """Return ``text`` with every token cut out (``/t/…``)."""
     return TOKEN_IN_TEXT.sub(r"\1…", text)
@@ -36,6 +39,22 @@ class Redact(logging.Filter):
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        return True
+
+
+class SocketNoiseOneLine(logging.Filter):
+    """Write a Socket.IO or Engine.IO library error as one line, without its traceback.
+
+    Their errors come from what a client sent (a hostile packet logged two tracebacks each,
+    a flood of the log); the line still names the error and what raised it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Fold the exception into the message; never drop a record."""
+        if record.exc_info and record.name.split(".")[0] in SOCKET_LIBRARIES:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()}: {type(error).__name__}: {error}"
+            record.args, record.exc_info, record.exc_text = None, None, None
         return True
 
 
@@ -58,6 +77,17 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+def through_our_handlers(*library_loggers: str) -> None:
+    """Drop the handlers a library gave its own loggers: their records reach ours instead.
+
+    Engine.IO adds a bare StreamHandler to its logger when it finds none (as in gunicorn's
+    worker at that moment), which wrote every client's bad packet as a traceback, unformatted.
+    """
+    for name in library_loggers:
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+
+
 def formatter(log_format: str) -> logging.Formatter:
     """Return the formatter of ``log_format`` (text or json)."""
     return JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
@@ -67,6 +97,7 @@ def dress(handler: logging.Handler, log_format: str) -> None:
     """Give a handler the chosen format and the token filter."""
     handler.setFormatter(formatter(log_format))
     if not any(isinstance(f, Redact) for f in handler.filters):
+        handler.addFilter(SocketNoiseOneLine())
         handler.addFilter(Redact())
 
 
