@@ -343,3 +343,31 @@ def test_printer_sample_writes_the_longest_service_for_a_model(tmp_path):
     names = [s.name["ru"] for a in load_catalog(default_catalog_path()) for s in a.services]
     longest = max(names, key=len)
     assert longest in " ".join(lines)  # the catalog's longest Russian name, wrapped whole
+
+
+@pytest.mark.parametrize(
+    ("hq", "key", "says"),
+    [
+        ("ftp://hq.example.az", "k" * 43, "https://HOST"),
+        ("http://hq.example.az", "k" * 43, "https://HOST"),  # plain HTTP off this machine
+        ("https://", "k" * 43, "https://HOST"),
+        ("https://hq.example.az", "abc", "43 letters"),
+        ("https://hq.example.az", "k" * 42 + "!", "43 letters"),
+    ],
+)
+def test_sync_is_set_up_only_to_an_https_hq_with_a_whole_key(tmp_path, hq, key, says):
+    run("init", "--data-dir", str(tmp_path))
+    refused = CliRunner().invoke(
+        main, ["sync", "--data-dir", str(tmp_path), "--hq", hq, "--center", "baku-1", "--key", key]
+    )
+    assert refused.exit_code == 1 and says in refused.output and "Traceback" not in refused.output
+    assert not (tmp_path / "hq_key").exists()
+
+
+def test_the_sync_key_can_come_from_standard_input_not_the_command_line(tmp_path):
+    run("init", "--data-dir", str(tmp_path))
+    args = ["sync", "--data-dir", str(tmp_path), "--hq", "https://hq.example.az",
+            "--center", "baku-1", "--key-file", "-"]  # fmt: skip
+    done = run(*args, input="k" * 43 + "\n")
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "hq_key").read_text() == "k" * 43

@@ -13,7 +13,7 @@ import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
 import click
@@ -34,6 +34,7 @@ from server.office.demo import DEMO_LOGINS, seed_demo
 from server.office.history import generate as generate_history
 from server.office.history import working_days_before
 from server.queue.center import Center
+from server.queue.errors import QueueError
 from server.queue.schema import MIGRATIONS
 from server.queue.storage import NewerSchema, audit
 from server.settings import (
@@ -143,7 +144,16 @@ def _generate_history(conn: sqlite3.Connection, days: int, seed: int = 2026) -> 
     "--hq", "hq_url", metavar="URL", help="Set up: HQ's address, e.g. https://hq.dost.gov.az"
 )
 @click.option("--center", "center_code", help="Set up: this center's code at HQ.")
-@click.option("--key", envvar="DOSTQ_HQ_KEY", help="Set up: the key `dostq hq add-center` printed.")
+@click.option(
+    "--key",
+    envvar="DOSTQ_HQ_KEY",
+    help="Set up: the key `dostq hq add-center` printed (better: DOSTQ_HQ_KEY or --key-file).",
+)
+@click.option(
+    "--key-file",
+    type=click.File("r"),
+    help="Set up: read the key from this file, or - for standard input (kept out of ps).",
+)
 @click.option(
     "--status", "show_status", is_flag=True, help="Show what is pending and the last sync."
 )
@@ -153,20 +163,28 @@ def sync(
     hq_url: str | None,
     center_code: str | None,
     key: str | None,
+    key_file: TextIO | None,
     show_status: bool,
     push_now: bool,
 ) -> None:
     """Set up, check or run the daily throughput sync to headquarters."""
     from server.hq_link import sync as center_sync
 
+    if key_file is not None:
+        key = key_file.readline().strip()
+
     store = open_store(data_dir)
     center = Center(store, timezone=ZoneInfo(resolve(CENTER_SETTINGS)["TIMEZONE"]))
     if hq_url or center_code or key:
         if not (hq_url and center_code and key):
             raise click.UsageError("Set up with all three: --hq URL --center CODE --key KEY.")
-        with store.write() as conn:
-            center_sync.set_up(conn, data_dir, hq_url, center_code, key)
-            audit(conn, "hq_sync_set_up", time.time(), detail={"hq": hq_url, "center": center_code})
+        try:
+            with store.write() as conn:
+                center_sync.set_up(conn, data_dir, hq_url, center_code, key)
+                audit(conn, "hq_sync_set_up", time.time(),
+                      detail={"hq": hq_url, "center": center_code})  # fmt: skip
+        except QueueError as exc:
+            raise click.ClickException(exc.message) from exc
         click.echo(f"This center syncs to {hq_url} as '{center_code}'.")
     if push_now:
         _push_now(center, data_dir)

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import sqlite3
+import string
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ from server.hq_link import signing
 from server.office import reports
 from server.queue.center import Center
 from server.queue.engine import next_issuing_time
+from server.queue.errors import Invalid
 from server.queue.storage import get_setting, put_setting
 from server.queue.views import hall_now
 
@@ -63,13 +65,38 @@ class SyncRefused(Exception):
     """HQ answered but refused the batch (4xx): a person must act (key, clock, center code)."""
 
 
+# signing.new_key: 32 random bytes as URL-safe base64, 43 characters.
+MIN_KEY_LENGTH = 32
+KEY_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_")
+
+
 def key_path(data_dir: Path) -> Path:
     """Return where the center keeps its HQ key (mode 0600)."""
     return data_dir / "hq_key"
 
 
+def check_link(url: str, key: str) -> None:
+    """Refuse an HQ address that is not HTTPS (plain HTTP: this machine only) or a short key.
+
+    The records and the hall go to this address, signed with the key: an ftp:// address or a
+    three-letter key (both once accepted) would fail every sync, or be guessed.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    loopback = host == "localhost" or host.startswith("127.") or host == "::1"
+    if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)) or not host:
+        raise Invalid("bad_hq_url", f"HQ's address must be https://HOST (got {url[:80]}).", "hq")
+    if len(key) < MIN_KEY_LENGTH or not set(key) <= KEY_ALPHABET:
+        raise Invalid(
+            "bad_hq_key",
+            "The key is the line `dostq hq add-center` printed (43 letters, digits, - and _).",
+            "key",
+        )
+
+
 def set_up(conn: sqlite3.Connection, data_dir: Path, url: str, center: str, key: str) -> None:
     """Store HQ's address and this center's code, and the key beside the database."""
+    check_link(url, key)
     put_setting(conn, "hq", {"url": url.rstrip("/"), "center": center})
     path = key_path(data_dir)
     path.touch(mode=0o600)
