@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -11,9 +12,10 @@ from server.office import accounts, history, reports
 from server.queue import calls, desk
 from server.queue.errors import Invalid
 from server.queue.feedback import REASONS
-from server.queue.storage import put_setting
+from server.queue.storage import Store, put_setting
 from server.queue.visits import issue_ticket
 from server.web import exports
+from tests.conftest import seed
 
 DAY = "2026-11-23"  # T0's day; 09:00 in Baku is T0 + 10,000 s
 
@@ -221,3 +223,22 @@ def test_history_is_realistic_repeatable_and_never_doubled(center):
     totals = report["totals"]
     assert 0.25 <= totals["rated"] / totals["served"] <= 0.35
     assert 85 <= totals["satisfied_percent"] <= 99
+
+
+def test_the_same_seed_gives_the_same_days_but_never_the_same_tokens(tmp_path):
+    # A ticket's token opens its phone page: the seed that makes history repeatable once made
+    # every token of it predictable too.
+    runs = []
+    for name in ("one", "two"):
+        store = Store(tmp_path / f"{name}.db")
+        seed(store)
+        with store.write() as conn:
+            history.generate(conn, date(2026, 3, 2), 2, ZoneInfo("Asia/Baku"), seed=7)
+        with store.read() as conn:
+            rows = conn.execute(
+                "SELECT day, label, state, token FROM tickets ORDER BY id"
+            ).fetchall()
+        store.close()
+        runs.append(rows)
+    assert [r[:3] for r in runs[0]] == [r[:3] for r in runs[1]]
+    assert not {r[3] for r in runs[0]} & {r[3] for r in runs[1]}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -187,7 +188,9 @@ def _day(
             minutes = rng.lognormvariate(0, 0.45) * service.target_minutes
             finished = started + 60 * min(minutes, 4 * service.target_minutes)
             heapq.heappush(free_at, (finished, index))
-        token = f"h{rng.getrandbits(96):024x}"
+        # A ticket's token opens its phone page: never from the seeded generator that makes
+        # the figures repeatable, whose tokens anyone with the seed could list.
+        token = f"h{secrets.token_hex(12)}"
         if state == "done" and rng.random() < RATED_SHARE:
             ratings.append((token, *_rating(rng, called - arrived > 120 * service.target_minutes)))
         rows.append(
