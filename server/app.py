@@ -169,6 +169,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.before_request(service.start)
 
     app.before_request(auth.identify_request)
+    app.after_request(auth.renew_device_cookie)
     app.before_request(security.protect_from_csrf)
     language.init_app(app, lambda: center.store, "/language")
     for blueprint in (

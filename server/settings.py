@@ -19,7 +19,8 @@ from typing import Any
 LANGUAGES = ("az", "ru", "en")
 # The center's day starts at local midnight here unless TIMEZONE says otherwise.
 TIMEZONE = "Asia/Baku"
-# A kiosk or display browser holds its device token in this cookie, set once at enrolment.
+# A kiosk or display browser holds its device token in this cookie, set once at enrolment;
+# over HTTPS with the __Host- prefix (device_cookie), which no sibling host can set.
 DEVICE_COOKIE = "dostq_device"
 ENV_PREFIX = "DOSTQ_"
 
@@ -134,6 +135,24 @@ def resolve(
     for name in FOLDERS & values.keys():
         values[name] = Path(values[name]).resolve()
     return values
+
+
+def device_cookie(tls: bool) -> str:
+    """Return the device cookie's name: ``__Host-`` prefixed over HTTPS, as the session's is."""
+    return f"__Host-{DEVICE_COOKIE}" if tls else DEVICE_COOKIE
+
+
+def device_token_cookie(cookies: Mapping[str, str], tls: bool) -> tuple[str | None, bool]:
+    """Return the device token a request's cookies carry, and whether it came unprefixed.
+
+    A kiosk enrolled over HTTPS before the prefix still holds the plain cookie; it is read
+    once more and renewed (server.web.auth), so no screen needs enrolling again.
+    """
+    token = cookies.get(device_cookie(tls))
+    if token or not tls:
+        return token, False
+    old = cookies.get(DEVICE_COOKIE)
+    return old, old is not None
 
 
 def host_list(text: str) -> frozenset[str]:

@@ -35,3 +35,33 @@ def test_over_https_a_referrer_with_a_broken_port_is_refused_not_a_500(tmp_path)
         assert refused.status_code == 403, (referrer, refused.status_code)
         assert refused.get_json()["error"]["code"] == "csrf_failed"
     app.extensions["dostq.center"].store.close()
+
+
+def test_over_https_the_device_cookie_is_host_prefixed_and_an_old_one_is_renewed(tmp_path):
+    # The session cookie had the __Host- prefix over HTTPS, the device cookie did not (L7).
+    from server.app import create_app
+    from server.office import accounts
+
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "WORKER": "threads",
+                      "TLS": True})  # fmt: skip
+    app.extensions["dostq.day_closer"].stop()
+    app.extensions["dostq.national_catalog"].stop()
+    store = app.extensions["dostq.center"].store
+    with store.write() as conn:
+        token = accounts.enrol_device(conn, "kiosk-9", "kiosk", 1.0)
+    https = {"base_url": "https://localhost:8443"}
+    client = app.test_client()
+    page = client.get("/kiosk/enrol", **https).get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    enrolled = client.post("/kiosk/enrol", data={"csrf_token": csrf, "token": token}, **https,
+                           headers={"Referer": "https://localhost:8443/kiosk/enrol"})  # fmt: skip
+    cookie = enrolled.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-dostq_device=") and "Secure" in cookie and "Path=/" in cookie
+    old = app.test_client()  # a kiosk enrolled before the prefix
+    old.set_cookie("dostq_device", token, domain="localhost")
+    state = old.get("/kiosk/state", **https)
+    assert state.status_code == 200
+    renewed = state.headers.getlist("Set-Cookie")
+    assert any(c.startswith("__Host-dostq_device=") for c in renewed)
+    assert any(c.startswith("dostq_device=;") for c in renewed)  # the plain one removed
+    store.close()

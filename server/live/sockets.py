@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_socketio import join_room
 
 from server.live.limit import count_sessions
@@ -30,7 +30,7 @@ from server.queue.facts import (
     SessionsEnded,
 )
 from server.queue.views import center_snapshot
-from server.settings import DEVICE_COOKIE
+from server.settings import device_token_cookie
 
 log = logging.getLogger(__name__)
 SOCKET_KINDS = ("display", "kiosk", "counter", "manager", "phone", "feedback")
@@ -86,7 +86,10 @@ class Sockets:
         ticket = auth.get("ticket_token")
         if isinstance(ticket, str) and ticket:
             return self._join_phone(ticket[:100])
-        token = auth.get("device_token") or request.cookies.get(DEVICE_COOKIE)
+        token = (
+            auth.get("device_token")
+            or device_token_cookie(request.cookies, bool(current_app.config["TLS"]))[0]
+        )
         if isinstance(token, str) and token:
             with self.center.store.read() as conn:
                 device = accounts.device_for_token(conn, token)

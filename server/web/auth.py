@@ -24,7 +24,7 @@ from server.queue.actors import Device, User
 from server.queue.errors import Forbidden, QueueError
 from server.queue.facts import SessionsEnded
 from server.queue.storage import Database, audit
-from server.settings import DEVICE_COOKIE
+from server.settings import DEVICE_COOKIE, device_cookie, device_token_cookie
 from server.web.language import refusal, text
 from server.web.security import is_local_path
 from server.web.signin_guard import SignInGuard, seconds_text
@@ -42,6 +42,26 @@ class Unauthorized(QueueError):
     status = 401
 
 
+TEN_YEARS_S = 10 * 365 * 24 * 3600
+
+
+def keep_device_cookie(response: Response, token: str) -> Response:
+    """Give this browser its device token as a cookie: HttpOnly, Strict, __Host- over HTTPS."""
+    tls = bool(current_app.config["TLS"])
+    # HttpOnly: page scripts never see it; Strict: no other site can send it.
+    response.set_cookie(device_cookie(tls), token, max_age=TEN_YEARS_S, httponly=True,
+                        samesite="Strict", secure=tls)  # fmt: skip
+    return response
+
+
+def renew_device_cookie(response: Response) -> Response:
+    """Move a device enrolled over HTTPS before the prefix to the ``__Host-`` cookie."""
+    if g.get("renew_device_cookie") and g.get("device") is not None:
+        keep_device_cookie(response, request.cookies[DEVICE_COOKIE])
+        response.delete_cookie(DEVICE_COOKIE, secure=True, httponly=True, samesite="Strict")
+    return response
+
+
 def identify_request() -> None:
     """Set ``g.device`` / ``g.user`` for this request (runs before every view).
 
@@ -56,7 +76,9 @@ def identify_request() -> None:
             with center().store.read() as conn:
                 g.device = accounts.device_for_token(conn, token.strip())
         return
-    cookie_token = request.cookies.get(DEVICE_COOKIE)
+    cookie_token, g.renew_device_cookie = device_token_cookie(
+        request.cookies, bool(current_app.config["TLS"])
+    )
     if cookie_token:
         with center().store.read() as conn:
             g.device = accounts.device_for_token(conn, cookie_token)

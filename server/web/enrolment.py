@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from server.office import accounts
-from server.settings import DEVICE_COOKIE
+from server.web.auth import keep_device_cookie
 from server.web.security import csrf
 from server.web.wiring import center
-
-TEN_YEARS_S = 10 * 365 * 24 * 3600
 
 
 def enrol_view(kind: str, home_endpoint: str) -> str | Response:
@@ -29,14 +27,6 @@ def enrol_view(kind: str, home_endpoint: str) -> str | Response:
             if device is not None and device.kind == kind:
                 response = redirect(url_for(home_endpoint))
                 # HttpOnly: page scripts never see it; Strict: no other site can send it.
-                response.set_cookie(
-                    DEVICE_COOKIE,
-                    token,
-                    max_age=TEN_YEARS_S,
-                    httponly=True,
-                    samesite="Strict",
-                    secure=bool(current_app.config["TLS"]),
-                )
-                return response
+                return keep_device_cookie(response, token)
             error = "token"
     return render_template("enrol.html", kind=kind, error=error)
