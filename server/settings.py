@@ -108,6 +108,9 @@ HQ_SETTINGS = (
     Setting("HQ_NOW_STALE_S", 180, 'a center silent this long shows "no data since" on /hq/waits'),
     Setting("HQ_WAITS_REFRESH_S", 30, "how often /hq/waits reloads its figures in the browser"),
     Setting("HQ_BOOKINGS_PER_HOUR", 20, "bookings, moves and cancels one address makes in an hour"),
+    Setting(
+        "HQ_PHONES_KEEP_DAYS", 30, "a booking's phone number is blanked this long after its slot"
+    ),
     Setting("HQ_LOOKUPS_PER_MINUTE", 60, "bookings one address may look up by code in a minute"),
     Setting("HQ_BOOK_BEFORE_MIN", 15, "a slot can be booked until this long before it starts"),
     Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies"),

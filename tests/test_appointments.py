@@ -21,7 +21,7 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hq import bookings
+from hq import booking_report, bookings
 from server.hq_link import signing, sync
 from server.hq_link.bookings import PATH
 from server.office import appointments as hours
@@ -445,7 +445,7 @@ def test_outcomes_from_the_center_fill_hqs_report(hq_client):
     ]
     trade(hq_client, slots, outcomes)
     with hq_client.store.read() as conn:
-        figures = bookings.report(conn, 0, 2**40, {"baku-1": 10}, lambda at: "day")
+        figures = booking_report.report(conn, 0, 2**40, {"baku-1": 10}, lambda at: "day")
     totals = figures["totals"]
     assert (totals["booked"], totals["checked_in"], totals["no_show"]) == (3, 1, 1)
     assert totals["called_after_p50_min"] == 2.0 and totals["share_of_visits_percent"] == 10.0

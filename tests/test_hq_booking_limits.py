@@ -61,3 +61,20 @@ def test_looking_bookings_up_by_code_is_limited_per_address(hq_client, path):
     assert answers[:5] == [200] * 5 and answers[5:] == [429, 429]
     guessed = hq_client.get(path.format(code="AAAA-BBBB-CCCC"))
     assert guessed.status_code == 429  # a guess counts like a look
+
+
+def test_phone_numbers_are_blanked_a_month_after_the_slot_moved_and_cancelled_too(hq_client):
+    # Numbers were kept in clear forever, cancelled and moved bookings included (L9).
+    hq_client.application.extensions["dostq.booking_limit"] = RateLimit(1000, 3600)
+    slots = hour_slots(count=2, seats=5)
+    trade(hq_client, slots)
+    code = code_of(book_on_page(hq_client, slots[0]["slot_at"]))
+    move(hq_client, code, slots[1]["slot_at"])  # the old booking stays, cancelled
+    book_on_page(hq_client, slots[1]["slot_at"], phone="+994 55 111 22 33")
+    keep_days = hq_client.application.config["HQ_PHONES_KEEP_DAYS"]
+    with hq_client.store.write() as conn:
+        first, last = (slot["slot_at"] + keep_days * 86400 for slot in slots)
+        assert bookings.forget_phones(conn, first - 60, keep_days) == 0  # not yet
+        assert bookings.forget_phones(conn, last + 60, keep_days) == 3
+        phones = [row[0] for row in conn.execute("SELECT phone FROM bookings")]
+    assert phones == ["", "", ""]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
-from hq import bookings, catalog, storage
+from hq import booking_report, catalog, storage
 from hq.web.context import analyst_required, store, today
 from server.office import reports
 from server.queue.errors import NotFound
@@ -66,7 +66,7 @@ def appointments() -> str:
                 (first, last),
             )
         }
-        figures = bookings.report(
+        figures = booking_report.report(
             conn,
             start.timestamp(),
             end.timestamp(),

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from hq import bookings, catalog, storage
@@ -145,6 +145,8 @@ def trade_bookings() -> Response:
         center, message = signed_message(conn, now)
         offer = check_appointments(message, center)
         bookings.store_offer(conn, center, offer, now)
+        # Each center's exchange (every minute) also forgets the numbers past their time.
+        bookings.forget_phones(conn, now, float(current_app.config["HQ_PHONES_KEEP_DAYS"]))
         listed = bookings.bookings_for(conn, center, now - 86400, offer.get("since"))
         key = center_key(conn, center)
     return signed_answer(jsonify({"as_of": now, "bookings": listed}), key, center, now)
