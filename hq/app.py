@@ -16,7 +16,7 @@ from hq.web.context import identify
 from hq.web.metrics import HqMetrics
 from server import settings
 from server.web import health, language, security
-from server.web.shell import build_app
+from server.web.shell import behind_proxies, build_app
 
 
 def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
@@ -58,4 +58,5 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
         body, status = health.health(hq_store, data_dir)
         return jsonify(body), status
 
+    behind_proxies(app, int(values["PROXY_HOPS"]))
     return app

@@ -40,7 +40,7 @@ from server.web.api import bp as api_bp
 from server.web.center_metrics import CenterMetrics
 from server.web.counter_api import counter_api
 from server.web.pages import bp as pages_bp
-from server.web.shell import build_app
+from server.web.shell import behind_proxies, build_app
 
 
 def _status_url(token: str) -> str:
@@ -189,4 +189,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         body, status = health.health(center.store, data_dir)
         return jsonify(body), status
 
+    behind_proxies(app, int(values["PROXY_HOPS"]))
     return app

@@ -91,6 +91,7 @@ CENTER_SETTINGS = (
     *(
         OPERATIONS_SETTINGS := (
             Setting("METRICS_TOKEN", "", "/metrics for this bearer token too; empty: this PC only"),
+            Setting("PROXY_HOPS", 0, "reverse proxies in front setting X-Forwarded-For; 0: none"),
             Setting("LOG_FORMAT", "text", "text: a line for a person; json: JSON lines"),
             # Gunicorn's own default; the audit log and the queue's lines keep who did what
             # either way. Each line costs the one worker a share of a ticket's time (bench/).

@@ -65,3 +65,19 @@ def test_over_https_the_device_cookie_is_host_prefixed_and_an_old_one_is_renewed
     assert any(c.startswith("__Host-dostq_device=") for c in renewed)
     assert any(c.startswith("dostq_device=;") for c in renewed)  # the plain one removed
     store.close()
+
+
+def test_a_forwarded_address_counts_only_behind_a_declared_proxy(tmp_path):
+    # Behind a proxy every client had the proxy's address: one booking bucket for the whole
+    # country, and /metrics public to anyone through a proxy on the same host (M4).
+    from hq.app import create_hq_app
+
+    for hops, forwarded_metrics in ((0, 200), (1, 404)):
+        app = create_hq_app({"HQ_DATA_DIR": str(tmp_path / f"hq{hops}"), "TESTING": True,
+                             "PROXY_HOPS": hops})  # fmt: skip
+        client = app.test_client()
+        far = {"X-Forwarded-For": "203.0.113.9"}
+        assert client.get("/metrics", headers=far).status_code == forwarded_metrics
+        seen = app.test_client().get("/metrics")  # the proxy itself, or this PC: always
+        assert seen.status_code == 200
+        app.extensions["dostq.hq_store"].close()

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from server import VERSION
@@ -23,6 +24,17 @@ from server.web import security
 from server.web.signin_guard import SignInGuard
 
 WEB_DIR = Path(__file__).parent
+
+
+def behind_proxies(app: Flask, hops: int) -> None:
+    """Read the client's address from X-Forwarded-For/-Proto, set by ``hops`` proxies in front.
+
+    Outermost, after Socket.IO and the socket gate, so every limit, lock and log sees the
+    client, not the proxy. With no proxy (0, the default) the headers are never trusted: a
+    client could name any address it liked.
+    """
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def build_app(
