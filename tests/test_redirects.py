@@ -34,34 +34,25 @@ def assert_stays_here(response, home):
     assert not any(ord(c) < 0x20 or c == "\\" for c in location)
 
 
-@pytest.mark.parametrize("target", HOSTILE_NEXT)
-def test_the_centers_sign_in_and_language_switch_stay_on_this_server(app_center, target):
-    client = app_center.app.test_client()
-    token = token_of(client, "/login")
-    switched = client.post("/language", data={"language": "en", "next": target},
+def assert_sign_in_and_switch_stay_here(client, prefix, login, target, home):
+    token = token_of(client, f"{prefix}/login")
+    switched = client.post(f"{prefix}/language", data={"language": "en", "next": target},
                            headers={"X-CSRFToken": token})  # fmt: skip
     assert_stays_here(switched, "/")
-    signed_in = client.post(
-        "/login",
-        query_string={"next": target},
-        data={"username": "manager", "password": "floor-boss-secret"},
-        headers={"X-CSRFToken": token},
-    )
-    assert_stays_here(signed_in, "/")
+    signed_in = client.post(f"{prefix}/login", query_string={"next": target}, data=login,
+                            headers={"X-CSRFToken": token})  # fmt: skip
+    assert_stays_here(signed_in, home)
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_the_centers_sign_in_and_language_switch_stay_on_this_server(app_center, target):
+    manager = {"username": "manager", "password": "floor-boss-secret"}
+    assert_sign_in_and_switch_stay_here(app_center.app.test_client(), "", manager, target, "/")
 
 
 @pytest.mark.parametrize("target", HOSTILE_NEXT)
 def test_hqs_sign_in_and_language_switch_stay_on_this_server(hq_client, target):
     with hq_client.store.write() as conn:
         accounts.create_user(conn, "analyst", "hesabat-oxuyan-9", "manager", time.time())
-    token = token_of(hq_client, "/hq/login")
-    switched = hq_client.post("/hq/language", data={"language": "en", "next": target},
-                              headers={"X-CSRFToken": token})  # fmt: skip
-    assert_stays_here(switched, "/")
-    signed_in = hq_client.post(
-        "/hq/login",
-        query_string={"next": target},
-        data={"username": "analyst", "password": "hesabat-oxuyan-9"},
-        headers={"X-CSRFToken": token},
-    )
-    assert_stays_here(signed_in, "/hq/")
+    analyst = {"username": "analyst", "password": "hesabat-oxuyan-9"}
+    assert_sign_in_and_switch_stay_here(hq_client, "/hq", analyst, target, "/hq/")
