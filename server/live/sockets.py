@@ -38,6 +38,14 @@ SOCKET_KINDS = ("display", "kiosk", "counter", "manager", "phone", "feedback")
 NEAR_LIMIT = 0.8
 
 
+def _token(value: Any) -> str | None:
+    """Return a token a client sent if it can be one (ASCII text), else None.
+
+    Tokens are URL-safe ASCII; a lone surrogate in JSON once reached the hashing and raised.
+    """
+    return value if isinstance(value, str) and value.isascii() and value else None
+
+
 def _sid() -> str:
     return str(request.sid)  # type: ignore[attr-defined]  # set by Flask-SocketIO
 
@@ -83,14 +91,14 @@ class Sockets:
     def connect(self, auth: Any) -> bool:
         """Authenticate a new socket and join its rooms; refuse it otherwise."""
         auth = auth if isinstance(auth, dict) else {}
-        ticket = auth.get("ticket_token")
-        if isinstance(ticket, str) and ticket:
+        ticket = _token(auth.get("ticket_token"))
+        if ticket:
             return self._join_phone(ticket[:100])
-        token = (
+        token = _token(
             auth.get("device_token")
             or device_token_cookie(request.cookies, bool(current_app.config["TLS"]))[0]
         )
-        if isinstance(token, str) and token:
+        if token:
             with self.center.store.read() as conn:
                 device = accounts.device_for_token(conn, token)
             if device is None:
@@ -173,6 +181,11 @@ class Sockets:
         self._close([sid])
         return None
 
+    def knows(self, sid: str) -> bool:
+        """Say whether the socket ``sid`` has signed in (and not closed)."""
+        with self._lock:
+            return sid in self._screens
+
     def forget(self, sid: str) -> None:
         """Drop a closed socket from what is known of who is connected."""
         with self._lock:
@@ -238,13 +251,20 @@ class Sockets:
         """Bind the Socket.IO handlers (called once by the app factory)."""
         socketio = self.publisher.socketio
 
+        # A client can also send events named "connect" and "disconnect" (python-socketio
+        # hands them to these handlers): the socket fuzz found a screen could make the server
+        # forget it, or sign in again as another. Only the real ones are acted on.
         @socketio.on("connect")
         def on_connect(auth: Any = None) -> bool:
+            if self.knows(_sid()):  # an event, not a connection: already signed in
+                return True
             return self.connect(auth)
 
         @socketio.on("disconnect")
         def on_disconnect(*_reason: Any) -> None:
-            self.forget(_sid())
+            server = socketio.server  # type: ignore[attr-defined]
+            if not server.manager.is_connected(_sid(), "/"):  # a real one is disconnecting
+                self.forget(_sid())
 
         @socketio.on("printer_status")
         def on_printer_status(report: Any = None) -> None:
