@@ -18,7 +18,7 @@ from manager.admin.forms import (
 )
 from server.hq_link.sync import link
 from server.live.counter_devices import check_line
-from server.office import admin, appointments
+from server.office import admin, appointments, serial_lines
 from server.queue.errors import QueueError
 from server.queue.facts import SerialLinesChanged
 from server.settings import host_list
@@ -96,11 +96,11 @@ def lines() -> str:
     """Show the serial lines of counter LED displays and keypads, each with its state."""
     states = {line["url"]: line for line in counter_devices().lines_status()}
     with center().store.read() as conn:
-        configured = admin.serial_lines(conn)
+        configured = serial_lines.serial_lines(conn)
     return render_template(
         "manager/admin_lines.html",
         lines=[{**line, **states.get(line["url"], {})} for line in configured],
-        bauds=admin.SERIAL_BAUDS,
+        bauds=serial_lines.SERIAL_BAUDS,
     )
 
 
@@ -109,7 +109,9 @@ def lines() -> str:
 def add_line() -> str:
     """Add a serial line (or change its rate) and open it now."""
     with audited("serial_line_added", form_fields()) as conn:
-        line = admin.add_serial_line(conn, request.form.get("url", ""), whole_number("baudrate"))
+        line = serial_lines.add_serial_line(
+            conn, request.form.get("url", ""), whole_number("baudrate")
+        )
         check_line(line["url"], host_list(current_app.config["SERIAL_HOSTS"]))
     publish([SerialLinesChanged()])
     return text("done.line_added", url=line["url"])
@@ -121,7 +123,7 @@ def remove_line() -> str:
     """Remove a serial line and close it now."""
     url = request.form.get("url", "")
     with audited("serial_line_removed", {"url": url}) as conn:
-        admin.remove_serial_line(conn, url)
+        serial_lines.remove_serial_line(conn, url)
     publish([SerialLinesChanged()])
     return text("done.line_removed", url=url)
 

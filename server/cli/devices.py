@@ -9,7 +9,7 @@ import click
 
 from server.cli.common import admin_change, data_dir_option, open_store
 from server.live.counter_devices import check_line
-from server.office import accounts, admin
+from server.office import accounts, serial_lines
 from server.queue.errors import QueueError
 from server.queue.storage import audit
 from server.settings import CENTER_SETTINGS, LANGUAGES, host_list, resolve
@@ -34,7 +34,7 @@ def serial_line_add(data_dir: Path, url: str, baud: int) -> None:
     A converter's host must be listed in SERIAL_HOSTS (DOSTQ_SERIAL_HOSTS).
     """
     with admin_change(data_dir) as conn:
-        line = admin.add_serial_line(conn, url, baud)
+        line = serial_lines.add_serial_line(conn, url, baud)
         check_line(line["url"], host_list(resolve(CENTER_SETTINGS)["SERIAL_HOSTS"]))
         audit(conn, "serial_line_added", time.time(), detail=line)
     click.echo(
@@ -49,7 +49,7 @@ def serial_line_add(data_dir: Path, url: str, baud: int) -> None:
 def serial_line_remove(data_dir: Path, url: str) -> None:
     """Remove a line."""
     with admin_change(data_dir) as conn:
-        admin.remove_serial_line(conn, url)
+        serial_lines.remove_serial_line(conn, url)
         audit(conn, "serial_line_removed", time.time(), detail={"url": url})
     click.echo(f"Serial line {url} removed.")
 
