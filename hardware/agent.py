@@ -15,6 +15,7 @@ import threading
 import urllib.request
 from typing import Any
 
+import requests
 import socketio
 
 from hardware.printers import PrinterStatus, TicketPrinter
@@ -35,8 +36,13 @@ class EdgeAgent:
         self.token = token
         self.ssl_context = ssl.create_default_context(cafile=ca_file) if ca_file else None
         self.spooler = Spooler(printer, self._report_result, self._report_status)
+        # The WebSocket verifies with the HTTP session's CA file: python-engineio reads a
+        # path from there, and took ssl_verify=<path> as plain "verify" against the system's CAs
+        # (the center's own certificate then failed, and the agent retried for ever).
+        http = requests.Session()
+        http.verify = ca_file or True
         self.client = socketio.Client(
-            reconnection=True, reconnection_delay_max=5, ssl_verify=ca_file or True
+            reconnection=True, reconnection_delay_max=5, http_session=http
         )
         self.client.on("print_job", self._on_job)
         self.client.on("connect", self._on_connect)

@@ -104,6 +104,9 @@ class LiveCenter:
     def kiosk(self) -> requests.Session:
         """Return a requests session authenticated as the demo kiosk."""
         http = requests.Session()
+        if self.tls:  # trusting the center's own certificate, as its screens do
+            http.verify = str(self.data_dir / "tls" / "cert.pem")
+            http.trust_env = False  # REQUESTS_CA_BUNDLE would replace it
         http.headers["Authorization"] = f"Device {self.tokens['kiosk-1']}"
         return http
 

@@ -33,8 +33,19 @@ def center_with_agent_kiosk(tmp_path):
 
 def start_agent(live, printer):
     env = {**os.environ, "DOSTQ_DEVICE_TOKEN": live.tokens["kiosk-pc-7"]}
+    trust = ["--ca-file", str(live.data_dir / "tls" / "cert.pem")] if live.tls else []
     return subprocess.Popen(
-        [sys.executable, "-m", "server", "agent", "--server", live.url, "--printer", printer.url],
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "agent",
+            "--server",
+            live.url,
+            "--printer",
+            printer.url,
+            *trust,
+        ],  # fmt: skip
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -107,3 +118,21 @@ def test_agent_with_a_wrong_token_gets_no_held_job(center_with_agent_kiosk):
         agent.terminate()
         agent.wait(timeout=10)
         printer.unplug()
+
+
+def test_agent_prints_over_https_trusting_the_centers_own_certificate(tmp_path):
+    # Installed, the agent talks HTTPS to a center whose certificate `dostq cert` made: its
+    # --ca-file never reached the WebSocket, so it retried for ever and printed nothing.
+    live = start_live_center(tmp_path / "center", prepare=enrol_agent_kiosk, tls=True)
+    live.tokens["kiosk-pc-7"] = (live.data_dir / "agent-token").read_text()
+    printer = TcpPrinter()
+    agent = start_agent(live, printer)
+    try:
+        ticket = issue(live)
+        assert wait_printed(live, ticket["token"])["state"] == "waiting"
+        (job,) = printer.wait_for_jobs(1)
+        assert ticket["label"] in decode(job).lines
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
+        live.stop()
