@@ -4,10 +4,14 @@ A seat's number is part of a booking's code and never given twice, so a move use
 slot's 255 for good: 509 moves from one client once closed two slots in 7 seconds.
 """
 
+import time
+
 import pytest
 
 from hq import bookings
+from server.hq_link import sync
 from server.live.ratelimit import RateLimit
+from tests.live import start_hq
 from tests.test_appointments import book_on_page, form_token, hour_slots, trade
 
 
@@ -78,3 +82,40 @@ def test_phone_numbers_are_blanked_a_month_after_the_slot_moved_and_cancelled_to
         assert bookings.forget_phones(conn, last + 60, keep_days) == 3
         phones = [row[0] for row in conn.execute("SELECT phone FROM bookings")]
     assert phones == ["", "", ""]
+
+
+@pytest.mark.live
+def test_a_booking_cancelled_at_hq_is_refused_at_the_kiosk_at_once(app_center, tmp_path):
+    # It checked in until the center's next exchange (a move gave two appointment tickets, L4):
+    # a check-in now hears HQ's newest word first, when HQ answers.
+    hq = start_hq(tmp_path / "hq")
+    try:
+        key = hq.add_center("baku-1", "Bakı 1")
+        center = app_center.app.extensions["dostq.center"]
+        app_center.app.extensions["dostq.hq_sync"].stop()  # only the check-in talks to HQ here
+        app_center.clock.now = time.time()  # HQ lists bookings by its own clock
+        with center.store.write() as conn:
+            sync.set_up(conn, tmp_path, hq.url, "baku-1", key)
+            service_id = conn.execute("SELECT id FROM services WHERE code = '2.1'").fetchone()[0]
+        slot_at = int(time.time()) + 600
+        database = hq.open_database()
+        try:
+            with database.write() as conn:
+                conn.execute(
+                    "INSERT INTO booking_slots (center, service, service_id, slot_at, seats) "
+                    "VALUES ('baku-1', '2.1', ?, ?, 5)",
+                    (service_id, slot_at),
+                )
+                code = bookings.book(conn, key, "baku-1", "2.1", slot_at, "+994501234567",
+                                     time.time(), lead_s=0)  # fmt: skip
+                bookings.cancel(conn, code, time.time())
+        finally:
+            database.close()
+        kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
+        client = app_center.app.test_client()
+        refused = client.post("/api/v1/checkins", json={"code": code, "print": False},
+                              headers=kiosk)  # fmt: skip
+        assert refused.status_code == 409, refused.get_json()
+        assert refused.get_json()["error"]["code"] == "booking_cancelled"
+    finally:
+        hq.stop()

@@ -10,6 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
+from server.hq_link.bookings import refresh_before_check_in
 from server.hq_link.sync import link
 from server.office import floor
 from server.office.accounts import reception_printer
@@ -158,9 +159,13 @@ def issue_reception_ticket() -> tuple[Response, int]:
 
 
 def check_in_key() -> CenterKey | None:
-    """Return this center's code at HQ and their shared key, which sign its bookings."""
+    """Return this center's code at HQ and their shared key, which sign its bookings.
+
+    HQ's newest word on the bookings is heard first, when HQ answers at once (L4).
+    """
     with center().store.read() as conn:
         hq = link(conn, current_app.config["DATA_DIR"])
+    refresh_before_check_in(center(), hq, current_app.extensions["dostq.check_in_window"])
     return CenterKey(hq.center, hq.key) if hq else None
 
 
