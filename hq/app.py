@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from hq.database import open_database
 from hq.keys import CenterKeys
+from hq.shared_limits import DatabaseFailures
 from hq.web import booking_pages, catalog_pages, dashboard, signed_api, signin, waits_page
 from hq.web.context import identify
 from hq.web.metrics import HqMetrics
@@ -24,12 +25,14 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     values = settings.resolve(settings.HQ_SETTINGS, config)
     data_dir = values["HQ_DATA_DIR"]
     timezone = ZoneInfo(values["HQ_TIMEZONE"])
-    app = build_app(__name__, values, data_dir, "dostq_hq", "/hq/api/", timezone)
+    hq_store = open_database(data_dir, values["HQ_DATABASE"])
+    # Sign-in failures in the database: every HQ process behind a balancer sees them.
+    app = build_app(__name__, values, data_dir, "dostq_hq", "/hq/api/", timezone,
+                    failures=DatabaseFailures(hq_store))  # fmt: skip
     app.config.update(CENTER_NAME="DOST HQ", MAX_CONTENT_LENGTH=int(values["HQ_MAX_BATCH_BYTES"]))
     metrics = CollectorRegistry()
     # First: it times (and with ACCESS_LOG logs) every request.
     health.init_app(app, metrics, values["METRICS_TOKEN"], bool(values["ACCESS_LOG"]))
-    hq_store = open_database(data_dir, values["HQ_DATABASE"])
     metrics.register(HqMetrics(hq_store, data_dir))
     center_keys = CenterKeys.in_folder(data_dir)
     with hq_store.write() as conn:

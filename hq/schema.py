@@ -225,6 +225,21 @@ HQ_BOOKINGS_BY_PHONE = """
         CREATE INDEX bookings_phone ON bookings (phone, center, service, made_at);
 """
 
+# Limits every HQ process shares (hq/shared_limits.py): sign-in failures, public rate limits.
+HQ_SHARED_LIMITS = """
+        CREATE TABLE signin_failures (
+            key text PRIMARY KEY,
+            count integer NOT NULL,
+            last_at double precision NOT NULL
+        );
+        CREATE TABLE rate_events (
+            bucket text NOT NULL,
+            key text NOT NULL,
+            at double precision NOT NULL
+        );
+        CREATE INDEX rate_events_key ON rate_events (bucket, key, at);
+"""
+
 HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,
     HQ_USERS_LANGUAGE,
@@ -235,6 +250,7 @@ HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_CATALOG_VERSIONS,
     HQ_BOOKINGS,
     HQ_BOOKINGS_BY_PHONE,
+    HQ_SHARED_LIMITS,
 )
 
 # The same tables on PostgreSQL, which starts at SQLite's newest design; a later change adds
@@ -304,4 +320,5 @@ HQ_POSTGRES_MIGRATIONS: tuple[str, ...] = (
     HQ_CATALOG_VERSIONS,
     HQ_BOOKINGS,
     HQ_BOOKINGS_BY_PHONE,
+    HQ_SHARED_LIMITS,
 )

@@ -9,8 +9,10 @@ import time
 import pytest
 
 from hq import bookings
+from hq.app import create_hq_app
 from server.hq_link import sync
 from server.live.ratelimit import RateLimit
+from server.office import accounts
 from tests.live import start_hq
 from tests.test_appointments import book_on_page, form_token, hour_slots, trade
 
@@ -119,3 +121,32 @@ def test_a_booking_cancelled_at_hq_is_refused_at_the_kiosk_at_once(app_center, t
         assert refused.get_json()["error"]["code"] == "booking_cancelled"
     finally:
         hq.stop()
+
+
+def test_two_hq_processes_share_their_limits_and_sign_in_locks(tmp_path, hq_database):
+    # Each HQ process kept its own counts: behind a balancer two allowed twice as much, and an
+    # account locked on one signed in on the other (M4). Both now count in the database.
+    config = {"HQ_DATA_DIR": str(tmp_path / "hq"), "HQ_DATABASE": hq_database, "TESTING": True,
+              "HQ_LOOKUPS_PER_MINUTE": 3, "SIGNIN_MAX_FAILURES": 3}  # fmt: skip
+    one, two = create_hq_app(config), create_hq_app(config)
+    try:
+        with one.extensions["dostq.hq_store"].write() as conn:
+            accounts.create_user(conn, "analyst", "hesabat-oxuyan-9", "manager", time.time())
+        looks = [one.test_client().get("/hq/book/AAAA-BBBB-CCCC").status_code for _ in range(3)]
+        assert 429 not in looks
+        assert two.test_client().get("/hq/book/AAAA-BBBB-CCCC").status_code == 429
+        for _ in range(3):
+            wrong = sign_in(one.test_client(), "analyst", "not-the-password-1")
+            assert "hq/login" in wrong.request.path or wrong.status_code in (200, 429)
+        right = sign_in(two.test_client(), "analyst", "hesabat-oxuyan-9")
+        assert right.status_code == 429  # locked on one: locked on two
+    finally:
+        one.extensions["dostq.hq_store"].close()
+        two.extensions["dostq.hq_store"].close()
+
+
+def sign_in(client, username, password):
+    page = client.get("/hq/login").get_data(as_text=True)
+    token = page.split('name="csrf-token" content="')[1].split('"')[0]
+    return client.post("/hq/login", data={"username": username, "password": password},
+                       headers={"X-CSRFToken": token})  # fmt: skip

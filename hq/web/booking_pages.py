@@ -22,8 +22,8 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from hq import bookings
+from hq.shared_limits import DatabaseRateLimit
 from hq.web.context import center_key, store
-from server.live.ratelimit import RateLimit
 from server.queue.booking_codes import pretty
 from server.queue.errors import QueueError
 from server.web.language import refusal
@@ -34,10 +34,12 @@ bp = Blueprint("book", __name__, url_prefix="/hq/book", template_folder="templat
 
 @bp.record_once
 def _limit_bookings(state: BlueprintSetupState) -> None:
+    # Counted in the database, so every HQ process behind a balancer counts the same.
+    store = state.app.extensions["dostq.hq_store"]
     per_hour = int(state.app.config["HQ_BOOKINGS_PER_HOUR"])
-    state.app.extensions["dostq.booking_limit"] = RateLimit(per_hour, 3600)
+    state.app.extensions["dostq.booking_limit"] = DatabaseRateLimit(store, "book", per_hour, 3600)
     per_minute = int(state.app.config["HQ_LOOKUPS_PER_MINUTE"])
-    state.app.extensions["dostq.lookup_limit"] = RateLimit(per_minute, 60)
+    state.app.extensions["dostq.lookup_limit"] = DatabaseRateLimit(store, "look", per_minute, 60)
 
 
 def _zone() -> ZoneInfo:

@@ -21,7 +21,7 @@ from server.office import accounts
 from server.queue.errors import QueueError
 from server.settings import secret_key
 from server.web import security
-from server.web.signin_guard import SignInGuard
+from server.web.signin_guard import FailureStore, SignInGuard
 
 WEB_DIR = Path(__file__).parent
 
@@ -44,10 +44,12 @@ def build_app(
     cookie_name: str,
     api_prefix: str,
     timezone: ZoneInfo,
+    failures: FailureStore | None = None,
 ) -> Flask:
     """Return a Flask app with the shared templates and static files, security and errors.
 
-    ``values`` are the resolved settings; ``api_prefix`` is where errors answer in JSON.
+    ``values`` are the resolved settings; ``api_prefix`` is where errors answer in JSON;
+    ``failures`` where sign-in failures are kept (this process's memory by default).
     """
     app = Flask(
         import_name,
@@ -70,7 +72,7 @@ def build_app(
     security.init_app(app)
     accounts.use_password_profile(values["PASSWORD_PROFILE"])
     app.extensions["dostq.signin_guard"] = SignInGuard(
-        int(values["SIGNIN_MAX_FAILURES"]), float(values["SIGNIN_LOCK_S"])
+        int(values["SIGNIN_MAX_FAILURES"]), float(values["SIGNIN_LOCK_S"]), failures=failures
     )
     app.add_template_filter(duration)
     app.add_template_filter(lambda at: local_clock(at, timezone), "clock")

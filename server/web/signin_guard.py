@@ -1,9 +1,11 @@
 """Sign-in throttling: a growing wait after each wrong password, a lock after too many.
 
-Counted per account and per client address, in this process's memory (a restart forgets, and
-one process serves a center). After ``max_failures`` wrong passwords an account (or, at four
-times that, an address) is locked for ``lock_s``; before that, one typo costs nothing and each
-further failure makes the next try wait 1, 2, 4… seconds. Password hashing, tens of
+Counted per account and per client address: in this process's memory at a center (one
+process serves it; a restart forgets), in the database at HQ, whose processes share it
+(``failures``: anything with ``get``, ``add`` and ``forget``, as ``MemoryFailures``). After
+``max_failures`` wrong passwords an account (or, at four times that, an address) is locked
+for ``lock_s``; before that, one typo costs nothing and each further failure makes the next
+try wait 1, 2, 4… seconds. Password hashing, tens of
 milliseconds of CPU each, runs at most ``max_parallel`` at a time, so a burst of attempts
 cannot starve the kiosks and clerks.
 """
@@ -16,15 +18,52 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 MAX_DELAY_S = 30.0
 ADDRESS_FACTOR = 4  # many people may sign in from one address (a NAT, a shared PC)
 
 
 @dataclass
-class _Failures:
+class Failures:
+    """Wrong passwords counted under one key, and when the last one came."""
+
     count: int = 0
     last_at: float = 0.0
+
+
+class FailureStore(Protocol):
+    """Where the failures are kept: this process's memory, or a database."""
+
+    def get(self, key: str) -> Failures | None: ...  # noqa: D102
+    def add(self, keys: tuple[str, ...], now: float) -> None: ...  # noqa: D102
+    def forget(self, key: str) -> None: ...  # noqa: D102
+
+
+class MemoryFailures:
+    """Failures in this process's memory."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, Failures] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Failures | None:
+        """Return a key's failures, if any."""
+        with self._lock:
+            return self._failures.get(key)
+
+    def add(self, keys: tuple[str, ...], now: float) -> None:
+        """Count one more failure under each key, at ``now``."""
+        with self._lock:
+            for key in keys:
+                failures = self._failures.setdefault(key, Failures())
+                failures.count += 1
+                failures.last_at = now
+
+    def forget(self, key: str) -> None:
+        """Forget a key's failures."""
+        with self._lock:
+            self._failures.pop(key, None)
 
 
 class SignInGuard:
@@ -35,13 +74,13 @@ class SignInGuard:
         max_failures: int = 5,
         lock_s: float = 900.0,
         max_parallel: int = 2,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
+        failures: FailureStore | None = None,
     ) -> None:
         self.max_failures = max_failures
         self.lock_s = lock_s
         self.clock = clock
-        self._failures: dict[str, _Failures] = {}
-        self._lock = threading.Lock()
+        self.failures = failures or MemoryFailures()
         self._hashing = threading.BoundedSemaphore(max_parallel)
 
     @staticmethod
@@ -52,15 +91,14 @@ class SignInGuard:
     def wait_s(self, username: str, address: str | None) -> float:
         """Return how many seconds to wait before trying again (0: try now)."""
         account, client = self.keys(username, address)
-        with self._lock:
-            return max(
-                self._wait(self._failures.get(account), self.max_failures, grows=True),
-                # An address only locks: one person's typos on a shared PC must not slow
-                # the colleague who signs in after them.
-                self._wait(self._failures.get(client), self.max_failures * ADDRESS_FACTOR),
-            )
+        return max(
+            self._wait(self.failures.get(account), self.max_failures, grows=True),
+            # An address only locks: one person's typos on a shared PC must not slow the
+            # colleague who signs in after them.
+            self._wait(self.failures.get(client), self.max_failures * ADDRESS_FACTOR),
+        )
 
-    def _wait(self, failures: _Failures | None, limit: int, grows: bool = False) -> float:
+    def _wait(self, failures: Failures | None, limit: int, grows: bool = False) -> float:
         if failures is None or failures.count < 2:
             return 0.0
         if failures.count >= limit:
@@ -73,17 +111,11 @@ class SignInGuard:
 
     def failed(self, username: str, address: str | None) -> None:
         """Count a wrong password against the account and the address."""
-        now = self.clock()
-        with self._lock:
-            for key in self.keys(username, address):
-                failures = self._failures.setdefault(key, _Failures())
-                failures.count += 1
-                failures.last_at = now
+        self.failures.add(self.keys(username, address), self.clock())
 
     def succeeded(self, username: str) -> None:
         """Forget an account's failures (its right password was given)."""
-        with self._lock:
-            self._failures.pop(self.keys(username, None)[0], None)
+        self.failures.forget(self.keys(username, None)[0])
 
     def unlock(self, username: str) -> None:
         """Let an account sign in again at once (an admin's decision)."""
