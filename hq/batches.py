@@ -352,7 +352,8 @@ _partner_validator = Draft202012Validator(PARTNER_SCHEMA)
 
 def check_partner_request(message: Any) -> dict[str, Any]:
     """Return a partner's request if it is one of the actions, else raise Invalid."""
-    if not isinstance(message, dict) or message.get("action") not in _PARTNER_ACTIONS:
+    action = message.get("action") if isinstance(message, dict) else None
+    if not isinstance(action, str) or action not in _PARTNER_ACTIONS:  # {} is unhashable
         raise Invalid("bad_request", f"action: one of {', '.join(_PARTNER_ACTIONS)}.", "action")
     error = next(iter(_partner_validator.iter_errors(message)), None)
     if error is not None:

@@ -23,6 +23,7 @@ from hq.batches import (
     check_partner_request,
 )
 from hq.web.context import center_key, partner_key, store
+from hq.web.openapi import openapi_document
 from server.hq_link import signing
 from server.queue.errors import Invalid, QueueError
 from server.queue.storage import SqlConnection
@@ -72,6 +73,12 @@ def signed_message(
     if not storage.remember_signature(conn, given, now, signing.WINDOW_S):
         raise Replayed("replayed", "This exact request was received already.")
     return center, message
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    """Serve the OpenAPI document of this signed API."""
+    return jsonify(openapi_document())
 
 
 @api.post("/records")
