@@ -34,8 +34,18 @@ log = logging.getLogger("dostq.access")
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+# Headers a proxy adds: a request that carries one was relayed, whoever sent it first.
+RELAYED = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
 def from_this_machine() -> bool:
-    """Return whether the request came from this machine (127.0.0.0/8 or ::1)."""
+    """Return whether the request came from this machine (127.0.0.0/8 or ::1), unrelayed.
+
+    A proxy on the same host (nginx in front of HQ) connects from loopback too: a request it
+    relays is not this machine's own, whatever PROXY_HOPS says.
+    """
+    if any(header in request.headers for header in RELAYED):
+        return False
     try:
         return ipaddress.ip_address(request.remote_addr or "").is_loopback
     except ValueError:
