@@ -29,9 +29,21 @@ def number_words_az(number: int) -> str:
 
 
 def counter_number(counter: str) -> int | None:
-    """Return the number in a counter's name ("Masa 5" → 5), if it has one."""
-    match = re.search(r"\d+", counter)
-    return int(match.group()) if match else None
+    """Return a counter's own number, the last in its name ("Zal 2 · Masa 6" → 6), if any.
+
+    The first number was taken once, so "Zal 2 · Masa 6" was announced as counter 2.
+    """
+    numbers = re.findall(r"\d+", counter)
+    return int(numbers[-1]) if numbers else None
+
+
+# A ticket's Latin letter as a Russian speaker names it: a Russian voice read "D" as "di".
+LETTERS_RU = dict(zip(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    ["а", "бэ", "цэ", "дэ", "е", "эф", "гэ", "аш", "и", "йот", "ка", "эль", "эм", "эн", "о",
+     "пэ", "ку", "эр", "эс", "тэ", "у", "вэ", "дубль-вэ", "икс", "игрек", "зэт"],
+    strict=True,
+))  # fmt: skip
 
 
 def announcement(label: str, counter: str, language: str = "az") -> str:
@@ -41,7 +53,7 @@ def announcement(label: str, counter: str, language: str = "az") -> str:
     desk = counter_number(counter)
     if language == "ru":
         where = f"к окну {desk}" if desk is not None else f"к {counter}"
-        return f"Талон {letter} {number}, пройдите {where}."
+        return f"Талон {LETTERS_RU.get(letter, letter)} {number}, пройдите {where}."
     if language == "en":
         where = f"counter {desk}" if desk is not None else counter
         return f"Ticket {letter} {number}, please go to {where}."

@@ -36,12 +36,25 @@ def test_azerbaijani_number_words(number, words):
     ("language", "sentence"),
     [
         ("az", "A qırx iki nömrəli bilet, beş nömrəli masaya yaxınlaşın."),
-        ("ru", "Талон A 42, пройдите к окну 5."),
+        ("ru", "Талон а 42, пройдите к окну 5."),
         ("en", "Ticket A 42, please go to counter 5."),
     ],
 )
 def test_call_is_announced_in_each_language(language, sentence):
     assert announcement("A-042", "Masa 5", language) == sentence
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("az", "D yeddi nömrəli bilet, altı nömrəli masaya yaxınlaşın."),
+        ("ru", "Талон дэ 7, пройдите к окну 6."),
+        ("en", "Ticket D 7, please go to counter 6."),
+    ],
+)
+def test_a_counter_in_a_numbered_hall_is_announced_by_its_own_number(language, sentence):
+    # "Zal 2 · Masa 6" was announced as counter 2, and Russian read the Latin D as "di".
+    assert announcement("D-007", "Zal 2 · Masa 6", language) == sentence
 
 
 def test_counter_without_a_number_is_named():
