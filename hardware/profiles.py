@@ -10,6 +10,7 @@ whether the printer draws a QR code itself (``GS ( k``) or must be sent one as a
 from __future__ import annotations
 
 import codecs
+import fcntl
 import os
 import stat
 import tempfile
@@ -36,7 +37,12 @@ def _pickle_folder() -> str:
 
 
 os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", _pickle_folder())
-from escpos.capabilities import CAPABILITIES  # noqa: E402
+# python-escpos writes its pickle in place (truncate, then dump) when it finds none or an old
+# one: a second process importing at that moment read half a file (EOFError; two test workers
+# on a fresh install did). One import at a time per folder: the next reads the whole pickle.
+with open(Path(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"]) / "import.lock", "a") as _lock:
+    fcntl.flock(_lock, fcntl.LOCK_EX)
+    from escpos.capabilities import CAPABILITIES
 
 DEFAULT_PROFILE = "TM-T20II"  # 80 mm, 576 dots, native QR: the common Epson-class ticket printer
 # Font A is 12 x 24 dots on every Epson-class printer, 58 mm or 80 mm.

@@ -1,8 +1,12 @@
 """Printers over real byte paths (TCP on loopback, a pseudo-terminal), status, and the spooler."""
 
+import os
+import subprocess
+import sys
 import termios
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -351,3 +355,16 @@ def test_the_spooler_survives_any_error_of_a_job_and_prints_the_next():
     spooler.stop()
     assert [r[:2] for r in outcomes.results] == [(1, False), (2, True)]
     assert printer.jobs == [None, b"second"]
+
+
+def test_processes_starting_together_share_the_printer_database_safely(tmp_path):
+    # python-escpos pickles its database in place on first use; two test workers on a fresh
+    # install read half a pickle (EOFError). Eight processes now start on one empty folder.
+    env = {**os.environ, "ESCPOS_CAPABILITIES_PICKLE_DIR": str(tmp_path)}
+    started = [
+        subprocess.Popen([sys.executable, "-c", "import hardware.profiles"], env=env,
+                         stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
+        for _ in range(8)
+    ]  # fmt: skip
+    errors = [process.communicate(timeout=120)[1].decode() for process in started]
+    assert all(process.returncode == 0 for process in started), errors
