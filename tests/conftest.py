@@ -107,18 +107,24 @@ class AppCenter:
     clock: FakeClock
 
 
-@pytest.fixture
-def app_center(tmp_path: Path, clock: FakeClock) -> Iterator[AppCenter]:
+def center_app(data_dir: Path, **config: object):
+    """Build a center app in this process, its own threads stopped (``config``: settings)."""
     from server.app import create_app
 
     # In-process tests run no gevent hub: the Flask test client drives the threads model.
     # Every live server (tests/live.py) runs `dostq serve` with its default gevent worker.
-    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "WORKER": "threads"})
-    center: Center = app.extensions["dostq.center"]
-    center.clock = clock
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "WORKER": "threads", **config})
     # Tests close days themselves, on their own clock, not on a thread's minute.
     app.extensions["dostq.day_closer"].stop()
     app.extensions["dostq.national_catalog"].stop()
+    return app
+
+
+@pytest.fixture
+def app_center(tmp_path: Path, clock: FakeClock) -> Iterator[AppCenter]:
+    app = center_app(tmp_path)
+    center: Center = app.extensions["dostq.center"]
+    center.clock = clock
     ids = seed(center.store)
     with center.store.write() as conn:
         kiosk = accounts.enrol_device(conn, "kiosk-1", "kiosk", T0)

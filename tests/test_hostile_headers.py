@@ -1,6 +1,7 @@
 """Headers nobody sends by mistake get a clear 4xx, never a 500 (L3)."""
 
 from server.hq_link import signing
+from tests.conftest import center_app
 
 
 def test_a_timestamp_past_any_clock_is_refused_not_a_500(hq_client):
@@ -18,12 +19,7 @@ def test_a_timestamp_past_any_clock_is_refused_not_a_500(hq_client):
 
 
 def test_over_https_a_referrer_with_a_broken_port_is_refused_not_a_500(tmp_path):
-    from server.app import create_app
-
-    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "WORKER": "threads",
-                      "TLS": True})  # fmt: skip
-    app.extensions["dostq.day_closer"].stop()
-    app.extensions["dostq.national_catalog"].stop()
+    app = center_app(tmp_path, TLS=True)
     client = app.test_client()
     https = {"base_url": "https://localhost:8443"}
     token = client.get("/api/v1/session", **https).get_json()["csrf_token"]
@@ -39,13 +35,9 @@ def test_over_https_a_referrer_with_a_broken_port_is_refused_not_a_500(tmp_path)
 
 def test_over_https_the_device_cookie_is_host_prefixed_and_an_old_one_is_renewed(tmp_path):
     # The session cookie had the __Host- prefix over HTTPS, the device cookie did not (L7).
-    from server.app import create_app
     from server.office import accounts
 
-    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "WORKER": "threads",
-                      "TLS": True})  # fmt: skip
-    app.extensions["dostq.day_closer"].stop()
-    app.extensions["dostq.national_catalog"].stop()
+    app = center_app(tmp_path, TLS=True)
     store = app.extensions["dostq.center"].store
     with store.write() as conn:
         token = accounts.enrol_device(conn, "kiosk-9", "kiosk", 1.0)
