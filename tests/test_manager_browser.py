@@ -37,7 +37,8 @@ def manager_page(browser, live, path, username="manager", language=None):
 
 
 def text(page, selector):
-    return page.evaluate(f"document.querySelector({selector!r}).textContent")
+    """The element's text, or None while the page has not drawn it yet (waits poll this)."""
+    return page.evaluate(f"document.querySelector({selector!r})?.textContent ?? null")
 
 
 def test_live_floor_follows_issues_and_calls(browser, center):

@@ -32,7 +32,9 @@
       say(t(key) !== key ? t(key) : error.message || `${response.status}`);
       return null;
     }
-    say("");
+    // Only a change that worked clears the bar: a background reload (another counter's
+    // socket event) must not wipe a refusal the clerk has not read yet.
+    if (method !== "GET") say("");
     return data;
   }
 
