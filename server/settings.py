@@ -164,11 +164,6 @@ def host_list(text: str) -> frozenset[str]:
     return frozenset(host.strip() for host in text.split(",") if host.strip())
 
 
-def data_dir_default() -> str:
-    """Return the ``--data-dir`` of every ``dostq`` command when none is given."""
-    return os.environ.get(ENV_PREFIX + "DATA_DIR", "data")
-
-
 def secret_key(data_dir: Path) -> str:
     """Return the session-signing key, created once (mode 0600) in the data dir."""
     path = data_dir / "secret_key"

@@ -30,6 +30,8 @@ from tests.postgres import Cluster
 # process, every app it builds and every `dostq` command or live server it starts inherit it.
 os.environ["DOSTQ_PASSWORD_PROFILE"] = "CHEAPEST"
 accounts.use_password_profile("CHEAPEST")
+# A machine the suite runs on may have a center installed: no test reads its /etc/dostq.
+os.environ["DOSTQ_CONFIG_DIR"] = str(Path(__file__).parent / "no-such-config-dir")
 
 T0 = 1_795_400_000.0  # Monday 2026-11-23, 06:13 in Baku
 KEY = "k" * 43  # the HQ key of hq_client's center baku-1

@@ -16,6 +16,12 @@ def run(*args, input=None):
     return result
 
 
+def an_empty_center(folder):
+    """A center's database with no catalog or users: what commands other than init act on."""
+    Store(folder / "dostq.db")
+    return folder
+
+
 def test_init_creates_database_catalog_and_a_generated_admin_password(tmp_path):
     result = run("init", "--data-dir", str(tmp_path))
     assert result.exit_code == 0
@@ -72,6 +78,7 @@ def test_import_catalog_from_csv_and_clear_error_on_a_bad_file(tmp_path):
     ],
 )
 def test_create_user_refuses_a_weak_password(tmp_path, password, why):
+    an_empty_center(tmp_path)
     result = CliRunner().invoke(
         main,
         ["create-user", "--data-dir", str(tmp_path), "leyla", "--role", "clerk"],
@@ -81,6 +88,7 @@ def test_create_user_refuses_a_weak_password(tmp_path, password, why):
 
 
 def test_create_user_asks_for_the_password_or_reads_it_from_a_file(tmp_path):
+    an_empty_center(tmp_path)
     asked = run(
         "create-user", "--data-dir", str(tmp_path), "leyla", "--role", "clerk",
         input="sahil-boyu-gezinti\nsahil-boyu-gezinti\n",
@@ -106,6 +114,7 @@ def test_create_user_asks_for_the_password_or_reads_it_from_a_file(tmp_path):
 
 
 def test_enrolled_device_token_is_printed_once_and_only_its_hash_stored(tmp_path):
+    an_empty_center(tmp_path)
     token = run("enrol-device", "--data-dir", str(tmp_path), "kiosk-2", "--kind", "kiosk")
     token = token.output.strip()
     with Store(tmp_path / "dostq.db").read() as conn:
@@ -129,12 +138,14 @@ def test_demo_seeds_counters_users_and_devices(tmp_path):
 
 
 def test_serve_refuses_plain_http_on_the_lan(tmp_path):
+    an_empty_center(tmp_path)
     result = CliRunner().invoke(main, ["serve", "--data-dir", str(tmp_path), "--host", "0.0.0.0"])
     assert result.exit_code == 1 and "Run 'dostq cert' first" in result.output
 
 
 @pytest.mark.parametrize("command", [["serve"], ["hq", "serve"]])
 def test_a_log_format_from_the_environment_is_checked_like_the_option(tmp_path, command):
+    an_empty_center(tmp_path)
     result = CliRunner().invoke(
         main, [*command, "--data-dir", str(tmp_path)], env={"DOSTQ_LOG_FORMAT": "xml"}
     )
@@ -197,6 +208,7 @@ def test_create_counter_with_weights_and_dedicated_categories(tmp_path):
 
 
 def test_removing_a_serial_line_that_is_not_there_says_so(tmp_path, monkeypatch):
+    an_empty_center(tmp_path)
     monkeypatch.setenv("DOSTQ_SERIAL_HOSTS", "127.0.0.1")  # the converter the technician lists
     run("serial-line", "add", "--data-dir", str(tmp_path), "socket://127.0.0.1:7001")
     missing = CliRunner().invoke(

@@ -25,6 +25,7 @@ from server.cli.common import (
     data_dir_option,
     is_loopback,
     log_format_option,
+    new_data_dir_option,
     open_store,
     start_logging,
 )
@@ -86,7 +87,7 @@ for command in (
 
 
 @main.command()
-@data_dir_option
+@new_data_dir_option
 @click.option(
     "--history-days",
     type=click.IntRange(0, 2000),
@@ -357,7 +358,7 @@ def _back_up_before_upgrade(data_dir: Path, values: dict[str, object]) -> None:
 
 
 @main.command()
-@data_dir_option
+@new_data_dir_option
 @click.option("--hostname", "hostnames", multiple=True, default=["localhost"], show_default=True)
 @click.option("--ip", "ips", multiple=True, help="LAN addresses the center is reached at.")
 @click.option("--days", default=825, show_default=True, type=int)

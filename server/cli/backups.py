@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from server.cli.common import data_dir_option
+from server.cli.common import data_dir_option, new_data_dir_option
 from server.office import backups
 from server.settings import CENTER_SETTINGS, backup_folder, resolve
 
@@ -32,8 +32,6 @@ DAILY, WEEKLY = 14, 8
 def backup(data_dir: Path, folder: Path | None, keep_daily: int, keep_weekly: int) -> None:
     """Copy the center's database while it runs, check the copy, and rotate old ones."""
     database = data_dir / "dostq.db"
-    if not database.is_file():
-        raise click.ClickException(f"No center database at {database}.")
     folder = folder or backup_folder(resolve(CENTER_SETTINGS, {"DATA_DIR": str(data_dir)}))
     started = time.perf_counter()
     try:
@@ -52,7 +50,7 @@ def backup(data_dir: Path, folder: Path | None, keep_daily: int, keep_weekly: in
 
 
 @click.command("restore")
-@data_dir_option
+@new_data_dir_option
 @click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
 def restore(data_dir: Path, backup_file: Path) -> None:
     """Put a backup in place of the center's database (the server must be stopped)."""

@@ -11,20 +11,50 @@ from typing import TextIO
 
 import click
 
+from server.cli import folders
 from server.queue.errors import QueueError
 from server.queue.storage import Store
-from server.settings import LOG_FORMATS, data_dir_default
+from server.settings import LOG_FORMATS
 from server.web import logs
 
 
+def _an_existing_center(_ctx: click.Context, _param: click.Parameter, value: Path) -> Path:
+    return folders.existing_center(value)
+
+
+def _any_folder(_ctx: click.Context, _param: click.Parameter, value: Path) -> Path:
+    folders.refuse_foreign_owner(value)
+    return value
+
+
+DATA_DIR_HELP = (
+    "Folder holding the database, secret key and certificates (default: $DOSTQ_DATA_DIR, "
+    "else the one /etc/dostq/center.env names, else an installed /var/lib/dostq/data, "
+    "else ./data)."
+)
+
+
 def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
-    """Add the shared ``--data-dir`` option (default: $DOSTQ_DATA_DIR or ./data)."""
+    """Add ``--data-dir``: an existing center's folder (found as the service finds it)."""
     return click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        default=data_dir_default,
-        show_default="./data",
-        help="Folder holding the database, secret key and certificates.",
+        default=folders.CENTER.default,
+        show_default="the installed center's",
+        callback=_an_existing_center,
+        help=DATA_DIR_HELP,
+    )(function)
+
+
+def new_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
+    """Add ``--data-dir`` for the commands that may create a center there (init, demo, cert)."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=folders.CENTER.default,
+        show_default="the installed center's",
+        callback=_any_folder,
+        help=DATA_DIR_HELP,
     )(function)
 
 

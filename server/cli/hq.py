@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
+from server.cli import folders
 from server.cli.common import (
     is_loopback,
     log_format_option,
@@ -28,14 +29,22 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
+def _hq_folder(_ctx: click.Context, _param: click.Parameter, value: Path) -> Path:
+    folders.refuse_foreign_owner(value)
+    return value
+
+
 def hq_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
-    """Add ``--data-dir`` for HQ's own folder (default: $DOSTQ_HQ_DATA_DIR or ./hq-data)."""
+    """Add ``--data-dir`` for HQ's own folder, found as the HQ service finds it."""
     return click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        default=lambda: os.environ.get("DOSTQ_HQ_DATA_DIR", "hq-data"),
-        show_default="./hq-data",
-        help="Folder holding HQ's database, secret key and certificates.",
+        default=folders.HQ.default,
+        show_default="HQ's installed folder",
+        callback=_hq_folder,
+        help="Folder holding HQ's keys, secret key and certificates (default: "
+        "$DOSTQ_HQ_DATA_DIR, else the one /etc/dostq/hq.env names, else an installed "
+        "/var/lib/dostq-hq, else ./hq-data).",
     )(function)
 
 

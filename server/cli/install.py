@@ -19,6 +19,8 @@ from pathlib import Path
 
 import click
 
+from server.cli import folders
+
 DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy"
 UNIT_DIR = Path("/etc/systemd/system")
 SERVICE_USER = "dostq"
@@ -86,6 +88,28 @@ def as_service_user(dostq: Path, *arguments: str, what: str) -> str:
     return run(["runuser", "-u", SERVICE_USER, "--", str(dostq), *arguments], what)
 
 
+CENTER_ENV = f"""# The center's settings (README, "Settings"), read by the service and by every
+# dostq command, which finds the center's folder here. After a change: systemctl restart dostq
+DOSTQ_DATA_DIR={DATA_DIR}
+# DOSTQ_CENTER_NAME=Bakı 1 saylı DOST mərkəzi
+# DOSTQ_BACKUP_DIR=/media/backup/dostq
+"""
+
+
+def write_center_env(group: int) -> None:
+    """Write ``/etc/dostq/center.env`` once; a technician's own edits are kept."""
+    config = folders.config_dir()
+    config.mkdir(mode=0o755, parents=True, exist_ok=True)
+    env_file = config / folders.CENTER.env_file
+    if env_file.exists():
+        return
+    env_file.write_text(CENTER_ENV, encoding="utf-8")
+    # Root's to change, the service user's to read (its commands look the folder up here).
+    os.chown(env_file, 0, group)
+    env_file.chmod(0o640)
+    click.echo(f"Wrote {env_file}.")
+
+
 @click.command("install-service")
 @click.option("--port", default=8443, show_default=True, help="The HTTPS port on the LAN.")
 @click.option("--ip", "ips", multiple=True, help="LAN addresses for the certificate "
@@ -121,6 +145,7 @@ def install_service(port: int, ips: tuple[str, ...], no_start: bool) -> None:
                         "--hostname", socket.gethostname(), *(f"--ip={a}" for a in addresses),
                         what="Making the TLS certificate")  # fmt: skip
         click.echo(f"Certificate for {', '.join([socket.gethostname(), *addresses])}: {cert}")
+    write_center_env(account.pw_gid)
     unit = UNIT_DIR / "dostq.service"
     unit.write_text(render_unit("dostq.service", dostq, port))
     unit.chmod(0o644)

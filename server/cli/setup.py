@@ -13,6 +13,7 @@ import click
 from server.cli.common import (
     admin_change,
     data_dir_option,
+    new_data_dir_option,
     new_password,
     open_store,
     password_file_option,
@@ -30,7 +31,7 @@ from server.queue.storage import audit
 
 
 @click.command()
-@data_dir_option
+@new_data_dir_option
 @click.option("--admin", "admin_name", default="admin", show_default=True)
 @password_file_option
 def init(data_dir: Path, admin_name: str, password_file: TextIO | None) -> None:
