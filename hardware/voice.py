@@ -28,11 +28,18 @@ class VoiceUnavailable(RuntimeError):
     """No speech engine on this server: the display plays the chime alone."""
 
 
+def engine_missing() -> str | None:
+    """Return why calls cannot be spoken on this server, or None when they can."""
+    if shutil.which("espeak-ng") is None:
+        return "espeak-ng is not installed: apt-get install espeak-ng"
+    return None
+
+
 def speech_wav(text: str, language: str, cache_dir: Path, max_cached: int = MAX_CACHED) -> Path:
     """Return a WAV file of ``text`` spoken in ``language`` (made once, then cached)."""
     engine = shutil.which("espeak-ng")
     if engine is None:
-        raise VoiceUnavailable("espeak-ng is not installed: apt-get install espeak-ng")
+        raise VoiceUnavailable(engine_missing())
     digest = hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:32]
     path = cache_dir / f"{digest}.wav"
     if not path.exists():

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from hq.database import open_database
 from hq.keys import CenterKeys
-from hq.shared_limits import DatabaseFailures
+from hq.shared_limits import DatabaseFailures, health_probe
 from hq.web import booking_pages, catalog_pages, dashboard, signed_api, signin, waits_page
 from hq.web.context import identify
 from hq.web.metrics import HqMetrics
@@ -58,7 +58,7 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        body, status = health.health(hq_store, data_dir)
+        body, status = health.health(hq_store, data_dir, health_probe)
         return jsonify(body), status
 
     behind_proxies(app, int(values["PROXY_HOPS"]))

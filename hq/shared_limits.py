@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from server.queue.storage import Database
+from server.queue.storage import Database, SqlConnection
 from server.web.signin_guard import Failures
 
 
@@ -72,3 +72,9 @@ class DatabaseRateLimit:
                 (self.bucket, who, now),
             )
         return 0.0
+
+
+def health_probe(conn: SqlConnection) -> None:
+    """Write (and take back) one row: ``/healthz`` proves HQ's database commits a write."""
+    conn.execute("INSERT INTO rate_events (bucket, key, at) VALUES ('healthz', '', 0)")
+    conn.execute("DELETE FROM rate_events WHERE bucket = 'healthz'")

@@ -17,6 +17,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from hardware import voice
 from server.hq_link.sync import floor_status
 from server.office import appointments, backups, reports
 from server.office import floor as floor_ops
@@ -59,6 +60,7 @@ def floor_json() -> Response:
     lines = counter_devices().lines_status()
     view = floor_ops.floor_view(c, live.screens_online(), hq_sync, live.summary(), lines)
     view["backup"] = backups.status(backup_folder(current_app.config), c.now())
+    view["voice_missing"] = voice.engine_missing()  # the TVs play the chime alone
     return jsonify(view)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,7 +36,7 @@ from server.office import floor
 from server.queue.appointments import CheckInWindow
 from server.queue.center import Center
 from server.queue.facts import ScreenOnline
-from server.queue.storage import Store
+from server.queue.storage import Store, put_setting
 from server.web import auth, health, language, logs, security
 from server.web.api import bp as api_bp
 from server.web.center_metrics import CenterMetrics
@@ -46,6 +48,11 @@ from server.web.shell import behind_proxies, build_app
 def _status_url(token: str) -> str:
     """Return a ticket's public status page, where its QR code points."""
     return url_for("pages.ticket_status", token=token, _external=True)
+
+
+def health_probe(conn: sqlite3.Connection) -> None:
+    """Write one setting: ``/healthz`` proves the database commits a real write."""
+    put_setting(conn, "healthz_written_at", time.time())
 
 
 def disk_thread(worker: str) -> Callable[[Callable[[], Any]], Any] | None:
@@ -186,7 +193,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        body, status = health.health(center.store, data_dir)
+        body, status = health.health(center.store, data_dir, health_probe)
         return jsonify(body), status
 
     behind_proxies(app, int(values["PROXY_HOPS"]))

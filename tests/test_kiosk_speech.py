@@ -81,3 +81,20 @@ def test_a_name_that_looks_like_an_option_is_spoken_as_words(app_center, tmp_pat
         with wave.open(io.BytesIO(answer.get_data())) as spoken:
             seconds = spoken.getnframes() / spoken.getframerate()
     assert seconds < 15  # the name's few words; the file would take minutes
+
+
+def test_a_server_without_espeak_ng_says_so_on_healthz_and_the_floor(app_center, monkeypatch):
+    from tests.conftest import login
+
+    client = app_center.app.test_client()
+    assert client.get("/healthz").get_json()["voice"] == "ready"
+    real_which = shutil.which
+    monkeypatch.setattr(
+        shutil, "which", lambda name, *a, **k: None if name == "espeak-ng" else real_which(name)
+    )
+    health = client.get("/healthz")
+    assert health.status_code == 200  # the chime still calls: not a reason to restart
+    assert health.get_json()["voice"] == "espeak-ng is not installed: apt-get install espeak-ng"
+    login(client, "manager", "floor-boss-secret")
+    floor = client.get("/manager/floor.json").get_json()
+    assert "apt-get install espeak-ng" in floor["voice_missing"]

@@ -46,6 +46,13 @@ def keep_private(database: Path) -> list[str]:
     return problems
 
 
+# SQLite's primary result codes after which only a new connection may write again: the file
+# was opened read-only (its mode, a read-only mount), or the disk gave an I/O error.
+STICKY_FAILURES = frozenset(
+    {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+)
+
+
 class NewerSchema(Exception):
     """The database was written by a newer dost-queue: this one must not touch it."""
 
@@ -131,23 +138,51 @@ class Store:
         self.blocking = blocking or (lambda call: call())
         self.migrations = MIGRATIONS if migrations is None else migrations
         path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+        self.db = sqlite_utils.Database(self._connect())
+        for problem in keep_private(path):
+            log.warning("%s: other users of this computer may read it", problem)
+        self._lock = threading.RLock()
+        self._depth = 0  # how deep the lock's holder is in write blocks
+        self._batch: _Batch | None = None  # the writes waiting for one commit
+        self._broken = False  # a write failed in a way only a new connection may cure
+        self.migrate()
+
+    def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: the driver never opens transactions behind our back;
         # we issue BEGIN IMMEDIATE ourselves (sqlite-utils' own transactions use a plain BEGIN).
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
         conn.row_factory = sqlite3.Row
-        self.db = sqlite_utils.Database(conn)
         # WAL + FULL: a power cut loses no acknowledged ticket
         # (measured in shared/notes/reliability-security.md).
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
-        for problem in keep_private(path):
-            log.warning("%s: other users of this computer may read it", problem)
-        self._lock = threading.RLock()
-        self._depth = 0  # how deep the lock's holder is in write blocks
-        self._batch: _Batch | None = None  # the writes waiting for one commit
-        self.migrate()
+        return conn
+
+    def _note_failure(self, exc: BaseException) -> None:
+        """Remember a failure that sticks to the connection, to reconnect before the next write.
+
+        SQLite opens a file it may not write read-only, and keeps it so: without a new
+        connection the server stayed broken after the file was made writable again.
+        """
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in STICKY_FAILURES:
+            self._broken = True
+
+    def _reconnect_if_broken(self) -> None:
+        """Open a new connection in place of one a sticky failure left (lock held, no batch)."""
+        if not self._broken:
+            return
+        try:
+            fresh = self._connect()
+        except sqlite3.Error as exc:
+            log.warning("The database still cannot be opened: %s", exc)
+            return  # the next write tries again
+        self.db.conn.close()
+        self.db = sqlite_utils.Database(fresh)
+        self._broken = False
+        log.warning("Reopened the database after a failed write")
 
     def migrate(self) -> None:
         """Bring the schema up to date; safe to call on every start.
@@ -209,13 +244,20 @@ class Store:
                 return
             batch = self._batch
             if batch is None:
-                conn.execute("BEGIN IMMEDIATE")
+                self._reconnect_if_broken()
+                conn = self.db.conn
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    self._note_failure(exc)
+                    raise
                 batch = self._batch = _Batch()
             conn.execute("SAVEPOINT write")
             self._depth = 1
             try:
                 yield conn
-            except BaseException:
+            except BaseException as exc:
+                self._note_failure(exc)
                 self._undo(conn, batch)
                 raise
             finally:
@@ -253,6 +295,7 @@ class Store:
         try:
             self.blocking(lambda: conn.execute("COMMIT"))
         except BaseException as exc:
+            self._note_failure(exc)
             batch.error = exc  # every writer of the batch raises it
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

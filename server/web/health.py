@@ -15,14 +15,16 @@ import ipaddress
 import logging
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, abort, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client import Histogram as RequestHistogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from hardware import voice
 from server import VERSION
 from server.queue.storage import Database
 
@@ -52,12 +54,18 @@ def from_this_machine() -> bool:
         return False
 
 
-def health(store: Database, folder: Path) -> tuple[dict[str, object], int]:
-    """Check that the database takes a write transaction and the disk has room."""
+def health(
+    store: Database, folder: Path, probe: Callable[[Any], object]
+) -> tuple[dict[str, object], int]:
+    """Check that the database commits a real write and the disk has room.
+
+    ``probe`` writes one row: an empty ``BEGIN IMMEDIATE`` passed on a read-only file and
+    after an I/O error while every ticket failed.
+    """
     problems = []
     try:
-        with store.write():
-            pass  # BEGIN IMMEDIATE: the write lock and a writable file, without an fsync
+        with store.write() as conn:
+            probe(conn)
         database = "writable"
     except Exception as exc:  # noqa: BLE001  # any failure is the answer, not a 500
         database = f"not writable: {exc}"
@@ -65,12 +73,15 @@ def health(store: Database, folder: Path) -> tuple[dict[str, object], int]:
     free = shutil.disk_usage(folder).free
     if free < DISK_CRITICAL_BYTES:
         problems.append("disk")
+    missing_voice = voice.engine_missing()
     body: dict[str, object] = {
         "ok": not problems,
         "version": VERSION,
         "database": database,
         "disk_free_mb": free // 2**20,
         "disk_low": free < DISK_LOW_BYTES,
+        # The TVs then play the chime alone: worth knowing, not worth a restart.
+        "voice": missing_voice or "ready",
     }
     if problems:
         body["problems"] = problems

@@ -6,6 +6,8 @@ the same on a center server and at headquarters.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,11 @@ from server.office import accounts
 from server.queue.errors import QueueError
 from server.settings import secret_key
 from server.web import security
+from server.web.language import refusal
 from server.web.signin_guard import FailureStore, SignInGuard
 
 WEB_DIR = Path(__file__).parent
+log = logging.getLogger("dostq")
 
 
 def behind_proxies(app: Flask, hops: int) -> None:
@@ -86,9 +90,28 @@ def build_app(
     def on_http_error(error: HTTPException) -> Response | HTTPException:
         return http_error_json(error) if request.path.startswith(api_prefix) else error
 
+    def on_storage_failure(error: Exception) -> tuple[Response, int]:
+        # A full disk, a read-only file, an I/O error: said in the user's language, logged
+        # once with the cause; never Flask's English 500 page. Nothing was acknowledged.
+        log.error("The database refused a request (%s %s): %s", request.method,
+                  request.path, error)  # fmt: skip
+        refused = StorageUnavailable(
+            "storage_unavailable", "The center cannot save right now: try again in a minute."
+        )
+        if request.path.startswith(api_prefix):
+            return error_json(refused)
+        return Response(refusal(refused), mimetype="text/plain"), refused.status
+
     app.register_error_handler(QueueError, on_refusal)
     app.register_error_handler(HTTPException, on_http_error)
+    app.register_error_handler(sqlite3.OperationalError, on_storage_failure)
     return app
+
+
+class StorageUnavailable(QueueError):
+    """The database takes no writes now (disk full, read-only, I/O error)."""
+
+    status = 503
 
 
 def duration(seconds: float | None) -> str:

@@ -57,6 +57,14 @@
         : t("floor.backup_never");
       box.append(item);
     }
+    if (floor.voice_missing) {  // the displays call with the chime alone until it is installed
+      const item = document.createElement("div");
+      item.className = "alert";
+      item.id = "voice-missing";
+      item.textContent = t("floor.voice_missing");
+      item.title = floor.voice_missing;
+      box.append(item);
+    }
     if (floor.hq && floor.hq.clock_off) {  // ticket times and HQ's signatures need a true clock
       const item = document.createElement("div");
       item.className = "alert";
