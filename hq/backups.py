@@ -20,6 +20,7 @@ from pathlib import Path
 
 from hq.database import is_postgres, where
 from hq.schema import HQ_MIGRATIONS
+from server.office import key_files
 from server.queue.storage import PRIVATE_FILE, PRIVATE_FOLDER
 
 PREFIX = "dostq-hq-"
@@ -37,6 +38,7 @@ class Taken:
     path: Path
     size_bytes: int
     day_records: int | None  # counted in an SQLite copy; a dump is checked by pg_restore
+    keys: tuple[str, ...] = ()  # the key files saved beside it (key_files.beside)
 
 
 def take(data_dir: Path, database: str, folder: Path, at: datetime) -> Taken:
@@ -57,7 +59,9 @@ def take(data_dir: Path, database: str, folder: Path, at: datetime) -> Taken:
         partial.unlink(missing_ok=True)
         raise
     partial.rename(target)
-    return Taken(target, target.stat().st_size, records)
+    # Without center_keys.key every center's sealed key is unreadable on a new disk.
+    keys = key_files.save(data_dir, key_files.HQ_KEYS, key_files.beside(target))
+    return Taken(target, target.stat().st_size, records, tuple(keys))
 
 
 def program(name: str) -> str:
@@ -94,6 +98,7 @@ def _copy(database: Path, partial: Path) -> int:
     copy = sqlite3.connect(partial)
     try:
         source.backup(copy, pages=-1)  # every page in one step: one snapshot
+        copy.execute("PRAGMA journal_mode=DELETE")  # no -wal/-shm orphans beside the copy
         integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
         version = copy.execute("PRAGMA user_version").fetchone()[0]
         records = int(copy.execute("SELECT count(*) FROM day_records").fetchone()[0])
@@ -107,8 +112,9 @@ def _copy(database: Path, partial: Path) -> int:
 
 def rotate(folder: Path, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` backups in ``folder``; return what was deleted."""
-    taken = sorted(p for p in folder.glob(f"{PREFIX}*") if not p.name.endswith(".part"))
+    taken = sorted(p for p in folder.glob(f"{PREFIX}*") if p.suffix in (".dump", ".db"))
     old = taken[: max(0, len(taken) - keep)]
     for path in old:
         path.unlink()
+        key_files.beside(path).unlink(missing_ok=True)
     return old

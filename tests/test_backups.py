@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.office import backups
+from server.settings import secret_key
 from tests.conftest import login
 from tests.live import HTTP_TIMEOUT_S, start_live_center
 
@@ -114,13 +115,62 @@ def test_rotation_keeps_14_days_and_8_weeks(tmp_path):
             at = start + timedelta(days=day, hours=hour)
             (tmp_path / f"dostq-{at:%Y%m%d-%H%M%S}.db").write_bytes(b"")
     (tmp_path / "someone-elses.db").write_bytes(b"")
+    (tmp_path / f"dostq-{start:%Y%m%d-%H%M%S}.keys").write_bytes(b"")  # the oldest one's keys
     deleted = backups.rotate(tmp_path, daily=14, weekly=8)
+    assert not (tmp_path / f"dostq-{start:%Y%m%d-%H%M%S}.keys").exists()  # gone with its .db
     kept = backups.backups_in(tmp_path)
     days = {p.name[6:14] for p in kept}
     assert len(days) == len(kept)  # one per day at most, the newest
     assert len(kept) == 14 + 6  # 14 days span 2-3 weeks; 8 weeks in all reach 6 more backups
     assert len(deleted) == 180 - len(kept)
     assert (tmp_path / "someone-elses.db").exists()
+
+
+def test_a_backup_carries_the_key_files_and_a_restore_on_a_new_disk_puts_them_back(tmp_path):
+    old = tmp_path / "old"
+    assert dostq("init", "--data-dir", str(old)).returncode == 0
+    assert dostq("cert", "--data-dir", str(old), "--ip", "192.168.1.10").returncode == 0
+    (old / "hq_key").write_text("k" * 43)  # as `dostq sync --key-file` leaves it
+    secret_key(old)  # made at the first start
+    taken = dostq("backup", "--data-dir", str(old), "--to", str(tmp_path / "usb"))
+    assert taken.returncode == 0, taken.stderr
+    (copy,) = backups.backups_in(tmp_path / "usb")
+    keys = copy.with_suffix(".keys")
+    assert keys.stat().st_mode & 0o777 == 0o600
+    assert "secret_key, hq_key, tls/key.pem, tls/cert.pem" in taken.stdout
+    # A plain file: no -wal/-shm (or .part-*) orphans left beside the backups.
+    assert sorted(p.name for p in (tmp_path / "usb").iterdir()) == [copy.name, keys.name]
+
+    new = tmp_path / "new-disk" / "data"
+    restored = dostq("restore", "--data-dir", str(new), str(copy))
+    assert restored.returncode == 0, restored.stderr
+    assert "Key files put back" in restored.stdout
+    for name in ("secret_key", "hq_key", "tls/key.pem", "tls/cert.pem"):
+        assert (new / name).read_bytes() == (old / name).read_bytes(), name
+        assert (new / name).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_keys_archive_puts_back_only_the_files_it_is_for(tmp_path):
+    import io
+    import tarfile
+
+    from server.office import key_files
+
+    archive = tmp_path / "dostq-20261207-210000.keys"
+    with tarfile.open(archive, "w") as tar:
+        for name, content in (("secret_key", b"s"), ("../escaped", b"x"), ("dostq.db", b"x")):
+            member = tarfile.TarInfo(name)
+            member.size = len(content)
+            tar.addfile(member, io.BytesIO(content))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "secret_key").write_text("older")
+    put = key_files.put_back(archive, data, key_files.CENTER_KEYS, datetime(2026, 12, 7))
+    assert put == ["secret_key"]
+    assert sorted(p.name for p in data.iterdir()) == [
+        "secret_key", "secret_key.replaced-20261207-000000"
+    ]  # fmt: skip
+    assert not (tmp_path / "escaped").exists()
 
 
 BAKU = ZoneInfo("Asia/Baku")

@@ -182,6 +182,7 @@ def test_hq_backup_is_checked_and_gives_back_every_record(tmp_path, hq_database,
         days = [record(1, day=f"2026-11-{day:02d}") for day in range(1, 21)]
         storage.apply_records(conn, "baku-1", days, 0, 1.0)
     database.close()
+    (tmp_path / "center_keys.key").write_bytes(b"k" * 44)  # seals every center's key
     folder = tmp_path / "saved"
     for _ in range(3):  # the oldest beyond --keep 2 goes
         made = subprocess.run(
@@ -192,8 +193,13 @@ def test_hq_backup_is_checked_and_gives_back_every_record(tmp_path, hq_database,
         assert made.returncode == 0, made.stderr
         time.sleep(1.1)  # one backup a second: the name carries the second
     assert "Rotated away 1 older backup(s)." in made.stdout
-    (newest, older) = sorted(folder.iterdir(), reverse=True)
+    (newest, older) = sorted((p for p in folder.iterdir() if p.suffix != ".keys"), reverse=True)
     assert str(newest) in made.stdout and oct(newest.stat().st_mode & 0o777) == "0o600"
+    # Its keys beside it, and rotated with it: without center_keys.key no sync is read again.
+    assert sorted(p.name for p in folder.glob("*.keys")) == [
+        older.with_suffix(".keys").name, newest.with_suffix(".keys").name
+    ]  # fmt: skip
+    assert "center_keys.key" in made.stdout
     if hq_database:  # a dump: restored into an empty database with pg_restore
         restored_url = postgres.new_database()
         subprocess.run([program("pg_restore"), "--dbname", restored_url, str(newest)], check=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from server.cli.common import data_dir_option, new_data_dir_option
-from server.office import backups
+from server.office import backups, key_files
 from server.settings import CENTER_SETTINGS, backup_folder, resolve
 
 DAILY, WEEKLY = 14, 8
@@ -45,6 +45,11 @@ def backup(data_dir: Path, folder: Path | None, keep_daily: int, keep_weekly: in
         f"{taken.path} ({taken.size_bytes / 2**20:.1f} MiB in {seconds:.1f} s; "
         f"schema {taken.schema_version}; {rows})"
     )
+    if taken.keys:
+        click.echo(
+            f"{key_files.beside(taken.path)}: {', '.join(taken.keys)} (secrets, mode 0600: "
+            "keep it with the backup, as safe as the PC itself)"
+        )
     if deleted:
         click.echo(f"Rotated away {len(deleted)} older backup(s).")
 
@@ -55,12 +60,18 @@ def backup(data_dir: Path, folder: Path | None, keep_daily: int, keep_weekly: in
 def restore(data_dir: Path, backup_file: Path) -> None:
     """Put a backup in place of the center's database (the server must be stopped)."""
     try:
-        aside = backups.restore(backup_file, data_dir, datetime.now())
+        restored = backups.restore(backup_file, data_dir, datetime.now())
     except backups.BackupRefused as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Restored {backup_file} into {data_dir / 'dostq.db'}.")
-    if aside is not None:
-        click.echo(f"The database it replaced is kept as {aside}.")
+    if restored.keys:
+        click.echo(f"Key files put back from {key_files.beside(backup_file)}: "
+                   f"{', '.join(restored.keys)}.")  # fmt: skip
+    elif not key_files.beside(backup_file).is_file():
+        click.echo(f"No {key_files.beside(backup_file).name} beside it: the HQ link, the "
+                   "certificate and the secret key stay as they are in the folder.")  # fmt: skip
+    if restored.aside is not None:
+        click.echo(f"The database it replaced is kept as {restored.aside}.")
 
 
 COMMANDS = (backup, restore)

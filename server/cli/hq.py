@@ -222,6 +222,9 @@ def hq_backup(data_dir: Path, database: str, folder: Path | None, keep: int) -> 
         f"{taken.path} ({taken.size_bytes / 2**20:.1f} MiB in "
         f"{time.perf_counter() - started:.1f} s{records})"
     )
+    if taken.keys:
+        click.echo(f"{taken.path.with_suffix('.keys')}: {', '.join(taken.keys)} (secrets, "
+                   "mode 0600; on a new disk: tar -xf it into --data-dir)")  # fmt: skip
     deleted = backups.rotate(folder, keep)
     if deleted:
         click.echo(f"Rotated away {len(deleted)} older backup(s).")

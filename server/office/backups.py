@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from server.office import key_files
 from server.queue.schema import MIGRATIONS
 from server.queue.storage import (
     PRIVATE_FILE,
@@ -48,6 +49,7 @@ class Checked:
     schema_version: int
     rows: dict[str, int]
     size_bytes: int
+    keys: tuple[str, ...] = ()  # the key files saved beside it (key_files.beside)
 
 
 def check(path: Path) -> Checked:
@@ -102,6 +104,8 @@ def take(database: Path, folder: Path, at: datetime, label: str = "") -> Checked
     try:
         # pages=-1: every page in one step, one read transaction: one snapshot.
         source.backup(copy, pages=-1)
+        # A plain file, not WAL: checking a WAL copy left -wal/-shm orphans beside each one.
+        copy.execute("PRAGMA journal_mode=DELETE")
     finally:
         copy.close()
         source.close()
@@ -111,7 +115,8 @@ def take(database: Path, folder: Path, at: datetime, label: str = "") -> Checked
         partial.unlink(missing_ok=True)
         raise
     partial.rename(target)
-    return Checked(target, checked.schema_version, checked.rows, checked.size_bytes)
+    keys = key_files.save(database.parent, key_files.CENTER_KEYS, key_files.beside(target))
+    return Checked(target, checked.schema_version, checked.rows, checked.size_bytes, tuple(keys))
 
 
 def before_upgrade(database: Path, folder: Path, at: datetime) -> Checked | None:
@@ -147,8 +152,16 @@ def server_lock(data_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def restore(backup: Path, data_dir: Path, at: datetime) -> Path | None:
-    """Put a checked backup in place of the center's database; return where the old one went.
+@dataclass(frozen=True)
+class Restored:
+    """What a restore put back: where the replaced database went, and the key files."""
+
+    aside: Path | None
+    keys: list[str]
+
+
+def restore(backup: Path, data_dir: Path, at: datetime) -> Restored:
+    """Put a checked backup (and the key files beside it) in place of the center's own.
 
     Refused while a server runs on ``data_dir``. The replaced database (its WAL folded in
     first) is kept as ``dostq.db.replaced-YYYYMMDD-HHMMSS`` beside the new one.
@@ -171,7 +184,11 @@ def restore(backup: Path, data_dir: Path, at: datetime) -> Path | None:
         shutil.copyfile(backup, partial)
         os.chmod(partial, PRIVATE_FILE)
         partial.rename(database)
-    return aside
+        keys = key_files.beside(backup)
+        restored = (
+            key_files.put_back(keys, data_dir, key_files.CENTER_KEYS, at) if keys.is_file() else []
+        )
+    return Restored(aside, restored)
 
 
 def backups_in(folder: Path) -> list[Path]:
@@ -203,6 +220,7 @@ def rotate(folder: Path, daily: int, weekly: int) -> list[Path]:
             kept = True
         if not kept:
             path.unlink()
+            key_files.beside(path).unlink(missing_ok=True)
             deleted.append(path)
     return deleted
 
