@@ -243,6 +243,30 @@ def test_sending_to_an_hq_that_cannot_be_reached_says_so_in_a_sentence(tmp_path)
     assert "Traceback" not in result.output and "Errno" not in result.output
 
 
+def test_sync_keeps_hqs_certificate_and_checks_every_request_against_it(tmp_path):
+    from server.hq_link import sync
+
+    an_empty_center(tmp_path)
+    not_a_cert = tmp_path / "notes.txt"
+    not_a_cert.write_text("hello")
+    refused = CliRunner().invoke(
+        main, ["sync", "--data-dir", str(tmp_path), "--ca-file", str(not_a_cert)]
+    )
+    assert refused.exit_code == 1 and "holds no PEM certificate" in refused.output
+    hq_tls = tmp_path / "hq"
+    run("cert", "--data-dir", str(hq_tls), "--hostname", "hq.dost.local")
+    key = tmp_path / "key"
+    key.write_text("k" * 43)
+    hq_cert = hq_tls / "tls" / "cert.pem"
+    run("sync", "--data-dir", str(tmp_path), "--hq", "https://hq.dost.local", "--center",
+        "baku-1", "--key-file", str(key), "--ca-file", str(hq_cert))  # fmt: skip
+    status = run("sync", "--data-dir", str(tmp_path), "--status").output
+    assert f"HQ's certificate: checked against {tmp_path / 'hq_ca.pem'}" in status
+    with Store(tmp_path / "dostq.db").read() as conn:
+        assert sync.link(conn, tmp_path).verify == str(tmp_path / "hq_ca.pem")
+    assert (tmp_path / "hq_ca.pem").stat().st_mode & 0o777 == 0o600
+
+
 def test_fairness_rule_is_changed_without_a_restart(tmp_path):
     from server.queue.center import Center
 

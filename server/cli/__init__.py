@@ -156,6 +156,12 @@ def _generate_history(conn: sqlite3.Connection, days: int, seed: int = 2026) -> 
     help="Set up: read the key from this file, or - for standard input (kept out of ps).",
 )
 @click.option(
+    "--ca-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="HQ's certificate (or its CA's), when the system does not trust it: kept in the "
+    "data folder and used for every request to HQ.",
+)
+@click.option(
     "--status", "show_status", is_flag=True, help="Show what is pending and the last sync."
 )
 @click.option("--now", "push_now", is_flag=True, help="Send everything pending at once.")
@@ -165,6 +171,7 @@ def sync(
     center_code: str | None,
     key: str | None,
     key_file: TextIO | None,
+    ca_file: Path | None,
     show_status: bool,
     push_now: bool,
 ) -> None:
@@ -187,13 +194,21 @@ def sync(
         except QueueError as exc:
             raise click.ClickException(exc.message) from exc
         click.echo(f"This center syncs to {hq_url} as '{center_code}'.")
+    if ca_file is not None:
+        try:
+            center_sync.trust_hq_certificate(data_dir, ca_file)
+        except QueueError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"HQ's certificate is checked against {center_sync.ca_path(data_dir)}.")
     if push_now:
         _push_now(center, data_dir)
-    if show_status or not (hq_url or push_now):
+    if show_status or not (hq_url or push_now or ca_file):
         with store.read() as conn:
             state = center_sync.status(conn)
             hq = center_sync.link(conn, data_dir)
         click.echo(f"HQ: {hq.url} as '{hq.center}'" if hq else "HQ: not set up")
+        if hq and hq.ca_file:
+            click.echo(f"HQ's certificate: checked against {hq.ca_file}")
         click.echo(f"Days pending: {state['pending_days']}")
         last = state.get("last_success_at")
         click.echo(f"Last synced: {_age(time.time() - last)} ago" if last else "Last synced: never")

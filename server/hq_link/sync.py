@@ -59,6 +59,13 @@ class HqLink:
     url: str
     center: str
     key: str
+    # HQ's certificate (or its CA) when HQ's is not one the system trusts; else the system's.
+    ca_file: str | None = None
+
+    @property
+    def verify(self) -> str | bool:
+        """What each request to HQ checks HQ's certificate against."""
+        return self.ca_file or True
 
 
 class SyncRefused(Exception):
@@ -73,6 +80,24 @@ KEY_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_")
 def key_path(data_dir: Path) -> Path:
     """Return where the center keeps its HQ key (mode 0600)."""
     return data_dir / "hq_key"
+
+
+def ca_path(data_dir: Path) -> Path:
+    """Return where the center keeps HQ's certificate, once ``dostq sync --ca-file`` gave it."""
+    return data_dir / "hq_ca.pem"
+
+
+def trust_hq_certificate(data_dir: Path, given: Path) -> None:
+    """Keep a copy of HQ's certificate (or its CA's) in the data folder, for every request.
+
+    Refuses a file that holds no certificate: a wrong file would fail every sync later.
+    """
+    pem = given.read_bytes()
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise Invalid("bad_hq_ca", f"{given} holds no PEM certificate.", "ca_file")
+    target = ca_path(data_dir)
+    target.touch(mode=0o600)
+    target.write_bytes(pem)
 
 
 def check_link(url: str, key: str) -> None:
@@ -110,7 +135,10 @@ def link(conn: sqlite3.Connection, data_dir: Path) -> HqLink | None:
     path = key_path(data_dir)
     if not stored or not path.exists():
         return None
-    return HqLink(stored["url"], stored["center"], path.read_text().strip())
+    ca = ca_path(data_dir)
+    return HqLink(
+        stored["url"], stored["center"], path.read_text().strip(), str(ca) if ca.is_file() else None
+    )
 
 
 def pending_days(conn: sqlite3.Connection, limit: int = BATCH_DAYS) -> list[tuple[str, int]]:
@@ -256,7 +284,10 @@ def post_signed(
     )
     headers["Content-Type"] = "application/json"
     sent_at = center.now()
-    response = session.post(hq.url + path, data=body, headers=headers, timeout=timeout)
+    # verify per request: a session's own is overridden by REQUESTS_CA_BUNDLE (psf/requests#3829).
+    response = session.post(
+        hq.url + path, data=body, headers=headers, timeout=timeout, verify=hq.verify
+    )
     # Checked before a refusal is raised: a wrong clock is the likeliest cause of one.
     _check_clock(center, response, sent_at)
     if 400 <= response.status_code < 500:

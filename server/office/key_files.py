@@ -18,7 +18,7 @@ from pathlib import Path
 
 from server.queue.storage import PRIVATE_FILE, PRIVATE_FOLDER
 
-CENTER_KEYS = ("secret_key", "hq_key", "tls/key.pem", "tls/cert.pem")
+CENTER_KEYS = ("secret_key", "hq_key", "hq_ca.pem", "tls/key.pem", "tls/cert.pem")
 HQ_KEYS = ("secret_key", "center_keys.key", "tls/key.pem", "tls/cert.pem")
 SUFFIX = ".keys"
 
