@@ -407,3 +407,13 @@ def test_the_sync_key_can_come_from_standard_input_not_the_command_line(tmp_path
     done = run(*args, input="k" * 43 + "\n")
     assert done.exit_code == 0, done.output
     assert (tmp_path / "hq_key").read_text() == "k" * 43
+
+
+def test_adding_a_center_twice_keeps_its_key_unless_asked_to_rotate(tmp_path):
+    hq = ["hq", "add-center", "baku-1", "--name", "Bakı 1", "--data-dir", str(tmp_path)]
+    first = run(*hq).output.strip()
+    again = CliRunner().invoke(main, hq)
+    assert again.exit_code == 1
+    assert "registered already; its key is unchanged" in again.output and first not in again.output
+    rotated = run(*hq, "--rotate-key").output.strip()
+    assert len(rotated) == 43 and rotated != first

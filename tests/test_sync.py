@@ -205,7 +205,7 @@ def test_hq_sign_in_is_audited_like_the_centers(hq_client):
     assert again.status_code == 302 and again.headers["Location"].endswith("/hq/")
 
 
-def test_center_keys_are_sealed_at_rest_under_a_key_file_apart_from_the_database(tmp_path):
+def test_center_keys_are_sealed_at_rest_under_a_key_file_apart_from_the_database(tmp_path, caplog):
     from hq.schema import HQ_MIGRATIONS
     from server.queue.storage import Store
 
@@ -229,3 +229,7 @@ def test_center_keys_are_sealed_at_rest_under_a_key_file_apart_from_the_database
     refused = post(other, [record()], at=time.time() + 1)
     assert refused.status_code == 503
     assert refused.get_json()["error"]["code"] == "key_file_mismatch"
+    # HQ's own log says it too (it said nothing, and the center only saw a 503).
+    assert "Refused /hq/api/v1/records from 'baku-1': HQ cannot open this center's key" in (
+        caplog.text
+    )

@@ -7,6 +7,7 @@ over its body and time (server/hq_link/signing.py) and is taken once only.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,7 @@ from server.web.auth import Unauthorized
 from server.web.validation import BadRequest, decode_json
 
 api = Blueprint("hq_api", __name__, url_prefix="/hq/api/v1")
+log = logging.getLogger("dostq.hq")
 
 
 class Replayed(QueueError):
@@ -54,8 +56,13 @@ def signed_message(
     body = request.get_data(cache=False)
     center = request.headers.get(header, "")
     given = request.headers.get(signing.SIGNATURE_HEADER, "")
+    try:
+        key = key_of(conn, center)
+    except QueueError as exc:  # the key file does not open the keys: every sync fails
+        log.error("Refused %s from '%s': %s", request.path, center[:40], exc.message)
+        raise
     why = signing.check(
-        key_of(conn, center),
+        key,
         center,
         request.headers.get(signing.TIMESTAMP_HEADER, ""),
         given,
@@ -65,6 +72,8 @@ def signed_message(
         now,
     )
     if why:
+        # Said in HQ's log too: the center only sees its own side of it.
+        log.warning("Refused %s from '%s': %s", request.path, center[:40], why)
         raise Unauthorized("bad_signature", why, signing.SIGNATURE_HEADER)
     try:
         message = decode_json(body)

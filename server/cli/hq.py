@@ -143,15 +143,29 @@ def _build_hq(config: dict[str, object]) -> Flask:
 @hq_database_option
 @click.argument("code")
 @click.option("--name", required=True, help="The center's name on the dashboard.")
-def hq_add_center(data_dir: Path, database: str, code: str, name: str) -> None:
+@click.option(
+    "--rotate-key",
+    is_flag=True,
+    help="The center is registered already: give it a new key (its old one stops working).",
+)
+def hq_add_center(data_dir: Path, database: str, code: str, name: str, rotate_key: bool) -> None:
     """Register a center at HQ and print its new key (give it to `dostq sync` at the center)."""
     from hq.keys import CenterKeys
-    from hq.storage import add_center
+    from hq.storage import add_center, center_key
 
     key = signing.new_key()
     with open_hq_database(data_dir, database).write() as conn:
+        # Typed twice by mistake, it once gave the center a new key without a word, and the
+        # center's syncs then failed until someone carried the new key over.
+        known = center_key(conn, code) is not None
+        if known and not rotate_key:
+            raise click.ClickException(
+                f"Center '{code}' is registered already; its key is unchanged. To give it a "
+                "new key (the old one stops working at once), add --rotate-key."
+            )
         add_center(conn, code, name, CenterKeys.in_folder(data_dir).seal(key), time.time())
-        audit(conn, "center_added", time.time(), detail={"code": code, "name": name})
+        action = "center_key_rotated" if known else "center_added"
+        audit(conn, action, time.time(), detail={"code": code, "name": name})
     click.echo(key)
 
 
