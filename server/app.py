@@ -170,9 +170,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.rating_limit": RateLimit(int(values["PHONE_RATINGS_PER_MINUTE"]), 60),
         }
     )
-    # Device and sync threads start with the first request: gunicorn builds the app before
-    # it forks its worker, and threads do not survive a fork.
-    for service in (devices, printing, hq_sync, closer, national_catalog, phones, nightly):
+    # The device, sync and backup threads start when the worker has built the app
+    # (server/cli/gunicorn.py calls this): before, they waited for the first request, and a
+    # center nobody opened after a night's restart neither synced nor backed up. Each start
+    # is idempotent, and is asked again before each request: `dostq sync --hq` may set HQ up
+    # while the server runs, and in-process tests never pass through gunicorn.
+    services = (devices, printing, hq_sync, closer, national_catalog, phones, nightly)
+
+    def start_services() -> None:
+        for service in services:
+            service.start()
+
+    app.extensions["dostq.start_services"] = start_services
+    for service in services:
         app.before_request(service.start)
 
     app.before_request(auth.identify_request)

@@ -1,5 +1,7 @@
 """Backups taken while the center issues tickets, checked; restored only while it is stopped."""
 
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -82,6 +84,7 @@ def test_restore_waits_for_the_server_to_stop_and_keeps_what_it_replaces(tmp_pat
         assert refused.returncode == 1 and "running" in refused.stderr
         second = dostq("serve", "--data-dir", str(live.data_dir), "--port", "1")
         assert second.returncode == 1 and "already running" in second.stderr
+        assert "Center at" not in second.stderr  # it said so before it refused
     finally:
         live.stop()
     restored = dostq("restore", "--data-dir", str(live.data_dir), str(copy))
@@ -214,3 +217,26 @@ def test_the_server_takes_the_nights_backup_and_the_floor_shows_its_age(app_cent
     app_center.clock.now = time.time()
     assert manager.get("/manager/floor.json").get_json()["backup"]["late"] is False
     assert center.store.path.parent / "backups" == folder
+
+
+@pytest.mark.live
+def test_the_night_backup_runs_after_a_restart_that_no_one_opened(tmp_path):
+    # The threads started with the first request: after a night's restart nobody opened,
+    # the center took no backup (and sent nothing to HQ). No request is made here.
+    from tests.live import free_port
+
+    data = tmp_path / "center"
+    assert dostq("init", "--data-dir", str(data)).returncode == 0
+    env = {**os.environ, "DOSTQ_BACKUP_HOUR": "0"}  # due at once
+    server = subprocess.Popen(
+        [*DOSTQ, "serve", "--data-dir", str(data), "--port", str(free_port())],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not backups.backups_in(data / "backups") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert backups.backups_in(data / "backups"), "no backup without a request"
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)

@@ -1,8 +1,10 @@
 """/healthz and /metrics: scraped from a real center server with Prometheus' own parser."""
 
 import shutil
+import subprocess
 import time
 
+import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -11,10 +13,21 @@ from hq.storage import add_center
 from tests.test_realtime import CLERK, COUNTER, Screen, issue
 
 
+def promtool_accepts(text):
+    """Check an exposition with Prometheus' own linter (Debian's prometheus: scripts/test)."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool (Debian's prometheus) is installed by scripts/test's full tier")
+    checked = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                             text=True, timeout=60)  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def scrape(url, **kwargs):
     response = requests.get(f"{url}/metrics", timeout=10, **kwargs)
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/plain; version=")
+    promtool_accepts(response.text)  # it rejected dostq_hq_backlog_days: units are base units
     return {family.name: family for family in text_string_to_metric_families(response.text)}
 
 
@@ -50,7 +63,7 @@ def test_a_center_exposes_its_queue_sockets_devices_sync_and_backups(live_center
     assert samples(families, "dostq_sockets_held") == [1]  # the display
     assert samples(families, "dostq_sockets_limit") == [2000]
     assert "dostq_printer_state" in families and "dostq_serial_line_connected" in families
-    assert samples(families, "dostq_hq_backlog_days") == [1]  # today, not yet at HQ
+    assert samples(families, "dostq_hq_unsent_day_records") == [1]  # today, not yet at HQ
     assert samples(families, "dostq_backup_age_seconds") == [float("inf")]  # none taken yet
     assert samples(families, "dostq_disk_free_bytes")[0] > 0
     assert len(samples(families, "dostq_build_info")) == 1
@@ -99,8 +112,9 @@ def test_hq_exposes_each_centers_backlog_and_last_sync(tmp_path):
         conn.execute("UPDATE centers SET pending = 12, last_sync_at = 1000 WHERE code = 'baku-1'")
     client = app.test_client()
     text = client.get("/metrics").get_data(as_text=True)
+    promtool_accepts(text)
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    assert samples(families, "dostq_hq_center_backlog_days", center="baku-1") == [12]
+    assert samples(families, "dostq_hq_center_unsent_day_records", center="baku-1") == [12]
     assert samples(families, "dostq_hq_center_last_sync_timestamp_seconds") == [1000]
     assert samples(families, "dostq_hq_centers") == [1]
     assert client.get("/healthz").get_json()["ok"] is True

@@ -233,3 +233,22 @@ def test_center_keys_are_sealed_at_rest_under_a_key_file_apart_from_the_database
     assert "Refused /hq/api/v1/records from 'baku-1': HQ cannot open this center's key" in (
         caplog.text
     )
+
+
+def test_hqs_export_gives_a_centers_last_sync_as_a_local_time(hq_client):
+    import csv
+    import io
+    import re
+
+    from server.office import accounts
+
+    with hq_client.store.write() as conn:
+        accounts.create_user(conn, "analyst", "hq-reader-secret-1", "manager", time.time())
+        conn.execute("UPDATE centers SET last_sync_at = 1795400000 WHERE code = 'baku-1'")
+    page = hq_client.get("/hq/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    hq_client.post("/hq/login", data={"username": "analyst", "password": "hq-reader-secret-1",
+                                      "csrf_token": token})  # fmt: skip
+    export = hq_client.get("/hq/centers.csv?from=2026-11-01&to=2026-11-30")
+    (row,) = csv.DictReader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff")))
+    assert row["last_sync_at"] == "2026-11-23T06:13:20+04:00"  # was 1795400000.0

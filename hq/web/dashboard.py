@@ -114,10 +114,21 @@ EXPORT_COLUMNS = (
 def centers_export(kind: str) -> Response:
     """Download the side-by-side table as CSV or XLSX."""
     first, last = _range()
+    zone = ZoneInfo(current_app.config["HQ_TIMEZONE"])
     with store().read() as conn:
-        rows = [[row[c] for c in EXPORT_COLUMNS] for row in storage.side_by_side(conn, first, last)]
+        rows = [
+            [_exported(c, row[c], zone) for c in EXPORT_COLUMNS]
+            for row in storage.side_by_side(conn, first, last)
+        ]
     write = exports.table_csv if kind == "csv" else exports.table_xlsx
     return exports.attachment(write(EXPORT_COLUMNS, rows), f"dostq-hq-{first}-{last}.{kind}")
+
+
+def _exported(column: str, value: Any, zone: ZoneInfo) -> Any:
+    """Return a cell as a spreadsheet reads it: a sync time as local ISO time, not epoch."""
+    if column == "last_sync_at" and value is not None:
+        return datetime.fromtimestamp(value, zone).isoformat(timespec="seconds")
+    return value
 
 
 SERVICE_COLUMNS = (

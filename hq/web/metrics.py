@@ -32,7 +32,7 @@ class HqMetrics(Collector):
             records = conn.execute("SELECT count(*) FROM day_records").fetchone()[0]
         yield from common_gauges(self.data_dir)
         backlog = gauge(
-            "dostq_hq_center_backlog_days",
+            "dostq_hq_center_unsent_day_records",
             "Days a center said it still had to send, at its last batch.",
             ["center"],
         )

@@ -53,7 +53,7 @@ log = logging.getLogger("dostq")
 
 
 class Dostq(click.Group):
-    """The command group: a database from a newer version is a clear refusal, not a traceback."""
+    """The command group: a newer database or a folder it may not open is a clear refusal."""
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the command, turning NewerSchema into an error message and exit status 1."""
@@ -61,6 +61,11 @@ class Dostq(click.Group):
             return super().invoke(ctx)
         except NewerSchema as exc:
             raise click.ClickException(str(exc)) from exc
+        except PermissionError as exc:  # a folder of another user's: a sentence, not a trace
+            raise click.ClickException(
+                f"No permission for {exc.filename}: run the command as the user who owns it "
+                "(the service's: runuser -u dostq -- dostq …)."
+            ) from exc
 
 
 @click.group(cls=Dostq)
@@ -328,9 +333,6 @@ def serve(
     problem = raise_open_files(int(values["MAX_SOCKETS"]) + HTTP_HEADROOM + 100)
     if problem:
         log.warning("%s", problem)
-    scheme = "https" if tls else "http"
-    # Logged, not echoed: with --log-format json every line of the output is JSON.
-    log.info("Center at %s://%s:%s/  (API: /api/v1/openapi.json)", scheme, host, port)
     options = gunicorn_options(
         host,
         port,
@@ -344,6 +346,10 @@ def serve(
     try:
         with server_lock(data_dir):
             _back_up_before_upgrade(data_dir, values)
+            # Logged once nothing can refuse any more (it came before "already running"),
+            # and logged, not echoed: with --log-format json every line of output is JSON.
+            log.info("Center at %s://%s:%s/  (API: /api/v1/openapi.json)",
+                     "https" if tls else "http", host, port)  # fmt: skip
             run_server(lambda: _build_center(config), options)
     except BackupRefused as exc:
         raise click.ClickException(

@@ -10,7 +10,10 @@ that greenlets understand.
 from __future__ import annotations
 
 import gc
+import logging
 import resource
+import ssl
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,7 +52,36 @@ class CenterServer(BaseApplication):  # type: ignore[misc]
         app = self.build_app()
         gc.collect()
         gc.freeze()
+        log_hub_errors()
+        start_services = app.extensions.get("dostq.start_services")
+        if start_services is not None:  # the center's threads; HQ has none
+            start_services()
         return app
+
+
+# A client that goes away or speaks plain HTTP to the HTTPS port fails in the handshake: the
+# client's doing, said in one line, not a traceback.
+CLIENT_FAULTS = (ssl.SSLError, ConnectionError, TimeoutError)
+hub_log = logging.getLogger("dostq.server")
+
+
+def log_hub_errors() -> None:
+    """Send what gevent's hub would print to stderr (multi-line) through the log instead.
+
+    Each failed TLS handshake wrote a gevent traceback of a dozen lines, so a JSON log was no
+    longer one object a line. Only under the gevent worker: the hub is then this process's.
+    """
+    if "gevent" not in sys.modules or not sys.modules["gevent.monkey"].is_module_patched("socket"):
+        return
+    import gevent
+
+    def print_exception(context: object, kind: type, error: BaseException, tb: Any) -> None:
+        if isinstance(error, CLIENT_FAULTS):
+            hub_log.info("A client's connection failed: %s", error)
+        else:
+            hub_log.error("%s failed", type(context).__name__, exc_info=(kind, error, tb))
+
+    gevent.get_hub().print_exception = print_exception
 
 
 class ServerLog(Logger):  # type: ignore[misc]

@@ -104,7 +104,7 @@ class CenterMetrics(Collector):
 
     @staticmethod
     def _hq(state: dict[str, object]) -> Iterable[Metric]:
-        backlog = gauge("dostq_hq_backlog_days", "Days not yet acknowledged by HQ.")
+        backlog = gauge("dostq_hq_unsent_day_records", "Days not yet acknowledged by HQ.")
         backlog.add_metric([], float(state["pending_days"]))  # type: ignore[arg-type]
         yield backlog
         if state.get("last_success_at") is not None:
