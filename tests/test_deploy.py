@@ -7,7 +7,8 @@ import pytest
 
 from server.cli.install import DEPLOY_DIR, render_unit, this_dostq
 
-UNITS = ["dostq.service", "dostq-hq.service", "dostq-agent.service", "dostq-screen.service"]
+UNITS = ["dostq.service", "dostq-hq.service", "dostq-agent.service", "dostq-screen.service",
+         "dostq-hq-backup.service", "dostq-hq-backup.timer"]  # fmt: skip
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
@@ -51,3 +52,24 @@ def test_the_screen_launcher_starts_chromium_as_a_kiosk_with_the_flags_a_screen_
     refused = subprocess.run([str(DEPLOY_DIR / "dostq-screen")], env=env, capture_output=True,
                              text=True, timeout=30)  # fmt: skip
     assert refused.returncode != 0 and "usage: dostq-screen URL" in refused.stderr
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+@pytest.mark.parametrize("name", ["dostq.service", "dostq-hq.service", "dostq-agent.service"])
+def test_each_service_is_rated_ok_by_systemd_analyze_security(tmp_path, name):
+    unit = tmp_path / name
+    unit.write_text(render_unit(name, this_dostq()))
+    rated = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    exposure = float(rated.stdout.rsplit("exposure level for", 1)[1].split(":")[1].split()[0])
+    assert exposure <= 4.0, rated.stdout  # was 7.6 "EXPOSED" for the center
+
+
+def test_the_agent_reaches_serial_and_usb_printers_and_reads_its_settings_from_etc_dostq():
+    text = render_unit("dostq-agent.service", this_dostq())
+    assert "\nSupplementaryGroups=lp dialout\n" in text
+    for device in ("char-ttyUSB rw", "char-usbmisc rw"):
+        assert f"\nDeviceAllow={device}\n" in text
+    assert "install -d -m 755 /etc/dostq" in text  # the header creates what the unit reads
