@@ -21,7 +21,7 @@ from hardware import voice
 from server.hq_link.sync import floor_status
 from server.office import appointments, backups, reports
 from server.office import floor as floor_ops
-from server.queue import closing
+from server.queue import closing, counter_release
 from server.queue.errors import Invalid
 from server.queue.feedback import REASONS
 from server.settings import backup_folder
@@ -70,6 +70,15 @@ def resolve_assistance(request_id: int) -> Response:
     """Mark a kiosk's call for help as answered."""
     publish(floor_ops.resolve_assistance(center(), request_id, g.user))
     return jsonify({"resolved": request_id})
+
+
+@bp.post("/counters/<id:counter_id>/release")
+@user_required(*STAFF_ROLES)
+def release_counter(counter_id: int) -> Response:
+    """Free a counter whose clerk is away: closed, its clerk out, its visitor back in line."""
+    done = counter_release.release_by_manager(center(), counter_id, g.user)
+    publish(done.facts)
+    return jsonify(done.answer)
 
 
 @bp.post("/close-day")

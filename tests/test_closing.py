@@ -53,7 +53,9 @@ def test_at_closing_time_what_still_waits_closes_and_a_visitor_being_served_stay
     clock.now = clock.now - (clock.now % 60) + 11 * HOUR + 40 * 60  # 17:57: not yet
     assert closing.close_due(center) == []
     clock.advance(3 * 60)  # 18:00 in Baku
-    (done,) = closing.close_due(center)
+    (done, released) = closing.close_due(center)
+    # Counter 2's visitor was closed: it is closed and free; counter 1 still serves.
+    assert released.answer == {"released": [2]}
     assert done.answer["closed"] == 3
     assert done.answer["by_state"] == {"on_hold": 1, "called": 1, "waiting": 1}
     assert list(_states(center).values()) == [
@@ -72,11 +74,17 @@ def test_a_day_that_is_over_closes_everything_so_the_next_day_starts_clean(cente
     clerk = _a_worked_morning(center, clock)
     day = center.day(clock.now)
     clock.advance(24 * HOUR)  # the server was off until the next morning
-    (done,) = closing.close_due(center)
+    (done, released) = closing.close_due(center)
     assert done.answer == {"day": day, "closed": 4, "by_state": {
         "on_hold": 1, "serving": 1, "called": 1, "waiting": 1}}  # fmt: skip
-    # Counter 1 carries no visit into the new day: its clerk calls the first of today.
+    # No counter carries a visit, a clerk or "open" into the new day.
+    assert released.answer == {"released": [1, 2]}
+    with center.store.read() as conn:
+        assert [tuple(r) for r in conn.execute("SELECT clerk_user_id, status FROM counters")] == [
+            (None, "closed")
+        ] * len(conn.execute("SELECT id FROM counters").fetchall())
     visits.issue_ticket(center, "2.1", device=None)
+    desk.sign_in(center, 1, clerk)  # this morning's sign-in opens it again
     call, _ = calls.call_next(center, 1, clerk)
     assert call["ticket"]["day"] == center.day(clock.now)
     with center.store.read() as conn:

@@ -113,9 +113,9 @@ def update_user(user_id: int) -> str:
     _may_manage(role, user_id)
     detail = {"user": user_id, "role": role, "active": "active" in request.form}
     with audited("user_changed", detail) as conn:
-        facts = admin.update_user(
-            conn, user_id, request.form.get("display_name", ""), role, "active" in request.form
-        )
+        now = center().now()
+        facts = admin.update_user(conn, user_id, request.form.get("display_name", ""), role,
+                                  "active" in request.form, now, center().day(now))  # fmt: skip
     publish(facts)  # a changed role or a disabled user: their open sockets close now
     return text("done.user_saved")
 

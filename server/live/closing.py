@@ -1,7 +1,8 @@
 """Closing days on the center's own clock: at start, and every minute after.
 
 At start it closes the days that ended while the server was off; then, once a minute, today
-at its closing time and any day that just ended (``server.queue.closing`` decides what).
+at its closing time and any day that just ended, and frees the counters left open over a night
+or past the closing time (``server.queue.closing`` decides what).
 What closed is published like any other change, so counters, displays and the floor update.
 """
 
@@ -25,6 +26,9 @@ class DayCloser(PublishingEveryMinute):
         closed = 0
         for done in close_due(self.center):
             self.publisher.publish(done.facts)
+            if "released" in done.answer:
+                log.info("closed counters left open: %s", done.answer["released"])
+                continue
             closed += int(done.answer["closed"])
             log.info("closed %(day)s: %(closed)d unserved %(by_state)s", done.answer)
         return closed

@@ -18,6 +18,7 @@ from server.office.catalog import keep_closed_here
 from server.office.holidays import calendar, read_day_hours
 from server.office.reports import service_level
 from server.queue.actors import User
+from server.queue.counter_release import release, released_facts
 from server.queue.engine import Fairness
 from server.queue.errors import Forbidden, Invalid, NotFound
 from server.queue.facts import DeviceRevoked, Fact, SessionsEnded
@@ -119,11 +120,18 @@ def set_counter(
 
 
 def update_user(
-    conn: sqlite3.Connection, user_id: int, display_name: str, role: str, active: bool
+    conn: sqlite3.Connection,
+    user_id: int,
+    display_name: str,
+    role: str,
+    active: bool,
+    now: float,
+    day: str,
 ) -> list[Fact]:
     """Rename a member of staff, change their role or disable them (ending their sessions).
 
-    Returns SessionsEnded when their rights changed, so their open sockets close too.
+    Returns SessionsEnded when their rights changed, so their open sockets close too. A
+    disabled clerk's counter is released (closed), its visitor back in the queue.
     """
     _exists(conn, "users", "id", user_id, "user")
     if role not in accounts.ROLES:
@@ -141,12 +149,18 @@ def update_user(
         "UPDATE users SET display_name = ?, role = ?, active = ? WHERE id = ?",
         (display_name.strip(), role, int(active), user_id),
     )
-    if not active:
-        conn.execute("UPDATE counters SET clerk_user_id = NULL WHERE clerk_user_id = ?", (user_id,))
+    facts: list[Fact] = []
+    if not active:  # it cleared the clerk and left the counter "open" for nobody
+        desks = [r[0] for r in conn.execute(
+            "SELECT id FROM counters WHERE clerk_user_id = ?", (user_id,)
+        )]  # fmt: skip
+        for counter_id in desks:
+            release(conn, counter_id, now, "account deactivated", return_visitor=True)
+        facts += released_facts(conn, desks, day)
     if (before["role"], bool(before["active"])) != (role, active):
         accounts.end_sessions(conn, user_id)  # new rights apply from the next sign-in
-        return [SessionsEnded(user_id)]
-    return []
+        facts.append(SessionsEnded(user_id))
+    return facts
 
 
 def update_device(

@@ -45,6 +45,11 @@ class Center:
         """Return the center's local calendar day (ISO date) at epoch time ``at``."""
         return datetime.fromtimestamp(at, self.timezone).date().isoformat()
 
+    def start_of_day(self, at: float) -> float:
+        """Return the epoch time of local midnight that began the day of ``at``."""
+        local = datetime.fromtimestamp(at, self.timezone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
     def opening_hours(self, conn: sqlite3.Connection) -> OpeningHours | None:
         """Return the opening hours and calendar as configured now (None: open at any time)."""
         return OpeningHours.from_setting(

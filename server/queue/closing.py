@@ -16,6 +16,7 @@ from typing import Any
 
 from server.queue.actors import User
 from server.queue.center import Center, log_event
+from server.queue.counter_release import release_stale
 from server.queue.engine import (
     CLOSED_AT_CLOSING_TIME,
     CLOSED_WHEN_DAY_OVER,
@@ -84,7 +85,11 @@ def closing_time_passed(hours: OpeningHours | None, local: datetime) -> bool:
 
 
 def close_due(center: Center) -> list[Done[dict[str, Any]]]:
-    """Close every day that is over and, past the closing time, today; return what closed."""
+    """Close every day that is over and, past the closing time, today; return what closed.
+
+    Last, the counters left open overnight or past the closing time are released: their
+    ``Done`` answers ``{"released": [counter ids]}``.
+    """
     now = center.now()
     today = center.day(now)
     with center.store.read() as conn:
@@ -100,9 +105,16 @@ def close_due(center: Center) -> list[Done[dict[str, Any]]]:
             )
         ]
     done = [close_on_schedule(center, day, day_over=True) for day in past]
-    if closing_time_passed(hours, datetime.fromtimestamp(now, center.timezone)):
+    local = datetime.fromtimestamp(now, center.timezone)
+    cutoff, why = center.start_of_day(now), "a new day"
+    if closing_time_passed(hours, local):
         done.append(close_on_schedule(center, today, day_over=False))
-    return [d for d in done if d.answer["closed"]]
+        closing = hours.on(local.date()).closing_time()  # type: ignore[union-attr]  # passed
+        cutoff, why = datetime.combine(local.date(), closing, local.tzinfo).timestamp(), "closed"
+    # No clerk, break or "open" carries over a night or past the closing time.
+    released = release_stale(center, cutoff, why)
+    closed = [d for d in done if d.answer["closed"]]
+    return closed + ([released] if released.answer["released"] else [])
 
 
 def close_on_schedule(center: Center, day: str, *, day_over: bool) -> Done[dict[str, Any]]:

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from server.office import accounts
 from server.queue.actors import Device, User
+from server.queue.counter_release import release_clerk
 from server.queue.errors import Forbidden, QueueError
 from server.queue.facts import SessionsEnded
 from server.queue.storage import Database, audit
@@ -190,12 +191,15 @@ def sign_out() -> None:
     session.clear()
     if user is not None:
         c = center()
+        # A clerk who signs out has left the counter: it stayed "open" for nobody, and only
+        # that clerk could free it. One with a visitor still at the desk keeps it.
+        released = release_clerk(c, user.id, "signed out")
         with c.store.write() as conn:
             # The session cookie is signed, not stored: a copy of it would stay valid after
             # clearing it here, so logout retires every session of this user instead.
             accounts.end_sessions(conn, user.id)
             audit(conn, "logout", c.now(), user_id=user.id, remote_addr=request.remote_addr)
-        publish([SessionsEnded(user.id)])
+        publish([*released.facts, SessionsEnded(user.id)])
 
 
 def user_json(user: User | None) -> dict[str, Any] | None:

@@ -67,7 +67,7 @@
       counter.status === "break" ? el("span", { class: "badge", text: `${t("counter.on_break")}: ${counter.reason || ""}` }) : null,
       counter.status === "break" ? button(t("counter.break_end"), () => act("/status", { status: "open" }, null, "PUT"), "secondary")
         : button(t("counter.break_start"), () => { form = "break"; render(); }, "secondary"),
-      button(t("counter.sign_out"), async () => { await api("DELETE", `/counters/${counter.id}/session`); load(); }, "secondary"));
+      button(t("counter.sign_out"), async () => { if (await api("DELETE", `/counters/${counter.id}/session`)) load(); }, "secondary"));
     const visit = el("section", { class: "visit" }, ticket ? visitPanel(ticket) : idlePanel());
     const side = el("aside", {}, queuePanel(), dayPanel());
     root.replaceChildren(header, el("div", { class: "layout" }, visit, side));

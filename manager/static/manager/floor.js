@@ -121,6 +121,15 @@
       cell(row, t(`counter.status.${counter.status}`) + (counter.reason ? ` (${counter.reason})` : ""), `status-${counter.status}`);
       cell(row, counter.clerk || "–");
       cell(row, counter.ticket ? `${counter.ticket.label} (${t(`ticket.state.${counter.ticket.state}`)})` : "–");
+      const actions = cell(row, "");
+      if (counter.clerk_user_id !== null || counter.status !== "closed") {  // a clerk away, ill, gone home
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "secondary release";
+        button.textContent = t("floor.release");
+        button.addEventListener("click", () => release(counter));
+        actions.append(button);
+      }
     }
     const devices = $("devices");
     devices.replaceChildren();
@@ -180,6 +189,17 @@
       .then(render)
       .catch(() => { $("link").textContent = t("floor.unreadable"); })
       .finally(() => { reading = null; if (again) { again = false; refresh(); } });
+  }
+
+  async function release(counter) {
+    if (!window.confirm(t("floor.release_confirm", { counter: counter.name }))) return;
+    const response = await window.dostq.send("POST", `/manager/counters/${counter.id}/release`);
+    if (!response.ok) {  // in words, never the JSON
+      const error = ((await response.json().catch(() => ({}))).error) || {};
+      const key = `error.${error.code}`;
+      window.alert(t(key) !== key ? t(key) : t("floor.release_failed"));
+    }
+    refresh();
   }
 
   async function resolve(id) {
