@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from hardware.voice import VoiceUnavailable, speech_wav
 from kiosk.speech import MAX_PHRASE, may_speak, plain, spoken_ticket
 from server.hq_link.sync import link
-from server.office import appointments
+from server.office import appointments, holidays
 from server.office.catalog import read_catalog, service_availability, service_use
 from server.queue.errors import NotFound
 from server.queue.ticket_views import find_ticket
@@ -66,6 +66,8 @@ def state() -> Response:
         availability = service_availability(conn)
         uses = service_use(conn, c.day(now - USE_WINDOW_S))
         opens = issuing_opens_at(c, c.opening_hours(conn), now)
+        today = c.day(now)
+        holiday = next((e for e in holidays.calendar(conn) if e["day"] == today), None)
         takes_bookings = bool(
             appointments.rules(conn) and link(conn, current_app.config["DATA_DIR"])
         )
@@ -75,6 +77,10 @@ def state() -> Response:
             service["uses"] = uses.get(service["code"], 0)
     catalog["center"] = current_app.config["CENTER_NAME"]
     catalog["opens_at"] = opens.strftime("%d.%m %H:%M") if opens else None
+    # Why not now, in words: "closed today: Novruz" beside "from 09:00"; a day's own hours
+    # (a shortened day) are not a closure.
+    catalog["opens_today"] = bool(opens and opens.date().isoformat() == today)
+    catalog["holiday"] = holiday.get("name") if holiday and holiday.get("closed") else None
     # "I have a booking" shows where bookings can exist: HQ is linked and hours are set.
     catalog["bookings"] = takes_bookings
     return jsonify(catalog)

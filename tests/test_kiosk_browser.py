@@ -272,6 +272,41 @@ def test_closed_center_says_when_tickets_start_again(browser, tmp_path):
         live.stop()
 
 
+def test_a_kiosk_left_open_across_a_closure_says_so_in_words(browser, tmp_path):
+    # The kiosk kept every service enabled and answered "An error occurred, try again" when
+    # the API said 409 closed, and never said "closed today" nor named the holiday.
+    import subprocess
+    import sys
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    live = start_live_center(tmp_path / "center")
+    try:
+        for page in enrolled_kiosk(browser, live, fake_clock=False):
+            page.click(".area:has-text('Məşğulluq')")
+            page.wait_for_selector(".service:not([disabled])")  # open: the demo has no hours
+            # Now the admin sets hours and makes today a holiday, the kiosk's screen as it was.
+            today = datetime.now(ZoneInfo("Asia/Baku")).date().isoformat()
+            for change in (["--opens", "00:00", "--last-ticket", "23:59", "--weekdays", "1-7"],
+                           ["--holiday", today, "--closed", "--name", "Novruz"]):  # fmt: skip
+                closed = subprocess.run(
+                    [sys.executable, "-m", "server", "hours", "--data-dir", str(live.data_dir),
+                     *change], capture_output=True, text=True, timeout=60,
+                )  # fmt: skip
+                assert closed.returncode == 0, closed.stderr
+            page.click(".service:not([disabled]) >> nth=0")  # the screen drawn before
+            page.click(".general")
+            page.wait_for_selector("h1:has-text('Novruz')")
+            assert "bağlıdır" in page.text_content("h1")
+            page.click(".done")  # home: the notice first, every service closed
+            notice = page.text_content("#closed-notice")
+            assert "Novruz" in notice and "Biletlər" in notice
+            page.click(".area:has-text('Məşğulluq')")
+            assert page.is_disabled(".service >> nth=0")
+    finally:
+        live.stop()
+
+
 def test_a_keyboard_user_goes_screen_to_screen_and_is_not_sent_home(kiosk):
     kiosk.focus(".area >> nth=3")
     kiosk.keyboard.press("Enter")

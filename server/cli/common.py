@@ -40,7 +40,6 @@ def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=folders.CENTER.default,
-        show_default="the installed center's",
         callback=_an_existing_center,
         help=DATA_DIR_HELP,
     )(function)
@@ -52,7 +51,6 @@ def new_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=folders.CENTER.default,
-        show_default="the installed center's",
         callback=_any_folder,
         help=DATA_DIR_HELP,
     )(function)

@@ -40,7 +40,6 @@ def hq_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=folders.HQ.default,
-        show_default="HQ's installed folder",
         callback=_hq_folder,
         help="Folder holding HQ's keys, secret key and certificates (default: "
         "$DOSTQ_HQ_DATA_DIR, else the one /etc/dostq/hq.env names, else an installed "

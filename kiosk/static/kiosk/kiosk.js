@@ -88,7 +88,10 @@
       el("button", { class: "tile area", type: "button", onclick: () => showArea(area) },
         el("span", { class: "letter", text: area.letter }),
         el("span", { class: "name", text: name(area.name) }))));
-    chrome(t("choose_area"), el("div", {}, tiles,
+    // Closed (before opening, after the last ticket, a holiday): said first, in words.
+    const closed = catalog.opens_at ? el("p", { class: "closed-notice", id: "closed-notice",
+      role: "status", text: closedSentence() }) : null;
+    chrome(t("choose_area"), el("div", {}, closed, tiles,
       button(t("search"), showSearch, "tile search"),
       catalog.bookings ? button(t("have_booking"), () => showCheckIn(""), "tile booking") : null),
       false);
@@ -245,8 +248,24 @@
       return showMessage(t("error"));
     }
     if (response.status === 429) return showMessage(t("too_many"));
-    if (!response.ok) return showMessage(t("error"));
+    if (!response.ok) return showRefusal(response);
     showTicket(await response.json(), service);
+  }
+
+  // A refusal in the visitor's words: the kiosk learns why (closed since the screen was
+  // drawn, a service closed meanwhile) and redraws with what is true now.
+  async function showRefusal(response) {
+    const refusal = ((await response.json().catch(() => ({}))).error) || {};
+    await loadCatalog().catch(() => {});
+    if (refusal.code === "closed") return showMessage(closedSentence());
+    const key = `refused_${refusal.code}`;
+    showMessage(texts[lang] && texts[lang][key] ? t(key) : t("error"));
+  }
+
+  function closedSentence() {
+    if (!catalog || !catalog.opens_at) return t("error");
+    if (catalog.holiday) return t("closed_holiday", { name: catalog.holiday, time: catalog.opens_at });
+    return t(catalog.opens_today ? "opens_at" : "closed_today", { time: catalog.opens_at });
   }
 
   function showTicket(ticket, service) {
@@ -466,7 +485,16 @@
   socket.on("snapshot", (snapshot) => (snapshot.printers || []).forEach(onPrinterStatus));
   socket.on("printer_status", onPrinterStatus);
   socket.on("print_result", onPrintResult);
-  socket.on("queue_changed", () => { if (current.screen === "home") loadCatalog(); });
+  // What is open changes with the clock too (opening, the last ticket, midnight): the kiosk
+  // reads it again each minute and on every change, and redraws its home screen; a visitor
+  // part-way through keeps their screen and meets the news at their next step.
+  async function refreshCatalog() {
+    try { await loadCatalog(); } catch (error) { return; }
+    if (current.screen === "home") home();
+  }
+  socket.on("queue_changed", refreshCatalog);
+  socket.on("counter_changed", refreshCatalog);
+  setInterval(refreshCatalog, 60 * 1000);
 
   Promise.all([loadTexts("az"), loadCatalog()]).then(() => {
     setLanguage("az");
