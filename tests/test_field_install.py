@@ -102,6 +102,17 @@ class Field:
 
 @pytest.fixture(scope="module")
 def field():
+    # A technician's shell makes files others may read; this process's umask may be dostq's
+    # own 0077 (a CliRunner test before set it), which left the venv unreadable to the
+    # service's user.
+    umask = os.umask(0o022)
+    try:
+        yield from installed_field()
+    finally:
+        os.umask(umask)
+
+
+def installed_field():
     base = Path(tempfile.mkdtemp(prefix="dostq-field-"))
     base.chmod(0o755)  # the service's user walks through it, as through /opt and /var
     dist = base / "dist"

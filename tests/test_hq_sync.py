@@ -7,6 +7,7 @@ visits, served and no-shows (records lost 0, doubled 0, HQ totals equal to the c
 report).
 """
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -176,7 +177,8 @@ def test_each_sync_compares_the_clocks_and_hq_learns_the_centers_version(tmp_pat
     with store.read() as conn:
         floor = sync.floor_status(conn)
     assert floor["clock_off"] and 295 <= floor["clock_offset_s"] <= 305
-    assert "clock is -300 s off HQ's" in caplog.text
+    # The fake clock stands still while the request travels: a loaded machine says -301.
+    assert re.search(r"clock is -30[0-5] s off HQ's", caplog.text), caplog.text
     database = hq.open_database()
     with database.read() as db:
         assert [tuple(row) for row in db.execute("SELECT version FROM centers")] == [(VERSION,)]
