@@ -98,3 +98,24 @@ def test_the_next_morning_no_counter_clerk_or_break_is_carried_over(tmp_path):
         assert not [s for a in state["areas"] for s in a["services"] if s["open"]]
     finally:
         live.stop()
+
+
+def test_every_change_at_a_desk_tells_how_the_counter_stands(app_center):
+    # A keypad's START or FINISH changed the visit but said nothing of the counter: the
+    # clerk's page went on offering "Start" and its next click hit a 409.
+    from server.queue.facts import CounterChanged
+
+    center = app_center.app.extensions["dostq.center"]
+    one = clerk(app_center, "clerk1")
+    visits.issue_ticket(center, "2.1", device=None)
+    visits.issue_ticket(center, "2.1", device=None)
+    desk.sign_in(center, 1, one)
+    calls.call_next(center, 1, one)
+    for action in (desk.start_service, desk.hold):
+        changed = [f for f in action(center, 1, one).facts if isinstance(f, CounterChanged)]
+        assert [c.counter["id"] for c in changed] == [1], action.__name__
+    calls.call_next(center, 1, one)
+    desk.start_service(center, 1, one)
+    finished = desk.finish(center, 1, one, delivered=["2.1"])
+    (changed,) = [f for f in finished.facts if isinstance(f, CounterChanged)]
+    assert changed.counter["ticket"] is None  # free: the page offers "Call next"

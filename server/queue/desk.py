@@ -185,16 +185,20 @@ def _move_active(
             detail=detail,
         )
         view = ticket_view(conn, ticket["id"])
-    return _moved(view) if action is Action.START else _left_desk(view, counter_id)
+        desk = counter_view(conn, counter_id, center.day(now))
+    return _moved(view, desk) if action is Action.START else _left_desk(view, desk)
 
 
-def _moved(ticket: dict[str, Any]) -> Done[dict[str, Any]]:
-    return Done(ticket, (QueueChanged(),))
+# Every change at a desk says how the counter stands now (CounterChanged): the counter page
+# follows a keypad's START or FINISH by it (it stayed on "Start" and the next click hit a 409),
+# and so does the floor.
+def _moved(ticket: dict[str, Any], desk: dict[str, Any]) -> Done[dict[str, Any]]:
+    return Done(ticket, (CounterChanged(desk), QueueChanged()))
 
 
-def _left_desk(ticket: dict[str, Any], counter_id: int) -> Done[dict[str, Any]]:
+def _left_desk(ticket: dict[str, Any], desk: dict[str, Any]) -> Done[dict[str, Any]]:
     # The visit left the counter: its LED display blanks and the counter is free.
-    return Done(ticket, (CounterFreed(counter_id), QueueChanged()))
+    return Done(ticket, (CounterFreed(desk["id"]), CounterChanged(desk), QueueChanged()))
 
 
 def start_service(center: Center, counter_id: int, user: User) -> Done[dict[str, Any]]:
@@ -247,7 +251,8 @@ def finish(
             detail={"outcome": outcome},
         )
         view = ticket_view(conn, ticket["id"])
-    done = _left_desk(view, counter_id)
+        desk = counter_view(conn, counter_id, center.day(now))
+    done = _left_desk(view, desk)
     asked = VisitFinished(counter_id, view["id"], view["label"], view["language"])
     return Done(done.answer, (*done.facts, asked))
 
@@ -269,7 +274,8 @@ def resume(center: Center, counter_id: int, user: User, label: str) -> Done[dict
         conn.execute("UPDATE tickets SET state = ? WHERE id = ?", (state.value, ticket["id"]))
         log_event(conn, ticket["id"], "resume", state, now, counter_id=counter_id, user_id=user.id)
         view = ticket_view(conn, ticket["id"])
-    return _moved(view)
+        desk = counter_view(conn, counter_id, center.day(now))
+    return _moved(view, desk)
 
 
 def transfer(
@@ -339,4 +345,5 @@ def transfer(
             detail={"from_service_id": ticket["service_id"], "to_counter_id": to_counter_id},
         )
         view = ticket_view(conn, ticket["id"])
-    return _left_desk(view, counter_id)
+        desk = counter_view(conn, counter_id, center.day(now))
+    return _left_desk(view, desk)
