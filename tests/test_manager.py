@@ -100,7 +100,7 @@ def test_a_refused_change_says_why_and_keeps_what_was_stored(app_center, manager
         headers=manager.csrf,
         follow_redirects=True,
     )
-    assert "Letter D belongs to area 4" in response.get_data(as_text=True)
+    assert "D hərfi 4 sahəsinə verilib" in response.get_data(as_text=True)
     assert read(app_center, "SELECT letter FROM areas WHERE code = '2'")[0][0] == "B"
     assert "area_changed" not in audit_actions(app_center)
 
@@ -124,7 +124,7 @@ def test_catalog_import_upload_closes_what_it_does_not_list(app_center, manager)
         "/manager/admin/catalog/import/confirm", data=confirm, headers=manager.csrf,
         follow_redirects=True,
     )  # fmt: skip
-    assert "would close 41 of the 42" in refused.get_data(as_text=True)
+    assert "42 açıq xidmətdən 41-ni bağlayır" in refused.get_data(as_text=True)
     done = manager.post(
         "/manager/admin/catalog/import/confirm", data={**confirm, "force": "1"},
         headers=manager.csrf, follow_redirects=True,
@@ -189,7 +189,7 @@ def test_a_manager_cannot_make_an_admin(app_center, manager):
         headers=manager.csrf,
         follow_redirects=True,
     )
-    assert "Only an admin may" in response.get_data(as_text=True)
+    assert "Bunu yalnız admin edə bilər" in response.get_data(as_text=True)
     assert read(app_center, "SELECT count(*) FROM users WHERE username = 'boss'")[0][0] == 0
 
 
@@ -287,7 +287,7 @@ def test_rules_apply_without_a_restart(app_center, manager):
         headers=manager.csrf,
         follow_redirects=True,
     )
-    assert "must be a whole number" in bad.get_data(as_text=True)
+    assert "Tam ədəd yazın" in bad.get_data(as_text=True)
 
 
 def test_assistance_request_stays_on_the_floor_until_answered(app_center, manager):
@@ -318,7 +318,7 @@ def test_a_replaced_token_works_and_the_old_one_stops_at_once(app_center, manage
         headers=manager.csrf,
         follow_redirects=True,
     )
-    assert "display-1&#39; exists already" in renamed.get_data(as_text=True)
+    assert "«display-1» adlı cihaz artıq var" in renamed.get_data(as_text=True)
     assert "device_token_replaced" in audit_actions(app_center)
 
 

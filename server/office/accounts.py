@@ -261,7 +261,8 @@ def enrol_device(
             ),
         )
     except sqlite3.IntegrityError as exc:
-        raise Invalid("device_exists", f"Device '{name}' exists already.", "name") from exc
+        raise Invalid("device_exists", f"Device '{name}' exists already.", "name",
+                      {"name": name}) from exc  # fmt: skip
     return token
 
 
@@ -350,7 +351,8 @@ def create_counter(
             (name, zone, json.dumps(categories) if categories is not None else None),
         )
     except sqlite3.IntegrityError as exc:
-        raise Invalid("counter_exists", f"Counter '{name}' exists already.", "name") from exc
+        raise Invalid("counter_exists", f"Counter '{name}' exists already.", "name",
+                      {"name": name}) from exc  # fmt: skip
     counter_id = int(cursor.lastrowid or 0)
     for code, weight in service_weights.items():
         row = conn.execute("SELECT id FROM services WHERE code = ?", (code,)).fetchone()

@@ -54,7 +54,8 @@ def update_area(
         "SELECT code FROM areas WHERE letter = ? AND code != ?", (letter, code)
     ).fetchone()
     if taken:
-        raise Invalid("letter_taken", f"Letter {letter} belongs to area {taken[0]}.", "letter")
+        raise Invalid("letter_taken", f"Letter {letter} belongs to area {taken[0]}.", "letter",
+                      {"letter": letter, "area": str(taken[0])})  # fmt: skip
     cleaned = _names(names, "area")
     conn.execute(
         "UPDATE areas SET letter = ?, name_az = ?, name_ru = ?, name_en = ?, active = ? "
@@ -178,7 +179,8 @@ def update_device(
         "SELECT 1 FROM devices WHERE name = ? AND id != ?", (name.strip(), device_id)
     ).fetchone()
     if taken:
-        raise Invalid("device_exists", f"Device '{name.strip()}' exists already.", "name")
+        raise Invalid("device_exists", f"Device '{name.strip()}' exists already.", "name",
+                      {"name": name.strip()})  # fmt: skip
     before = conn.execute("SELECT zone, active FROM devices WHERE id = ?", (device_id,)).fetchone()
     new_zone = (zone or "").strip() or None
     conn.execute(

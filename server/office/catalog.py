@@ -171,6 +171,7 @@ def import_catalog(
             f"{change.active_before} open services. Check the file; if it is right, import "
             "it with --force (or tick 'Close them' on the admin page).",
             "force",
+            {"closing": str(len(change.deactivated)), "open": str(change.active_before)},
         )
     new_codes = {line.split(" ", 1)[0] for line in change.added}
     db = sqlite_utils.Database(conn)

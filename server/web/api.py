@@ -18,7 +18,7 @@ from server.office.catalog import read_catalog
 from server.office.search import search
 from server.queue import appointments, feedback, ticket_views, views, visits
 from server.queue.appointments import CenterKey
-from server.queue.engine import GENERAL, parse_label
+from server.queue.engine import GENERAL
 from server.queue.errors import QueueError
 from server.queue.facts import Done
 from server.settings import LANGUAGES
@@ -31,7 +31,7 @@ from server.web.auth import (
     user_json,
     user_required,
 )
-from server.web.validation import BadRequest, json_body, openapi_document, query_text
+from server.web.validation import BadRequest, json_body, openapi_document, query_text, typed_label
 from server.web.wiring import center, publish
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -238,9 +238,7 @@ def print_result(ticket_id: int) -> Response:
 @user_required()
 def find_ticket() -> Response:
     """Find today's ticket by its label as staff type it (a7, A-007)."""
-    label = parse_label(query_text("label", max_length=12) or "")
-    if label is None:
-        raise BadRequest("invalid_field", "label: a ticket number such as A-007.", "label")
+    label = typed_label(query_text("label", max_length=12) or "", "label")
     c = center()
     with c.store.read() as conn:
         return jsonify(ticket_views.find_ticket(conn, c.day(c.now()), label))

@@ -15,7 +15,7 @@ from server.web.auth import (
     COUNTER_ROLES,
     user_required,
 )
-from server.web.validation import json_body
+from server.web.validation import json_body, typed_label
 from server.web.wiring import center
 
 counter_api = Blueprint("counter_api", __name__, url_prefix="/api/v1")
@@ -72,7 +72,8 @@ def call_next(counter_id: int) -> Response:
 def call_ticket(counter_id: int) -> Response:
     """Call a specific ticket out of turn."""
     body = json_body("CallTicket")
-    return answer(calls.call_ticket(center(), counter_id, g.user, body["ticket"], body["reason"]))
+    label = typed_label(body["ticket"])
+    return answer(calls.call_ticket(center(), counter_id, g.user, label, body["reason"]))
 
 
 @counter_api.post(f"/counters/{COUNTER_ID}/recall")
@@ -108,7 +109,7 @@ def hold(counter_id: int) -> Response:
 def resume(counter_id: int) -> Response:
     """Take a held visit back into service."""
     body = json_body("Resume")
-    return answer(desk.resume(center(), counter_id, g.user, body["ticket"]))
+    return answer(desk.resume(center(), counter_id, g.user, typed_label(body["ticket"])))
 
 
 @counter_api.post(f"/counters/{COUNTER_ID}/finish")
@@ -141,7 +142,7 @@ def transfer(counter_id: int) -> Response:
             center(),
             counter_id,
             g.user,
-            body.get("ticket"),
+            typed_label(body["ticket"]) if "ticket" in body else None,
             body.get("service"),
             body.get("counter"),
         )

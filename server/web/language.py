@@ -88,10 +88,27 @@ def weekdays() -> list[str]:
     return [names[day] for day in range(7)]
 
 
+# Refusals whose message carries what the admin must see (the place in an uploaded file, the
+# printer URL forms or models allowed): said after the sentence, as the server wrote it.
+WITH_PLACE = frozenset(
+    {"bad_catalog", "bad_national_catalog", "bad_printer_url", "unknown_printer_profile"}
+)
+
+
 def refusal(error: QueueError) -> str:
-    """Say why a change was refused, in this request's language (the English text else)."""
-    key = f"error.{error.code}"
-    return text(key) if key in catalog(DEFAULT_LANGUAGE) else error.message
+    """Say why a change was refused, as a sentence in this request's language.
+
+    The field's own sentence, else the code's, else a general one: never the server's raw
+    text (a schema's regex or a library's message, in English), which goes to the log.
+    The same order as screen.js's ``refusal`` on the pages that refuse in the browser.
+    """
+    known = catalog(DEFAULT_LANGUAGE)
+    for key in (f"error.{error.code}.{error.field}", f"error.{error.code}"):
+        if key in known:
+            said = text(key, **(error.detail or {}))
+            return f"{said}: {error.message}" if error.code in WITH_PLACE else said
+    log.warning("A refusal with no words of its own: %s (%s)", error.code, error.message)
+    return text("error.unexplained", status=error.status)
 
 
 def check_language(language: str) -> str:

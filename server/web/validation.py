@@ -14,6 +14,7 @@ import yaml
 from flask import request
 from jsonschema import Draft202012Validator
 
+from server.queue.engine import parse_label
 from server.queue.errors import QueueError
 
 
@@ -118,6 +119,18 @@ def json_body(schema_name: str) -> dict[str, Any]:
             field = error.message.split("'")[1] if "'" in error.message else field
         raise BadRequest("invalid_field", f"{field or 'body'}: {error.message}", field)
     return dict(body)
+
+
+def typed_label(text: str, field: str = "ticket") -> str:
+    """Return a ticket's label as staff type it (a7, A 07, A-007) as printed, else BadRequest.
+
+    One reading for every field that names a ticket: the finder took ``a22`` while "call
+    this ticket" refused it with the schema's regex, in English, on an Azerbaijani page.
+    """
+    label = parse_label(text)
+    if label is None:
+        raise BadRequest("invalid_field", f"{field}: a ticket number such as A-007.", field)
+    return label
 
 
 def query_text(name: str, max_length: int) -> str | None:

@@ -27,9 +27,7 @@
     if (response.status === 401) { location.href = `/login?next=/counter/`; return null; }
     const data = response.status === 204 ? {} : await response.json();
     if (!response.ok) {
-      const error = data.error || {};
-      const key = `error.${error.code}`;
-      say(t(key) !== key ? t(key) : error.message || `${response.status}`);
+      say(window.dostq.refusal(data.error, response.status));
       return null;
     }
     // Only a change that worked clears the bar: a background reload (another counter's
@@ -175,8 +173,9 @@
         return act("/transfer", { ...(service ? { service } : {}), ...(to ? { counter: Number(to) } : {}) });
       };
     } else if (form === "specific") {
-      fields.append(el("label", {}, t("counter.label"), el("input", { name: "ticket", autocomplete: "off" })),
-        el("label", {}, t("counter.reason"), el("input", { name: "reason" })));
+      fields.append(el("label", {}, t("counter.label"), el("input", { name: "ticket", autocomplete: "off",
+        required: "", placeholder: "A-007" })),
+        el("label", {}, `${t("counter.reason")} (${t("word.required")})`, el("input", { name: "reason", required: "" })));
       submit = () => act("/call", { ticket: fields.querySelector("input[name=ticket]").value.trim(),
         reason: fields.querySelector("input[name=reason]").value.trim() });
     } else if (form === "walkin") {
@@ -252,8 +251,7 @@
   socket.on("counter_changed", (changed) => { if (counter && changed.id === counter.id) load(); });
   socket.on("ticket_called", (call) => { if (counter && call.counter_id === counter.id) load(); });
   socket.on("keypad_refused", (refusal) => {
-    const key = `error.${refusal.code}`;
-    if (counter && refusal.counter_id === counter.id) say(t(key) !== key ? t(key) : refusal.message);
+    if (counter && refusal.counter_id === counter.id) say(window.dostq.refusal(refusal));
   });
 
   // Any ticket of today, by its number: reprint it or cancel it (ticket_actions.js).

@@ -194,11 +194,7 @@
   async function release(counter) {
     if (!window.confirm(t("floor.release_confirm", { counter: counter.name }))) return;
     const response = await window.dostq.send("POST", `/manager/counters/${counter.id}/release`);
-    if (!response.ok) {  // in words, never the JSON
-      const error = ((await response.json().catch(() => ({}))).error) || {};
-      const key = `error.${error.code}`;
-      window.alert(t(key) !== key ? t(key) : t("floor.release_failed"));
-    }
+    if (!response.ok) window.alert(await window.dostq.refused(response));  // in words, never JSON
     refresh();
   }
 

@@ -23,11 +23,9 @@
   async function take(path, body, output, line) {
     const key = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
     const response = await send("POST", path, body, { "Idempotency-Key": key });
-    const data = await response.json();
+    const data = await response.json().catch(() => ({}));
     if (!response.ok) {
-      const code = `error.${data.error.code}`;
-      const why = t(code, data.error.detail) !== code ? t(code, data.error.detail) : data.error.message;
-      output.replaceChildren(el("p", { class: "problem", text: why }));
+      output.replaceChildren(el("p", { class: "problem", text: window.dostq.refusal(data.error, response.status) }));
       return;
     }
     output.replaceChildren(

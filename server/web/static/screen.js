@@ -46,5 +46,20 @@ window.dostq = (function () {
   function named(names) {
     return (names && (names[language] || names.az)) || "";
   }
-  return { el, button, send, fill, t, named, language };
+  // Why the server refused, as a sentence in the page's language: the field's own sentence,
+  // else the code's, else a general one with the HTTP status. Never the server's raw text (a
+  // schema's regex, a library's message, in English): tests/test_staff_words.py holds to it.
+  function refusal(error, status) {
+    const { code, field, detail } = error || {};
+    for (const key of [`error.${code}.${field}`, `error.${code}`]) {
+      if (texts[key] !== undefined) return fill(texts[key], detail || {});
+    }
+    return fill(texts["error.unexplained"] ?? "", { status: status || "" });
+  }
+  // The same, read from a refused response (its JSON body, if it has one).
+  async function refused(response) {
+    const body = await response.json().catch(() => ({}));
+    return refusal(body.error, response.status);
+  }
+  return { el, button, send, fill, t, named, language, refusal, refused };
 })();

@@ -9,13 +9,9 @@ window.dostq.ticketActions = (function () {
   const CANCELLABLE = ["issued", "waiting", "on_hold"];
   const REPRINTABLE = ["issued", "waiting"];
 
-  // Why the server refused, in the page's language when the catalog knows the code.
-  async function problem(response) {
-    try {
-      const error = (await response.json()).error;
-      const key = `error.${error.code}`;
-      return t(key) === key ? error.message : t(key);
-    } catch { return `HTTP ${response.status}`; }
+  // Why the server refused, in the page's language (screen.js's one mapping).
+  function problem(response) {
+    return window.dostq.refused(response);
   }
 
   // The buttons for one ticket: reprint, and cancel with a reason; ``done(message)`` after each.
@@ -53,7 +49,8 @@ window.dostq.ticketActions = (function () {
       show(await response.json());
     }
     function show(ticket, message, ok) {
-      result.replaceChildren(
+      // replaceChildren() writes a null child as the text "null": only what there is goes in.
+      result.replaceChildren(...[
         el("p", {}, el("strong", { text: ticket.label }), ` · ${named(ticket.service.name) || ticket.service.code} · `,
           el("span", { class: "ticket-state", text: t(`ticket.state.${ticket.state}`) }),
           ticket.counter ? ` · ${ticket.counter}` : ""),
@@ -62,7 +59,7 @@ window.dostq.ticketActions = (function () {
           const again = await fetch(`/api/v1/tickets?label=${encodeURIComponent(ticket.label)}`, { credentials: "same-origin" });
           show(again.ok ? await again.json() : ticket, text, succeeded);
           if (succeeded && changed) changed();
-        }));
+        })].filter(Boolean));
     }
     container.replaceChildren(
       el("h2", { text: t("actions.find") }),
