@@ -107,7 +107,7 @@ class SerialLink:
         self,
         url: str,
         on_line: Callable[[bytes], None],
-        on_state: Callable[[bool, str], None],
+        on_state: Callable[[bool, str, str | None], None],
         baudrate: int = 9600,
         first_retry_s: float = 0.5,
         max_retry_s: float = 30.0,
@@ -158,16 +158,16 @@ class SerialLink:
             try:
                 port = self._open()
             except (serial.SerialException, OSError) as exc:
-                self._set_state(False, f"cannot open {self.url}: {exc}")
+                self._set_state(False, f"cannot open {self.url}: {exc}", "cannot_open")
                 self._stop.wait(retry)
                 retry = min(retry * 2, self.max_retry_s)
                 continue
             retry = self.first_retry_s
-            self._set_state(True, f"{self.url} connected")
+            self._set_state(True, f"{self.url} connected", None)
             try:
                 self._serve(port)
             except (serial.SerialException, OSError) as exc:
-                self._set_state(False, f"{self.url} lost: {exc}")
+                self._set_state(False, f"{self.url} lost: {exc}", "lost")
             finally:
                 try:
                     port.close()
@@ -187,8 +187,9 @@ class SerialLink:
                 if line.strip():
                     self.on_line(line.strip())
 
-    def _set_state(self, connected: bool, message: str) -> None:
+    def _set_state(self, connected: bool, message: str, problem: str | None) -> None:
         # Report changes only: a line that stays unplugged is told once, not every retry.
+        # ``problem`` names it for staff (in their words); ``message`` is pyserial's, for the log.
         if connected is not self.connected:
             self.connected = connected
-            self.on_state(connected, message)
+            self.on_state(connected, message, problem)

@@ -95,6 +95,8 @@ def test_a_line_added_on_the_admin_page_opens_at_once_and_shows_on_the_floor(app
                 not manager.get("/manager/floor.json").get_json()["serial_lines"][0]["connected"]
             )
         )
+        (lost,) = manager.get("/manager/floor.json").get_json()["serial_lines"]
+        assert lost["problem"] == "lost"  # shown in words; pyserial's text is a tooltip
         page = manager.get("/manager/admin/lines").get_data(as_text=True)
         assert f'data-line="{device.link}"' in page and "qoşulmayıb" in page
         refused = manager.post(

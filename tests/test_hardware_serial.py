@@ -78,7 +78,7 @@ def test_unplugged_display_is_reported_and_catches_up_when_back(tmp_path):
     link = SerialLink(
         device.link,
         lines.append,
-        lambda up, msg: states.append(up),
+        lambda up, msg, problem: states.append(up),
         first_retry_s=0.05,
         max_retry_s=0.2,
     )

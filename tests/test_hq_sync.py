@@ -142,6 +142,8 @@ def test_center_offline_for_fourteen_days_catches_up_and_shows_its_backlog(tmp_p
         assert wait_until(lambda: floor_hq().get("last_error"), timeout=30)
         state = floor_hq()
         assert state["configured"] and state["pending_days"] == 15
+        # The floor says it in words from this kind, not urllib3's "HTTPConnectionPool(…)".
+        assert state["last_problem"] in ("unreachable", "http_error")  # a proxy answers 502
         assert state.get("last_success_at") is None
         hq.start()
         assert_converged(live, hq)

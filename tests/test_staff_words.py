@@ -77,3 +77,14 @@ def test_a_ticket_number_typed_loosely_is_read_and_a_wrong_one_is_said_in_words(
         assert words in said and "^" not in said and "match" not in said
         unknown = page_language.refusal(QueueError("brand_new_code", "KeyError: 'x'"))
         assert "KeyError" not in unknown and "409" in unknown
+
+
+def test_a_clerk_who_opens_a_managers_page_reads_why_not_json(app_center):
+    client = app_center.app.test_client()
+    login(client, "clerk1", "masa-one-secret")
+    page = client.get("/manager/", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 403 and page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert "Bu səhifə sizin üçün deyil" in text and '{"error"' not in text
+    api = client.get("/manager/floor.json", headers={"Accept": "application/json"})
+    assert api.status_code == 403 and api.get_json()["error"]["code"] == "role_required"

@@ -242,18 +242,16 @@ def _age(seconds: float) -> str:
 
 def _why_not_sent(exc: Exception, url: str) -> str:
     """Say in a sentence why HQ did not take the days (the rest stays pending, sent later)."""
-    import requests
+    from server.hq_link.sync import problem_kind
 
     later = "the days stay pending and go at the next try."
-    if isinstance(exc, requests.exceptions.SSLError):
-        return f"HQ's certificate at {url} could not be verified; {later}"
-    if isinstance(exc, requests.ConnectionError):
-        return f"HQ at {url} cannot be reached (no network, or HQ is down); {later}"
-    if isinstance(exc, requests.Timeout):
-        return f"HQ at {url} did not answer in time; {later}"
-    if isinstance(exc, requests.RequestException):
-        return f"HQ at {url} answered with an error ({type(exc).__name__}); {later}"
-    return str(exc)
+    said = {
+        "certificate": f"HQ's certificate at {url} could not be verified; {later}",
+        "unreachable": f"HQ at {url} cannot be reached (no network, or HQ is down); {later}",
+        "timeout": f"HQ at {url} did not answer in time; {later}",
+        "http_error": f"HQ at {url} answered with an error ({type(exc).__name__}); {later}",
+    }
+    return said.get(problem_kind(exc), str(exc))
 
 
 def _push_now(center: Center, data_dir: Path) -> None:
@@ -273,7 +271,7 @@ def _push_now(center: Center, data_dir: Path) -> None:
             try:
                 sent = center_sync.send_batch(center, hq, session)
             except (requests.RequestException, center_sync.SyncRefused) as exc:
-                center_sync.record_failure(center, str(exc))
+                center_sync.record_failure(center, exc)
                 raise click.ClickException(f"Stopped: {_why_not_sent(exc, hq.url)}") from exc
             if not sent:
                 break

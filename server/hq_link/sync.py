@@ -341,7 +341,25 @@ def _remember(conn: sqlite3.Connection, **changes: Any) -> None:
     put_setting(conn, "hq_sync_state", state)
 
 
-def record_failure(center: Center, message: str) -> None:
-    """Keep the last problem for the manager's view and `dostq sync --status`."""
+def problem_kind(exc: Exception) -> str:
+    """Name why HQ did not take the days, as the floor says it in the manager's language."""
+    if isinstance(exc, SyncRefused):
+        return "refused"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "certificate"
+    if isinstance(exc, requests.ConnectionError):
+        return "unreachable"
+    if isinstance(exc, requests.Timeout):
+        return "timeout"
+    return "http_error" if isinstance(exc, requests.RequestException) else "other"
+
+
+def record_failure(center: Center, exc: Exception) -> None:
+    """Keep the last problem for the manager's view and `dostq sync --status`.
+
+    Its kind is what the floor shows, in words; the library's own text (urllib3's
+    "HTTPConnectionPool(host=…) Max retries exceeded…" reached the floor) is for the CLI.
+    """
+    message = (str(exc) or type(exc).__name__)[:300]
     with center.transaction() as (conn, now):
-        _remember(conn, last_error=message, last_error_at=now)
+        _remember(conn, last_error=message, last_problem=problem_kind(exc), last_error_at=now)

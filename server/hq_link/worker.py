@@ -129,7 +129,7 @@ class SyncWorker:
                     self._ask_for_catalog(hq, session)
             except (requests.RequestException, sync.SyncRefused) as exc:
                 failures += 1
-                sync.record_failure(self.center, str(exc) or type(exc).__name__)
+                sync.record_failure(self.center, exc)
                 self._stop.wait(self.next_delay(failures))
                 continue
             failures = 0

@@ -95,7 +95,8 @@ class CounterDevices:
                     log.warning("serial line not opened: %s", exc)
                     self.refused[url] = {
                         "url": url, "baudrate": int(line.get("baudrate", 9600)),
-                        "connected": False, "message": str(exc), "since": time.time(),
+                        "connected": False, "message": str(exc), "problem": "not_allowed",
+                        "since": time.time(),
                     }  # fmt: skip
                     continue
                 link = SerialLink(
@@ -103,7 +104,8 @@ class CounterDevices:
                     baudrate=int(line.get("baudrate", 9600)),
                 )  # fmt: skip
                 self.links[url] = link
-                self.states[url] = {"connected": False, "message": "opening", "since": time.time()}
+                self.states[url] = {"connected": False, "message": "opening", "problem": "opening",
+                                    "since": time.time()}  # fmt: skip
                 opening.append(link)
         for link in closing:
             link.stop()
@@ -172,13 +174,12 @@ class CounterDevices:
             return
         self.publisher.publish(facts)
 
-    def _state_reporter(self, url: str) -> Callable[[bool, str], None]:
-        def report(connected: bool, message: str) -> None:
+    def _state_reporter(self, url: str) -> Callable[[bool, str, str | None], None]:
+        def report(connected: bool, message: str, problem: str | None) -> None:
             with self._lock:
                 if url in self.links:
-                    self.states[url] = {
-                        "connected": connected, "message": message, "since": time.time()
-                    }  # fmt: skip
+                    self.states[url] = {"connected": connected, "message": message,
+                                        "problem": problem, "since": time.time()}  # fmt: skip
             self.publisher.publish([SerialLineStatus(url, connected, message)])
 
         return report

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, redirect, request, url_for
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -82,9 +82,15 @@ def build_app(
     app.add_template_filter(lambda at: local_clock(at, timezone), "clock")
     app.jinja_env.globals["version"] = VERSION  # in every staff page's footer
 
-    def on_refusal(error: QueueError) -> tuple[Response, int] | Response:
+    def on_refusal(error: QueueError) -> tuple[Response | str, int] | Response:
         if error.status == 401 and not request.path.startswith(api_prefix):
             return redirect(url_for("auth.login", next=request.path))
+        if (
+            request.method == "GET"
+            and request.accept_mimetypes.accept_html
+            and not (request.path.startswith(api_prefix) or request.path.endswith(".json"))
+        ):  # a page opened in a browser (a clerk at /manager/ saw a bare JSON body)
+            return render_template("refused.html", why=refusal(error)), error.status
         return error_json(error)
 
     def on_http_error(error: HTTPException) -> Response | HTTPException:

@@ -92,7 +92,9 @@
     for (const line of floor.serial_lines.filter((l) => !l.connected)) {
       const item = document.createElement("div");
       item.className = "alert";
-      item.textContent = t("floor.line_down", { url: line.url, message: line.message || "" });
+      // The kind, in words; pyserial's own text stays a tooltip for the technician.
+      item.textContent = t("floor.line_down", { url: line.url, message: t(`floor.line_problem.${line.problem || "lost"}`) });
+      item.title = line.message || "";
       box.append(item);
     }
   }
@@ -153,7 +155,8 @@
       const item = document.createElement("li");
       item.className = line.connected ? "ok" : "bad";
       item.textContent = `${t("floor.serial_line")} ${line.url}: ${t(line.connected ? "floor.online" : "floor.offline")}${
-        line.connected || !line.message ? "" : ` · ${line.message}`}`;
+        line.connected ? "" : ` · ${t(`floor.line_problem.${line.problem || "lost"}`)}`}`;
+      item.title = line.message || "";
       devices.append(item);
     }
     const kinds = floor.sockets.by_kind;
@@ -176,7 +179,9 @@
   function hqText(hq, now) {
     if (!hq.configured) return t("floor.hq_not_set_up");
     const synced = hq.last_success_at ? ago(now - hq.last_success_at) : t("ago.never");
-    const problem = hq.pending_days && hq.last_error ? ` · ${hq.last_error}` : "";
+    // The kind of problem, in words; the library's own text is for `dostq sync --status`.
+    const problem = hq.pending_days && hq.last_error
+      ? ` · ${t(`floor.hq_problem.${hq.last_problem || "other"}`)}` : "";
     return t("floor.hq_synced", { synced, pending: hq.pending_days }) + problem;
   }
 
