@@ -301,6 +301,7 @@ def test_a_kiosk_left_open_across_a_closure_says_so_in_words(browser, tmp_path):
             page.click(".done")  # home: the notice first, every service closed
             notice = page.text_content("#closed-notice")
             assert "Novruz" in notice and "Biletlər" in notice
+            keep_screen(page, "kiosk-closed-holiday")
             page.click(".area:has-text('Məşğulluq')")
             assert page.is_disabled(".service >> nth=0")
     finally:

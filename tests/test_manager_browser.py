@@ -205,3 +205,34 @@ def test_the_floor_says_in_the_managers_language_when_the_clock_is_off_hqs(brows
         assert page.errors == []
     finally:
         live.stop()
+
+
+def test_the_floor_names_a_ticket_that_did_not_print_and_frees_a_clerks_counter(browser, tmp_path):
+    from tests.accessibility import keep_screen
+
+    live = start_live_center(tmp_path / "center", settings={"PRINT_GIVE_UP_S": "1"})
+    try:
+        printer = live.data_dir / "printer"
+        printer.mkdir(exist_ok=True)
+        (printer / "STATE").write_text("paper_out")
+        kiosk = live.kiosk()
+        ticket = kiosk.post(f"{live.url}/api/v1/tickets", json={"service": "4.4"}, timeout=10)
+        label = ticket.json()["label"]
+        clerk = live.session("clerk1", DEMO_LOGINS["clerk1"])
+        clerk.post(f"{live.url}/api/v1/counters/1/session", timeout=10).raise_for_status()
+        page = manager_page(browser, live, "/manager/", language="en")
+        page.wait_for_selector(f".alert.not-printed[data-ticket='{label}']")
+        assert "did not print" in text(page, f".alert.not-printed[data-ticket='{label}']")
+        page.wait_for_selector("#counters .release")
+        keep_screen(page, "floor-not-printed-and-release")
+        page.on("dialog", lambda dialog: dialog.accept())  # "Release Masa 1?"
+        page.click("#counters tr:has-text('Masa 1') .release")
+        page.wait_for_selector("#counters tr:has-text('Masa 1'):not(:has(.release))")
+        counters = clerk.get(f"{live.url}/api/v1/counters", timeout=10).json()
+        assert [c["status"] for c in counters if c["id"] == 1] == ["closed"]
+        (printer / "STATE").unlink()  # paper loaded: reprint from the alert
+        page.click(f".alert.not-printed[data-ticket='{label}'] >> text=Reprint")
+        page.wait_for_selector(f".alert.not-printed[data-ticket='{label}']", state="detached")
+        assert page.errors == []
+    finally:
+        live.stop()

@@ -116,8 +116,15 @@ def test_staff_reprint_after_paper_out_prints_the_ticket(paper_out_center):
     folder = live.data_dir / KIOSK_PRINTER
     ticket = take_ticket(live)
     wait_for_print_status(live, ticket["token"])
-    (folder / "STATE").unlink()  # paper loaded
     manager = live.session("manager", "demo-floor-lead")
+
+    def not_printed():
+        floor = manager.get(f"{live.url}/manager/floor.json", timeout=10).json()
+        return [t["label"] for t in floor["not_printed"]]
+
+    # The floor names the ticket that did not print (it said only "paper out" before).
+    assert not_printed() == [ticket["label"]]
+    (folder / "STATE").unlink()  # paper loaded
     reprint = manager.post(f"{live.url}/api/v1/tickets/{ticket['id']}/reprint", timeout=10)
     assert reprint.status_code == 200 and reprint.json()["print_status"] == "pending"
 
@@ -128,6 +135,7 @@ def test_staff_reprint_after_paper_out_prints_the_ticket(paper_out_center):
             ).fetchone()[0]
 
     assert wait_until(lambda: print_status() == "printed", 15)
+    assert not_printed() == []  # printed at last: off the list
     (job,) = folder.glob("*.bin")
     assert ticket["label"] in decode(job.read_bytes()).lines
     not_waiting = manager.post(f"{live.url}/api/v1/tickets/999/reprint", timeout=10)

@@ -224,6 +224,7 @@ def floor_view(
         "assistance": assistance,
         "alerts": alerts,
         "unconfirmed": snapshot["unconfirmed"],
+        "not_printed": snapshot["not_printed"],
         "hq": hq_sync,
         "sockets": sockets,
     }

@@ -194,6 +194,13 @@ def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
             "AND arrived_at <= ? ORDER BY arrived_at",
             (day, now - center.unconfirmed_after_s),
         ).fetchall()
+        # Printing failed (paper out, cover open): the visitor has only the number on the kiosk
+        # screen. Listed until a reprint succeeds or the visit leaves the queue.
+        not_printed = conn.execute(
+            "SELECT id, label, arrived_at, state FROM tickets WHERE day = ? "
+            "AND print_status = 'failed' AND state IN ('issued', 'waiting') ORDER BY arrived_at",
+            (day,),
+        ).fetchall()
         counters = conn.execute(
             "SELECT c.id, c.name, c.zone, c.status, c.status_reason, u.display_name AS clerk, "
             "t.id AS ticket_id, t.label, t.state FROM counters c "
@@ -213,6 +220,7 @@ def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
             "last_seq": last or 0,
             "waiting": waiting_summary(conn, day, now),
             "unconfirmed": [dict(r) for r in unconfirmed],
+            "not_printed": [dict(r) for r in not_printed],
             "recent_calls": recent_calls(conn, day, zone),
             "counters": [
                 {

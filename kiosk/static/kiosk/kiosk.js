@@ -46,6 +46,19 @@
     catalog = await response.json();
   }
 
+  // A loudspeaker drawn, not the emoji: a kiosk PC with no emoji font showed an empty box.
+  function speakerIcon() {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "icon");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", "M3 9v6h4l5 4V5L7 9H3zm13.5 3a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z");
+    path.setAttribute("fill", "currentColor");
+    svg.append(path);
+    return svg;
+  }
+
   // ---- screens --------------------------------------------------------------------------
   function chrome(title, body, withNavigation) {
     const languages = el("nav", { class: "languages" },
@@ -53,7 +66,7 @@
         `lang${code === lang ? " active" : ""}`)));
     // In all three languages: a visitor who cannot read the screen cannot pick one first.
     const listen = el("button", { type: "button", class: "listen", "aria-pressed": String(guided),
-      "data-speak": t("listen"), onclick: toggleGuidance }, "🔊 ",
+      "data-speak": t("listen"), onclick: toggleGuidance }, speakerIcon(), " ",
       el("span", { lang: "az", text: "Dinlə" }), " · ", el("span", { lang: "ru", text: "Слушать" }),
       " · ", el("span", { lang: "en", text: "Listen" }));
     const access = el("div", { class: "access" },

@@ -33,6 +33,14 @@
       box.append(Object.assign(document.createElement("div"), { className: `alert ${alert.kind}`,
         textContent: t(`floor.alert.${alert.kind}`, { ...alert, service: `${alert.letter} · ${named(alert.service_name)}` }) }));
     }
+    for (const ticket of floor.not_printed) {  // the visitor has only the kiosk's screen
+      const item = document.createElement("div");
+      item.className = "alert not-printed";
+      item.dataset.ticket = ticket.label;
+      item.append(`${t("floor.not_printed", { label: ticket.label, at: clock(ticket.arrived_at) })} `,
+        window.dostq.ticketActions.actionsFor(ticket, refresh));
+      box.append(item);
+    }
     for (const ticket of floor.unconfirmed) {
       const item = document.createElement("div");
       item.className = "alert";
@@ -124,7 +132,7 @@
       cell(row, counter.clerk || "–");
       cell(row, counter.ticket ? `${counter.ticket.label} (${t(`ticket.state.${counter.ticket.state}`)})` : "–");
       const actions = cell(row, "");
-      if (counter.clerk_user_id !== null || counter.status !== "closed") {  // a clerk away, ill, gone home
+      if (counter.clerk || counter.status !== "closed") {  // a clerk away, ill, gone home
         const button = document.createElement("button");
         button.type = "button";
         button.className = "secondary release";

@@ -53,6 +53,7 @@ window.dostq.ticketActions = (function () {
       result.replaceChildren(...[
         el("p", {}, el("strong", { text: ticket.label }), ` · ${named(ticket.service.name) || ticket.service.code} · `,
           el("span", { class: "ticket-state", text: t(`ticket.state.${ticket.state}`) }),
+          ticket.print_status === "failed" ? el("span", { class: "not-printed", text: ` · ${t("actions.not_printed")}` }) : "",
           ticket.counter ? ` · ${ticket.counter}` : ""),
         message ? el("p", { class: ok ? "done" : "problem", text: message }) : null,
         actionsFor(ticket, async (text, succeeded) => {
