@@ -28,6 +28,7 @@ from server.settings import backup_folder
 from server.web import exports
 from server.web.auth import user_required
 from server.web.charts import hours_chart
+from server.web.language import current as language
 from server.web.language import refusal, text
 from server.web.wiring import center, counter_devices, publish, sockets
 
@@ -141,7 +142,7 @@ def visits_export(kind: str) -> Response:
     first, last = _range()
     c = center()
     with c.store.read() as conn:
-        rows = list(reports.visit_rows(reports.visits(conn, first, last), c.timezone))
+        rows = list(reports.visit_rows(reports.visits(conn, first, last), c.timezone, language()))
     write = exports.table_csv if kind == "csv" else exports.table_xlsx
     name = f"dostq-visits-{first}-{last}.{kind}"
     return exports.attachment(write(reports.VISIT_COLUMNS, rows), name)

@@ -62,7 +62,7 @@ def worked_day(center, clock):
     at(center, clock, "09:31")
     desk.start_service(center, 1, clerk1)
     at(center, clock, "09:41")
-    desk.finish(center, 1, clerk1, [])
+    desk.finish(center, 1, clerk1, ["2.1", "2.2"])  # a second service delivered too
     at(center, clock, "10:00")
     issue_ticket(center, "6", device=None)
     at(center, clock, "10:05")
@@ -194,8 +194,23 @@ def test_raw_visits_export_one_row_per_visit_in_local_time(worked_day):
         "600",
     )
     assert visits[4]["walk_in"] == "True" and visits[4]["wait_s"] == ""
+    # What the clerk ticked at the end was recorded and shown nowhere; now each visit's row.
+    assert [v["delivered"] for v in visits] == ["2.1", "2.1 2.2", "", "", "4.4"]
     sheet = load_workbook(io.BytesIO(exports.table_xlsx(reports.VISIT_COLUMNS, rows)))["Visits"]
     assert sheet.max_row == 6 and sheet["B2"].value == "B-001"
+
+
+def test_names_are_in_the_readers_language_with_azerbaijani_beside(worked_day):
+    with worked_day.store.read() as conn:
+        day = reports.visits(conn, DAY, DAY)
+        english = list(reports.visit_rows(day, worked_day.timezone, "en"))
+        report = reports.report(conn, DAY, DAY, worked_day.timezone)
+        names = {r["code"]: (r["name_az"], r["name_en"]) for r in
+                 conn.execute("SELECT code, name_az, name_en FROM services")}  # fmt: skip
+    column = reports.VISIT_COLUMNS.index("service_name")
+    assert english[0][column] == names["2.1"][1] != names["2.1"][0]
+    service = next(s for s in report["services"] if s["code"] == "2.1")
+    assert (service["name_az"], service["name_en"]) == names["2.1"]
 
 
 def test_history_is_realistic_repeatable_and_never_doubled(center):

@@ -88,3 +88,20 @@ def test_a_clerk_who_opens_a_managers_page_reads_why_not_json(app_center):
     assert "Bu səhifə sizin üçün deyil" in text and '{"error"' not in text
     api = client.get("/manager/floor.json", headers={"Accept": "application/json"})
     assert api.status_code == 403 and api.get_json()["error"]["code"] == "role_required"
+
+
+def test_catalog_names_follow_the_page_language_on_the_report(app_center):
+    from server.queue import visits
+
+    center = app_center.app.extensions["dostq.center"]
+    visits.issue_ticket(center, "2.1", device=None)
+    client = app_center.app.test_client()
+    headers = login(client, "manager", "floor-boss-secret")
+    client.post("/language", data={"language": "en"}, headers=headers)
+    with center.store.read() as conn:
+        area = conn.execute(
+            "SELECT a.name_az, a.name_en FROM areas a JOIN services s ON s.area_id = a.id "
+            "WHERE s.code = '2.1'"
+        ).fetchone()
+    page = client.get(f"/manager/report?from={center.day(center.now())}").get_data(as_text=True)
+    assert area["name_en"] in page and area["name_az"] not in page

@@ -313,7 +313,8 @@ def counters_page(conn: sqlite3.Connection) -> dict[str, Any]:
         "counter_served": served,
         "areas": _areas_with_services(conn),
         "categories": conn.execute(
-            "SELECT code, name_az FROM priority_categories WHERE active = 1 ORDER BY position"
+            "SELECT code, name_az, name_ru, name_en FROM priority_categories WHERE active = 1 "
+            "ORDER BY position"
         ).fetchall(),
     }
 
@@ -322,14 +323,15 @@ def _areas_with_services(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Return the open areas in catalog order, each with its open services."""
     areas: dict[str, dict[str, Any]] = {}
     for row in conn.execute(
-        "SELECT s.code, s.name_az, a.letter, a.code AS area_code, a.name_az AS area_name "
+        "SELECT s.code, s.name_az, s.name_ru, s.name_en, a.letter, a.code AS area_code, "
+        "a.name_az AS area_az, a.name_ru AS area_ru, a.name_en AS area_en "
         "FROM services s JOIN areas a ON a.id = s.area_id "
         "WHERE s.active = 1 AND a.active = 1 ORDER BY a.position, a.id, s.position, s.id"
     ):
         area = areas.setdefault(
             row["area_code"],
-            {"code": row["area_code"], "letter": row["letter"], "name": row["area_name"],
-             "services": []},
+            {"code": row["area_code"], "letter": row["letter"], "name_az": row["area_az"],
+             "name_ru": row["area_ru"], "name_en": row["area_en"], "services": []},
         )  # fmt: skip
         area["services"].append(row)
     return list(areas.values())

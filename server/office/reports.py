@@ -38,6 +38,7 @@ VISIT_COLUMNS = (
     "walk_in",
     "state",
     "outcome",
+    "delivered",
     "print_status",
     "arrived",
     "first_called",
@@ -95,11 +96,17 @@ def visits(conn: sqlite3.Connection, first_day: str, last_day: str) -> Iterator[
     """Yield every visit of the range, in the order they arrived."""
     yield from conn.execute(
         "SELECT t.id, t.day, t.label, a.letter, a.code AS area_code, a.name_az AS area_name, "
-        "s.code AS service, s.name_az AS service_name, t.category, t.walk_in, t.state, "
+        "a.name_ru AS area_name_ru, a.name_en AS area_name_en, "
+        "s.code AS service, s.name_az AS service_name, s.name_ru AS service_name_ru, "
+        "s.name_en AS service_name_en, t.category, t.walk_in, t.state, "
         "t.outcome, t.print_status, t.arrived_at, t.first_called_at, t.started_at, "
         "t.finished_at, t.recalls, t.transfers, t.counter_id, c.name AS counter, "
         "t.clerk_user_id, u.display_name AS clerk, "
-        "f.rating, f.reasons AS rating_reasons, f.comment AS rating_comment "
+        "f.rating, f.reasons AS rating_reasons, f.comment AS rating_comment, "
+        # What the clerk ticked at the end (a second service delivered): codes, in order.
+        "(SELECT group_concat(ds.code, ' ') FROM (SELECT s2.code FROM delivered_services d "
+        "JOIN services s2 ON s2.id = d.service_id WHERE d.ticket_id = t.id ORDER BY s2.code) ds) "
+        "AS delivered "
         "FROM tickets t JOIN services s ON s.id = t.service_id JOIN areas a ON a.id = s.area_id "
         "LEFT JOIN counters c ON c.id = t.counter_id "
         "LEFT JOIN users u ON u.id = t.clerk_user_id "
@@ -251,12 +258,20 @@ def build_report(
                 ratings[finished].append(visit["rating"])
         keys = {
             "days": (visit["day"], {"day": visit["day"]}),
-            "areas": (visit["letter"], {"letter": visit["letter"], "name": visit["area_name"]}),
+            "areas": (
+                visit["letter"],
+                {
+                    "letter": visit["letter"],
+                    "name": visit["area_name"],
+                    **_names(visit, "area_name"),
+                },
+            ),
             "services": (
                 visit["service"],
                 {
                     "code": visit["service"],
                     "name": visit["service_name"],
+                    **_names(visit, "service_name"),
                     "letter": visit["letter"],
                 },
             ),
@@ -300,6 +315,12 @@ def build_report(
     }
 
 
+def _names(visit: sqlite3.Row, column: str) -> dict[str, str | None]:
+    """Return the name in each language (language.named picks the page's)."""
+    return {"name_az": visit[column], "name_ru": visit[f"{column}_ru"],
+            "name_en": visit[f"{column}_en"]}  # fmt: skip
+
+
 def _order(key: Any) -> tuple[int, Any]:
     # Service codes sort as numbers part by part (4.10 after 4.9); everything else as itself.
     if isinstance(key, str) and key.replace(".", "").isdigit():
@@ -316,8 +337,11 @@ def report(
     )
 
 
-def visit_rows(rows: Iterable[sqlite3.Row], timezone: ZoneInfo) -> Iterator[tuple[Any, ...]]:
-    """Shape visits as export rows under VISIT_COLUMNS."""
+def visit_rows(
+    rows: Iterable[sqlite3.Row], timezone: ZoneInfo, language: str = "az"
+) -> Iterator[tuple[Any, ...]]:
+    """Shape visits as export rows under VISIT_COLUMNS, names in ``language`` (az else)."""
+    name_column = "service_name" if language == "az" else f"service_name_{language}"
 
     def local(at: float | None) -> str | None:
         if at is None:
@@ -331,11 +355,12 @@ def visit_rows(rows: Iterable[sqlite3.Row], timezone: ZoneInfo) -> Iterator[tupl
             visit["label"],
             visit["letter"],
             visit["service"],
-            visit["service_name"],
+            visit[name_column] or visit["service_name"],
             visit["category"],
             bool(visit["walk_in"]),
             visit["state"],
             visit["outcome"],
+            visit["delivered"],
             visit["print_status"],
             local(visit["arrived_at"]),
             local(visit["first_called_at"]),

@@ -69,6 +69,23 @@ def text(key: str, **values: Any) -> str:
     return translate(current(), key, **values)
 
 
+def named(value: Any) -> str:
+    """Return a name in this request's language, Azerbaijani when it has none there.
+
+    ``value`` is a row with ``name_az``/``name_ru``/``name_en`` or a ``{az, ru, en}`` dict:
+    the one way every staff page and export shows a catalog, area or category name (the
+    report, the counters' page and the counter choice showed Azerbaijani on ru/en pages).
+    """
+    if value is None:
+        return ""
+    keys = value.keys() if hasattr(value, "keys") else ()
+    shown = current()
+    for key in (shown, f"name_{shown}", "az", "name_az", "name"):
+        if key in keys and value[key]:
+            return str(value[key])
+    return ""
+
+
 def number(value: float | int | None) -> str:
     """Show a number as this request's language writes it (1 646,5 · 1.646,5 · 1,646.5)."""
     return "–" if value is None else format_decimal(value, locale=current())
@@ -128,6 +145,7 @@ def init_app(app: Flask, store: Callable[[], Database], url: str) -> None:
     app.add_template_global(text, "_")
     app.add_template_filter(number)
     app.add_template_filter(day)
+    app.add_template_filter(named)
 
     @app.context_processor
     def language_of_page() -> dict[str, Any]:
