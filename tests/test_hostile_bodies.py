@@ -55,3 +55,11 @@ def test_a_file_asked_for_by_a_name_no_file_could_have_is_a_404(app_center, name
     font = client.get("/fonts/DejaVuSans.ttf")
     font.close()
     assert font.status_code == 200
+
+
+def test_hq_serves_the_font_its_pages_ask_for(hq_client):
+    # tokens.css asks /fonts/DejaVuSans.ttf on HQ's pages too: it was a 404 on every page.
+    font = hq_client.get("/fonts/DejaVuSans-Bold.ttf")
+    font.close()
+    assert font.status_code == 200 and font.mimetype == "font/ttf"
+    assert hq_client.get("/fonts/..%2Fsecret_key.ttf").status_code == 404

@@ -89,3 +89,16 @@ def test_many_tickets_statuses_at_once_agree_with_each_tickets_own_view(center, 
                 alone["people_ahead"],
                 alone["estimated_wait_min"],
             ), ticket["label"]
+
+
+def test_the_waiting_summary_counts_priority_visitors_by_category(center, clock):
+    from server.queue.views import waiting_summary
+
+    visits.issue_ticket(center, "2.1", device=None)
+    visits.issue_ticket(center, "2.1", device=None, category="disability")
+    clock.advance(60)
+    visits.issue_ticket(center, "2.1", device=None, category="disability")
+    with center.store.read() as conn:
+        (line,) = waiting_summary(conn, center.day(clock.now), clock.now)
+    assert (line["waiting"], line["priority"], line["categories"]) == (3, 2, {"disability": 2})
+    assert line["longest_wait_s"] == 60  # the first to arrive, whatever their category

@@ -11,7 +11,7 @@ import sqlite3
 from typing import Any
 
 from server.queue.center import Center
-from server.queue.engine import estimate_wait_minutes
+from server.queue.engine import GENERAL, estimate_wait_minutes
 from server.queue.errors import NotFound
 from server.queue.feedback import SATISFIED
 from server.queue.localized import names
@@ -58,24 +58,35 @@ def recent_calls(
 
 
 def waiting_summary(conn: sqlite3.Connection, day: str, now: float) -> list[dict[str, Any]]:
-    """Return, per service with anyone queued today, how many wait and the longest wait."""
+    """Return, per service with anyone queued today, how many wait and the longest wait.
+
+    ``categories`` counts the priority visitors by category, so a counter kept for some
+    categories shows the people it can call (a priority-only counter listed 12 waiting while
+    its "Call next" said nobody waits).
+    """
     rows = conn.execute(
-        "SELECT s.code, a.letter, count(*) AS waiting, "
-        "sum(t.category != 'general') AS priority, min(t.arrived_at) AS oldest "
+        "SELECT s.code, a.letter, t.category, count(*) AS waiting, min(t.arrived_at) AS oldest "
         "FROM tickets t JOIN services s ON s.id = t.service_id JOIN areas a ON a.id = s.area_id "
-        "WHERE t.day = ? AND t.state IN (?, ?) GROUP BY s.id ORDER BY a.position, s.position",
+        "WHERE t.day = ? AND t.state IN (?, ?) GROUP BY s.id, t.category "
+        "ORDER BY a.position, s.position",
         (day, *QUEUED),
     ).fetchall()
+    lines: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        line = lines.setdefault(r["code"], {
+            "service": r["code"], "letter": r["letter"], "waiting": 0, "priority": 0,
+            "categories": {}, "oldest": r["oldest"],
+        })  # fmt: skip
+        line["waiting"] += r["waiting"]
+        line["oldest"] = min(line["oldest"], r["oldest"])
+        if r["category"] != GENERAL:
+            line["priority"] += r["waiting"]
+            line["categories"][r["category"]] = r["waiting"]
     return [
-        {
-            "service": r["code"],
-            "letter": r["letter"],
-            "waiting": r["waiting"],
-            "priority": r["priority"],
-            "longest_wait_s": round(now - r["oldest"], 1),
-        }
-        for r in rows
-    ]
+        {**{k: v for k, v in line.items() if k != "oldest"},
+         "longest_wait_s": round(now - line["oldest"], 1)}
+        for line in lines.values()
+    ]  # fmt: skip
 
 
 def counter_row(conn: sqlite3.Connection, counter_id: int) -> sqlite3.Row:

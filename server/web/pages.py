@@ -9,7 +9,6 @@ import qrcode.image.svg
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 from werkzeug.wrappers import Response
 
-from hardware.glyphs import FONTS
 from hardware.printers import VirtualPrinter
 from server.live.printing import printer_for
 from server.office.accounts import device_by_name
@@ -38,15 +37,6 @@ def ticket_qr(token: str) -> Response:
         border=2,
     )
     return Response(image.to_string(), mimetype="image/svg+xml")
-
-
-@bp.get("/fonts/<name>.ttf")
-def font(name: str) -> Response:
-    """Serve the bundled DejaVu font to pages: no web fonts, and ə renders on every screen."""
-    path = FONTS / f"{name}.ttf"
-    if not SAFE_FILE_NAME.fullmatch(name) or not path.is_file():
-        abort(404)
-    return send_file(path, mimetype="font/ttf", max_age=86400)
 
 
 @bp.get("/t/<token>")

@@ -7,17 +7,19 @@ the same on a center server and at headquarters.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from hardware.glyphs import FONTS
 from server import VERSION
 from server.office import accounts
 from server.queue.errors import QueueError
@@ -27,6 +29,7 @@ from server.web.language import refusal
 from server.web.signin_guard import FailureStore, SignInGuard
 
 WEB_DIR = Path(__file__).parent
+FONT_NAME = re.compile(r"DejaVu[A-Za-z-]{0,40}")
 log = logging.getLogger("dostq")
 
 
@@ -107,6 +110,15 @@ def build_app(
         if request.path.startswith(api_prefix):
             return error_json(refused)
         return Response(refusal(refused), mimetype="text/plain"), refused.status
+
+    # The bundled DejaVu font, for every page of either app (tokens.css asks /fonts/…): no web
+    # fonts, and ə renders on every screen. HQ's pages asked for it and got 404.
+    @app.get("/fonts/<name>.ttf")
+    def font(name: str) -> Response:
+        path = FONTS / f"{name}.ttf"
+        if not FONT_NAME.fullmatch(name) or not path.is_file():
+            abort(404)
+        return send_file(path, mimetype="font/ttf", max_age=86400)
 
     app.register_error_handler(QueueError, on_refusal)
     app.register_error_handler(HTTPException, on_http_error)

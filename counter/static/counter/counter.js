@@ -191,7 +191,11 @@
   }
 
   function queuePanel() {
-    const mine = waiting.filter((w) => counter.services.includes(w.service));
+    // A counter kept for some visitor categories counts only the people it may call.
+    const callable = (w) => (counter.categories
+      ? counter.categories.reduce((sum, c) => sum + ((w.categories || {})[c] || 0), 0) : w.waiting);
+    const mine = waiting.filter((w) => counter.services.includes(w.service) && callable(w) > 0)
+      .map((w) => ({ ...w, waiting: callable(w) }));
     return el("section", { class: "queue" }, el("h2", { text: t("counter.queue") }),
       mine.length === 0 ? el("p", { text: t("counter.nobody") }) : el("table", {}, ...mine.map((w) =>
         el("tr", {}, el("td", { text: `${w.letter} · ${named(services[w.service]) || w.service}` }),

@@ -20,7 +20,8 @@
     const queued = ["issued", "waiting"].includes(status.state);
     const parts = queued ? [
       el("p", { class: "state" }, `${t("phone.ahead")} `, el("strong", { id: "ahead", text: String(status.people_ahead) })),
-      status.estimated_wait_min != null
+      // "Estimated wait: 0 min" said nothing the "near" line does not say better.
+      status.estimated_wait_min
         ? el("p", { class: "muted", text: t("phone.wait", { minutes: status.estimated_wait_min }) }) : null,
       status.people_ahead <= near ? el("p", { class: "near", text: t("phone.near") }) : null,
     ] : status.state === "called"
