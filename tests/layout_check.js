@@ -26,9 +26,14 @@
   for (const el of document.querySelectorAll("label, th, button, legend, h2, .figure .label")) {
     const words = el.innerText.trim().split(/\s+/).filter(Boolean);
     if (words.length < 3) continue;
-    const range = document.createRange();
-    range.selectNodeContents(el);
-    const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    // The lines of its text only: a checkbox or a number field beside it is not a word.
+    const tops = new Set();
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+    }
     if (tops.size >= words.length) broken.push(describe(el));
   }
   const sideways = document.scrollingElement.scrollWidth > window.innerWidth + 1;

@@ -199,7 +199,9 @@ def test_call_next_calls_the_appointment_at_its_slot_ahead_of_walk_ins(center, c
     assert call_next(center, 1, clerk).answer["ticket"]["label"] == first  # slot not begun
     mark_no_show(center, 1, clerk)
     clock.now = slot_at_t0(20)
-    assert call_next(center, 1, clerk).answer["ticket"]["label"] == booked
+    called = call_next(center, 1, clerk).answer["ticket"]
+    assert called["label"] == booked
+    assert called["slot_at"] == slot_at_t0(20)  # the clerk's page says "Booked for 06:33"
     mark_no_show(center, 1, clerk)
     assert call_next(center, 1, clerk).answer["ticket"]["label"] == second
 

@@ -132,7 +132,7 @@ def test_a_ticket_is_found_by_its_number_and_cancelled_from_the_floor(browser, t
         assert wait_until(lambda: text(page, "#waiting") == "1", timeout=10)
         page.fill("#ticket-finder input[name=label]", "??")
         page.click("#ticket-finder button[type=submit]")
-        page.wait_for_selector("#ticket-finder >> text=a ticket number such as A-007")
+        page.wait_for_selector("#ticket-finder >> text=Bilet nömrəsi belə yazılır: A-007")
         assert page.errors == []
     finally:
         live.stop()

@@ -97,6 +97,8 @@ def _ticket(row: sqlite3.Row, ahead: int, pace: tuple[float, int] | None) -> dic
         "print_status": row["print_status"],
         "arrived_at": row["arrived_at"],
         "called_at": row["called_at"],
+        # A booking checked in: the clerk sees that the visitor booked, and for when.
+        "slot_at": row["slot_at"],
         "counter": row["counter_name"],
         "people_ahead": ahead if queued else 0,
         "estimated_wait_min": estimate_wait_minutes(ahead, *pace) if queued and pace else None,

@@ -102,6 +102,8 @@
       el("p", { class: "service", text: named(names) }),
       ticket.category !== "general" ? el("p", { class: "badge", text: `${t("word.priority")}: ${
         named(categories[ticket.category]) || ticket.category}` }) : null,
+      ticket.slot_at ? el("p", { class: "badge booked", id: "current-booking",
+        text: t("counter.booked_for", { time: window.dostq.clock(ticket.slot_at) }) }) : null,
       el("p", { class: "state", id: "current-state", text: t(`ticket.state.${ticket.state}`) }),
       el("p", { class: "timers" }, el("span", { id: "timer", "data-arrived": ticket.arrived_at,
         "data-called": ticket.called_at || "" })),

@@ -8,7 +8,7 @@
 
   const minutes = (seconds) => (seconds == null ? "–" : seconds < 60 ? t("floor.under_a_minute")
     : t("floor.minutes", { count: Math.floor(seconds / 60) }));
-  const clock = (epoch) => new Date(epoch * 1000).toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit" });
+  const { clock } = window.dostq;  // the center's time zone, as the server draws times
   function cell(row, text, className) {
     const td = row.insertCell();
     td.textContent = text;

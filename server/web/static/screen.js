@@ -61,5 +61,13 @@ window.dostq = (function () {
     const body = await response.json().catch(() => ({}));
     return refusal(body.error, response.status);
   }
-  return { el, button, send, fill, t, named, language, refusal, refused };
+  // A time of day (epoch seconds) as the center's clock reads it, 24-hour, whatever zone the
+  // browser's PC was set to: the floor drew 04:06 PM beside the server's 20:06.
+  const zone = (document.querySelector('meta[name="timezone"]') || {}).content || undefined;
+  const timeOfDay = new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23", timeZone: zone });
+  function clock(epoch) {
+    return timeOfDay.format(new Date(epoch * 1000));
+  }
+  return { el, button, send, fill, t, named, language, refusal, refused, clock };
 })();
