@@ -376,3 +376,12 @@ def test_a_blind_visitor_takes_a_ticket_by_keyboard_with_spoken_guidance(kiosk, 
     keep_screen(kiosk, "kiosk-audio-guided-az")  # after: a screenshot stops what is playing
     assert [text for text, played in spoken if not played] == []
     assert [row[0] for row in tickets(kiosk_center)] == [label]
+
+
+def test_a_physical_keyboard_types_into_the_search(kiosk):
+    kiosk.click(".search")
+    kiosk.keyboard.type("pensiyx")
+    kiosk.keyboard.press("Backspace")  # one taken back, as with the on-screen ⌫
+    kiosk.keyboard.type("a")
+    kiosk.wait_for_selector("output.query:text-is('pensiya')")
+    kiosk.wait_for_selector(".service")  # found, as if typed on the screen's keys

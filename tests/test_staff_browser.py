@@ -118,6 +118,12 @@ def test_counter_page_serving(browser, center, language):
 def test_reception_issues_a_priority_ticket_and_finds_it(browser, center, language):
     page = signed_in(browser, center, "volunteer", language, "/reception/")
     page.wait_for_selector("#reception select[name=service] option", state="attached")
+    # The kiosk's search: "ushaq" finds "uşaq" (a substring of its own found nothing).
+    page.fill("#reception input[name=find]", "ushaq")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#reception select[name=service] option')]"
+        ".some((o) => /uşaq|дет|child/i.test(o.textContent))"
+    )
     page.fill("#reception input[name=find]", "pensiya")
     page.select_option("#reception select[name=category]", "disability")
     page.check(f"#reception input[name=language][value={language}]")

@@ -62,8 +62,12 @@
   // ---- screens --------------------------------------------------------------------------
   function chrome(title, body, withNavigation) {
     const languages = el("nav", { class: "languages" },
-      ...["az", "ru", "en"].map((code) => button(code.toUpperCase(), () => setLanguage(code),
-        `lang${code === lang ? " active" : ""}`)));
+      ...["az", "ru", "en"].map((code) => {
+        const choice = button(code.toUpperCase(), () => setLanguage(code), `lang${code === lang ? " active" : ""}`);
+        // Spoken as the language's name, a phrase the kiosk may say ("RU" was a 404: silence).
+        choice.dataset.speak = t(`language_${code}`);
+        return choice;
+      }));
     // In all three languages: a visitor who cannot read the screen cannot pick one first.
     const listen = el("button", { type: "button", class: "listen", "aria-pressed": String(guided),
       "data-speak": t("listen"), onclick: toggleGuidance }, speakerIcon(), " ",
@@ -416,6 +420,16 @@
   }, { capture: true });
   document.addEventListener("keydown", (event) => {
     if (event.key === "*") { event.preventDefault(); toggleGuidance(); return; }
+    // A physical keyboard types into the search too (only the on-screen one did): letters and
+    // digits go to the query, Backspace takes one back; Space and Enter still press buttons.
+    if (current.screen === "search" && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      if (event.key.length === 1 && /[\p{L}\p{N}]/u.test(event.key)) {
+        event.preventDefault();
+        showSearch(current.query + event.key.toLocaleLowerCase(lang));
+        return;
+      }
+      if (event.key === "Backspace") { event.preventDefault(); showSearch(current.query.slice(0, -1)); return; }
+    }
     if (!guided) return;
     const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[event.key];
     if (step) { event.preventDefault(); moveFocus(step); }

@@ -7,15 +7,22 @@
   const form = document.getElementById("reception");
   const issued = document.getElementById("issued");
   const serviceSelect = form.elements.service;
-  let services = []; // [code, "A · name", words to search]
+  let services = []; // [code, "A · name"], in catalog order
 
-  // Lower-cased, marks dropped, Azerbaijani ə/ı folded, so "tequd" finds "təqaüd".
-  const fold = (text) => text.toLocaleLowerCase("az").normalize("NFD").replace(/\p{M}/gu, "")
-    .replaceAll("ə", "e").replaceAll("ı", "i");
-
-  function showServices(filter) {
-    const wanted = fold(filter || "");
-    const shown = services.filter(([, , words]) => !wanted || words.includes(wanted));
+  // The kiosk's own search (server/office/search.py): any language, marks optional, sh for ş,
+  // by the start of each word, best first. A substring of its own here missed "ushaq".
+  let searchSeq = 0;
+  async function showServices(filter) {
+    const wanted = (filter || "").trim();
+    let shown = services;
+    if (wanted) {
+      const seq = ++searchSeq;
+      const response = await fetch(`${form.dataset.searchUrl}?q=${encodeURIComponent(wanted)}&lang=${window.dostq.language}`);
+      if (seq !== searchSeq || !response.ok) return;
+      const byCode = new Map(services);
+      shown = (await response.json()).services.filter((code) => byCode.has(code))
+        .map((code) => [code, byCode.get(code)]);
+    }
     serviceSelect.replaceChildren(...shown.map(([code, text]) => el("option", { value: code, text })));
   }
 
@@ -60,8 +67,7 @@
   form.elements.find.addEventListener("input", (event) => showServices(event.target.value));
   fetch(form.dataset.catalogUrl, { credentials: "same-origin" }).then((r) => r.json()).then((catalog) => {
     services = catalog.areas.flatMap((area) => area.services.map((s) => [s.code,
-      `${area.letter} · ${named(s.name)}`,
-      fold([s.code, ...Object.values(s.name), ...Object.values(s.keywords || {}), named(area.name)].join(" "))]));
+      `${area.letter} · ${named(s.name)}`]));
     showServices("");
     const categories = form.elements.category;
     for (const c of catalog.priority_categories) categories.append(el("option", { value: c.code, text: named(c.name) }));
