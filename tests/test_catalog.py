@@ -169,6 +169,22 @@ def test_csv_import_and_reimport_deactivates_what_was_dropped(center, tmp_path):
             "1 to 240 minutes",
         ),
         ([], "list of 'areas'"),
+        (
+            {
+                "areas": [
+                    {
+                        "code": "a",
+                        "letter": "A",
+                        "name": {"az": "x"},
+                        "services": [
+                            {"code": "s1", "name": {"az": "Pensiya"}},
+                            {"code": "s2", "name": {"az": " pensiya "}},
+                        ],
+                    }
+                ]
+            },
+            "Service s2: its az name is service s1's too",
+        ),  # fmt: skip  (two buttons a visitor could not tell apart)
     ],
 )
 def test_bad_catalog_is_refused_with_a_message(catalog, message, tmp_path):

@@ -245,6 +245,8 @@ def check_catalog(areas: list[Area]) -> None:
     letters: dict[str, str] = {}
     area_codes: set[str] = set()
     service_codes: dict[str, str] = {}
+    # A name two services share, in any language, is two buttons a visitor cannot tell apart.
+    service_names: dict[tuple[str, str], str] = {}
     for area in areas:
         where = f"Area {area.code}"
         if len(area.letter) != 1 or area.letter not in string.ascii_uppercase:
@@ -263,6 +265,12 @@ def check_catalog(areas: list[Area]) -> None:
                 areas_of = f"areas {service_codes[service.code]} and {area.code}"
                 raise bad(f"Service {service.code}", f"listed twice ({areas_of}).", "code")
             service_codes[service.code] = area.code
+            for language, name in service.name.items():
+                key = (language, " ".join(name.casefold().split()))
+                if key[1] and key in service_names:
+                    raise bad(f"Service {service.code}", f"its {language} name is service "
+                              f"{service_names[key]}'s too.", "name")  # fmt: skip
+                service_names[key] = service.code
 
 
 def catalog_data(areas: list[Area]) -> dict[str, Any]:
