@@ -105,3 +105,11 @@ def test_catalog_names_follow_the_page_language_on_the_report(app_center):
         ).fetchone()
     page = client.get(f"/manager/report?from={center.day(center.now())}").get_data(as_text=True)
     assert area["name_en"] in page and area["name_az"] not in page
+
+
+def test_pages_before_sign_in_carry_no_staff_text_catalog(app_center):
+    client = app_center.app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    assert 'id="staff-text"' not in login_page and "error.last_admin" not in login_page
+    login(client, "manager", "floor-boss-secret")
+    assert 'id="staff-text"' in client.get("/manager/").get_data(as_text=True)
