@@ -113,3 +113,21 @@ def test_pages_before_sign_in_carry_no_staff_text_catalog(app_center):
     assert 'id="staff-text"' not in login_page and "error.last_admin" not in login_page
     login(client, "manager", "floor-boss-secret")
     assert 'id="staff-text"' in client.get("/manager/").get_data(as_text=True)
+
+
+def test_every_audited_action_has_words_and_the_log_shows_no_json(app_center):
+    audited = set()
+    pattern = re.compile(r"\baudit(?:ed)?\(\s*(?:conn,\s*)?\"([a-z_]+)\"", re.S)
+    for folder in ("server", "manager", "hq"):
+        for path in (ROOT / folder).rglob("*.py"):
+            audited |= set(pattern.findall(path.read_text()))
+    assert len(audited) > 30
+    missing = sorted(a for a in audited for t in CATALOGS.values() if f"audit.{a}" not in t)
+    assert missing == []
+    client = app_center.app.test_client()
+    headers = login(client, "manager", "floor-boss-secret")
+    client.post("/logout", headers=headers)
+    login(client, "manager", "floor-boss-secret")
+    page = client.get("/manager/admin/rules").get_data(as_text=True)
+    log = page[page.index('id="audit"') :]
+    assert "Çıxdı" in log and "username: manager" in log and "{&#34;" not in log

@@ -86,6 +86,30 @@ def named(value: Any) -> str:
     return ""
 
 
+def audit_action(action: str) -> str:
+    """Return what an audit line records, in words (its code for one with no words yet)."""
+    key = f"audit.{action}"
+    return text(key) if key in catalog(DEFAULT_LANGUAGE) else action.replace("_", " ")
+
+
+def audit_detail(detail: str | None) -> str:
+    """Return an audit line's detail as ``name: value`` pairs, not the JSON it is kept as."""
+    if not detail:
+        return ""
+    try:
+        values = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(values, dict):
+        return str(values)
+    shown = []
+    for name, value in values.items():
+        if isinstance(value, list | dict):
+            value = ", ".join(map(str, value.values() if isinstance(value, dict) else value))
+        shown.append(f"{name.replace('_', ' ')}: {value}")
+    return " · ".join(shown)
+
+
 def number(value: float | int | None) -> str:
     """Show a number as this request's language writes it (1 646,5 · 1.646,5 · 1,646.5)."""
     return "–" if value is None else format_decimal(value, locale=current())
@@ -146,6 +170,8 @@ def init_app(app: Flask, store: Callable[[], Database], url: str) -> None:
     app.add_template_filter(number)
     app.add_template_filter(day)
     app.add_template_filter(named)
+    app.add_template_filter(audit_action)
+    app.add_template_filter(audit_detail)
 
     @app.context_processor
     def language_of_page() -> dict[str, Any]:
