@@ -110,6 +110,25 @@ def test_print_failure_still_queues_the_visitor(client, kiosk):
     assert (failed.get_json()["state"], failed.get_json()["print_status"]) == ("waiting", "failed")
 
 
+def test_a_print_reported_by_the_kiosk_or_its_agent_reaches_the_kiosk_screen(app_center):
+    # The edge agent reports through the API: its prints never showed "printed" on the kiosk,
+    # whose page hears print_result only.
+    from server.queue import visits
+    from server.queue.facts import PrintFinished
+
+    center = app_center.app.extensions["dostq.center"]
+    ticket = visits.issue_ticket(center, "6", device=None).answer
+    with center.store.write() as conn:
+        conn.execute("UPDATE tickets SET print_status = 'pending' WHERE id = ?", (ticket["id"],))
+        kiosk_device = accounts.device_for_token(conn, app_center.kiosk_token)
+        conn.execute(
+            "UPDATE tickets SET device_id = ? WHERE id = ?", (kiosk_device.id, ticket["id"])
+        )
+    done = visits.record_print_result(center, ticket["id"], True, kiosk_device)
+    (finished,) = [f for f in done.facts if isinstance(f, PrintFinished)]
+    assert (finished.device, finished.label, finished.printed) == ("kiosk-1", ticket["label"], True)
+
+
 def test_clerk_full_cycle(client, kiosk, app_center):
     counter = app_center.ids["counter1"]
     first = issue(client, kiosk, "2.1", print=False)

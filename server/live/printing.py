@@ -39,7 +39,6 @@ from server.queue.facts import (
     AgentConnected,
     AgentPrinterReported,
     AgentPrintJob,
-    PrintFinished,
     PrintReported,
     ReprintWanted,
     TicketIssued,
@@ -182,9 +181,9 @@ class PrintService:
 
     def _result_handler(self, device: Device) -> Callable[[PrintJob, bool, str], None]:
         def on_result(job: PrintJob, printed: bool, message: str) -> None:
-            ticket, facts = record_print_result(self.center, job.job_id, printed, device, message)
-            finished = PrintFinished(device.name, ticket["id"], ticket["label"], printed, message)
-            self.publisher.publish([finished, *facts])
+            self.publisher.publish(
+                record_print_result(self.center, job.job_id, printed, device, message).facts
+            )
 
         return on_result
 

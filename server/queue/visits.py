@@ -21,7 +21,14 @@ from server.queue.engine import (
     next_state,
 )
 from server.queue.errors import Forbidden, NotFound, QueueError
-from server.queue.facts import Done, PrintReported, QueueChanged, ReprintWanted, TicketIssued
+from server.queue.facts import (
+    Done,
+    PrintFinished,
+    PrintReported,
+    QueueChanged,
+    ReprintWanted,
+    TicketIssued,
+)
 from server.queue.numbers import insert_tickets, numbered, open_service
 from server.queue.storage import audit
 from server.queue.ticket_views import QUEUED, public_status, ticket_view
@@ -180,7 +187,10 @@ def record_print_result(
             detail={"detail": detail} if detail else None,
         )
         ticket = ticket_view(conn, ticket_id)
-    return Done(ticket, (PrintReported(device, ticket_id), QueueChanged()))
+    # Said to the kiosk whoever printed it (its own spooler, the edge agent, the page itself):
+    # a ticket the agent printed never showed "printed" on the kiosk.
+    finished = PrintFinished(device.name, ticket_id, ticket["label"], printed, detail or "")
+    return Done(ticket, (PrintReported(device, ticket_id), finished, QueueChanged()))
 
 
 def cancel_ticket(center: Center, ticket_id: int, user: User, reason: str) -> Done[dict[str, Any]]:
