@@ -211,6 +211,14 @@ def test_the_tablet_on_the_counter_asks_after_each_finished_visit_and_rates_it(a
     # The phone sees the tablet's rating: one per visit, whichever gave it.
     status = device.get(f"/api/v1/tickets/status/{ticket['token']}").get_json()
     assert status["feedback"]["rating"] == 5
+    # ...and a phone already open on it is told (it went on asking for a rating): the rating
+    # wakes the phones' pass.
+    from server.queue.facts import VisitRated
+
+    with center.store.read() as conn:
+        tablet_device = accounts.device_for_token(conn, token)
+    again = feedback.rate_at_counter(center, tablet_device, ticket["id"], 4)
+    assert VisitRated(ticket["id"]) in again.facts
     kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
     body = {"ticket_id": ticket["id"], "rating": 1}
     assert device.post("/api/v1/feedback", json=body, headers=kiosk).status_code == 403

@@ -22,7 +22,7 @@ from typing import Any
 from server.live.once import Once
 from server.live.publisher import Publisher
 from server.queue.errors import NotFound
-from server.queue.facts import Called, CounterFreed, QueueChanged
+from server.queue.facts import Called, CounterFreed, QueueChanged, VisitRated
 from server.queue.ticket_views import public_status, public_statuses
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class Phones:
         publisher.subscribe(Called, self._on_called)
         publisher.subscribe(QueueChanged, lambda _fact: self._changed.set())
         publisher.subscribe(CounterFreed, lambda _fact: self._changed.set())
+        publisher.subscribe(VisitRated, lambda _fact: self._changed.set())
         self.start = Once(
             lambda: threading.Thread(target=self._run, name="phones", daemon=True).start()
         )

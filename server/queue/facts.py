@@ -46,6 +46,13 @@ class VisitFinished:
 
 
 @dataclass(frozen=True)
+class VisitRated:
+    """A visit was rated (on the phone or the counter's tablet): its phone page shows it."""
+
+    ticket_id: int
+
+
+@dataclass(frozen=True)
 class CounterChanged:
     """A counter opened, closed, or went on or came back from a break."""
 
@@ -192,6 +199,7 @@ Fact = (
     | Called
     | CounterFreed
     | VisitFinished
+    | VisitRated
     | CounterChanged
     | TicketIssued
     | ReprintWanted

@@ -17,7 +17,7 @@ from typing import Any
 from server.queue.actors import Device
 from server.queue.center import Center
 from server.queue.errors import Forbidden, Invalid, NotFound, QueueError
-from server.queue.facts import Done
+from server.queue.facts import Done, VisitRated
 
 RATINGS = range(1, 6)  # 1 (very unhappy) to 5 (very happy); 4 and 5 count as satisfied
 SATISFIED = 4
@@ -106,7 +106,7 @@ def rate_visit(
         ).fetchone()
         if ticket is None:
             raise NotFound("unknown_ticket", "No ticket with this code.", "token")
-        return Done(_record(conn, now, ticket, *checked), ())
+        return Done(_record(conn, now, ticket, *checked), (VisitRated(ticket["id"]),))
 
 
 def rate_at_counter(
@@ -129,7 +129,8 @@ def rate_at_counter(
             raise Forbidden("not_your_counter", "A tablet rates its own counter's visits only.")
         if ticket["finished_at"] is not None and now > ticket["finished_at"] + EDITABLE_S:
             raise QueueError("feedback_closed", "A rating can be changed for 30 minutes only.")
-        return Done(_record(conn, now, ticket, *checked, None), ())
+        # The visitor's phone stopped asking only when it rated: the tablet's rating tells it.
+        return Done(_record(conn, now, ticket, *checked, None), (VisitRated(ticket["id"]),))
 
 
 def _record(
