@@ -93,7 +93,8 @@ def voice() -> Response:
     # app's package folder, not the working directory, and answered 500 for every call.
     cache = current_app.config["DATA_DIR"] / "voice"
     try:
-        path = speech_wav(announcement(label, row["name"], language), language, cache)
+        spoken = announcement(label, row["name"], language, row["number"])
+        path = speech_wav(spoken, language, cache)
     except VoiceUnavailable:
         abort(503)
     return send_file(path, mimetype="audio/wav", max_age=86400)

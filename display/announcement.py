@@ -46,11 +46,14 @@ LETTERS_RU = dict(zip(
 ))  # fmt: skip
 
 
-def announcement(label: str, counter: str, language: str = "az") -> str:
-    """Return the sentence announcing ticket ``label`` at ``counter``."""
+def announcement(label: str, counter: str, language: str = "az", desk: int | None = None) -> str:
+    """Return the sentence announcing ticket ``label`` at ``counter``.
+
+    ``desk`` is the number the admin set for the counter; without one, the last in its name.
+    """
     letter, _, digits = label.partition("-")
     number = int(digits)
-    desk = counter_number(counter)
+    desk = desk if desk is not None else counter_number(counter)
     if language == "ru":
         where = f"к окну {desk}" if desk is not None else f"к {counter}"
         return f"Талон {LETTERS_RU.get(letter, letter)} {number}, пройдите {where}."

@@ -90,3 +90,32 @@ def test_the_voice_cache_keeps_the_most_recently_played(tmp_path):
     speech_wav("bir", "az", tmp_path, max_cached=2)  # played again: kept
     speech_wav("üç", "az", tmp_path, max_cached=2)
     assert len(list(tmp_path.glob("*.wav"))) == 2 and first.exists()
+
+
+def test_the_number_the_admin_set_is_announced_whatever_the_name(app_center):
+    # A counter's number was read from its name; the admin now says it (Admin -> Counters).
+    from tests.conftest import login
+
+    assert announcement("D-7", "Zal 2 · Masa 6", "en", desk=14) == (
+        "Ticket D 7, please go to counter 14."
+    )
+    client = app_center.app.test_client()
+    headers = login(client, "manager", "floor-boss-secret")
+    counter = app_center.ids["counter1"]
+    saved = client.post(
+        f"/manager/admin/counters/{counter}",
+        data={"zone": "main", "service": ["2.1"], "number": "14"},
+        headers=headers,
+        follow_redirects=True,
+    )
+    assert saved.status_code == 200
+    refused = client.post(
+        f"/manager/admin/counters/{counter}",
+        data={"zone": "main", "service": ["2.1"], "number": "1000"},
+        headers=headers,
+        follow_redirects=True,
+    )
+    assert "1-999" in refused.get_data(as_text=True)
+    with app_center.app.extensions["dostq.center"].store.read() as conn:
+        row = conn.execute("SELECT number FROM counters WHERE id = ?", (counter,)).fetchone()
+    assert row[0] == 14

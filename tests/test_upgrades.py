@@ -84,6 +84,11 @@ def filled_center(path):
     record_printer_status(center, kiosk, "paper_out", "Kağız qurtarıb")
     request_id, _ = request_assistance(center, kiosk)
     resolve_assistance(center, request_id, manager)
+    with store.write() as conn:  # a booking heard from HQ (schema 16 on)
+        conn.execute(
+            "INSERT INTO bookings (code, service_id, slot_at, state, heard_at) "
+            "VALUES ('AAAABBBBCCCCDDDDEEEE', 7, 1795400000, 'booked', 1.0)"
+        )
     store.close()
     return path
 

@@ -18,6 +18,7 @@ from manager.admin.forms import (
     change,
     counter_weights,
     form_fields,
+    whole_number,
 )
 from server.live.printing import check_printer
 from server.office import accounts, admin
@@ -58,9 +59,9 @@ def update_counter(counter_id: int) -> str:
     """Save a counter's hall, services with weights and categories."""
     categories = request.form.getlist("category") or None
     with audited("counter_changed", {"counter": counter_id, **form_fields()}) as conn:
-        admin.set_counter(
-            conn, counter_id, request.form.get("zone", ""), counter_weights(conn), categories
-        )
+        number = request.form.get("number", "").strip()
+        admin.set_counter(conn, counter_id, request.form.get("zone", ""), counter_weights(conn),
+                          categories, whole_number("number") if number else None)  # fmt: skip
     return text("done.counter_saved")
 
 

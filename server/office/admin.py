@@ -89,23 +89,32 @@ def update_service(
     keep_closed_here(conn, "services", code, not active)
 
 
+MAX_COUNTER_NUMBER = 999
+
+
 def set_counter(
     conn: sqlite3.Connection,
     counter_id: int,
     zone: str,
     service_weights: dict[str, float],
     categories: list[str] | None,
+    number: int | None = None,
 ) -> None:
-    """Set the hall a counter is in, the services it serves (with weights) and its categories."""
+    """Set a counter's hall, the services it serves (with weights), categories and number.
+
+    ``number`` is what the voice announces ("counter 6"); None reads it from the name.
+    """
     _exists(conn, "counters", "id", counter_id, "counter")
     if not plain_text(zone, "zone", "A hall").strip():
         raise Invalid("zone_required", "A counter belongs to a hall (zone).", "zone")
     if not service_weights:
         raise Invalid("no_services", "A counter serves at least one service.", "services")
     accounts.check_categories(conn, categories)
+    if number is not None and not 1 <= number <= MAX_COUNTER_NUMBER:
+        raise Invalid("bad_counter_number", "A counter's number is 1 to 999.", "number")
     conn.execute(
-        "UPDATE counters SET zone = ?, categories = ? WHERE id = ?",
-        (zone.strip(), json.dumps(categories) if categories else None, counter_id),
+        "UPDATE counters SET zone = ?, categories = ?, number = ? WHERE id = ?",
+        (zone.strip(), json.dumps(categories) if categories else None, number, counter_id),
     )
     conn.execute("DELETE FROM counter_services WHERE counter_id = ?", (counter_id,))
     for code, weight in service_weights.items():

@@ -356,6 +356,13 @@ APPOINTMENTS_SCHEMA = """
         CREATE INDEX bookings_slot ON bookings (slot_at);
 """
 
+# The number a counter is announced by ("iki nömrəli masaya"), set by the admin: read from its
+# name, "Zal 2 · Masa 6" was called to counter 2. NULL: the last number in the name.
+COUNTER_NUMBER = """
+        ALTER TABLE counters ADD COLUMN number INTEGER
+            CHECK (number IS NULL OR number BETWEEN 1 AND 999);
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -375,4 +382,5 @@ MIGRATIONS: tuple[str, ...] = (
     FEEDBACK_SCHEMA,
     FEEDBACK_TABLETS,
     APPOINTMENTS_SCHEMA,
+    COUNTER_NUMBER,
 )

@@ -20,7 +20,8 @@ from server.queue.ticket_views import QUEUED, service_pace, ticket_view
 RECENT_CALLS = 10
 # What a display learns of a call: no service, no category (the number reveals neither).
 CALL_COLUMNS = (
-    "SELECT e.id, e.at, e.action, t.label, c.id AS counter_id, c.name AS counter, c.zone "
+    "SELECT e.id, e.at, e.action, t.label, c.id AS counter_id, c.name AS counter, c.zone, "
+    "c.number AS counter_number "
     "FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
     "JOIN counters c ON c.id = e.counter_id "
 )
