@@ -69,6 +69,7 @@ class Decoded:
     images: list[Image.Image] = field(default_factory=list)
     qr_codes: list[str] = field(default_factory=list)
     user_glyphs: dict[int, bytes] = field(default_factory=dict)  # ESC & data: width, columns
+    chinese_mode: bool | None = None  # FS & on, FS . off; None: never said (the printer's own)
     cuts: int = 0
     commands: list[str] = field(default_factory=list)
     code_pages_used: list[int] = field(default_factory=list)
@@ -205,6 +206,13 @@ def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
                 result.commands.append(f"GS {command.decode()}")
             else:
                 raise DecodeError(f"unknown command GS 0x{command.hex()} at byte {i - 2}")
+        elif byte == 0x1C:
+            command = need(2)[1:2]
+            i += 2
+            if command not in (b".", b"&"):  # cancel / select Kanji (Chinese) character mode
+                raise DecodeError(f"unknown command FS 0x{command.hex()} at byte {i - 2}")
+            result.chinese_mode = command == b"&"
+            result.commands.append(f"FS {command.decode()}")
         elif byte == 0x10:
             i += 3  # DLE EOT n: a status request, nothing printed
         elif byte < 0x20:

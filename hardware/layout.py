@@ -48,6 +48,7 @@ PUNCTUATION = str.maketrans(
     {"—": "-", "–": "-", "«": '"', "»": '"', "’": "'", "“": '"', "”": '"', "№": "N", "…": "..."}
 )
 ESC = b"\x1b"
+CANCEL_CHINESE = b"\x1c."  # FS . : cancel Kanji/Chinese character mode
 BIG = 4  # the ticket number's magnification (width and height)
 BODY_PX = 20  # raster lines: DejaVu at Font A's height
 QR_IMAGE_MAX_BYTES = 4096
@@ -196,6 +197,9 @@ class _Page:
 
     def render(self, blocks: list[Block]) -> bytes:
         self.printer.hw("INIT")
+        # FS . first: cheap clones ship in Chinese (GB18030) mode, which ESC @ leaves on, and
+        # then print Chinese glyphs for ı ş ğ and every Cyrillic letter (shared/notes).
+        self.printer._raw(CANCEL_CHINESE)  # noqa: SLF001 (no API for FS .)
         self.printer._raw(self.encoder.definitions())  # noqa: SLF001 (no API for ESC &)
         self.printer.set(align="center")
         drawn: list[Block] = []

@@ -47,7 +47,20 @@ with open(Path(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"]) / "import.lock", "a
 DEFAULT_PROFILE = "TM-T20II"  # 80 mm, 576 dots, native QR: the common Epson-class ticket printer
 # Font A is 12 x 24 dots on every Epson-class printer, 58 mm or 80 mm.
 FONT_A_WIDTH = 12
-PROFILE_NAMES: tuple[str, ...] = tuple(sorted(CAPABILITIES["profiles"], key=str.lower))
+
+
+def _prints_tickets(data: dict[str, Any]) -> bool:
+    # A customer display (AF-240, OCD-100, OCD-300) shows two lines and draws no image: listed
+    # in the database beside the printers, it was accepted, and issuing answered 500.
+    features = data.get("features", {})
+    draws = any(features.get(f) for f in ("bitImageRaster", "bitImageColumn", "graphics"))
+    return draws and "customer display" not in str(data.get("name", "")).lower()
+
+
+# The ticket printers of python-escpos' capability database (customer displays left out).
+PROFILE_NAMES: tuple[str, ...] = tuple(
+    sorted((n for n, d in CAPABILITIES["profiles"].items() if _prints_tickets(d)), key=str.lower)
+)
 
 
 class UnknownProfile(ValueError):
@@ -93,6 +106,11 @@ def _number(value: Any) -> int | None:
 def get(name: str) -> PrinterProfile:
     """Return the profile of a printer model, or raise UnknownProfile naming the choices."""
     data = CAPABILITIES["profiles"].get(name)
+    if data is not None and not _prints_tickets(data):
+        raise UnknownProfile(
+            f"'{name}' is a customer display ({data.get('name')}), not a ticket printer: "
+            "choose the printer's own model."
+        )
     if data is None:
         raise UnknownProfile(
             f"No printer profile '{name}'. Known models: {', '.join(PROFILE_NAMES)}."

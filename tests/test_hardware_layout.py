@@ -205,3 +205,28 @@ def test_a_control_character_in_a_stored_name_never_reaches_the_printer_as_a_com
         assert hostile.count(command) == clean.count(command)
     printed = " ".join(read(hostile, "POS-5890").lines)  # the decoder knows each command
     assert "Pen" in printed and "siya" in printed
+
+
+@pytest.mark.parametrize("mode", ["text", "raster"])
+def test_every_profile_cancels_chinese_mode_before_anything_is_printed(mode):
+    # Clones left in their factory Chinese mode printed Chinese glyphs for ı ş ğ and Cyrillic;
+    # nothing ever sent FS . (issue: printing on clones).
+    for name in profiles.PROFILE_NAMES:
+        decoded = read(build_ticket(ticket("ru"), mode, name), name)
+        assert decoded.commands[:2] == ["ESC @", "FS ."], name
+        assert decoded.chinese_mode is False, name
+
+
+def test_a_customer_display_is_refused_as_a_ticket_printer(tmp_path):
+    # AF-240 was listed and accepted: issuing then answered 500 (an image wider than it).
+    from click.testing import CliRunner
+
+    from server.cli import main
+    from server.queue.storage import Store
+
+    assert "AF-240" not in profiles.PROFILE_NAMES and "TM-T20II" in profiles.PROFILE_NAMES
+    Store(tmp_path / "dostq.db")
+    refused = CliRunner().invoke(main, ["enrol-device", "kiosk-9", "--kind", "kiosk",
+                                        "--data-dir", str(tmp_path), "--profile", "AF-240",
+                                        "--printer", "tcp://10.0.0.9:9100"])  # fmt: skip
+    assert refused.exit_code == 1 and "customer display" in refused.output
