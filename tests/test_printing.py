@@ -114,7 +114,7 @@ def test_printer_state_is_known_before_the_first_ticket(live_center):
 def test_staff_reprint_after_paper_out_prints_the_ticket(paper_out_center):
     live = paper_out_center
     folder = live.data_dir / KIOSK_PRINTER
-    ticket = take_ticket(live)
+    ticket = take_ticket(live, language="ru")
     wait_for_print_status(live, ticket["token"])
     manager = live.session("manager", "demo-floor-lead")
 
@@ -138,5 +138,8 @@ def test_staff_reprint_after_paper_out_prints_the_ticket(paper_out_center):
     assert not_printed() == []  # printed at last: off the list
     (job,) = folder.glob("*.bin")
     assert ticket["label"] in decode(job.read_bytes()).lines
+    # In the visitor's language, as the first print was (a reprint came out in Azerbaijani).
+    printed = " ".join(decode(job.read_bytes()).lines)
+    assert ticket["service"]["name"]["ru"].split()[0] in printed, printed
     not_waiting = manager.post(f"{live.url}/api/v1/tickets/999/reprint", timeout=10)
     assert not_waiting.status_code == 404

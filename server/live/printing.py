@@ -94,7 +94,11 @@ class PrintService:
         # A spooler for every printer the server drives, so staff see their state at once.
         self.start = Once(self._start_spoolers)
         publisher.subscribe(TicketIssued, self.on_issued)
-        publisher.subscribe(ReprintWanted, lambda fact: self.submit(fact.device, fact.ticket, "az"))
+        # In the visitor's language, as the first print was (a reprint came out in Azerbaijani).
+        publisher.subscribe(
+            ReprintWanted,
+            lambda fact: self.submit(fact.device, fact.ticket, fact.ticket.get("language") or "az"),
+        )
         publisher.subscribe(PrintReported, self.on_reported)
         publisher.subscribe(AgentConnected, self.on_agent_connected)
         publisher.subscribe(AgentPrinterReported, self.on_agent_report)
