@@ -86,7 +86,9 @@ class PrinterProfile:
     @property
     def paper(self) -> str:
         """Say the paper class, for people: '58 mm' or '80 mm'."""
-        return "58 mm" if self.dots <= 384 else "80 mm"
+        # 58 mm paper prints 48-54 mm (384-432 dots at 203 dpi), 80 mm paper 64-72 mm (512-576):
+        # RP-F10-58mm's 432 dots were labelled 80 mm.
+        return "58 mm" if self.dots < 480 else "80 mm"
 
 
 def _codec(escpos_name: str) -> str | None:

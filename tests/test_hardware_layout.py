@@ -230,3 +230,9 @@ def test_a_customer_display_is_refused_as_a_ticket_printer(tmp_path):
                                         "--data-dir", str(tmp_path), "--profile", "AF-240",
                                         "--printer", "tcp://10.0.0.9:9100"])  # fmt: skip
     assert refused.exit_code == 1 and "customer display" in refused.output
+
+
+def test_paper_classes_follow_the_printable_width():
+    assert profiles.get("RP-F10-58mm").paper == "58 mm"  # 432 dots: was labelled 80 mm
+    assert profiles.get("POS-5890").paper == "58 mm"
+    assert profiles.get("TM-T88IV").paper == profiles.get("TM-T20II").paper == "80 mm"
