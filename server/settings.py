@@ -12,8 +12,10 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 # The languages of every screen, ticket and announcement, Azerbaijani first.
 LANGUAGES = ("az", "ru", "en")
@@ -162,6 +164,16 @@ def device_token_cookie(cookies: Mapping[str, str], tls: bool) -> tuple[str | No
 def host_list(text: str) -> frozenset[str]:
     """Return the addresses of a comma-separated setting (``SERIAL_HOSTS``)."""
     return frozenset(host.strip() for host in text.split(",") if host.strip())
+
+
+def center_local_now(values: Mapping[str, Any]) -> datetime:
+    """Return the center's local time now, naive, as backup names carry it.
+
+    The nightly backup names its file in the center's time zone and ``dostq backup`` named its
+    own in the PC's (UTC on many servers): rotation, which keeps the newest name of each day,
+    then kept the nightly copy from before the manual one and deleted the newer.
+    """
+    return datetime.now(ZoneInfo(str(values["TIMEZONE"]))).replace(tzinfo=None)
 
 
 def secret_key(data_dir: Path) -> str:

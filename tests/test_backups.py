@@ -153,6 +153,23 @@ def test_a_backup_carries_the_key_files_and_a_restore_on_a_new_disk_puts_them_ba
         assert (new / name).stat().st_mode & 0o777 == 0o600
 
 
+def test_a_manual_backup_is_named_on_the_centers_clock_as_the_nightly_one(tmp_path):
+    # Named on the PC's clock (UTC) while the nightly one used Baku's, a manual backup taken
+    # after the night's sorted before it, and rotation deleted the newer copy.
+    data = tmp_path / "data"
+    assert dostq("init", "--data-dir", str(data)).returncode == 0
+    zone = "Pacific/Kiritimati"  # UTC+14: never the PC's own hour
+    env = {**os.environ, "DOSTQ_TIMEZONE": zone}
+    made = subprocess.run([*DOSTQ, "backup", "--data-dir", str(data)], capture_output=True,
+                          text=True, timeout=120, env=env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    (copy,) = backups.backups_in(data / "backups")
+    now = datetime.now(ZoneInfo(zone))
+    assert copy.name.startswith(f"dostq-{now:%Y%m%d-%H}") or copy.name.startswith(
+        f"dostq-{now - timedelta(minutes=1):%Y%m%d-%H}"
+    )
+
+
 def test_a_keys_archive_puts_back_only_the_files_it_is_for(tmp_path):
     import io
     import tarfile

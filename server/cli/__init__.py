@@ -43,6 +43,7 @@ from server.settings import (
     SIGN_IN_SETTINGS,
     WORKERS,
     backup_folder,
+    center_local_now,
     resolve,
 )
 
@@ -365,7 +366,9 @@ def _build_center(config: dict[str, object]) -> Flask:
 
 def _back_up_before_upgrade(data_dir: Path, values: dict[str, object]) -> None:
     try:
-        taken = before_upgrade(data_dir / "dostq.db", backup_folder(values), datetime.now())
+        taken = before_upgrade(
+            data_dir / "dostq.db", backup_folder(values), center_local_now(values)
+        )
     except BackupRefused as exc:
         raise click.ClickException(
             f"Not upgrading: the backup before the upgrade failed its check ({exc})."

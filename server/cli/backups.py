@@ -6,14 +6,13 @@ A consistent copy of the center while it runs, and putting one back while it doe
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from server.cli.common import data_dir_option, new_data_dir_option
 from server.office import backups, key_files
-from server.settings import CENTER_SETTINGS, backup_folder, resolve
+from server.settings import CENTER_SETTINGS, backup_folder, center_local_now, resolve
 
 DAILY, WEEKLY = 14, 8
 
@@ -32,10 +31,11 @@ DAILY, WEEKLY = 14, 8
 def backup(data_dir: Path, folder: Path | None, keep_daily: int, keep_weekly: int) -> None:
     """Copy the center's database while it runs, check the copy, and rotate old ones."""
     database = data_dir / "dostq.db"
-    folder = folder or backup_folder(resolve(CENTER_SETTINGS, {"DATA_DIR": str(data_dir)}))
+    values = resolve(CENTER_SETTINGS, {"DATA_DIR": str(data_dir)})
+    folder = folder or backup_folder(values)
     started = time.perf_counter()
     try:
-        taken = backups.take(database, folder, datetime.now())
+        taken = backups.take(database, folder, center_local_now(values))
     except backups.BackupRefused as exc:
         raise click.ClickException(f"The backup failed its check and was removed: {exc}") from exc
     seconds = time.perf_counter() - started
@@ -60,7 +60,8 @@ def backup(data_dir: Path, folder: Path | None, keep_daily: int, keep_weekly: in
 def restore(data_dir: Path, backup_file: Path) -> None:
     """Put a backup in place of the center's database (the server must be stopped)."""
     try:
-        restored = backups.restore(backup_file, data_dir, datetime.now())
+        values = resolve(CENTER_SETTINGS, {"DATA_DIR": str(data_dir)})
+        restored = backups.restore(backup_file, data_dir, center_local_now(values))
     except backups.BackupRefused as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Restored {backup_file} into {data_dir / 'dostq.db'}.")
