@@ -381,3 +381,26 @@ def test_the_kiosks_state_answers_an_enrolled_kiosk_only(app_center):
     assert client.get("/kiosk/state", headers=display).status_code == 403
     kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
     assert client.get("/kiosk/state", headers=kiosk).status_code == 200
+
+
+def test_a_ticket_whose_print_cannot_be_built_is_still_issued_and_flagged(app_center, monkeypatch):
+    # A layout failure in the print job answered 500 while the ticket was saved unprinted.
+    from server.live import printing
+
+    center = app_center.app.extensions["dostq.center"]
+    with center.store.write() as conn:
+        token = accounts.enrol_device(conn, "kiosk-9", "kiosk", 0.0, printer="virtual:printer-9")
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("Image width is too large (152 > 96)")
+
+    monkeypatch.setattr(printing, "build_ticket", broken)
+    client = app_center.app.test_client()
+    issued = client.post("/api/v1/tickets", json={"service": "6"},
+                         headers={"Authorization": f"Device {token}"})  # fmt: skip
+    assert issued.status_code == 201
+    with center.store.read() as conn:
+        row = conn.execute(
+            "SELECT state, print_status FROM tickets WHERE id = ?", (issued.get_json()["id"],)
+        ).fetchone()
+    assert tuple(row) == ("waiting", "failed")  # the floor lists it for a reprint

@@ -8,6 +8,7 @@ report, and printer states are stored and published to staff.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -44,6 +45,8 @@ from server.queue.facts import (
     TicketIssued,
 )
 from server.queue.visits import record_print_result
+
+log = logging.getLogger(__name__)
 
 
 def check_printer(url: str | None, profile: str, data_dir: Path) -> None:
@@ -134,10 +137,23 @@ class PrintService:
             self.submit(device, fact.ticket, fact.language)
 
     def submit(self, device: Device, ticket: dict[str, Any], language: str) -> None:
-        """Queue a committed ticket for printing on the device's printer."""
-        data = build_ticket(
-            self.ticket_print(ticket, language), device.print_mode, device.printer_profile
-        )
+        """Queue a committed ticket for printing on the device's printer.
+
+        A job that cannot be built (a profile's quirk, a stored profile since refused) never
+        fails the request that issued the ticket (it answered 500 with the ticket saved): the
+        print is recorded as failed, so the kiosk says so and the floor lists it for a reprint.
+        """
+        try:
+            data = build_ticket(
+                self.ticket_print(ticket, language), device.print_mode, device.printer_profile
+            )
+        except Exception as exc:  # noqa: BLE001  # any layout failure: the number stays on screen
+            log.exception("ticket %s could not be laid out for %s", ticket["label"], device.name)
+            why = f"the ticket could not be laid out for this printer ({type(exc).__name__})"
+            self.publisher.publish(
+                record_print_result(self.center, ticket["id"], False, device, why).facts
+            )
+            return
         if device.printer == AGENT_PRINTER:
             with self._lock:
                 self._agent_jobs.setdefault(device.id, {})[ticket["id"]] = data
