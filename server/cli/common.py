@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -34,26 +34,26 @@ DATA_DIR_HELP = (
 )
 
 
-def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
-    """Add ``--data-dir``: an existing center's folder (found as the service finds it)."""
+def _folder_option(
+    callback: Callable[[click.Context, click.Parameter, Path], Path],
+) -> Callable[[click.decorators.FC], click.decorators.FC]:
     return click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=folders.CENTER.default,
-        callback=_an_existing_center,
+        callback=callback,
         help=DATA_DIR_HELP,
-    )(function)
+    )
+
+
+def data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
+    """Add ``--data-dir``: an existing center's folder (found as the service finds it)."""
+    return _folder_option(_an_existing_center)(function)
 
 
 def new_data_dir_option(function: click.decorators.FC) -> click.decorators.FC:
     """Add ``--data-dir`` for the commands that may create a center there (init, demo, cert)."""
-    return click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=folders.CENTER.default,
-        callback=_any_folder,
-        help=DATA_DIR_HELP,
-    )(function)
+    return _folder_option(_any_folder)(function)
 
 
 def log_format_option(function: click.decorators.FC) -> click.decorators.FC:
