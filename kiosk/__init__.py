@@ -67,7 +67,7 @@ def state() -> Response:
         uses = service_use(conn, c.day(now - USE_WINDOW_S))
         opens = issuing_opens_at(c, c.opening_hours(conn), now)
         today = c.day(now)
-        holiday = next((e for e in holidays.calendar(conn) if e["day"] == today), None)
+        holiday = holidays.closed_for(conn, today)
         takes_bookings = bool(
             appointments.rules(conn) and link(conn, current_app.config["DATA_DIR"])
         )
@@ -80,7 +80,7 @@ def state() -> Response:
     # Why not now, in words: "closed today: Novruz" beside "from 09:00"; a day's own hours
     # (a shortened day) are not a closure.
     catalog["opens_today"] = bool(opens and opens.date().isoformat() == today)
-    catalog["holiday"] = holiday.get("name") if holiday and holiday.get("closed") else None
+    catalog["holiday"] = holiday
     # "I have a booking" shows where bookings can exist: HQ is linked and hours are set.
     catalog["bookings"] = takes_bookings
     return jsonify(catalog)

@@ -113,3 +113,14 @@ def test_the_calendar_on_the_admin_page(app_center):
         "/manager/admin/calendar/2027-03-20/remove", headers=headers, follow_redirects=True
     ).get_data(as_text=True)
     assert 'data-day="2027-03-20"' not in removed
+
+
+def test_only_a_closed_special_day_names_a_holiday_for_the_kiosk(tmp_path):
+    store = Store(tmp_path / "dostq.db")
+    with store.write() as conn:
+        holidays.set_special_day(conn, "2027-03-20", "Novruz", closed=True)
+        holidays.set_special_day(conn, "2027-03-19", "Bayram ərəfəsi", closed=False,
+                                 opens="09:00", last_ticket="13:00")  # fmt: skip
+        assert holidays.closed_for(conn, "2027-03-20") == "Novruz"
+        assert holidays.closed_for(conn, "2027-03-19") is None  # a shortened day is open
+        assert holidays.closed_for(conn, "2027-03-21") is None

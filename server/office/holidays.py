@@ -70,6 +70,15 @@ def calendar(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return sorted(get_setting(conn, "calendar", []), key=lambda entry: entry["day"])
 
 
+def closed_for(conn: sqlite3.Connection, day: str) -> str | None:
+    """Return the name of the holiday that closes the center on ``day``, if one does.
+
+    A special day with hours of its own (a shortened day) is not a closure: None.
+    """
+    entry = next((e for e in calendar(conn) if e["day"] == day), None)
+    return str(entry.get("name") or "") or None if entry and entry.get("closed") else None
+
+
 def set_special_day(
     conn: sqlite3.Connection,
     day: str,
