@@ -36,12 +36,20 @@ def test_a_clerk_who_signs_out_leaves_their_counter_closed_and_free(app_center):
     assert other.post("/api/v1/counters/1/session", headers=other_headers).status_code == 200
 
 
-def test_deactivating_a_clerk_closes_their_counter_and_sends_the_visitor_back(app_center):
+def a_visitor_at_masa_1(app_center, serving=False):
+    """clerk1 at Masa 1 with a visitor called (or being served); return them all."""
     center = app_center.app.extensions["dostq.center"]
     one = clerk(app_center, "clerk1")
     ticket = visits.issue_ticket(center, "2.1", device=None).answer
     desk.sign_in(center, 1, one)
     calls.call_next(center, 1, one)
+    if serving:
+        desk.start_service(center, 1, one)
+    return center, one, ticket
+
+
+def test_deactivating_a_clerk_closes_their_counter_and_sends_the_visitor_back(app_center):
+    center, one, ticket = a_visitor_at_masa_1(app_center)
     with center.store.write() as conn:
         admin.update_user(conn, one.id, "Leyla", "clerk", False, center.now(), "2026-11-23")
         state = conn.execute("SELECT state FROM tickets WHERE id = ?", (ticket["id"],)).fetchone()
@@ -49,12 +57,9 @@ def test_deactivating_a_clerk_closes_their_counter_and_sends_the_visitor_back(ap
     assert state[0] == "waiting"  # back in line at their first arrival, not lost
 
 
-def test_a_manager_releases_the_counter_of_a_clerk_who_went_home(app_center):
-    center = app_center.app.extensions["dostq.center"]
-    one = clerk(app_center, "clerk1")
-    ticket = visits.issue_ticket(center, "2.1", device=None).answer
-    desk.sign_in(center, 1, one)
-    calls.call_next(center, 1, one)
+@pytest.mark.parametrize("serving", [False, True])
+def test_a_manager_releases_the_counter_of_a_clerk_who_went_home(app_center, serving):
+    center, one, ticket = a_visitor_at_masa_1(app_center, serving)  # called, or at the desk
     client = app_center.app.test_client()
     headers = login(client, "manager", "floor-boss-secret")
     released = client.post("/manager/counters/1/release", headers=headers)
@@ -98,6 +103,15 @@ def test_the_next_morning_no_counter_clerk_or_break_is_carried_over(tmp_path):
         assert not [s for a in state["areas"] for s in a["services"] if s["open"]]
     finally:
         live.stop()
+
+
+def test_a_clerk_who_signs_out_with_a_visitor_at_the_desk_keeps_the_counter(app_center):
+    # Releasing it would leave a visitor mid-service at a counter nobody holds.
+    center, _one, _ticket = a_visitor_at_masa_1(app_center, serving=True)
+    client = app_center.app.test_client()
+    headers = login(client, "clerk1", "masa-one-secret")
+    client.post("/logout", headers=headers)
+    assert counters(center)[1] == (app_center.ids["clerk1"], "open")
 
 
 def test_every_change_at_a_desk_tells_how_the_counter_stands(app_center):
