@@ -690,10 +690,9 @@ KIOSK_VIEW = {"width": 1080, "height": 1920}
 def keep(page, name):
     """Keep a screenshot once nothing overlaps or runs off the screen (and axe is content)."""
     from tests.accessibility import keep_screen
-    from tests.test_staff_browser import LAYOUT_CHECK
+    from tests.layout import layout_problems
 
-    found = page.evaluate(LAYOUT_CHECK)
-    assert (found["overlaps"], found["broken"], found["sideways"]) == ([], [], False), name
+    assert layout_problems(page) == ([], [], False), name
     keep_screen(page, name, full_page=True)
 
 

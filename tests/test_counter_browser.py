@@ -77,7 +77,8 @@ def test_a_clerks_full_cycle(browser, center):
     page.keyboard.press("Space")  # calling on a break is refused with a clear message
     page.wait_for_selector("#message:has-text('fasilədən qayıdın')")  # in the clerk's language
     page.click("text=Fasilədən qayıt")
-    page.wait_for_selector("text=Fasilə")
+    # "text=Fasilə" would also match the break's own badge and button: wait for the break to end
+    page.wait_for_selector("button:text-is('Fasilə')")
     page.keyboard.press("Space")
     page.wait_for_selector("#current-label:text-is('D-003')")
     page.click("text=Qəbula başla (S)")

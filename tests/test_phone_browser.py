@@ -9,8 +9,9 @@ import pytest
 from server.office.demo import DEMO_LOGINS
 from tests.accessibility import keep_screen
 from tests.conftest import wait_until
+from tests.layout import layout_problems
 from tests.live import start_live_center
-from tests.test_staff_browser import LANGUAGES, LAYOUT_CHECK
+from tests.test_staff_browser import LANGUAGES
 
 
 @pytest.fixture
@@ -87,8 +88,7 @@ def rating(live, ticket):
 
 def keep_phone(page, state, language):
     """Keep the state's screenshot once nothing overlaps or runs off a small phone's screen."""
-    found = page.evaluate(LAYOUT_CHECK)
-    assert (found["overlaps"], found["broken"], found["sideways"]) == ([], [], False), state
+    assert layout_problems(page) == ([], [], False), state
     keep_screen(page, f"phone-{state}-{language}", full_page=True)
 
 

@@ -6,24 +6,18 @@ screenshots in docs/screenshots/, named <page>-<state>-<lang>.png."""
 
 import sqlite3
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
 from server.office.demo import DEMO_LOGINS
 from tests.accessibility import keep_screen
 from tests.conftest import wait_until
+from tests.layout import layout_problems
 from tests.live import start_live_center
 
 LANGUAGES = ("az", "ru", "en")
 VIEWPORTS = ({"width": 1280, "height": 800}, {"width": 1440, "height": 900})
 
-# Boxes overlapping, labels broken one word per line, sideways scrolling (layout_check.js).
-LAYOUT_CHECK = "\n".join(
-    line
-    for line in (Path(__file__).parent / "layout_check.js").read_text("utf-8").splitlines()
-    if not line.startswith("//")  # the function alone, as Playwright expects it
-)
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +58,11 @@ def check_layout(page, name, ready=None):
             page.wait_for_selector(ready)
         if viewport == VIEWPORTS[0]:
             keep_screen(page, name, full_page=True)
-        found = page.evaluate(LAYOUT_CHECK)
+        overlaps, broken, sideways = layout_problems(page)
         where = f"{name} at {viewport['width']}×{viewport['height']}"
-        assert found["overlaps"] == [], f"{where}: {found['overlaps']}"
-        assert found["broken"] == [], f"{where}: {found['broken']}"
-        assert not found["sideways"], where
+        assert overlaps == [], f"{where}: {overlaps}"
+        assert broken == [], f"{where}: {broken}"
+        assert not sideways, where
     assert page.errors == []
 
 
@@ -181,6 +175,5 @@ def test_the_phone_page_in_the_tickets_language(browser, center, language):
     page.goto(f"{center.url}/t/{ticket['token']}")
     assert page.get_attribute("html", "lang") == language
     assert page.text_content("h1") == ticket["label"]
-    found = page.evaluate(LAYOUT_CHECK)
-    assert (found["overlaps"], found["broken"], found["sideways"]) == ([], [], False)
+    assert layout_problems(page) == ([], [], False)
     keep_screen(page, f"phone-waiting-{language}", full_page=True)
