@@ -17,7 +17,8 @@ import serial
 
 # A serial printer without flow control: what its receive buffer surely holds (Epson's is
 # 4 KB), and the rate we feed it beyond that, well under what any printer prints (about
-# 9 mm/s of 576-dot raster), so no byte of an image is dropped and read as a command.
+# 9 mm/s of 576-dot raster), so no byte of an image is dropped and read as a command. A line
+# slower than that (9600 Bd: 960 B/s) is never slowed further.
 SERIAL_BUFFER_BYTES = 4096
 PACED_BYTES_PER_S = 6000
 PACED_CHUNK_BYTES = 512
@@ -70,10 +71,11 @@ class SerialTransport:
         timeout: float,
         flow: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         real_port = "://" not in url
         self.flow = flow
-        self.sleep = sleep
+        self.sleep, self.clock = sleep, clock
         self.port = serial.serial_for_url(
             url,
             baudrate=baudrate,
@@ -91,10 +93,16 @@ class SerialTransport:
             self.port.write(data)
         else:
             self.port.write(data[:SERIAL_BUFFER_BYTES])
+            self.port.flush()
             for start in range(SERIAL_BUFFER_BYTES, len(data), PACED_CHUNK_BYTES):
-                self.port.flush()
-                self.sleep(PACED_CHUNK_BYTES / PACED_BYTES_PER_S)
+                # A chunk's time at the paced rate, less what sending it took: the wait came
+                # on top of the line's own time, 0.83 KB/s at 9600 Bd and 3.9 KB/s at 115200.
+                began = self.clock()
                 self.port.write(data[start : start + PACED_CHUNK_BYTES])
+                self.port.flush()
+                rest = PACED_CHUNK_BYTES / PACED_BYTES_PER_S - (self.clock() - began)
+                if rest > 0:
+                    self.sleep(rest)
         self.port.flush()
 
     def read_byte(self, timeout: float | None = None) -> int | None:

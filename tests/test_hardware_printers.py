@@ -1,5 +1,6 @@
 """Printers over real byte paths (TCP on loopback, a pseudo-terminal), status, and the spooler."""
 
+import itertools
 import os
 import subprocess
 import sys
@@ -179,18 +180,30 @@ def test_serial_flow_control_is_set_on_the_line(flow, flag, field):
         fake.close()
 
 
-def test_a_raster_job_without_flow_control_is_paced_past_the_buffer():
+@pytest.mark.parametrize("baud", [9600, 115200])
+def test_a_raster_job_without_flow_control_is_paced_past_the_buffer(baud):
+    # Sending a chunk takes the line's time (the clock below moves by it); the pacing waits
+    # only for the rest of the chunk's time at PACED_BYTES_PER_S. It waited on top of the
+    # line's time: 0.83 KB/s at 9600 Bd, 3.9 KB/s at 115200, not the 6 KB/s documented.
     fake = PtyPrinter()
-    pauses = []
+    pauses, readings = [], itertools.count()
+    chunk_line_s = PACED_CHUNK_BYTES * 10 / baud  # 8N1: ten bits a byte
+
+    def clock():  # read before and after each chunk: a chunk takes its line time
+        return (next(readings) + 1) // 2 * chunk_line_s
+
     try:
-        transport = SerialTransport(fake.path, 115200, 1.0, flow=None, sleep=pauses.append)
+        transport = SerialTransport(fake.path, baud, 1.0, None, pauses.append, clock)
         data = build_ticket(ticket(), "raster", "POS-5890")
         transport.write(data)
         transport.close()
         assert fake.receive(len(data)) == data
-        beyond = len(data) - SERIAL_BUFFER_BYTES
-        assert len(pauses) == -(-beyond // PACED_CHUNK_BYTES)
-        assert sum(pauses) == pytest.approx(beyond / PACED_BYTES_PER_S, rel=0.1)
+        chunks = -(-(len(data) - SERIAL_BUFFER_BYTES) // PACED_CHUNK_BYTES)
+        paced_s = PACED_CHUNK_BYTES / PACED_BYTES_PER_S
+        if chunk_line_s >= paced_s:  # the line is slower than the pace: no wait at all
+            assert pauses == []
+        else:
+            assert pauses == pytest.approx([paced_s - chunk_line_s] * chunks)
     finally:
         fake.close()
 
