@@ -30,6 +30,7 @@ TARGETS: dict[str, tuple[str, Any]] = {
     "hq_records_per_s": (">=", 2000),
     "hq_dashboard_year_ms": ("<=", 100),
     "hq_trend_ms": ("<=", 50),
+    **printing.targets(),  # each printer model's worst ticket in each mode
 }
 
 

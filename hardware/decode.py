@@ -130,8 +130,12 @@ def read_glyph(glyph: bytes) -> str:
     )[0]
 
 
-def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
-    """Decode ``data``; user-defined characters appear in text as ``<udc:7e>``."""
+def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES, firmware: bool = False) -> Decoded:
+    """Decode ``data``; user-defined characters appear in text as ``<udc:7e>``.
+
+    ``firmware``: read as a printer's firmware does, which ignores ``ESC t`` to a slot it does
+    not have (the page stays), rather than refuse it (the calibration ticket tries slots).
+    """
     result = Decoded()
     page, use_udc, line, i, scale = "cp437", False, "", 0, 1
 
@@ -140,16 +144,35 @@ def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
             raise DecodeError(f"truncated command at byte {i}")
         return data[i : i + count]
 
+    stripes: list[Image.Image] = []  # ESC * stripes of the bitmap being received
+
     while i < len(data):
         byte = data[i]
-        if byte == 0x0A:
+        if byte == 0x0A and stripes and not line:
+            i += 1  # the line feed that moves past an ESC * stripe
+            if data[i : i + 2] != b"\x1b*":
+                _add_image(result, _join(stripes))
+                stripes = []
+        elif byte == 0x0A:
             result.lines.append(line)
             result.items.append(("text", line, scale))
             line, i = "", i + 1
         elif byte == 0x1B:
             command = need(2)[1:2]
             i += 2
-            if command == b"&":
+            if command == b"*":
+                m, nl, nh = need(3)
+                if m not in (0, 1, 32, 33):
+                    raise DecodeError(f"ESC * {m}: unknown bit-image mode")
+                i += 3
+                rows = 24 if m >= 32 else 8
+                columns = need((nl + 256 * nh) * rows // 8)
+                i += len(columns)
+                stripe = _stripe(columns, nl + 256 * nh, rows)
+                if m % 2 == 0:  # single density: each column printed twice as wide
+                    stripe = stripe.resize((stripe.width * 2, rows), Image.Resampling.NEAREST)
+                stripes.append(stripe)
+            elif command == b"&":
                 y, first, last = need(3)
                 i += 3
                 for code in range(first, last + 1):
@@ -160,9 +183,9 @@ def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
                 args = need(ESC_FIXED[command])
                 i += len(args)
                 if command == b"t":
-                    if args[0] not in code_pages:
+                    if args[0] not in code_pages and not firmware:
                         raise DecodeError(f"ESC t {args[0]}: unknown code page slot")
-                    page = code_pages[args[0]]
+                    page = code_pages.get(args[0], page)
                     result.code_pages_used.append(args[0])
                 elif command == b"%":
                     use_udc = bool(args[0] & 1)
@@ -180,14 +203,16 @@ def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
                 i += 1 + (1 if mode in (65, 66) else 0)
                 result.cuts += 1
             elif command == b"v":
-                _zero, _m, xl, xh, yl, yh = need(6)
+                _zero, m, xl, xh, yl, yh = need(6)
                 i += 6
                 width_bytes, height = xl + 256 * xh, yl + 256 * yh
                 raster = need(width_bytes * height)
                 i += len(raster)
                 image = Image.frombytes("1", (width_bytes * 8, height), bytes(raster))
-                result.images.append(Image.eval(image.convert("L"), lambda v: 255 - v).convert("1"))
-                result.items.append(("image", result.images[-1], 1))
+                image = Image.eval(image.convert("L"), lambda v: 255 - v).convert("1")
+                # m bit 0: each dot printed twice as wide; bit 1: twice as tall.
+                printed = (image.width * (1 + (m & 1)), image.height * (1 + (m >> 1 & 1)))
+                _add_image(result, image.resize(printed, Image.Resampling.NEAREST))
             elif command == b"(":
                 function, pl, ph = need(3)
                 i += 3
@@ -221,9 +246,36 @@ def decode(data: bytes, code_pages: dict[int, str] = CODE_PAGES) -> Decoded:
             if use_udc and byte in result.user_glyphs:
                 line += f"<udc:{byte:02x}>"
             else:
-                line += bytes([byte]).decode(page)
+                line += bytes([byte]).decode(page, "replace" if firmware else "strict")
             i += 1
+    if stripes:
+        raise DecodeError("an ESC * bit image not followed by a line feed")
     if line:
         result.lines.append(line)
         result.items.append(("text", line, scale))
     return result
+
+
+def _stripe(columns: bytes, width: int, rows: int) -> Image.Image:
+    """Return one ESC * stripe (``rows`` dots tall, a column's bytes top first) as an image."""
+    image = Image.new("1", (width, rows), 1)
+    per_column = rows // 8
+    for x in range(width):
+        for y in range(rows):
+            if columns[x * per_column + y // 8] & (0x80 >> (y % 8)):
+                image.putpixel((x, y), 0)
+    return image
+
+
+def _join(stripes: list[Image.Image]) -> Image.Image:
+    joined = Image.new("1", (max(s.width for s in stripes), sum(s.height for s in stripes)), 1)
+    y = 0
+    for stripe in stripes:
+        joined.paste(stripe, (0, y))
+        y += stripe.height
+    return joined
+
+
+def _add_image(result: Decoded, image: Image.Image) -> None:
+    result.images.append(image)
+    result.items.append(("image", image, 1))

@@ -29,7 +29,7 @@ from escpos.printer import Dummy
 from PIL import Image
 
 from hardware.glyphs import render_lines, user_defined_glyph
-from hardware.profiles import DEFAULT_PROFILE, PrinterProfile
+from hardware.profiles import DEFAULT_PROFILE, PrinterProfile, with_text_pages
 from hardware.profiles import get as get_profile
 from hardware.ticket import TicketPrint
 
@@ -51,8 +51,14 @@ ESC = b"\x1b"
 CANCEL_CHINESE = b"\x1c."  # FS . : cancel Kanji/Chinese character mode
 BIG = 4  # the ticket number's magnification (width and height)
 BODY_PX = 20  # raster lines: DejaVu at Font A's height
-QR_IMAGE_MAX_BYTES = 4096
-QR_MODULE_DOTS = (6, 5, 4)  # the largest module that keeps an image QR within its budget
+# ESC * sends a bitmap in 24-row stripes (8-row on an impact head): a 25-row line would cost two.
+COLUMN_BODY_PX = 19  # its lines 24 rows high (LINE_SPACING)
+# A QR the printer cannot draw is sent as an image of at most this many bytes. Its modules are
+# printed 6 dots (0.75 mm) wide like the native ones where they fit: a GS v 0 printer is sent
+# 3-dot modules at double width and height (quadruple mode), a quarter of the bytes.
+QR_IMAGE_MAX_BYTES = 3072
+QR_MODULE_DOTS = (6, 4)  # printed, largest first (halved when the printer doubles)
+QR_QUIET_MODULES = 4  # ISO/IEC 18004's quiet zone: a 2-module one failed a blur test sooner
 
 # Each at most 32 characters, so a 58 mm printer shows one per line too.
 SELF_TEST_LINES = [
@@ -195,12 +201,16 @@ class _Page:
             return cyrillic_page(self.profile) is not None or not any(map(_cyrillic, block.text))
         return clean(block.text).isascii()
 
-    def render(self, blocks: list[Block]) -> bytes:
-        self.printer.hw("INIT")
-        # FS . first: cheap clones ship in Chinese (GB18030) mode, which ESC @ leaves on, and
-        # then print Chinese glyphs for ı ş ğ and every Cyrillic letter (shared/notes).
-        self.printer._raw(CANCEL_CHINESE)  # noqa: SLF001 (no API for FS .)
-        self.printer._raw(self.encoder.definitions())  # noqa: SLF001 (no API for ESC &)
+    def render(self, blocks: list[Block], first: bool = True, last: bool = True) -> bytes:
+        """Return the blocks' bytes; ``first`` starts the job, ``last`` ends it (the cut)."""
+        if first:
+            self.printer.hw("INIT")
+            # FS . first: cheap clones ship in Chinese (GB18030) mode, which ESC @ leaves on,
+            # and then print Chinese glyphs for ı ş ğ and every Cyrillic letter (shared/notes).
+            self.printer._raw(CANCEL_CHINESE)  # noqa: SLF001 (no API for FS .)
+        # A later part's ASCII must not print as an earlier part's user-defined letters.
+        definitions = self.encoder.definitions() or (b"" if first else ESC + b"%\x00")
+        self.printer._raw(definitions)  # noqa: SLF001 (no API for ESC &)
         self.printer.set(align="center")
         drawn: list[Block] = []
         for block in blocks:
@@ -221,7 +231,8 @@ class _Page:
             else:
                 self._qr(block.text)
         self._draw(drawn)
-        self.printer.cut()
+        if last:
+            self.printer.cut()
         return bytes(self.printer.output)
 
     def _style(self, bold: bool, size: int) -> None:
@@ -246,14 +257,31 @@ class _Page:
     def _draw(self, blocks: list[Block]) -> None:
         if blocks:
             lines = [clean(b.text) for b in blocks]
-            for image in render_lines(lines, self.profile.dots, BODY_PX, blocks[0].bold):
-                self.printer.image(image, center=False)  # centred by ESC a, like the text
+            size = BODY_PX if self.profile.raster_images else COLUMN_BODY_PX
+            for image in render_lines(lines, self.profile.dots, size, blocks[0].bold):
+                self._image(image)
 
     def _qr(self, url: str) -> None:
         if self.profile.native_qr:
             self.printer.qr(url, ec=QR_ECLEVEL_M, size=6, native=True)
-        else:
-            self.printer.image(qr_image(url, self.profile.dots), center=False)
+        elif self.profile.raster_images:  # 3-dot modules, printed 6 dots wide and tall
+            image = qr_image(url, self.profile.dots, scale=(2, 2))
+            self.printer.image(image, center=False, high_density_horizontal=False,
+                               high_density_vertical=False)  # fmt: skip
+        else:  # columns at single density: each printed twice as wide
+            stripe = 8 if self.profile.impact else 24
+            image = qr_image(url, self.profile.dots, scale=(2, 1), stripe=stripe)
+            self.printer.image(image, impl="bitImageColumn", center=False,
+                               high_density_horizontal=False,
+                               high_density_vertical=not self.profile.impact)  # fmt: skip
+
+    def _image(self, image: Image.Image) -> None:
+        """Send a bitmap the way the model prints one, centred by ESC a like the text."""
+        if self.profile.raster_images:
+            self.printer.image(image, center=False)
+        else:  # ESC * columns; an impact head knows only the 8-dot stripes
+            self.printer.image(image, impl="bitImageColumn", center=False,
+                               high_density_vertical=not self.profile.impact)  # fmt: skip
 
 
 def _set_width(escpos_profile: Any, dots: int) -> None:
@@ -263,18 +291,31 @@ def _set_width(escpos_profile: Any, dots: int) -> None:
     escpos_profile.profile_data = {**data, "media": {**data["media"], "width": width}}
 
 
-def qr_image(url: str, max_dots: int) -> Image.Image:
-    """Draw a QR code (error correction M) as a 1-bit image of at most QR_IMAGE_MAX_BYTES."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+def qr_image(
+    url: str, max_dots: int, scale: tuple[int, int] = (1, 1), stripe: int = 1
+) -> Image.Image:
+    """Draw a QR code (error correction M) as a 1-bit image of at most QR_IMAGE_MAX_BYTES.
+
+    ``scale``: the printer prints each dot of it this many times across and down (GS v 0's
+    quadruple mode doubles both, ESC *'s single density the width), so it is drawn that much
+    smaller and ``max_dots`` is the printed width. ``stripe``: it is sent in stripes of this
+    many rows (ESC *), the last one padded; a quiet zone of 3 modules is then taken where 4
+    would not fit the budget (the paper's margins and the line spacing around it are blank).
+    """
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(url)
     code.make(fit=True)
-    modules = code.modules_count + 2 * code.border
-    for dots in QR_MODULE_DOTS:
-        side = modules * dots
-        if side <= max_dots and (side + 7) // 8 * side <= QR_IMAGE_MAX_BYTES:
+    across, down = scale
+    choices = [(dots, border) for dots in QR_MODULE_DOTS if dots % across == dots % down == 0
+               for border in (QR_QUIET_MODULES, QR_QUIET_MODULES - 1)]  # fmt: skip
+    for dots, border in choices:
+        side = (code.modules_count + 2 * border) * dots  # printed
+        sent_rows = -(-side // down // stripe) * stripe
+        if side <= max_dots and (side // across + 7) // 8 * sent_rows <= QR_IMAGE_MAX_BYTES:
             break
-    code.box_size = dots
+    code.box_size, code.border = dots, border
     image = code.make_image().get_image().convert("1")
+    image = image.resize((image.width // across, image.height // down), Image.Resampling.NEAREST)
     width = (image.width + 7) // 8 * 8
     padded = Image.new("1", (width, image.height), 1)
     padded.paste(image, (0, 0))
@@ -298,29 +339,49 @@ def ticket_blocks(ticket: TicketPrint) -> list[Block]:
     ]
 
 
-def build_ticket(ticket: TicketPrint, mode: str = "text", profile: str = DEFAULT_PROFILE) -> bytes:
-    """Return the ESC/POS bytes of one ticket for a printer model, cut at the end."""
+def build_ticket(
+    ticket: TicketPrint,
+    mode: str = "text",
+    profile: str = DEFAULT_PROFILE,
+    text_pages: str | None = None,
+) -> bytes:
+    """Return the ESC/POS bytes of one ticket for a printer model, cut at the end.
+
+    ``text_pages``: the model whose code-page numbering this printer was found to follow (its
+    calibration ticket); None, the profile's own.
+    """
     blocks = ticket_blocks(ticket)
-    return _Page(get_profile(profile), mode, blocks).render(blocks)
+    return _Page(with_text_pages(get_profile(profile), text_pages), mode, blocks).render(blocks)
+
+
+def page_bytes(parts: list[tuple[PrinterProfile, str, list[Block]]]) -> bytes:
+    """Return one job of several parts, each its own profile (numbering) and mode, cut once."""
+    return b"".join(
+        _Page(profile, mode, blocks).render(blocks, first=i == 0, last=i == len(parts) - 1)
+        for i, (profile, mode, blocks) in enumerate(parts)
+    )
 
 
 def build_self_test(
-    mode: str = "text", profile: str = DEFAULT_PROFILE, status_line: str = ""
+    mode: str = "text",
+    profile: str = DEFAULT_PROFILE,
+    status_line: str = "",
+    text_pages: str | None = None,
 ) -> bytes:
     """Return a self-test page: every Azerbaijani letter in both cases, Cyrillic and digits.
 
     Headed by the profile, its paper and the code pages in use, so a technician sees at a
     glance whether the profile is right; then a big number and a QR code.
     """
-    model = get_profile(profile)
-    page = _Page(model, mode, [Block("line", line) for line in SELF_TEST_LINES])
+    model = with_text_pages(get_profile(profile), text_pages)
+    tested = [*(Block("line", line) for line in SELF_TEST_LINES), Block("big", "Ə-042")]
+    page = _Page(model, mode, tested)  # what the letters below need: Ə of the number too
     pages = f"Latin {page.encoder.latin or 'ASCII'}, Cyrillic {page.encoder.cyrillic or 'image'}"
     blocks = [
         Block("line", f"dost-queue: {profile}, {mode}, {model.paper}", bold=True),
         Block("line", pages),
         Block("line", f"User-defined: {''.join(page.encoder.user_defined) or 'none'}"),
-        *(Block("line", line) for line in SELF_TEST_LINES),
-        Block("big", "Ə-042"),
+        *tested,
         Block("qr", "https://dost.gov.az/"),
     ]
     if status_line:

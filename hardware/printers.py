@@ -225,10 +225,17 @@ def _close_quietly(transport: Transport) -> None:
 class VirtualPrinter:
     """Keeps each job as ESC/POS bytes and a PNG preview; its state is set by a STATE file."""
 
-    def __init__(self, name: str, folder: Path, code_pages: dict[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        folder: Path,
+        code_pages: dict[int, str] | None = None,
+        dots: int | None = None,
+    ) -> None:
         self.name = name
         self.folder = folder
         self.code_pages = code_pages  # the printer model's slot table, for the preview
+        self.dots = dots  # its paper's printable width, for the preview
         folder.mkdir(parents=True, exist_ok=True)
 
     def status(self) -> PrinterStatus:
@@ -248,7 +255,8 @@ class VirtualPrinter:
             raise PrinterUnavailable(f"{self.name}: {status.message}")
         stem = self.folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
         stem.with_suffix(".bin").write_bytes(data)
-        render_preview(data, self.code_pages or CODE_PAGES).save(stem.with_suffix(".png"))
+        preview = render_preview(data, self.code_pages or CODE_PAGES, self.dots or 576)
+        preview.save(stem.with_suffix(".png"))
         return status
 
     def jobs(self) -> list[Path]:
@@ -350,6 +358,7 @@ def make_printer(
     timeout: float = 0.5,
     code_pages: dict[int, str] | None = None,
     confirm_within_s: float = CONFIRM_WITHIN_S,
+    dots: int | None = None,
 ) -> TicketPrinter:
     """Build the printer a configuration URL names (checked first: see ``check_url``)."""
     if check_url(url, data_dir) == AGENT_URL:
@@ -366,4 +375,5 @@ def make_printer(
     if parts.scheme == "usb":
         path = url.removeprefix("usb:")
         return EscposPrinter(name, _device_node(path, timeout), confirm_within_s)
-    return VirtualPrinter(name, _virtual_folder(url, data_dir, f"printer-{name}"), code_pages)
+    folder = _virtual_folder(url, data_dir, f"printer-{name}")
+    return VirtualPrinter(name, folder, code_pages, dots)

@@ -14,7 +14,7 @@ import fcntl
 import os
 import stat
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,12 @@ class PrinterProfile:
     native_qr: bool  # draws GS ( k QR codes itself
     cutter: bool  # cuts the ticket off; without one it is fed past the tear bar
     code_pages: dict[int, str]  # ESC t slot -> Python codec, only pages Python can encode
+    # GS v 0 raster images. Without them (TM-U220, an impact printer), or where the database
+    # says to avoid them (TH230), images go as ESC * columns.
+    raster_images: bool = True
+    impact: bool = False  # a dot-matrix head: ESC * images in 8-dot stripes only
+    # What the technician must set on the printer itself for our ESC/POS to print right.
+    needs: str = ""
 
     def slot(self, codec: str) -> int | None:
         """Return the lowest ESC t slot holding ``codec`` on this model, or None."""
@@ -87,7 +93,10 @@ class PrinterProfile:
     def paper(self) -> str:
         """Say the paper class, for people: '58 mm' or '80 mm'."""
         # 58 mm paper prints 48-54 mm (384-432 dots at 203 dpi), 80 mm paper 64-72 mm (512-576):
-        # RP-F10-58mm's 432 dots were labelled 80 mm.
+        # RP-F10-58mm's 432 dots were labelled 80 mm. An impact head's dots are coarser:
+        # TM-U220's 400 dots span a 76 mm roll.
+        if self.impact and not self.raster_images:
+            return "76 mm"
         return "58 mm" if self.dots < 480 else "80 mm"
 
 
@@ -138,4 +147,27 @@ def get(name: str) -> PrinterProfile:
         native_qr=bool(features.get("qrCode")),
         cutter=bool(features.get("paperFullCut") or features.get("paperPartCut")),
         code_pages=pages,
+        raster_images=bool(features.get("bitImageRaster"))
+        and "use bitimagecolumn" not in str(data.get("notes", "")).lower(),
+        impact="impact printer" in str(data.get("notes", "")).lower(),
+        needs=STAR_EMULATION if features.get("starCommands") else "",
     )
+
+
+# Star's own command set (Star Line Mode) is not ESC/POS: every job here is ESC/POS, which a
+# Star printer follows only with its ESC/POS emulation on; the database's Star entries say so.
+STAR_EMULATION = (
+    "Star printer: switch it to ESC/POS emulation (Star's setting utility or memory switches) "
+    "before use; in Star Line Mode it prints commands as garbage."
+)
+
+
+def with_text_pages(profile: PrinterProfile, pages_of: str | None) -> PrinterProfile:
+    """Return ``profile`` with the code-page numbering of the model ``pages_of``.
+
+    A clone's firmware numbers its code pages like some other model's (most like P822D's, a
+    few like Epson's): the calibration ticket finds which, and that numbering is then used.
+    """
+    if pages_of is None or pages_of == profile.name:
+        return profile
+    return replace(profile, code_pages=get(pages_of).code_pages)

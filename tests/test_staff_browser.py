@@ -19,7 +19,6 @@ LANGUAGES = ("az", "ru", "en")
 VIEWPORTS = ({"width": 1280, "height": 800}, {"width": 1440, "height": 900})
 
 
-
 @pytest.fixture(scope="module")
 def center(tmp_path_factory):
     live = start_live_center(tmp_path_factory.mktemp("staff") / "center", history_days=20)

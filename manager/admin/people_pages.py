@@ -162,7 +162,6 @@ def enrol_device() -> Response:
             request.form.get("zone") or None,
             prints="prints" in request.form,
             printer=printer,
-            print_mode=request.form.get("print_mode") or "text",
             printer_profile=profile,
             # A feedback tablet's counter; the form sends one with every kind.
             counter_id=int(counter) if kind == "feedback" and counter.isdigit() else None,

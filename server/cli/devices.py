@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from server.cli.common import admin_change, data_dir_option, open_store
 from server.live.counter_devices import check_line
 from server.office import accounts, serial_lines
+from server.queue.actors import Device
 from server.queue.errors import QueueError
 from server.queue.storage import audit
 from server.settings import CENTER_SETTINGS, LANGUAGES, host_list, resolve
@@ -112,7 +115,10 @@ def printer_profiles() -> None:
     for name in profiles.PROFILE_NAMES:
         model = profiles.get(name)
         qr = "QR" if model.native_qr else "QR as image"
-        click.echo(f"{name:<16} {model.paper}, {model.dots} dots, {model.columns} columns, {qr}")
+        images = "" if model.raster_images else ", images as columns (ESC *)"
+        needs = " - Star: needs its ESC/POS emulation" if model.needs else ""
+        click.echo(f"{name:<16} {model.paper}, {model.dots} dots, {model.columns} columns, "
+                   f"{qr}{images}{needs}")  # fmt: skip
 
 
 @printer.command("test")
@@ -120,9 +126,10 @@ def printer_profiles() -> None:
 @click.option("--device", "device_name", help="Use the printer configured for this kiosk.")
 @click.option("--url", help="Or a printer URL: tcp://IP:9100, serial:/dev/ttyUSB0?baud=9600 ...")
 @_profile_option
-@click.option("--mode", type=click.Choice(accounts.PRINT_MODES), default="text", show_default=True)
+@click.option("--mode", type=click.Choice(accounts.PRINT_MODES), default=None,
+              help="text or raster; a kiosk's own by default, else raster.")  # fmt: skip
 def printer_test(
-    data_dir: Path, device_name: str | None, url: str | None, profile: str | None, mode: str
+    data_dir: Path, device_name: str | None, url: str | None, profile: str | None, mode: str | None
 ) -> None:
     """Report a printer's status and print a self-test page.
 
@@ -130,38 +137,112 @@ def printer_test(
     pages in use, so a technician sees at a glance that the profile is right.
     """
     from hardware.layout import build_self_test
+
+    text_pages = None
+    if device_name:
+        device = _device_with_printer(data_dir, device_name)
+        url, profile = device.printer, profile or device.printer_profile
+        mode, text_pages = mode or device.print_mode, device.text_pages
+    profile, mode = profile or "TM-T20II", mode or "raster"
+    _print_page(data_dir, device_name or "printer", url, profile, build_self_test, mode, profile,
+                "", text_pages)  # fmt: skip
+    click.echo(
+        f"Self-test page sent ({profile}, {mode} mode). Check every letter: "
+        "Əə Ğğ İı Şş Çç Öö Üü; if any is wrong, run dostq printer calibrate."
+    )
+
+
+@printer.command("calibrate")
+@data_dir_option
+@click.option("--device", "device_name", help="The kiosk whose printer it is: stores the answer.")
+@click.option("--url", help="Or a printer URL, to print the ticket only (a kiosk PC's printer).")
+@_profile_option
+@click.option("--choice", type=int, help="The number whose lines read right (0: none); asked.")
+@click.option("--no-print", is_flag=True, help="Store --choice only: the ticket is printed.")
+def printer_calibrate(
+    data_dir: Path,
+    device_name: str | None,
+    url: str | None,
+    profile: str | None,
+    choice: int | None,
+    no_print: bool,
+) -> None:
+    """Print the calibration ticket, then store which of its lines printed right.
+
+    The ticket shows the Azerbaijani and Russian test letters drawn, then once per code-page
+    numbering the common firmwares use, each numbered. The number whose lines look like the
+    drawn ones makes the printer print text with that numbering; 0 keeps it drawn (raster).
+    """
+    from hardware.calibration import build_calibration, candidates, pages_of_choice
+
+    device = _device_with_printer(data_dir, device_name) if device_name else None
+    if device is not None:
+        url, profile = device.printer, profile or device.printer_profile
+    profile = profile or "TM-T20II"
+    if not no_print:
+        _print_page(data_dir, device_name or "printer", url, profile, build_calibration, profile)
+        for c in candidates(profile):
+            click.echo(f"  {c.number}: numbered like {c.pages_of} "
+                       f"(Latin slot {c.latin_slot}, Cyrillic slot {c.cyrillic_slot})")  # fmt: skip
+    if device is None:
+        click.echo("Store the answer with --device NAME --no-print --choice N, or on the "
+                   "admin page (People, the kiosk's Printer).")  # fmt: skip
+        return
+    if choice is None:
+        choice = click.prompt("Which number's two lines look like the drawn ones (0: none)",
+                              type=int)  # fmt: skip
+    try:
+        pages_of = pages_of_choice(profile, choice)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}: type a number the ticket shows, or 0.") from exc
+    with admin_change(data_dir) as conn:
+        accounts.set_text_pages(conn, device.id, pages_of)
+        audit(conn, "printer_calibrated", time.time(),
+              detail={"device": device.name, "text_pages": pages_of})  # fmt: skip
+    click.echo(
+        f"{device.name} prints text, numbered like {pages_of}."
+        if pages_of
+        else f"{device.name} prints drawn (raster): right on any printer that draws."
+    )
+
+
+def _device_with_printer(data_dir: Path, device_name: str) -> Device:
+    with open_store(data_dir).read() as conn:
+        device = accounts.device_by_name(conn, device_name)
+    if device is None:
+        raise click.ClickException(f"No device '{device_name}': see dostq's admin pages.")
+    if not device.printer:
+        raise click.ClickException(f"Device '{device_name}' has no printer configured.")
+    return device
+
+
+def _print_page(
+    data_dir: Path,
+    name: str,
+    url: str | None,
+    profile: str,
+    build: Callable[..., bytes],
+    *args: Any,
+) -> None:
+    """Print one page the server did not queue (a test, a calibration) once the printer is ready."""
     from hardware.printers import PrinterError
     from server.live.printing import check_printer, printer_for
 
-    if device_name:
-        with open_store(data_dir).read() as conn:
-            device = accounts.device_by_name(conn, device_name)
-        if device is None:
-            raise click.ClickException(f"No device '{device_name}': see dostq's admin pages.")
-        if not device.printer:
-            raise click.ClickException(f"Device '{device_name}' has no printer configured.")
-        url, mode = device.printer, device.print_mode
-        profile = profile or device.printer_profile
     if not url:
         raise click.UsageError("Name a --device or a printer --url.")
-    profile = profile or "TM-T20II"
     try:
         check_printer(url, profile, data_dir.resolve())
     except QueueError as exc:
         raise click.ClickException(exc.message) from exc
-    target = printer_for(device_name or "printer", url, data_dir.resolve(), profile)
+    target = printer_for(name, url, data_dir.resolve(), profile)
     status = target.status()
     click.echo(f"Status: {status.state.value} - {status.message}")
     if not status.printable:
-        raise click.ClickException("Not printing the test page until the printer is ready.")
+        raise click.ClickException("Not printing until the printer is ready.")
     try:
-        target.send(build_self_test(mode, profile, status_line=f"{status.state.value}"))
+        target.send(build(*args))
     except PrinterError as exc:
-        raise click.ClickException(f"The test page did not print: {exc}") from exc
-    click.echo(
-        f"Self-test page sent ({profile}, {mode} mode). Check every letter: "
-        "Əə Ğğ İı Şş Çç Öö Üü; if any is wrong, the profile is: try another."
-    )
+        raise click.ClickException(f"The page did not print: {exc}") from exc
 
 
 @printer.command("sample")

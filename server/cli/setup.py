@@ -129,13 +129,6 @@ def create_user(
     "9600, virtual:printer-NAME), or agent: for one on the kiosk PC (dostq agent).",
 )
 @click.option(
-    "--print-mode",
-    type=click.Choice(accounts.PRINT_MODES),
-    default="text",
-    show_default=True,
-    help="text: small, for serial; raster: drawn, for USB/LAN.",
-)
-@click.option(
     "--profile",
     "printer_profile",
     default="TM-T20II",
@@ -151,10 +144,12 @@ def enrol_device(
     counter: str | None,
     no_printer: bool,
     printer_url: str | None,
-    print_mode: str,
     printer_profile: str,
 ) -> None:
-    """Register a kiosk, display or feedback tablet; print its token (shown only this once)."""
+    """Register a kiosk, display or feedback tablet; print its token (shown only this once).
+
+    Its printer prints drawn (raster) until `dostq printer calibrate` finds its text mode right.
+    """
     from server.live.printing import check_printer
 
     with admin_change(data_dir) as conn:
@@ -173,12 +168,20 @@ def enrol_device(
             zone,
             not no_printer,
             printer_url,
-            print_mode,
             printer_profile,
             counter_id,
         )
         audit(conn, "device_enrolled", time.time(), detail={"name": name, "kind": kind})
     click.echo(token)
+    if printer_url:
+        from hardware.profiles import get
+
+        needs = get(printer_profile).needs
+        click.echo(
+            f"{needs + ' ' if needs else ''}It prints drawn (raster) until calibrated: "
+            f"dostq printer calibrate --device {name}",
+            err=True,
+        )
 
 
 @click.command("create-counter")

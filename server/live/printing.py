@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware import profiles
+from hardware.calibration import build_calibration
 from hardware.layout import build_ticket
 from hardware.printers import (
     BadPrinterUrl,
@@ -40,6 +41,8 @@ from server.queue.facts import (
     AgentConnected,
     AgentPrinterReported,
     AgentPrintJob,
+    CalibrationWanted,
+    PrintingChanged,
     PrintReported,
     ReprintWanted,
     TicketIssued,
@@ -47,6 +50,7 @@ from server.queue.facts import (
 from server.queue.visits import record_print_result
 
 log = logging.getLogger(__name__)
+CALIBRATION_JOB = 0  # a job no ticket has: ticket ids start at 1
 
 
 def check_printer(url: str | None, profile: str, data_dir: Path) -> None:
@@ -62,11 +66,19 @@ def check_printer(url: str | None, profile: str, data_dir: Path) -> None:
             raise Invalid("bad_printer_url", str(exc), "printer") from exc
 
 
-def printer_for(device_name: str, url: str, data_dir: Path, profile: str) -> TicketPrinter:
-    """Build the printer a URL names; a ``virtual:`` folder is inside the data dir."""
+def printer_for(
+    device_name: str, url: str, data_dir: Path, profile: str, text_pages: str | None = None
+) -> TicketPrinter:
+    """Build the printer a URL names; a ``virtual:`` folder is inside the data dir.
+
+    A virtual printer previews jobs as the model would print them: its paper width and the
+    code-page numbering its calibration found (``text_pages``).
+    """
     try:
-        code_pages = profiles.get(profile).code_pages
-        return make_printer(device_name, url, data_dir, code_pages=code_pages)
+        model = profiles.with_text_pages(profiles.get(profile), text_pages)
+        return make_printer(
+            device_name, url, data_dir, code_pages=model.code_pages, dots=model.dots
+        )
     except (BadPrinterUrl, profiles.UnknownProfile) as exc:  # stored before it was checked
         return RefusedPrinter(device_name, str(exc))
 
@@ -102,6 +114,8 @@ class PrintService:
             ReprintWanted,
             lambda fact: self.submit(fact.device, fact.ticket, fact.ticket.get("language") or "az"),
         )
+        publisher.subscribe(CalibrationWanted, self.on_calibration_wanted)
+        publisher.subscribe(PrintingChanged, self.on_printing_changed)
         publisher.subscribe(PrintReported, self.on_reported)
         publisher.subscribe(AgentConnected, self.on_agent_connected)
         publisher.subscribe(AgentPrinterReported, self.on_agent_report)
@@ -118,8 +132,12 @@ class PrintService:
             if device.id not in self._spoolers:
                 self._spoolers[device.id] = Spooler(
                     printer_for(
-                        device.name, device.printer or "", self.data_dir, device.printer_profile
-                    ),
+                        device.name,
+                        device.printer or "",
+                        self.data_dir,
+                        device.printer_profile,
+                        device.text_pages,
+                    ),  # fmt: skip
                     on_result=self._result_handler(device),
                     on_status=self._status_handler(device),
                     give_up_after_s=self.give_up_after_s,
@@ -145,7 +163,10 @@ class PrintService:
         """
         try:
             data = build_ticket(
-                self.ticket_print(ticket, language), device.print_mode, device.printer_profile
+                self.ticket_print(ticket, language),
+                device.print_mode,
+                device.printer_profile,
+                device.text_pages,
             )
         except Exception as exc:  # noqa: BLE001  # any layout failure: the number stays on screen
             log.exception("ticket %s could not be laid out for %s", ticket["label"], device.name)
@@ -160,6 +181,23 @@ class PrintService:
             self.publisher.publish([AgentPrintJob(device.id, ticket["id"], data)])
         else:
             self.spooler(device).submit(PrintJob(ticket["id"], data))
+
+    def on_calibration_wanted(self, fact: CalibrationWanted) -> None:
+        """Print the calibration ticket on a printer the server drives, after queued tickets."""
+        data = build_calibration(fact.device.printer_profile)
+        self.spooler(fact.device).submit(PrintJob(CALIBRATION_JOB, data))
+
+    def on_printing_changed(self, fact: PrintingChanged) -> None:
+        """Give the printer's spooler the numbering just chosen.
+
+        A virtual printer's previews follow it; the jobs already built keep theirs.
+        """
+        device = fact.device
+        with self._lock:
+            spooler = self._spoolers.get(device.id)
+        if spooler is not None:  # one attribute swapped: the worker reads it once a job
+            spooler.printer = printer_for(device.name, device.printer or "", self.data_dir,
+                                          device.printer_profile, device.text_pages)  # fmt: skip
 
     def on_reported(self, fact: PrintReported) -> None:
         """Forget an agent's job once its result came back."""
@@ -201,6 +239,9 @@ class PrintService:
 
     def _result_handler(self, device: Device) -> Callable[[PrintJob, bool, str], None]:
         def on_result(job: PrintJob, printed: bool, message: str) -> None:
+            if job.job_id == CALIBRATION_JOB:  # no ticket: the technician reads the paper
+                log.info("calibration ticket on %s: %s", device.name, message or "printed")
+                return
             self.publisher.publish(
                 record_print_result(self.center, job.job_id, printed, device, message).facts
             )

@@ -20,7 +20,7 @@ from server.queue.storage import SqlConnection
 # A volunteer (or receptionist) at the entrance issues tickets for visitors and looks them up.
 ROLES = ("clerk", "manager", "admin", "volunteer")
 DEVICE_KINDS = ("kiosk", "display", "feedback")
-PRINT_MODES = ("text", "raster")
+PRINT_MODES = ("text", "raster")  # text only as calibrated; raster until then
 # ASVS 5.0 6.2: long passwords, none of the commonest, none built on the username.
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
@@ -213,7 +213,6 @@ def enrol_device(
     zone: str | None = None,
     prints: bool = True,
     printer: str | None = None,
-    print_mode: str = "text",
     printer_profile: str = "TM-T20II",
     counter_id: int | None = None,
 ) -> str:
@@ -221,7 +220,8 @@ def enrol_device(
 
     ``printer`` is the URL of a printer the server drives for this kiosk (see
     hardware.printers), of the model ``printer_profile``; without it a printing kiosk
-    reports its own print results. The caller has checked both (server.live.printing).
+    reports its own print results. The caller has checked both (server.live.printing). It
+    prints drawn (raster) until its calibration ticket shows text right (``set_text_pages``).
     A feedback tablet names the counter it stands on (``counter_id``), and only it.
     """
     if kind not in DEVICE_KINDS:
@@ -240,8 +240,6 @@ def enrol_device(
         and not conn.execute("SELECT 1 FROM counters WHERE id = ?", (counter_id,)).fetchone()
     ):
         raise NotFound("unknown_counter", f"No counter {counter_id}.", "counter")
-    if print_mode not in PRINT_MODES:
-        raise Invalid("bad_print_mode", f"Print mode must be one of {PRINT_MODES}.", "print_mode")
     token = secrets.token_urlsafe(32)
     try:
         conn.execute(
@@ -254,7 +252,7 @@ def enrol_device(
                 _token_hash(token),
                 int(kind != "feedback" and (prints or printer is not None)),
                 printer,
-                print_mode,
+                "raster",
                 printer_profile,
                 counter_id,
                 now,
@@ -363,3 +361,21 @@ def create_counter(
             (counter_id, row[0], weight),
         )
     return counter_id
+
+
+def set_text_pages(conn: sqlite3.Connection, device_id: int, pages_of: str | None) -> str:
+    """Print text with the code-page numbering of the model ``pages_of``, or drawn (None).
+
+    ``pages_of`` is the line of the calibration ticket that read right; None: no line did.
+    Return the device's name.
+    """
+    row = conn.execute(
+        "SELECT name FROM devices WHERE id = ? AND printer IS NOT NULL", (device_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound("unknown_device", f"No device {device_id} with a printer.", "device")
+    conn.execute(
+        "UPDATE devices SET print_mode = ?, text_pages = ? WHERE id = ?",
+        ("raster" if pages_of is None else "text", pages_of, device_id),
+    )
+    return str(row[0])

@@ -31,9 +31,10 @@ class Device:
     zone: str | None
     prints: bool
     printer: str | None = None  # URL of a printer the server drives for this kiosk
-    print_mode: str = "text"
+    print_mode: str = "raster"  # "text" only once calibrated (hardware/calibration.py)
     printer_profile: str = "TM-T20II"  # the printer's model (see hardware.profiles)
     counter_id: int | None = None  # the counter a feedback tablet stands on
+    text_pages: str | None = None  # the model whose code-page numbering printed right
 
 
 def device_from_row(row: sqlite3.Row) -> Device:
@@ -48,4 +49,5 @@ def device_from_row(row: sqlite3.Row) -> Device:
         row["print_mode"],
         row["printer_profile"],
         row["counter_id"],
+        row["text_pages"],
     )

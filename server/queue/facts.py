@@ -77,6 +77,20 @@ class ReprintWanted:
 
 
 @dataclass(frozen=True)
+class CalibrationWanted:
+    """A technician asked for the calibration ticket on a kiosk's printer."""
+
+    device: Device
+
+
+@dataclass(frozen=True)
+class PrintingChanged:
+    """A printer's mode or code-page numbering changed (its calibration was answered)."""
+
+    device: Device  # as it is now
+
+
+@dataclass(frozen=True)
 class PrintReported:
     """The device that prints a ticket reported how it went."""
 
@@ -203,6 +217,8 @@ Fact = (
     | CounterChanged
     | TicketIssued
     | ReprintWanted
+    | CalibrationWanted
+    | PrintingChanged
     | PrintReported
     | PrintFinished
     | PrinterStatusChanged

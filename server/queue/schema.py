@@ -363,6 +363,14 @@ COUNTER_NUMBER = """
             CHECK (number IS NULL OR number BETWEEN 1 AND 999);
 """
 
+# Text mode only where the printer's calibration ticket showed it right (hardware/
+# calibration.py): the numbering that read right is kept; new printers draw until then. A
+# printer already printing text keeps its own profile's numbering: it printed so yesterday.
+CALIBRATED_TEXT = """
+        ALTER TABLE devices ADD COLUMN text_pages TEXT;
+        UPDATE devices SET text_pages = printer_profile WHERE print_mode = 'text';
+"""
+
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -383,4 +391,5 @@ MIGRATIONS: tuple[str, ...] = (
     FEEDBACK_TABLETS,
     APPOINTMENTS_SCHEMA,
     COUNTER_NUMBER,
+    CALIBRATED_TEXT,
 )

@@ -222,7 +222,7 @@ def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
             (zone, zone),
         ).fetchall()
         printers = conn.execute(
-            "SELECT d.name AS device, p.state, p.message, p.at FROM printer_status p "
+            "SELECT d.name AS device, d.print_mode, p.state, p.message, p.at FROM printer_status p "
             "JOIN devices d ON d.id = p.device_id ORDER BY d.name"
         ).fetchall()
         return {

@@ -146,7 +146,8 @@
     for (const printer of floor.printers) {
       const item = document.createElement("li");
       item.className = printer.state === "ready" ? "ok" : "bad";
-      item.textContent = `${t("word.printer")} ${printer.device}: ${t(`printer.state.${printer.state}`)}`;
+      // Drawn until its calibration ticket shows text right (Admin → People → its printer).
+      item.textContent = `${t("word.printer")} ${printer.device}: ${t(`printer.state.${printer.state}`)} · ${t(`people.print_mode.${printer.print_mode}`)}`;
       item.title = printer.message;
       devices.append(item);
     }
