@@ -117,18 +117,3 @@ def test_refused_transitions_say_why(state, action):
         next_state(state, action)
 
 
-@pytest.mark.parametrize(
-    ("ahead", "minutes", "open_counters", "expected"),
-    [
-        (0, 15, 2, 0),
-        (4, 15, 2, 30),
-        (5, 12.5, 0, 63),  # no counter open yet: as if one will open
-        (3, 10, 3, 10),
-    ],
-)
-def test_wait_estimate_shares_the_people_ahead_among_open_counters(
-    ahead, minutes, open_counters, expected
-):
-    from server.queue.engine import estimate_wait_minutes
-
-    assert estimate_wait_minutes(ahead, minutes, open_counters) == expected

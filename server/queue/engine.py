@@ -18,7 +18,6 @@ argument, so the rules can be tested and replayed exactly.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -203,13 +202,6 @@ def choose_next(
 def streak_after(priority_streak: int, called: WaitingTicket) -> int:
     """Return the counter's run of consecutive priority calls after calling ``called``."""
     return priority_streak + 1 if called.category != GENERAL else 0
-
-
-def estimate_wait_minutes(people_ahead: int, service_minutes: float, counters_open: int) -> int:
-    """Estimate a visitor's wait: those ahead, shared by the open counters, at today's pace."""
-    if people_ahead <= 0:
-        return 0
-    return math.ceil(people_ahead * service_minutes / max(1, counters_open))
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ import sqlite3
 from typing import Any
 
 from server.queue.center import Center
-from server.queue.engine import GENERAL, estimate_wait_minutes
+from server.queue.engine import GENERAL
 from server.queue.errors import NotFound
 from server.queue.feedback import SATISFIED
 from server.queue.localized import names
-from server.queue.ticket_views import QUEUED, service_pace, ticket_view
+from server.queue.ticket_views import QUEUED, hall_forecast, ticket_view
 
 RECENT_CALLS = 10
 # What a display learns of a call: no service, no category (the number reveals neither).
@@ -253,11 +253,12 @@ def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
         }
 
 
-def hall_now(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
+def hall_now(conn: sqlite3.Connection, day: str, now: float | None = None) -> dict[str, Any]:
     """Return what HQ's public page shows of this center now: no personal data, no names.
 
     Per active area: how many wait, and the wait a new ticket would have there (the longest
-    of its services' estimates: the page says "up to"); and how many counters are open.
+    of its services' estimates, from the hall's replay: the page says "up to"); and how many
+    counters are open.
     """
     waiting = conn.execute(
         "SELECT s.id, s.area_id, count(*) AS waiting FROM tickets t "
@@ -265,21 +266,19 @@ def hall_now(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         "WHERE t.day = ? AND t.state IN (?, ?) GROUP BY s.id",
         (day, *QUEUED),
     ).fetchall()
+    hall = hall_forecast(conn, day, now)
     areas = []
     for area in conn.execute(
         "SELECT id, code, name_az, name_ru, name_en FROM areas WHERE active = 1 ORDER BY position"
     ):
         queued = [row for row in waiting if row["area_id"] == area["id"]]
-        estimates = [
-            estimate_wait_minutes(row["waiting"], *service_pace(conn, row["id"], day))
-            for row in queued
-        ]
+        estimates = [hall.new_visit_minutes(row["id"]) for row in queued]
         areas.append(
             {
                 "code": area["code"],
                 "name": names(area),
                 "waiting": sum(row["waiting"] for row in queued),
-                "wait_min": max(estimates, default=0),
+                "wait_min": max((m for m in estimates if m is not None), default=0),
             }
         )
     open_counters = conn.execute("SELECT count(*) FROM counters WHERE status = 'open'").fetchone()

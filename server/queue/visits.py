@@ -143,7 +143,7 @@ def insert_visit(
         user_id=user.id if user else None,
         detail={"appointment": True} if appointment else None,
     )
-    ticket = ticket_view(conn, ticket_id)
+    ticket = ticket_view(conn, ticket_id, now)
     if user is not None:
         detail = {"ticket": ticket["label"], "day": ticket["day"], "category": category,
                   "printer": issued_for.name if issued_for else None}  # fmt: skip
