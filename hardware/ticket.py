@@ -7,13 +7,13 @@ from dataclasses import dataclass
 # The ticket's fixed wording, per visitor language. Azerbaijani is the default.
 WORDING = {
     "az": {"ahead": "Qarşınızda: {n} nəfər", "booked": "Yazılış: {time}",
-           "wait": "Təxmini gözləmə: {m} dəq", "documents": "Sənədlər: {d}",
+           "wait": "Təxmini gözləmə: {m} dəq ({low}-{high})", "documents": "Sənədlər: {d}",
            "watch": "Nömrənizi ekranda izləyin"},
     "ru": {"ahead": "Перед вами: {n} чел.", "booked": "Запись на {time}",
-           "wait": "Ожидание: около {m} мин", "documents": "Документы: {d}",
+           "wait": "Ожидание: около {m} мин ({low}-{high})", "documents": "Документы: {d}",
            "watch": "Следите за номером на экране"},
     "en": {"ahead": "Ahead of you: {n}", "booked": "Booked for {time}",
-           "wait": "Estimated wait: {m} min", "documents": "Documents: {d}",
+           "wait": "Estimated wait: about {m} min ({low}-{high})", "documents": "Documents: {d}",
            "watch": "Watch for your number on the screen"},
 }  # fmt: skip
 
@@ -45,6 +45,7 @@ class TicketPrint:
     wait_minutes: int | None = None
     documents: str | None = None
     booked_for: str | None = None  # a checked-in booking's time ("12:40"): called then
+    wait_range: tuple[int, int] | None = None  # the band told around wait_minutes
 
     def text_lines(self) -> list[str]:
         """Return the ticket's lines below the big number, in the visitor's language."""
@@ -55,7 +56,8 @@ class TicketPrint:
         else:
             lines.append(words["ahead"].format(n=self.people_ahead))
         if self.wait_minutes and not self.booked_for:  # nobody ahead: no "about 0 min" line
-            lines.append(words["wait"].format(m=self.wait_minutes))
+            low, high = self.wait_range or (self.wait_minutes, self.wait_minutes)
+            lines.append(words["wait"].format(m=self.wait_minutes, low=low, high=high))
         if self.documents:
             lines.append(words["documents"].format(d=shorten(self.documents, DOCUMENTS_MAX_CHARS)))
         lines.append(words["watch"])

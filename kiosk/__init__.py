@@ -23,6 +23,7 @@ from server.office import appointments, holidays
 from server.office.catalog import read_catalog, service_availability, service_use
 from server.queue.errors import NotFound
 from server.queue.ticket_views import find_ticket
+from server.queue.views import not_reached_today
 from server.queue.visits import issuing_opens_at
 from server.settings import LANGUAGES
 from server.web.auth import device_required
@@ -64,6 +65,7 @@ def state() -> Response:
     with c.store.read() as conn:
         catalog = read_catalog(conn)
         availability = service_availability(conn)
+        late = not_reached_today(c, conn, now)
         uses = service_use(conn, c.day(now - USE_WINDOW_S))
         opens = issuing_opens_at(c, c.opening_hours(conn), now)
         today = c.day(now)
@@ -75,6 +77,7 @@ def state() -> Response:
         for service in area["services"]:
             service.update(availability.get(service["code"], {"counters": 0, "open": 0}))
             service["uses"] = uses.get(service["code"], 0)
+            service["not_today"] = service["code"] in late  # the day ends before its turn
     catalog["center"] = current_app.config["CENTER_NAME"]
     catalog["opens_at"] = opens.strftime("%d.%m %H:%M") if opens else None
     # Why not now, in words: "closed today: Novruz" beside "from 09:00"; a day's own hours

@@ -100,3 +100,46 @@ def test_a_ticket_is_told_the_replayed_wait_and_those_ahead_at_shared_desks(cent
         from server.queue.ticket_views import ticket_view
 
         assert ticket_view(conn, second["id"], clock())["people_ahead"] == 0
+
+
+def test_the_kiosk_is_told_which_services_the_day_will_not_reach(app_center):
+    # T0 is 06:13 in Baku; the center closes at 07:00. Masa 1 alone serves 6, 2.1 and 2.2:
+    # ten visits of 6 ahead take it past closing; 4.4's desk is closed (no estimate, no word).
+    from server.office.accounts import authenticate
+    from server.queue.storage import put_setting
+
+    center = app_center.app.extensions["dostq.center"]
+    with center.store.write() as conn:
+        put_setting(conn, "hours", {"opens": "06:00", "last_ticket": "06:50", "closes": "07:00",
+                                    "weekdays": list(range(7))})  # fmt: skip
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
+    desk.sign_in(center, 1, clerk)
+    kiosk = {"Authorization": f"Device {app_center.kiosk_token}"}
+    client = app_center.app.test_client()
+
+    def not_today():
+        state = client.get("/kiosk/state", headers=kiosk).get_json()
+        return {s["code"] for a in state["areas"] for s in a["services"] if s["not_today"]}
+
+    assert not_today() == set()
+    for _ in range(10):
+        visits.issue_ticket(center, "6", device=None)
+        app_center.clock.advance(1)
+    assert {"6", "2.1", "2.2"} <= not_today() and "4.4" not in not_today()
+
+
+def test_the_day_simulator_drives_the_real_operations_and_measures_the_estimate(tmp_path):
+    # bench/day_simulator.py: a normal day through issue, call, start, finish, no-show and
+    # breaks on a real Center. Every walk-in called gets its told and actual wait recorded,
+    # and the replay's estimate is nearer the wait than 0.1's on the same day.
+    from bench import day_simulator
+
+    day = day_simulator.simulate("normal", 1, tmp_path)
+    assert len(day.told) == len(day.told_before) > 400
+    found = day_simulator.figures({"normal": [day]})
+    assert (
+        found["wait_estimate_within_5min_normal"] > found["wait_estimate_within_5min_normal_before"]
+    )
+    assert abs(found["wait_estimate_bias_min_normal"]) < abs(
+        found["wait_estimate_bias_min_normal_before"]
+    )

@@ -231,6 +231,7 @@ class PrintService:
             issued_at=issued.strftime("%d.%m.%Y %H:%M"),
             people_ahead=ticket["people_ahead"],
             wait_minutes=ticket["estimated_wait_min"],
+            wait_range=tuple(ticket["estimated_wait_range_min"] or ()) or None,
             status_url=self.status_url(ticket["token"]),
             language=language,
             documents=documents.get(language) or documents.get("az"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from server.queue.center import Center
@@ -283,3 +284,24 @@ def hall_now(conn: sqlite3.Connection, day: str, now: float | None = None) -> di
         )
     open_counters = conn.execute("SELECT count(*) FROM counters WHERE status = 'open'").fetchone()
     return {"areas": areas, "open_counters": open_counters[0]}
+
+
+def not_reached_today(center: Center, conn: sqlite3.Connection, now: float) -> set[str]:
+    """Return the codes of services whose next visitor the hall's replay calls after closing.
+
+    The kiosk says so before a ticket is taken ("we may not reach your number today"). With
+    no hours set there is no closing time: none.
+    """
+    hours = center.opening_hours(conn)
+    local = datetime.fromtimestamp(now, center.timezone)
+    today = hours.on(local.date()) if hours else None
+    if today is None:
+        return set()
+    closes = datetime.combine(local.date(), today.closing_time(), center.timezone).timestamp()
+    hall = hall_forecast(conn, center.day(now), now)
+    late = set()
+    for service_id, code in conn.execute("SELECT id, code FROM services WHERE active = 1"):
+        wait = hall.new_visit_minutes(service_id)
+        if wait is not None and now + wait * 60 > closes:
+            late.add(code)
+    return late

@@ -240,17 +240,20 @@
     const key = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
     // What to bring, before the ticket is taken: the visitor can still go and fetch it.
     const documents = name(service.documents || {});
-    const bring = documents ? el("p", { class: "bring", text: t("bring", { d: documents }) })
-      : null;
+    const bring = [
+      // Said before the ticket is taken: the hall's replay calls its turn after closing.
+      service.not_today ? el("p", { class: "not-today", id: "not-today", role: "alert", text: t("not_today") }) : null,
+      documents ? el("p", { class: "bring", text: t("bring", { d: documents }) }) : null,
+    ].filter(Boolean);
     current = { screen: "priority", service, from: current };
     if (catalog.priority_categories.length === 0) {
-      if (!bring) return issue(service, null, key);
-      return chrome(name(service.name), el("div", { class: "list" }, bring,
+      if (!bring.length) return issue(service, null, key);
+      return chrome(name(service.name), el("div", { class: "list" }, ...bring,
         button(t("take_ticket"), () => issue(service, null, key), "tile general")), true);
     }
     const choices = catalog.priority_categories.map((category) =>
       button(name(category.name), () => issue(service, category.code, key), "tile priority"));
-    chrome(t("priority_question"), el("div", { class: "list" }, bring,
+    chrome(t("priority_question"), el("div", { class: "list" }, ...bring,
       button(t("priority_no"), () => issue(service, null, key), "tile general"), ...choices), true);
   }
 
@@ -291,7 +294,9 @@
       text: ticket.print_status === "none" ? t("no_print")
         : printerProblem ? t("printer_problem") : t("printing") });
     if (printerProblem) status.classList.add("problem");
-    const wait = ticket.estimated_wait_min ? t("wait", { m: ticket.estimated_wait_min })
+    // The estimate with its band ("about 20 min (15–25)"): a promise kept more often than a point.
+    const [low, high] = ticket.estimated_wait_range_min || [0, 0];
+    const wait = ticket.estimated_wait_min ? t("wait", { m: ticket.estimated_wait_min, low, high })
       : t("no_wait");
     chrome(t("your_number"), el("div", { class: "ticket" },
       el("p", { class: "number", id: "ticket-number", text: ticket.label }),

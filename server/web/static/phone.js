@@ -22,7 +22,8 @@
       el("p", { class: "state" }, `${t("phone.ahead")} `, el("strong", { id: "ahead", text: String(status.people_ahead) })),
       // "Estimated wait: 0 min" said nothing the "near" line does not say better.
       status.estimated_wait_min
-        ? el("p", { class: "muted", text: t("phone.wait", { minutes: status.estimated_wait_min }) }) : null,
+        ? el("p", { class: "muted", text: t("phone.wait", { minutes: status.estimated_wait_min,
+          low: status.estimated_wait_range_min[0], high: status.estimated_wait_range_min[1] }) }) : null,
       status.people_ahead <= near ? el("p", { class: "near", text: t("phone.near") }) : null,
     ] : status.state === "called"
       ? [el("p", { class: "state called", text: t("phone.called", { counter: status.counter }) })]
