@@ -59,6 +59,10 @@ BATCH_SCHEMA = {
                             **{key: _COUNT for key in COUNTS},
                             "wait_mean_s": _SECONDS,
                             "service_mean_s": _SECONDS,
+                            # The waits told against the waits had: absent before 0.2.
+                            "told": _COUNT,
+                            "told_within_5min": _COUNT,
+                            "told_5min_longer": _COUNT,
                             # Visitors' ratings: absent from centers older than them.
                             "rated": _COUNT,
                             "satisfied": _COUNT,
@@ -100,6 +104,9 @@ PARTS = (
     ("priority", "visits"),
     ("called", "visits"),
     ("within_target", "called"),
+    ("told", "called"),
+    ("told_within_5min", "told"),
+    ("told_5min_longer", "told"),
     ("rated", "served"),
     ("satisfied", "rated"),
 )

@@ -104,6 +104,14 @@ def test_totals_of_the_worked_day(worked_day):
         "satisfied": 0,
         "satisfied_percent": None,
         "rating_mean": None,
+        # What the three called were told at issue (the replay, tests/test_forecast.py) set
+        # against their 10, 10 and 16 minutes: all told 5+ minutes too little.
+        "told": 3,
+        "told_within_5min": 0,
+        "told_5min_longer": 3,
+        "told_within_5min_percent": 0.0,
+        "told_5min_longer_percent": 100.0,
+        "told_bias_min": -9.3,
         **{f"reason_{reason}": 0 for reason in REASONS},
     }
 

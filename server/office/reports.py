@@ -100,7 +100,7 @@ def visits(conn: sqlite3.Connection, first_day: str, last_day: str) -> Iterator[
         "s.code AS service, s.name_az AS service_name, s.name_ru AS service_name_ru, "
         "s.name_en AS service_name_en, t.category, t.walk_in, t.state, "
         "t.outcome, t.print_status, t.arrived_at, t.first_called_at, t.started_at, "
-        "t.finished_at, t.recalls, t.transfers, t.counter_id, c.name AS counter, "
+        "t.finished_at, t.recalls, t.transfers, t.counter_id, c.name AS counter, t.told_wait_min, "
         "t.clerk_user_id, u.display_name AS clerk, "
         "f.rating, f.reasons AS rating_reasons, f.comment AS rating_comment, "
         # What the clerk ticked at the end (a second service delivered): codes, in order.
@@ -160,6 +160,7 @@ class Tally:
     services: list[float] = field(default_factory=list)
     ratings: list[int] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
+    told_errors: list[float] = field(default_factory=list)  # wait had minus wait told, minutes
 
     def add(
         self, visit: sqlite3.Row, wait: float | None, service: float | None, target_s: float
@@ -177,6 +178,8 @@ class Tally:
         if wait is not None:
             self.waits.append(wait)
             self.within_target += wait <= target_s
+            if visit["told_wait_min"] is not None:
+                self.told_errors.append(wait / 60 - visit["told_wait_min"])
         if service is not None:
             self.services.append(service)
         if visit["rating"] is not None:
@@ -215,9 +218,27 @@ class Tally:
             "satisfied": satisfied,
             "satisfied_percent": _percent(satisfied, len(self.ratings)),
             "rating_mean": (round(statistics.fmean(self.ratings), 2) if self.ratings else None),
+            # The wait told at issue against the wait had (the promise to the visitor).
+            "told": len(self.told_errors),
+            "told_within_5min": sum(abs(e) <= HONEST_MIN for e in self.told_errors),
+            "told_5min_longer": sum(e >= HONEST_MIN for e in self.told_errors),
+            "told_within_5min_percent": _percent(
+                sum(abs(e) <= HONEST_MIN for e in self.told_errors), len(self.told_errors)
+            ),
+            "told_5min_longer_percent": _percent(
+                sum(e >= HONEST_MIN for e in self.told_errors), len(self.told_errors)
+            ),
+            # Told minus had: below zero, visitors were told too little.
+            "told_bias_min": (
+                round(-statistics.fmean(self.told_errors), 1) if self.told_errors else None
+            ),
             # How many ratings named each reason (a rating may name several).
             **{f"reason_{reason}": self.reasons[reason] for reason in REASONS},
         }
+
+
+# An estimate held when the visitor was called within this many minutes of it.
+HONEST_MIN = 5
 
 
 def _percent(part: int, whole: int) -> float | None:

@@ -6,6 +6,13 @@ and of the audit log (hq/schema.py).
 
 from __future__ import annotations
 
+from server.queue.schema_recent import (
+    APPOINTMENTS_SCHEMA,
+    CALIBRATED_TEXT,
+    COUNTER_NUMBER,
+    TOLD_WAIT,
+)
+
 CATALOG_SCHEMA = """
         CREATE TABLE areas (
             id INTEGER PRIMARY KEY,
@@ -336,41 +343,6 @@ FEEDBACK_TABLETS = """
         ALTER TABLE devices_new RENAME TO devices;
 """
 
-# Appointments booked at HQ: a checked-in ticket keeps its booking code and slot; the
-# bookings the center heard of from HQ are kept, so a cancelled code is refused offline.
-APPOINTMENTS_SCHEMA = """
-        ALTER TABLE tickets ADD COLUMN slot_at REAL;
-        ALTER TABLE tickets ADD COLUMN booking_code TEXT;
-        CREATE UNIQUE INDEX tickets_booking ON tickets (booking_code)
-            WHERE booking_code IS NOT NULL;
-        -- The appointments' own line per service, in slot order (server/queue/calls.py).
-        CREATE INDEX tickets_booked ON tickets (day, state, service_id, slot_at, id)
-            WHERE slot_at IS NOT NULL;
-        CREATE TABLE bookings (
-            code TEXT PRIMARY KEY,  -- 20 characters, no dashes (server/queue/booking_codes.py)
-            service_id INTEGER NOT NULL,
-            slot_at REAL NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('booked', 'cancelled')),  -- as HQ last said
-            heard_at REAL NOT NULL
-        );
-        CREATE INDEX bookings_slot ON bookings (slot_at);
-"""
-
-# The number a counter is announced by ("iki nömrəli masaya"), set by the admin: read from its
-# name, "Zal 2 · Masa 6" was called to counter 2. NULL: the last number in the name.
-COUNTER_NUMBER = """
-        ALTER TABLE counters ADD COLUMN number INTEGER
-            CHECK (number IS NULL OR number BETWEEN 1 AND 999);
-"""
-
-# Text mode only where the printer's calibration ticket showed it right (hardware/
-# calibration.py): the numbering that read right is kept; new printers draw until then. A
-# printer already printing text keeps its own profile's numbering: it printed so yesterday.
-CALIBRATED_TEXT = """
-        ALTER TABLE devices ADD COLUMN text_pages TEXT;
-        UPDATE devices SET text_pages = printer_profile WHERE print_mode = 'text';
-"""
-
 # Applied in order, each once; the number of those applied is PRAGMA user_version.
 # Each is plain SQL so it runs in one transaction with the version bump.
 MIGRATIONS: tuple[str, ...] = (
@@ -392,4 +364,5 @@ MIGRATIONS: tuple[str, ...] = (
     APPOINTMENTS_SCHEMA,
     COUNTER_NUMBER,
     CALIBRATED_TEXT,
+    TOLD_WAIT,
 )

@@ -144,6 +144,11 @@ def insert_visit(
         detail={"appointment": True} if appointment else None,
     )
     ticket = ticket_view(conn, ticket_id, now)
+    # Kept: the report sets what the visitor was told against the wait they had.
+    conn.execute(
+        "UPDATE tickets SET told_wait_min = ? WHERE id = ?",
+        (ticket["estimated_wait_min"], ticket_id),
+    )
     if user is not None:
         detail = {"ticket": ticket["label"], "day": ticket["day"], "category": category,
                   "printer": issued_for.name if issued_for else None}  # fmt: skip
