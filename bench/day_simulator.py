@@ -167,7 +167,7 @@ def _free(center, counter, now, rng, targets, mean_target, later) -> None:  # ty
     """A desk with nobody at it: a break if one is due, else the next call, else idle."""
     if counter.breaks and now >= counter.breaks[0]:
         counter.breaks.pop(0)
-        desk.set_status(center, counter.id, counter.clerk, "break", "çay")
+        desk.set_status(center, counter.id, counter.clerk, "break", "çay", BREAK_S // 60)
         later(now + BREAK_S, "back", counter)
         return
     if now > at(18, 30):

@@ -11,5 +11,5 @@ from __future__ import annotations
 # version: (the center's schema, HQ's on SQLite, HQ's on PostgreSQL), as `PRAGMA user_version`
 # and HQ's own counter leave them after the release's migrations.
 SCHEMAS: dict[str, tuple[int, int, int]] = {
-    "0.2.0": (19, 10, 6),
+    "0.2.0": (20, 10, 6),
 }

@@ -72,8 +72,10 @@ def test_a_clerks_full_cycle(browser, center):
     page.wait_for_selector(".call-next")
     page.click("text=Fasilə")
     page.fill("#form-break input[name=reason]", "nahar")
+    page.check("#form-break input[name=minutes][value='30']")  # how long: visitors are told
     page.click("#form-break >> text=Təsdiq et")
     page.wait_for_selector("text=Fasilədə: nahar")
+    assert "qayıdış:" in page.text_content(".badge:has-text('Fasilədə')")
     page.keyboard.press("Space")  # calling on a break is refused with a clear message
     page.wait_for_selector("#message:has-text('fasilədən qayıdın')")  # in the clerk's language
     page.click("text=Fasilədən qayıt")

@@ -115,5 +115,3 @@ def test_allowed_transitions(state, action, expected):
 def test_refused_transitions_say_why(state, action):
     with pytest.raises(QueueError, match="Cannot"):
         next_state(state, action)
-
-

@@ -143,3 +143,18 @@ def test_the_day_simulator_drives_the_real_operations_and_measures_the_estimate(
     assert abs(found["wait_estimate_bias_min_normal"]) < abs(
         found["wait_estimate_bias_min_normal_before"]
     )
+
+
+def test_a_break_said_to_last_half_an_hour_keeps_the_desk_out_of_the_wait_that_long(center, clock):
+    from server.office.accounts import authenticate
+    from server.queue.ticket_views import hall_forecast
+
+    with center.store.write() as conn:
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
+    desk.sign_in(center, 1, clerk)
+    desk.set_status(center, 1, clerk, "break", "nahar", 30)
+    ticket, _ = visits.issue_ticket(center, "6", device=None)
+    with center.store.read() as conn:
+        hall = hall_forecast(conn, center.day(clock()), clock())
+    assert hall.call_at[ticket["id"]] == clock() + 30 * 60
+    assert ticket["estimated_wait_min"] == 30

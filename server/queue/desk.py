@@ -99,19 +99,31 @@ def sign_out(center: Center, counter_id: int, user: User) -> Done[dict[str, Any]
         return _counter_changed(counter_view(conn, counter_id, center.day(now)))
 
 
+BREAK_MINUTES = (10, 15, 30, 45, 60)  # what the counter page offers
+
+
 def set_status(
-    center: Center, counter_id: int, user: User, status: str, reason: str | None = None
+    center: Center,
+    counter_id: int,
+    user: User,
+    status: str,
+    reason: str | None = None,
+    minutes: int | None = None,
 ) -> Done[dict[str, Any]]:
-    """Start a break (with a reason) or come back from it."""
+    """Start a break (with a reason and, said, its length) or come back from it."""
     if status not in ("open", "break"):
         raise Invalid("bad_status", "Status must be 'open' or 'break'.", "status")
+    if minutes is not None and not 1 <= minutes <= 240:
+        raise Invalid("bad_break_length", "A break lasts 1 to 240 minutes.", "minutes")
     with center.transaction() as (conn, now):
         counter = signed_in_counter(conn, counter_id, user)
         if status == "break" and active_ticket(conn, counter_id) is not None:
             raise QueueError("counter_busy", "Finish the current visitor before a break.")
+        until = now + minutes * 60 if status == "break" and minutes else None
         conn.execute(
-            "UPDATE counters SET status = ?, status_reason = ?, status_since = ? WHERE id = ?",
-            (status, reason if status == "break" else None, now, counter["id"]),
+            "UPDATE counters SET status = ?, status_reason = ?, status_since = ?, break_until = ? "
+            "WHERE id = ?",
+            (status, reason if status == "break" else None, now, until, counter["id"]),
         )
         return _counter_changed(counter_view(conn, counter_id, center.day(now)))
 

@@ -204,7 +204,7 @@ def load_hall(conn: sqlite3.Connection, day: str, now: float, fairness: Fairness
         weights.setdefault(row[0], {})[row[1]] = row[2]
     desks = []
     counters = conn.execute(
-        "SELECT c.id, c.status, c.status_since, c.categories, c.priority_streak, "
+        "SELECT c.id, c.status, c.status_since, c.break_until, c.categories, c.priority_streak, "
         "t.service_id, t.called_at FROM counters c LEFT JOIN tickets t ON t.counter_id = c.id "
         "AND t.state IN ('called', 'serving') ORDER BY c.id"
     ).fetchall()
@@ -224,6 +224,8 @@ def _free_at(counter: sqlite3.Row, paces: Mapping[int, float], now: float) -> fl
     A closed counter is a desk only before anyone opened: it opens now.
     """
     if counter["status"] == "break":
+        if counter["break_until"] is not None:  # said at the counter: back then
+            return max(now + 60, float(counter["break_until"]))
         return max(now + 60, float(counter["status_since"] or now) + USUAL_BREAK_S)
     if counter["service_id"] is None:
         return now
@@ -243,7 +245,8 @@ def forecast(conn: sqlite3.Connection, day: str, now: float, fairness: Fairness)
     path = conn.execute("PRAGMA database_list").fetchone()[2]
     state = conn.execute(
         "SELECT (SELECT max(id) FROM ticket_events), (SELECT group_concat(id || status || "
-        "coalesce(status_since, '') || priority_streak) FROM counters)"
+        "coalesce(status_since, '') || coalesce(break_until, '') || priority_streak) "
+        "FROM counters)"
     ).fetchone()
     key = (day, *state, int(now // REPLAY_EVERY_S))
     cached = _last.get(path)

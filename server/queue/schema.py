@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from server.queue.schema_recent import (
     APPOINTMENTS_SCHEMA,
+    BREAK_UNTIL,
     CALIBRATED_TEXT,
     COUNTER_NUMBER,
     TOLD_WAIT,
@@ -365,4 +366,5 @@ MIGRATIONS: tuple[str, ...] = (
     COUNTER_NUMBER,
     CALIBRATED_TEXT,
     TOLD_WAIT,
+    BREAK_UNTIL,
 )

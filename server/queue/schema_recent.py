@@ -1,4 +1,4 @@
-"""The center's newest migrations: appointments, announced numbers, calibration, waits told.
+"""The center's newest migrations: appointments, counter numbers, calibration, waits, breaks.
 
 Kept apart so schema.py stays one sitting's read; schema.py orders them all.
 """
@@ -51,4 +51,10 @@ TOLD_WAIT = """
             ON CONFLICT (day) DO UPDATE SET
                 revision = revision + 1, changed_at = excluded.changed_at;
         END;
+"""
+
+# A break says how long it lasts (the counter page asks): the wait told counts the desk back
+# then, and the floor says who is due back when. NULL: not said (15 minutes are assumed).
+BREAK_UNTIL = """
+        ALTER TABLE counters ADD COLUMN break_until REAL;
 """

@@ -128,6 +128,7 @@ def counter_view(conn: sqlite3.Connection, counter_id: int, day: str) -> dict[st
         "zone": counter["zone"],
         "status": counter["status"],
         "reason": counter["status_reason"],
+        "break_until": counter["break_until"],
         "clerk_user_id": counter["clerk_user_id"],
         "services": services,
         "categories": json.loads(counter["categories"]) if counter["categories"] else None,
@@ -215,7 +216,8 @@ def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
             (day,),
         ).fetchall()
         counters = conn.execute(
-            "SELECT c.id, c.name, c.zone, c.status, c.status_reason, u.display_name AS clerk, "
+            "SELECT c.id, c.name, c.zone, c.status, c.status_reason, c.break_until, "
+            "u.display_name AS clerk, "
             "t.id AS ticket_id, t.label, t.state FROM counters c "
             "LEFT JOIN users u ON u.id = c.clerk_user_id "
             "LEFT JOIN tickets t ON t.counter_id = c.id AND t.state IN ('called', 'serving') "
@@ -242,6 +244,7 @@ def center_snapshot(center: Center, zone: str | None = None) -> dict[str, Any]:
                     "zone": c["zone"],
                     "status": c["status"],
                     "reason": c["status_reason"],
+                    "break_until": c["break_until"],
                     "clerk": c["clerk"],
                     "ticket": (
                         {"id": c["ticket_id"], "label": c["label"], "state": c["state"]}

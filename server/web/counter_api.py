@@ -57,7 +57,8 @@ def sign_out_of_counter(counter_id: int) -> Response:
 def set_counter_status(counter_id: int) -> Response:
     """Take a break or come back."""
     body = json_body("CounterStatus")
-    return answer(desk.set_status(center(), counter_id, g.user, body["status"], body.get("reason")))
+    return answer(desk.set_status(center(), counter_id, g.user, body["status"],
+                                  body.get("reason"), body.get("minutes")))  # fmt: skip
 
 
 @counter_api.post(f"/counters/{COUNTER_ID}/call-next")

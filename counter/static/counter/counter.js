@@ -15,6 +15,7 @@
   let counter = null; // GET /counters/{id}
   let waiting = [];
   let form = null; // "finish" | "transfer" | "specific" | "walkin" | "break"
+  const BREAK_MINUTES = [10, 15, 30, 45, 60]; // server/queue/desk.py offers the same
 
   function say(text, good) {
     messageBar.textContent = text;
@@ -62,7 +63,8 @@
     const ticket = counter.ticket;
     const header = el("header", {},
       el("h1", { text: `${counter.name} · ${root.dataset.user}` }),
-      counter.status === "break" ? el("span", { class: "badge", text: `${t("counter.on_break")}: ${counter.reason || ""}` }) : null,
+      counter.status === "break" ? el("span", { class: "badge", text: `${t("counter.on_break")}: ${counter.reason || ""}`
+        + (counter.break_until ? ` · ${t("counter.back_at", { time: window.dostq.clock(counter.break_until) })}` : "") }) : null,
       counter.status === "break" ? button(t("counter.break_end"), () => act("/status", { status: "open" }, null, "PUT"), "secondary")
         : button(t("counter.break_start"), () => { form = "break"; render(); }, "secondary"),
       button(t("counter.sign_out"), async () => { if (await api("DELETE", `/counters/${counter.id}/session`)) load(); }, "secondary"));
@@ -184,8 +186,15 @@
       fields.append(el("label", {}, t("word.service"), select("service", allServices())));
       submit = () => act("/walk-in", { service: fields.querySelector("select[name=service]").value });
     } else if (form === "break") {
-      fields.append(el("label", {}, t("counter.reason"), el("input", { name: "reason" })));
+      // How long: visitors are told their wait with this counter back then (arrow keys move).
+      const lengths = BREAK_MINUTES.map((m) => el("label", { class: "length" },
+        el("input", { type: "radio", name: "minutes", value: String(m), ...(m === 15 ? { checked: "" } : {}) }),
+        ` ${t("counter.minutes", { m })}`));
+      fields.append(el("fieldset", { class: "break-length" },
+        el("legend", { text: t("counter.break_length") }), ...lengths),
+        el("label", {}, t("counter.reason"), el("input", { name: "reason" })));
       submit = () => act("/status", { status: "break",
+        minutes: Number(fields.querySelector("input[name=minutes]:checked").value),
         reason: fields.querySelector("input[name=reason]").value.trim() || undefined }, null, "PUT");
     }
     return el("div", { class: "form", id: `form-${form}` }, fields, el("div", { class: "actions" },

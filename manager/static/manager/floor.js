@@ -128,7 +128,10 @@
     for (const counter of floor.counters) {
       const row = counters.insertRow();
       cell(row, counter.name);
-      cell(row, t(`counter.status.${counter.status}`) + (counter.reason ? ` (${counter.reason})` : ""), `status-${counter.status}`);
+      // A break says when it ends: who is due back when (the wait told counts on it too).
+      const back = counter.status === "break" && counter.break_until
+        ? ` · ${t("counter.back_at", { time: clock(counter.break_until) })}` : "";
+      cell(row, t(`counter.status.${counter.status}`) + (counter.reason ? ` (${counter.reason})` : "") + back, `status-${counter.status}`);
       cell(row, counter.clerk || "–");
       cell(row, counter.ticket ? `${counter.ticket.label} (${t(`ticket.state.${counter.ticket.state}`)})` : "–");
       const actions = cell(row, "");
