@@ -39,6 +39,9 @@ TARGETS: dict[str, tuple[str, Any]] = {
     "wait_told_soon_waited_over_5min_normal": ("<=", 5),
     "wait_estimate_within_10min_heavy": (">=", 90),
     "wait_replay_ms_max_record": ("<=", 50),
+    "wait_band_held_record": (">=", 80),
+    "wait_not_reached_told_record": (">=", 85),
+    "wait_not_today_false_alarm_record": ("<=", 1),
 }
 
 

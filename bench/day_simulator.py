@@ -36,7 +36,8 @@ from server.queue.actors import User
 from server.queue.center import Center
 from server.queue.errors import QueueError
 from server.queue.forecast import load_hall, replay
-from server.queue.storage import Store
+from server.queue.storage import Store, put_setting
+from server.queue.views import not_reached_today
 
 BAKU = ZoneInfo("Asia/Baku")
 DAY = datetime(2026, 12, 8, tzinfo=BAKU)  # a Tuesday
@@ -54,6 +55,7 @@ NO_SHOW_SHARE, NO_SHOW_AFTER_S = 0.05, 120
 PRIORITY_SHARE = 0.08
 BREAKS = ((11, 15), (14, 30))  # two breaks a counter, staggered over the hour from these
 BREAK_S = 15 * 60
+HOURS = {"opens": "09:00", "last_ticket": "17:30", "closes": "18:30", "weekdays": [0, 1, 2, 3, 4]}
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Day:
 
     told: list[tuple[int, float]] = field(default_factory=list)  # (estimate, actual wait) min
     told_before: list[tuple[int, float]] = field(default_factory=list)  # 0.1's estimate
+    band_held: list[bool] = field(default_factory=list)  # the wait fell within the band told
+    warned: list[tuple[bool, bool]] = field(default_factory=list)  # (warned, then reached)
     replay_ms: list[float] = field(default_factory=list)
 
 
@@ -100,6 +104,7 @@ def simulate(scenario: str, seed: int, work: Path) -> Day:
     with store.write() as conn:
         import_catalog(conn, catalog)
         import_priority_categories(conn, default_priority_categories())
+        put_setting(conn, "hours", HOURS)
     demand = {area.letter: rng.uniform(0.5, 2.0) for area in catalog}
     targets = {s.code: s.target_minutes for area in catalog for s in area.services}
     services = {area.letter: [s.code for s in area.services] for area in catalog}
@@ -125,13 +130,19 @@ def simulate(scenario: str, seed: int, work: Path) -> Day:
     day = Day()
     issued: dict[int, int] = {}
     before: dict[int, int] = {}  # what 0.1's estimate told the same visitor
+    warned: dict[int, bool] = {}  # told at the kiosk the day may not reach them
+    bands: dict[int, list[int] | None] = {}
     while events:
         clock.now, _, kind, what = heapq.heappop(events)
         if kind == "arrive":
             if scenario == "record" and len(issued) % 10 == 0:
                 day.replay_ms.append(_replay_ms(center, clock.now))
+            with store.read() as conn:  # what the kiosk would have said before the ticket
+                late = what[0] in not_reached_today(center, conn, clock.now)
             ticket, _ = visits.issue_ticket(center, what[0], device=None, category=what[1])
             issued[ticket["id"]] = ticket["estimated_wait_min"]
+            warned[ticket["id"]] = late
+            bands[ticket["id"]] = ticket["estimated_wait_range_min"]
             before[ticket["id"]] = _estimate_before(center, ticket["id"])
             for counter in counters:
                 if counter.idle:
@@ -152,12 +163,16 @@ def simulate(scenario: str, seed: int, work: Path) -> Day:
             desk.set_status(center, what.id, what.clerk, "open")
             later(clock.now, "free", what)
     with store.read() as conn:
-        for row in conn.execute(
-            "SELECT id, arrived_at, first_called_at FROM tickets WHERE first_called_at IS NOT NULL"
-        ):
+        for row in conn.execute("SELECT id, arrived_at, first_called_at FROM tickets"):
+            reached = row["first_called_at"] is not None
+            day.warned.append((warned[row["id"]], reached))
+            if not reached:
+                continue
             actual = (row["first_called_at"] - row["arrived_at"]) / 60
             if issued.get(row["id"]) is not None:
                 day.told.append((issued[row["id"]], actual))
+                low, high = bands[row["id"]] or (0, 0)
+                day.band_held.append(low - 0.5 <= actual <= high + 0.5)
             day.told_before.append((before[row["id"]], actual))
     store.close()
     return day
@@ -265,6 +280,14 @@ def figures(days: dict[str, list[Day]]) -> dict[str, float]:
     for scenario, runs in days.items():
         _honesty(found, scenario, [pair for day in runs for pair in day.told])
         _honesty(found, f"{scenario}_before", [pair for day in runs for pair in day.told_before])
+        found[f"wait_band_held_{scenario}"] = _share(h for day in runs for h in day.band_held)
+        warned = [pair for day in runs for pair in day.warned]
+        unreached = [w for w, reached in warned if not reached]
+        found[f"wait_not_reached_{scenario}"] = len(unreached)
+        found[f"wait_not_reached_told_{scenario}"] = _share(unreached) if unreached else 100.0
+        found[f"wait_not_today_false_alarm_{scenario}"] = _share(
+            w for w, reached in warned if reached
+        )
         replays = [ms for day in runs for ms in day.replay_ms]
         if replays:
             found[f"wait_replay_ms_max_{scenario}"] = round(max(replays), 1)
