@@ -146,3 +146,7 @@ def visits_export(kind: str) -> Response:
     write = exports.table_csv if kind == "csv" else exports.table_xlsx
     name = f"dostq-visits-{first}-{last}.{kind}"
     return exports.attachment(write(reports.VISIT_COLUMNS, rows), name)
+
+
+# The planner's routes live in their own module, registered on this blueprint.
+from manager import planner_page  # noqa: E402, F401

@@ -74,6 +74,11 @@ def test_manager_and_admin_pages(browser, center, language):
     first = yesterday - timedelta(days=13)
     page.goto(f"{center.url}/manager/report?from={first}&to={yesterday}")
     check_layout(page, f"manager-report-{language}", "svg.chart")
+    weekday = date.today() + timedelta(days=1)
+    while weekday.weekday() >= 5:  # the history has working days only: a weekday to plan
+        weekday += timedelta(days=1)
+    page.goto(f"{center.url}/manager/planner?day={weekday}&add=2&from=9&to=12")
+    check_layout(page, f"manager-planner-{language}", "#plan")
     for part in ("catalog", "counters", "people", "rules", "lines"):
         page.goto(f"{center.url}/manager/admin/{part}")
         check_layout(page, f"admin-{part}-{language}")

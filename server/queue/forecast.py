@@ -51,6 +51,7 @@ class Desk:
     policy: CounterPolicy
     free_at: float  # when it calls next: now, after its current visit, after its break
     priority_streak: int = 0
+    until: float | None = None  # calls no more from then (a planned counter's hours)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Hall:
     desks: list[Desk]
     minutes_per_call: Mapping[int, float]  # service id -> counter minutes per call
     fairness: Fairness = field(default_factory=Fairness)
+    visit_minutes: Mapping[int, float] = field(default_factory=dict)  # ticket id -> its own
 
 
 @dataclass(frozen=True)
@@ -102,52 +104,69 @@ def band(minutes: int) -> list[int]:
     return [max(0, minutes - half), minutes + half]
 
 
+def _line_of(ticket: WaitingTicket) -> tuple[object, ...]:
+    """Return the line a visit queues in: its service's bookings, or (service, category, target)."""
+    if ticket.slot_at is not None:
+        return ("booked", ticket.service_id)
+    return (ticket.service_id, ticket.category, ticket.target_counter_id)
+
+
 def replay(hall: Hall) -> Forecast:
-    """Call the waiting visits in the order and at the times the hall would, from now.
+    """Call the visits in the order and at the times the hall would, from now.
 
     Each step the desk that comes free first calls ``choose_next`` over the heads of the lines
     (only a line's head can be next: first come, first served within one), so a step costs the
-    number of lines, not the queue's length.
+    number of lines, not the queue's length. A visit arriving later (the planner's simulated
+    day) joins its line when it comes; a desk with nobody it may serve waits for the next
+    arrival, and one past its ``until`` calls no more.
     """
-    lines: dict[tuple[object, ...], list[WaitingTicket]] = {}
-    for ticket in hall.waiting:
-        key: tuple[object, ...] = (
-            ("booked", ticket.service_id)
-            if ticket.slot_at is not None
-            else (ticket.service_id, ticket.category, ticket.target_counter_id)
-        )
-        lines.setdefault(key, []).append(ticket)
-    for line in lines.values():  # reversed: the head is popped off the end
-        line.sort(key=lambda t: (t.slot_at or 0, t.arrived_at, t.id), reverse=True)
-    heads = {line[-1].id: key for key, line in lines.items()}
+    coming = sorted(hall.waiting, key=lambda t: (t.arrived_at, t.id))
+    lines: dict[tuple[object, ...], list[tuple[float, float, int]]] = {}
+    heads: dict[int, tuple[object, ...]] = {}
     by_id = {t.id: t for t in hall.waiting}
-    desks = {d.policy.counter_id: d for d in hall.desks}
-    streaks = {d.policy.counter_id: d.priority_streak for d in hall.desks}
-    free = [(max(hall.now, d.free_at), d.policy.counter_id) for d in hall.desks]
+    admitted = 0
+
+    def admit(until: float) -> None:
+        nonlocal admitted
+        while admitted < len(coming) and coming[admitted].arrived_at <= until:
+            ticket = coming[admitted]
+            admitted += 1
+            key = _line_of(ticket)
+            line = lines.setdefault(key, [])
+            if line:
+                heads.pop(line[0][2], None)
+            heapq.heappush(line, (ticket.slot_at or 0, ticket.arrived_at, ticket.id))
+            heads[line[0][2]] = key
+
+    streaks = [d.priority_streak for d in hall.desks]
+    free = [(max(hall.now, d.free_at), n) for n, d in enumerate(hall.desks)]
     heapq.heapify(free)
     call_at: dict[int, float] = {}
     desk_free_at: dict[int, float] = {}
     while free:
-        at, counter_id = heapq.heappop(free)
-        if not heads:
-            desk_free_at[counter_id] = at
-            continue
-        policy = desks[counter_id].policy
-        chosen = choose_next(
-            (by_id[i] for i in heads), policy, hall.fairness, streaks[counter_id], at
-        )
-        if chosen is None:  # nobody left it may serve: it idles from here
-            desk_free_at[counter_id] = at
+        at, n = heapq.heappop(free)
+        desk = hall.desks[n]
+        if desk.until is not None and at >= desk.until:
+            continue  # its hours are over
+        admit(at)
+        chosen = choose_next((by_id[i] for i in heads), desk.policy, hall.fairness, streaks[n], at)
+        if chosen is None:  # nobody it may serve now: wait for whoever comes next, if anyone
+            if admitted < len(coming):
+                heapq.heappush(free, (coming[admitted].arrived_at, n))
+            else:
+                desk_free_at[desk.policy.counter_id] = at
             continue
         call_at[chosen.id] = at
-        streaks[counter_id] = streak_after(streaks[counter_id], chosen)
+        streaks[n] = streak_after(streaks[n], chosen)
         key = heads.pop(chosen.id)
         line = lines[key]
-        line.pop()
+        heapq.heappop(line)
         if line:
-            heads[line[-1].id] = key
-        minutes = hall.minutes_per_call.get(chosen.service_id, 10.0)
-        heapq.heappush(free, (at + minutes * 60, counter_id))
+            heads[line[0][2]] = key
+        minutes = hall.visit_minutes.get(chosen.id) or hall.minutes_per_call.get(
+            chosen.service_id, 10.0
+        )
+        heapq.heappush(free, (at + minutes * 60, n))
     order = sorted(call_at, key=lambda i: (call_at[i], i))
     ahead = {ticket_id: place for place, ticket_id in enumerate(order)}
     return Forecast(hall.now, call_at, ahead, desk_free_at, [d.policy for d in hall.desks])

@@ -1,0 +1,77 @@
+"""The staffing planner's page and its CSV: thin over server/office/planner.py."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import flash, render_template, request
+from werkzeug.wrappers import Response
+
+from manager import STAFF_ROLES, bp
+from server.office import planner
+from server.queue.errors import Invalid
+from server.web import exports
+from server.web.auth import user_required
+from server.web.charts import bar_chart
+from server.web.language import refusal, text
+from server.web.wiring import center
+
+
+def _asked() -> tuple[date, planner.WhatIf | None]:
+    """Read the day (tomorrow by default) and the what-if from the query string."""
+    c = center()
+    tomorrow = date.fromisoformat(c.day(c.now())) + timedelta(days=1)
+    try:
+        day = date.fromisoformat(request.args.get("day") or tomorrow.isoformat())
+        counters = int(request.args.get("add") or 0)
+        first, last = int(request.args.get("from") or 0), int(request.args.get("to") or 24)
+    except ValueError as exc:
+        raise Invalid("bad_plan", "A day is YYYY-MM-DD; counters and hours are numbers.") from exc
+    if not 0 <= counters <= 20 or not 0 <= first < last <= 24:
+        raise Invalid("bad_plan", "Add 0 to 20 counters, for hours within the day.")
+    area = request.args.get("area") or None
+    return day, planner.WhatIf(counters, area, (first, last)) if counters else None
+
+
+def _plan() -> dict[str, Any]:
+    c = center()
+    try:
+        day, what_if = _asked()
+    except Invalid as error:
+        flash(refusal(error), "error")
+        day, what_if = date.fromisoformat(c.day(c.now())) + timedelta(days=1), None
+    with c.store.read() as conn:
+        return planner.day_plan(c, conn, day, what_if)
+
+
+@bp.get("/planner")
+@user_required(*STAFF_ROLES)
+def staffing_planner() -> str:
+    """Show the day forecast, simulated with today's counters, the advice and a what-if."""
+    plan = _plan()
+    series = [("plan", text("planner.with_plan"),
+               [round(r["plan"].mean_wait_min or 0) for r in plan["rows"]])]  # fmt: skip
+    if plan["what_if"]:
+        series.append(("what-if", text("planner.with_what_if"),
+                       [round(r["what_if"].mean_wait_min or 0) for r in plan["rows"]]))  # fmt: skip
+    labels = [f"{r['plan'].hour:02d}" for r in plan["rows"]]
+    return render_template("manager/planner.html", plan=plan, chart=bar_chart(labels, series))
+
+
+@bp.get("/planner.csv")
+@user_required(*STAFF_ROLES)
+def staffing_planner_csv() -> Response:
+    """Download the plan of the day hour by hour."""
+    plan = _plan()
+    header = ["hour", "arrivals", "counters", "mean_wait_min", "p90_wait_min",
+              "within_goal_percent", "not_reached", "advised_counters",
+              "advised_within_goal_percent", "advised_added", "erlang_c_pooled"]  # fmt: skip
+    rows = [
+        [f"{r['plan'].hour:02d}:00", r["plan"].arrivals, r["plan"].counters,
+         r["plan"].mean_wait_min, r["plan"].p90_wait_min, r["plan"].within_goal_percent,
+         r["plan"].not_reached, r["advice"].counters, r["advice"].within_goal_percent,
+         "; ".join(f"{n} × {skill}" for skill, n in r["added"]), r["erlang_c"]]
+        for r in plan["rows"]
+    ]  # fmt: skip
+    return exports.attachment(exports.table_csv(header, rows), f"dostq-plan-{plan['day']}.csv")

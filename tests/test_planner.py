@@ -1,0 +1,110 @@
+"""The staffing planner: a forecast from a history with a known profile, the simulated day
+against Erlang C on a pooled hall, advice that meets the goal when replayed, a what-if."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from server.office import planner
+from server.queue.engine import CounterPolicy, WaitingTicket
+from server.queue.forecast import Desk, Hall, replay
+from server.queue.numbers import insert_tickets
+from tests.conftest import login
+
+BAKU = ZoneInfo("Asia/Baku")
+DAY = date(2026, 12, 8)  # a Tuesday
+SERVICE = 1
+
+
+def flat_day(per_hour: float, minutes: float, hours=(9, 17)):
+    arrivals = {(h, SERVICE): per_hour for h in range(*hours)}
+    return planner.DayForecast(DAY, ("x",), arrivals, {SERVICE: minutes})
+
+
+def pooled(counters):
+    return [planner.PlannedCounter(f"Masa {n}", CounterPolicy(n, {SERVICE: 1.0}), (9, 17))
+            for n in range(1, counters + 1)]  # fmt: skip
+
+
+def test_a_visit_arriving_later_is_called_when_it_comes():
+    # The replay a simulated day runs: the desk idles until the visit arrives.
+    start = 1_000_000.0
+    later = WaitingTicket(1, SERVICE, "general", start + 300)
+    hall = Hall(start, [later], [Desk(CounterPolicy(1, {SERVICE: 1.0}), start)], {SERVICE: 10})
+    assert replay(hall).call_at == {1: start + 300}
+    closed = Hall(start, [later], [Desk(CounterPolicy(1, {SERVICE: 1.0}), start, 0, start + 60)],
+                  {SERVICE: 10})  # fmt: skip
+    assert replay(closed).call_at == {}  # the desk's hours ended before it came
+
+
+def test_the_forecast_is_the_mean_of_the_same_weekday_with_holidays_left_out(center):
+    # Five past Tuesdays with 12 visits at 10:00 and 6 at 14:00 of service 2.1; the sixth
+    # Tuesday was a holiday (no visit): it is left out, not counted as an empty day.
+    with center.store.write() as conn:
+        service_id = conn.execute("SELECT id FROM services WHERE code = '2.1'").fetchone()[0]
+        number = 0
+        for week in range(1, 6):
+            day = DAY - timedelta(weeks=week)
+            for hour, count in ((10, 12), (14, 6)):
+                for n in range(count):
+                    number += 1
+                    at = datetime(day.year, day.month, day.day, hour, n, tzinfo=BAKU).timestamp()
+                    insert_tickets(conn, [{
+                        "token": f"t{number}", "day": day.isoformat(), "letter": "B",
+                        "number": number, "label": f"B-{number:03d}", "service_id": service_id,
+                        "state": "done", "print_status": "none", "arrived_at": at,
+                        "queued_at": at, "first_called_at": at + 60, "finished_at": at + 660,
+                    }])  # fmt: skip
+        forecast = planner.forecast_day(conn, DAY, BAKU)
+    assert len(forecast.days_used) == 5
+    assert forecast.arrivals == {(10, service_id): 12.0, (14, service_id): 6.0}
+    assert forecast.minutes_per_call[service_id] == pytest.approx(10.5)  # 10 min + walk-up
+
+
+def test_a_pooled_hall_needs_what_erlang_c_says_within_one_counter():
+    # 30 visitors an hour, 10 minutes each: 5 erlangs. Erlang C asks for its count to call
+    # 80 % within 20 minutes; the simulated advice for a midday hour agrees within one.
+    forecast = flat_day(30, 10)
+    needed = planner.erlang_c_counters(30, 10, 20, 80)
+    advised, figures = planner.advise(forecast, pooled(1), (9, 17), BAKU, 20, 80)
+    midday = next(f for f in figures if f.hour == 13)
+    assert abs(midday.counters - needed) <= 1, (midday.counters, needed)
+
+
+def test_the_advice_meets_the_goal_when_the_day_is_replayed():
+    forecast = flat_day(40, 9)
+    advised, figures = planner.advise(forecast, pooled(2), (9, 17), BAKU, 20, 80)
+    assert len(advised) > 2
+    replayed = planner.simulate(forecast, advised, (9, 17), BAKU, 20)
+    assert all(f.within_goal_percent >= 80 for f in replayed)
+
+
+def test_a_what_if_counter_shortens_the_waits_of_its_hours_only():
+    forecast = flat_day(36, 10)
+    base = planner.simulate(forecast, pooled(6), (9, 17), BAKU, 20)
+    extra = [planner.PlannedCounter("extra", CounterPolicy(99, {SERVICE: 1.0}), (9, 12))]
+    tried = planner.simulate(forecast, pooled(6) + extra, (9, 17), BAKU, 20)
+    assert all(t.mean_wait_min <= b.mean_wait_min for t, b in zip(tried[:3], base[:3], strict=True))
+    assert sum(t.mean_wait_min for t in tried[:3]) < sum(b.mean_wait_min for b in base[:3])
+    assert [t.counters for t in tried] == [7, 7, 7, 6, 6, 6, 6, 6]
+
+
+def test_the_planner_page_and_its_csv_in_each_language(app_center):
+    from server.office import history
+
+    center = app_center.app.extensions["dostq.center"]
+    today = date.fromisoformat(center.day(center.now()))
+    with center.store.write() as conn:
+        history.generate(conn, history.working_days_before(today, 30), 30, center.timezone)
+    client = app_center.app.test_client()
+    headers = login(client, "manager", "floor-boss-secret")
+    tomorrow = today + timedelta(days=1)
+    page = client.get(f"/manager/planner?day={tomorrow}&add=2&area=D&from=9&to=12")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert 'id="plan"' in body and 'class="what-if"' in body
+    csv = client.get(f"/manager/planner.csv?day={tomorrow}").get_data(as_text=True)
+    assert csv.splitlines()[0].lstrip("\ufeff").startswith("hour,arrivals,counters")
+    bad = client.get("/manager/planner?day=tomorrow&add=many", headers=headers)
+    assert bad.status_code == 200 and "İİİİ-AA-GG" in bad.get_data(as_text=True)  # in words
