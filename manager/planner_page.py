@@ -1,4 +1,4 @@
-"""The staffing planner's page and its CSV: thin over server/office/planner.py."""
+"""The staffing planner's page and its CSV: thin over server/office/staffing.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import flash, render_template, request
 from werkzeug.wrappers import Response
 
 from manager import STAFF_ROLES, bp
-from server.office import planner
+from server.office import staffing
 from server.queue.errors import Invalid
 from server.web import exports
 from server.web.auth import user_required
@@ -18,7 +18,7 @@ from server.web.language import refusal, text
 from server.web.wiring import center
 
 
-def _asked() -> tuple[date, planner.WhatIf | None]:
+def _asked() -> tuple[date, staffing.WhatIf | None]:
     """Read the day (tomorrow by default) and the what-if from the query string."""
     c = center()
     tomorrow = date.fromisoformat(c.day(c.now())) + timedelta(days=1)
@@ -31,7 +31,10 @@ def _asked() -> tuple[date, planner.WhatIf | None]:
     if not 0 <= counters <= 20 or not 0 <= first < last <= 24:
         raise Invalid("bad_plan", "Add 0 to 20 counters, for hours within the day.")
     area = request.args.get("area") or None
-    return day, planner.WhatIf(counters, area, (first, last)) if counters else None
+    pooled, any_category = "pooled" in request.args, "any_category" in request.args
+    if not (counters or pooled or any_category):
+        return day, None
+    return day, staffing.WhatIf(counters, area, (first, last), pooled, any_category)
 
 
 def _plan() -> dict[str, Any]:
@@ -42,7 +45,7 @@ def _plan() -> dict[str, Any]:
         flash(refusal(error), "error")
         day, what_if = date.fromisoformat(c.day(c.now())) + timedelta(days=1), None
     with c.store.read() as conn:
-        return planner.day_plan(c, conn, day, what_if)
+        return staffing.day_plan(c, conn, day, what_if)
 
 
 @bp.get("/planner")

@@ -108,3 +108,34 @@ def test_the_planner_page_and_its_csv_in_each_language(app_center):
     assert csv.splitlines()[0].lstrip("\ufeff").startswith("hour,arrivals,counters")
     bad = client.get("/manager/planner?day=tomorrow&add=many", headers=headers)
     assert bad.status_code == 200 and "İİİİ-AA-GG" in bad.get_data(as_text=True)  # in words
+
+
+def test_pooling_the_counters_shortens_a_split_hall_s_waits():
+    # Two counters split by skill, one service far busier: serving everything, the same two
+    # counters share the load (the biggest lever the simulated days showed).
+    from server.office.staffing import WhatIf
+
+    busy = {(h, 1): 10.0 for h in range(9, 17)}
+    quiet = {(h, 2): 2.0 for h in range(9, 17)}
+    forecast = planner.DayForecast(DAY, ("x",), {**busy, **quiet}, {1: 10.0, 2: 10.0})
+    split = [planner.PlannedCounter("A", CounterPolicy(1, {1: 1.0}), (9, 17)),
+             planner.PlannedCounter("B", CounterPolicy(2, {2: 1.0}), (9, 17))]  # fmt: skip
+    pooled_plan = WhatIf(pooled=True).applied(split, {1: "A", 2: "B"})
+    assert all(c.policy.service_weights == {1: 1.0, 2: 1.0} for c in pooled_plan)
+    before = planner.simulate(forecast, split, (9, 17), BAKU, 20)
+    after = planner.simulate(forecast, pooled_plan, (9, 17), BAKU, 20)
+    assert sum(f.mean_wait_min for f in after) < sum(f.mean_wait_min for f in before) / 2
+
+
+def test_a_past_day_shows_the_forecast_beside_what_came(app_center):
+    from server.office import history, staffing
+
+    center = app_center.app.extensions["dostq.center"]
+    today = date.fromisoformat(center.day(center.now()))
+    with center.store.write() as conn:
+        history.generate(conn, history.working_days_before(today, 40), 40, center.timezone)
+        past = date.fromisoformat(conn.execute("SELECT max(day) FROM tickets").fetchone()[0])
+        page = staffing.day_plan(center, conn, past)
+    came = sum(r["came"] for r in page["rows"])
+    assert came > 300 and page["error"] is not None
+    assert abs(page["error"]["day_percent"]) < 30  # the generated days vary around one profile

@@ -19,11 +19,8 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.office.reports import service_level
-from server.queue.center import Center
 from server.queue.engine import GENERAL, CounterPolicy, Fairness, WaitingTicket
 from server.queue.forecast import Desk, Hall, replay
 
@@ -288,85 +285,3 @@ def _poisson(rng: random.Random, mean: float) -> int:
         count += 1
         product *= rng.random()
     return count
-
-
-@dataclass(frozen=True)
-class WhatIf:
-    """A change tried on the plan: ``counters`` more from ``hours[0]`` to ``hours[1]``.
-
-    They serve ``area``'s services, or every service when it is None.
-    """
-
-    counters: int
-    area: str | None
-    hours: tuple[int, int]
-
-
-def day_plan(
-    center: Center, conn: sqlite3.Connection, day: date, what_if: WhatIf | None = None
-) -> dict[str, Any]:
-    """Return the planner's page for ``day``.
-
-    The forecast, the day with today's counters, the advice, the what-if, and a pooled hall's
-    Erlang C beside each hour.
-    """
-    level = service_level(conn)
-    hours = opening_hours_of(center, conn, day)
-    forecast = forecast_day(conn, day, center.timezone)
-    plan = current_plan(conn, hours)
-    fairness = center.fairness(conn)
-    goal = float(level.target_minutes)
-    planned = simulate(forecast, plan, hours, center.timezone, goal, fairness)
-    advised_plan, advised = advise(forecast, plan, hours, center.timezone, goal,
-                                   level.goal_percent, fairness)  # fmt: skip
-    letters = dict(
-        conn.execute("SELECT s.id, a.letter FROM services s JOIN areas a ON a.id = s.area_id")
-    )
-    tried = None
-    if what_if is not None and what_if.counters > 0:
-        skill = {sid: 1.0 for sid, letter in letters.items()
-                 if what_if.area in (None, letter)}  # fmt: skip
-        extra = [PlannedCounter(f"what-if {n}", CounterPolicy(0, skill), what_if.hours)
-                 for n in range(what_if.counters)]  # fmt: skip
-        tried = simulate(forecast, [*plan, *extra], hours, center.timezone, goal, fairness)
-    mean_minutes = _mean_minutes(forecast)
-    rows = []
-    for n, hour in enumerate(range(*hours)):
-        added = [c for c in advised_plan[len(plan) :] if c.hours[0] <= hour < c.hours[1]]
-        skills = Counter(_skill_letters(c.policy, letters) for c in added)
-        rows.append({
-            "plan": planned[n],
-            "advice": advised[n],
-            "what_if": tried[n] if tried else None,
-            "added": sorted(skills.items()),
-            "erlang_c": erlang_c_counters(planned[n].arrivals, mean_minutes, goal,
-                                          level.goal_percent) if planned[n].arrivals else 0,
-        })  # fmt: skip
-    return {"day": day, "hours": hours, "forecast": forecast, "rows": rows,
-            "goal_min": level.target_minutes, "goal_percent": level.goal_percent,
-            "areas": sorted(set(letters.values())), "what_if": what_if}  # fmt: skip
-
-
-def opening_hours_of(center: Center, conn: sqlite3.Connection, day: date) -> tuple[int, int]:
-    """Return ``day``'s first and last hour, [first, last), from the center's hours."""
-    hours = center.opening_hours(conn)
-    today = hours.on(day) if hours else None
-    if today is None:
-        return DEFAULT_HOURS
-    closes = today.closing_time()
-    return today.opens.hour, closes.hour + (1 if closes.minute else 0)
-
-
-def _mean_minutes(forecast: DayForecast) -> float:
-    """Return the counter minutes per call over the day's expected visitors (a pooled hall's)."""
-    total = sum(forecast.arrivals.values())
-    if not total:
-        return 10.0
-    return sum(m * forecast.minutes_per_call.get(sid, 10.0)
-               for (_, sid), m in forecast.arrivals.items()) / total  # fmt: skip
-
-
-def _skill_letters(policy: CounterPolicy, letters: dict[int, str]) -> str:
-    """Say a counter's skill as the areas it serves: "D", "B C", or "*" for every area."""
-    served = sorted({letters[sid] for sid in policy.service_weights if sid in letters})
-    return "*" if len(served) == len(set(letters.values())) else " ".join(served)
