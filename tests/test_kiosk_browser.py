@@ -414,5 +414,18 @@ def test_the_wait_is_told_with_its_band_and_a_day_too_short_is_said_first(kiosk,
     kiosk.click(".general")
     kiosk.wait_for_selector("#ticket-number")
     told = kiosk.text_content(".ticket")
-    assert re.search(r"Estimated wait: about (\d+) min \((\d+)–(\d+)\)", told), told
+    band = re.search(r"Estimated wait: about (\d+) min \((\d+)–(\d+)\)", told)
+    assert band, told
     keep_screen(kiosk, "kiosk-ticket-band-en")
+    minutes, low, high = band.groups()
+    # The same band on paper (the virtual printer's job, read back) and on the phone.
+    printed = [
+        decode(job.read_bytes()).lines for job in (kiosk_center.data_dir / "printer").glob("*.bin")
+    ]
+    assert any(f"Estimated wait: about {minutes} min ({low}-{high})" in lines for lines in printed)
+    with sqlite3.connect(kiosk_center.data_dir / "dostq.db") as db:
+        token = db.execute("SELECT token FROM tickets ORDER BY id DESC LIMIT 1").fetchone()[0]
+    phone = kiosk.context.new_page()
+    phone.goto(f"{kiosk_center.url}/t/{token}")
+    assert f"about {minutes} min ({low}–{high})" in phone.text_content("#status")
+    phone.close()
