@@ -24,6 +24,19 @@ def wait_for_print_status(live, token, timeout=15):
     return seen["status"], http.get(f"{live.url}/api/v1/snapshot", timeout=10).json()
 
 
+def calibrated_to_text(live):
+    """Answer kiosk-1's calibration as a technician would: line 1 read right (its profile's
+    own numbering: the virtual printer reads jobs with it). A new printer draws until then."""
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    args = ["printer", "calibrate", "--data-dir", str(live.data_dir), "--device", "kiosk-1",
+            "--no-print", "--choice", "1"]  # fmt: skip
+    answer = CliRunner().invoke(main, args)
+    assert answer.exit_code == 0, answer.output
+
+
 def take_ticket(live, **body):
     response = live.kiosk().post(
         f"{live.url}/api/v1/tickets", json={"service": "4.7", **body}, timeout=10
@@ -44,6 +57,7 @@ def paper_out_center(tmp_path):
 
 
 def test_kiosk_ticket_prints_on_the_server_driven_printer(live_center):
+    calibrated_to_text(live_center)
     kiosk = live_center.kiosk()
     ticket = kiosk.post(
         f"{live_center.url}/api/v1/tickets", json={"service": "4.7", "language": "ru"}, timeout=10
@@ -113,6 +127,7 @@ def test_printer_state_is_known_before_the_first_ticket(live_center):
 @pytest.mark.live
 def test_staff_reprint_after_paper_out_prints_the_ticket(paper_out_center):
     live = paper_out_center
+    calibrated_to_text(live)
     folder = live.data_dir / KIOSK_PRINTER
     ticket = take_ticket(live, language="ru")
     wait_for_print_status(live, ticket["token"])
