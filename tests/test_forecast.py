@@ -158,3 +158,27 @@ def test_a_break_said_to_last_half_an_hour_keeps_the_desk_out_of_the_wait_that_l
         hall = hall_forecast(conn, center.day(clock()), clock())
     assert hall.call_at[ticket["id"]] == clock() + 30 * 60
     assert ticket["estimated_wait_min"] == 30
+
+
+def test_visits_issued_since_the_last_replay_are_placed_as_the_replay_places_them(center, clock):
+    # Issuing appends to the last replay (a desk per newcomer) instead of replaying the queue:
+    # for walk-ins of one line the answer is the full replay's.
+    from server.office.accounts import authenticate
+    from server.queue import forecast as forecasts
+    from server.queue.ticket_views import hall_forecast
+
+    with center.store.write() as conn:
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
+    desk.sign_in(center, 1, clerk)
+    for _ in range(6):
+        visits.issue_ticket(center, "2.1", device=None)
+        clock.advance(1)
+    with center.store.read() as conn:
+        appended = hall_forecast(conn, center.day(clock()), clock())
+        forecasts._last.clear()
+        replayed = hall_forecast(conn, center.day(clock()), clock())
+    assert appended.last_ticket_id == replayed.last_ticket_id
+    # The same places; the times apart by the seconds between the two replays' "now" at most.
+    assert appended.call_at.keys() == replayed.call_at.keys()
+    assert all(abs(appended.call_at[i] - replayed.call_at[i]) <= 6 for i in replayed.call_at)
+    assert appended.ahead == replayed.ahead

@@ -13,12 +13,13 @@ those ahead. One replay answers every waiting ticket.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import json
 import math
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from server.queue.engine import (
     GENERAL,
@@ -75,6 +76,31 @@ class Forecast:
     ahead: dict[int, int]  # ticket id -> visits predicted to be called before it
     desk_free_at: dict[int, float]  # counter id -> free once the replay's queue is done
     desks: list[CounterPolicy] = field(default_factory=list)  # what each open desk serves
+    minutes_per_call: Mapping[int, float] = field(default_factory=dict)
+    last_ticket_id: int = 0  # the newest visit it placed: later ones are appended
+
+    def appended(self, tickets: list[WaitingTicket]) -> Forecast:
+        """Return this forecast with visits issued since placed after everyone it knows.
+
+        A newcomer goes to the desk that may serve it and runs dry first, as the replay would
+        place the last in line (a priority newcomer is placed last too until the next full
+        replay, at most REPLAY_EVERY_S away). Each costs the number of desks, not a replay of
+        the queue: issuing stays cheap however long the queue is.
+        """
+        call_at, ahead, free = dict(self.call_at), dict(self.ahead), dict(self.desk_free_at)
+        times = sorted(call_at.values())
+        for ticket in sorted(tickets, key=lambda t: (t.arrived_at, t.id)):
+            desks = [p.counter_id for p in self.desks if p.counter_id in free and p.serves(ticket)]
+            if not desks:
+                continue
+            counter_id = min(desks, key=lambda c: (free[c], c))
+            call_at[ticket.id] = at = max(self.now, free[counter_id])
+            free[counter_id] = at + self.minutes_per_call.get(ticket.service_id, 10.0) * 60
+            ahead[ticket.id] = bisect.bisect_right(times, at)
+            bisect.insort(times, at)
+        newest = max((t.id for t in tickets), default=self.last_ticket_id)
+        return replace(self, call_at=call_at, ahead=ahead, desk_free_at=free,
+                       last_ticket_id=max(newest, self.last_ticket_id))  # fmt: skip
 
     def wait_minutes(self, ticket_id: int) -> int | None:
         """Return the point estimate in whole minutes; 0 is "called soon"; None: no desk."""
@@ -169,7 +195,9 @@ def replay(hall: Hall) -> Forecast:
         heapq.heappush(free, (at + minutes * 60, n))
     order = sorted(call_at, key=lambda i: (call_at[i], i))
     ahead = {ticket_id: place for place, ticket_id in enumerate(order)}
-    return Forecast(hall.now, call_at, ahead, desk_free_at, [d.policy for d in hall.desks])
+    newest = max((t.id for t in hall.waiting), default=0)
+    policies = [d.policy for d in hall.desks]
+    return Forecast(hall.now, call_at, ahead, desk_free_at, policies, hall.minutes_per_call, newest)
 
 
 def minutes_per_call(conn: sqlite3.Connection, day: str) -> dict[int, float]:
@@ -207,8 +235,7 @@ def load_hall(conn: sqlite3.Connection, day: str, now: float, fairness: Fairness
     """Read the hall as the replay starts from it: who waits, which desks call, how fast."""
     paces = minutes_per_call(conn, day)
     waiting = [
-        WaitingTicket(r["id"], r["service_id"], r["category"], r["arrived_at"],
-                      r["target_counter_id"], r["slot_at"] if r["transfers"] == 0 else None)
+        _waiting(r)
         for r in conn.execute(
             "SELECT id, service_id, category, arrived_at, target_counter_id, slot_at, transfers "
             "FROM tickets WHERE day = ? AND state IN ('issued', 'waiting')",
@@ -260,17 +287,39 @@ _last: dict[str, tuple[tuple[object, ...], Forecast]] = {}
 
 
 def forecast(conn: sqlite3.Connection, day: str, now: float, fairness: Fairness) -> Forecast:
-    """Return the replay of ``day``'s hall from ``now`` (the last one while nothing changed)."""
+    """Return the replay of ``day``'s hall from ``now``.
+
+    The last one while the order did not change, with the visits issued since appended:
+    issuing alone never replays the queue.
+    """
     path = conn.execute("PRAGMA database_list").fetchone()[2]
     state = conn.execute(
-        "SELECT (SELECT max(id) FROM ticket_events), (SELECT group_concat(id || status || "
-        "coalesce(status_since, '') || coalesce(break_until, '') || priority_streak) "
-        "FROM counters)"
+        # The newest event that can change the order (issuing and printing cannot), and the
+        # counters' states; both read backwards from the end, a few rows.
+        "SELECT (SELECT id FROM ticket_events WHERE action NOT IN ('issue', 'reprint', "
+        "'print_printed', 'print_failed') ORDER BY id DESC LIMIT 1), (SELECT group_concat(id "
+        "|| status || coalesce(status_since, '') || coalesce(break_until, '') || "
+        "priority_streak) FROM counters), (SELECT max(id) FROM tickets)"
     ).fetchone()
-    key = (day, *state, int(now // REPLAY_EVERY_S))
+    key = (day, state[0], state[1], int(now // REPLAY_EVERY_S))
     cached = _last.get(path)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    found = replay(load_hall(conn, day, now, fairness))
+    # A visit it placed whose transaction then rolled back: its number may come again.
+    if cached is None or cached[0] != key or cached[1].last_ticket_id > (state[2] or 0):
+        cached = (key, replay(load_hall(conn, day, now, fairness)))
+    found = cached[1]
+    newer = [_waiting(r) for r in conn.execute(
+        "SELECT id, service_id, category, arrived_at, target_counter_id, slot_at, transfers "
+        "FROM tickets WHERE id > ? AND day = ? AND state IN ('issued', 'waiting')",
+        (found.last_ticket_id, day),
+    )]  # fmt: skip
+    if newer:
+        found = found.appended(newer)
     _last[path] = (key, found)
     return found
+
+
+def _waiting(row: sqlite3.Row) -> WaitingTicket:
+    """Shape a queued visit as the replay sees it (a transferred booking queues as a walk-in)."""
+    slot = row["slot_at"] if row["transfers"] == 0 else None
+    return WaitingTicket(row["id"], row["service_id"], row["category"], row["arrived_at"],
+                         row["target_counter_id"], slot)  # fmt: skip
