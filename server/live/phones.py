@@ -23,6 +23,7 @@ from server.live.once import Once
 from server.live.publisher import Publisher
 from server.queue.errors import NotFound
 from server.queue.facts import Called, CounterFreed, QueueChanged, VisitRated
+from server.queue.forecast import Forecast
 from server.queue.ticket_views import public_status, public_statuses
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,11 @@ class Phones:
         """
         tokens = self.followed()
         sent = 0
+        halls: dict[str, Forecast] = {}  # one replay of the hall for the whole pass
         for first in range(0, len(tokens), STATUSES_PER_READ):
             with self.center.store.read() as conn:
-                statuses = public_statuses(conn, tokens[first : first + STATUSES_PER_READ])
+                chunk = tokens[first : first + STATUSES_PER_READ]
+                statuses = public_statuses(conn, chunk, halls=halls)
             for token, status in statuses.items():
                 if self._send(token, status):
                     sent += 1

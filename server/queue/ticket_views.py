@@ -124,13 +124,18 @@ TOKENS_PER_QUERY = 500
 
 
 def public_statuses(
-    conn: sqlite3.Connection, tokens: list[str], now: float | None = None
+    conn: sqlite3.Connection,
+    tokens: list[str],
+    now: float | None = None,
+    halls: dict[str, Forecast] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Return what each ticket's page shows (no personal data), by token; unknown ones left out.
 
     A query per 500 tickets and one replay of each day's hall (shared with every other reader
     until the queue changes: server/queue/forecast.py), however many tickets are asked: the
     phones' pass asks this for every followed ticket each second (bench/realtime.py).
+    ``halls``: the replays already made, by day; the pass hands the same dict to each of its
+    reads, so calls landing mid-pass do not replay the hall once a read.
     """
     rows: list[sqlite3.Row] = []
     for first in range(0, len(tokens), TOKENS_PER_QUERY):
@@ -139,8 +144,9 @@ def public_statuses(
             TICKET_COLUMNS + f"WHERE t.token IN ({', '.join('?' * len(chunk))})",  # noqa: S608
             chunk,
         ).fetchall()
-    halls = {row["day"]: hall_forecast(conn, row["day"], now)
-             for row in rows if row["state"] in QUEUED}  # fmt: skip
+    halls = {} if halls is None else halls
+    for day in {row["day"] for row in rows if row["state"] in QUEUED} - halls.keys():
+        halls[day] = hall_forecast(conn, day, now)
     statuses = {}
     for row in rows:
         view = _ticket(conn, row, halls.get(row["day"]))
