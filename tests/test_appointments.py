@@ -758,6 +758,12 @@ def type_on_kiosk(page, code):
 def test_booked_at_hq_checked_in_at_a_live_kiosk_and_called_at_its_slot_hq_up_or_down(
     tmp_path, browser
 ):
+    # The visitors check in on the center's day and are called at the slot, minutes later;
+    # within ten minutes of Baku's midnight the slot falls on the next day, whose queue is
+    # empty. The center's clock follows the machine's, so such a run has nothing to test.
+    local = datetime.now(BAKU)
+    if (local.hour, local.minute) >= (23, 50) or (local.hour, local.minute) < (0, 5):
+        pytest.skip("the slot would fall on the next day (run within ten minutes of midnight)")
     hq = start_hq(tmp_path / "hq", serve=False)
     hq.start_with({"HQ_BOOK_BEFORE_MIN": "0"})  # the slot starts within the minute here
     key = hq.add_center("baku-1", "Bakı 1 saylı DOST mərkəzi")

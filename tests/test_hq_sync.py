@@ -186,9 +186,13 @@ def test_each_sync_compares_the_clocks_and_hq_learns_the_centers_version(tmp_pat
         assert [tuple(row) for row in db.execute("SELECT version FROM centers")] == [(VERSION,)]
     database.close()
 
+    before = center.day(center.now())
     center.clock.advance(300)  # set right: the warning goes at the next sync
     issue_ticket(center, "2.1", device=None)
-    assert sync.send_batch(center, link, requests.Session()) == 1
+    # Run in the five minutes after Baku's midnight, the two tickets fall on two days: the
+    # earlier day goes again as final beside the new one.
+    days = 1 if center.day(center.now()) == before else 2
+    assert sync.send_batch(center, link, requests.Session()) == days
     with store.read() as conn:
         floor = sync.floor_status(conn)
     assert not floor["clock_off"] and abs(floor["clock_offset_s"]) <= 5
