@@ -7,8 +7,10 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,6 +25,7 @@ from server.office.catalog import (
 from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue.center import Center
 from server.queue.storage import Store
+from server.settings import TIMEZONE
 from tests.live import CHROMIUM_ARGS, LiveCenter, start_live_center
 from tests.postgres import Cluster
 
@@ -45,6 +48,14 @@ def wait_until(condition, timeout=5.0):
             return False
         time.sleep(0.02)
     return True
+
+
+def center_today() -> date:
+    """Return today at the center (Baku), not the machine's UTC date.
+
+    From 20:00 to midnight UTC they differ: a test's "tomorrow" was the center's today.
+    """
+    return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
 class FakeClock:

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -14,7 +14,7 @@ from server.office.catalog import import_catalog
 from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue.center import Center
 from server.queue.storage import Store
-from tests.conftest import wait_until
+from tests.conftest import center_today, wait_until
 from tests.live import start_hq
 from tests.test_staff_browser import check_layout
 
@@ -48,7 +48,7 @@ def synced(tmp_path_factory, request):
         center = Center(Store(work / code / "dostq.db"))
         with center.store.write() as conn:
             import_catalog(conn, load_catalog(default_catalog_path()))
-            first = history.working_days_before(date.today(), DAYS)
+            first = history.working_days_before(center_today(), DAYS)
             history.generate(conn, first, DAYS, center.timezone, seed=seed)
             sync.set_up(conn, work / code, hq.url, code, key)
             own_totals[code] = conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
@@ -83,7 +83,7 @@ def analyst_page(browser, hq, path, language=None):
 
 def test_all_centers_side_by_side_match_their_own_figures(browser, synced):
     hq, own_totals, first, own_satisfaction = synced
-    last = date.today().isoformat()
+    last = center_today().isoformat()
     page = analyst_page(browser, hq, f"/hq/?from={first}&to={last}", language="en")
     page.wait_for_selector("#centers tbody tr")
     shown = page.evaluate(
@@ -128,11 +128,11 @@ def test_one_centers_trend_over_weeks(browser, synced):
 @pytest.mark.parametrize("language", ["az", "ru", "en"])
 def test_hq_pages_in_each_language_lay_out_cleanly(browser, synced, language):
     hq, _, first, _ = synced
-    page = analyst_page(browser, hq, f"/hq/?from={first}&to={date.today()}", language=language)
+    page = analyst_page(browser, hq, f"/hq/?from={first}&to={center_today()}", language=language)
     check_layout(page, f"hq-centers-{language}", "#centers tbody tr")
     page.goto(f"{hq.url}/hq/centers/ganja")
     check_layout(page, f"hq-trend-{language}", "svg.chart rect.arrived")
-    page.goto(f"{hq.url}/hq/services?from={first}&to={date.today()}")
+    page.goto(f"{hq.url}/hq/services?from={first}&to={center_today()}")
     check_layout(page, f"hq-services-{language}", "#services tbody tr")
 
 
@@ -140,6 +140,6 @@ def test_dashboard_needs_a_sign_in(synced):
     hq, *_ = synced
     response = requests.get(f"{hq.url}/hq/", timeout=10, allow_redirects=False)
     assert response.status_code == 302 and "/hq/login" in response.headers["Location"]
-    old = (date.today() - timedelta(days=400)).isoformat()
+    old = (center_today() - timedelta(days=400)).isoformat()
     export = requests.get(f"{hq.url}/hq/centers.csv?from={old}", timeout=10, allow_redirects=False)
     assert export.status_code == 302

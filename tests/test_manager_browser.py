@@ -3,13 +3,13 @@
 import csv
 import io
 import sqlite3
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 
 from server.office.demo import DEMO_LOGINS
-from tests.conftest import wait_until
+from tests.conftest import center_today, wait_until
 from tests.live import start_live_center
 
 
@@ -68,7 +68,7 @@ def test_live_floor_follows_issues_and_calls(browser, center):
 
 
 def test_report_shows_history_sorts_and_downloads(browser, center):
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = center_today() - timedelta(days=1)
     first = yesterday - timedelta(days=13)
     page = manager_page(
         browser, center, f"/manager/report?from={first}&to={yesterday}", language="en"

@@ -12,7 +12,7 @@ import json
 import re
 import sqlite3
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -27,7 +27,7 @@ from server.office.catalog_files import catalog_data, default_catalog_path, load
 from server.queue.errors import Invalid
 from server.queue.visits import issue_ticket
 from server.settings import LANGUAGES
-from tests.conftest import KEY, wait_until
+from tests.conftest import KEY, center_today, wait_until
 from tests.live import HTTP_TIMEOUT_S, start_hq, start_live_center
 from tests.test_staff_browser import VIEWPORTS, check_layout, signed_in
 from tests.test_sync import post, record
@@ -105,7 +105,7 @@ def hq_admin(hq_client):
 
 
 def tomorrow():
-    return (date.today() + timedelta(days=1)).isoformat()
+    return (center_today() + timedelta(days=1)).isoformat()
 
 
 def test_an_hq_admin_sees_the_change_then_publishes_numbered_versions(hq_admin):
@@ -358,7 +358,7 @@ def test_published_at_hq_it_reaches_a_live_center_offline_in_between_and_applies
 
         live.stop()  # offline while HQ publishes twice; the second takes effect today
         _publish_live(hq_admin_in, hq.url, edited(renamed_too), tomorrow())
-        _publish_live(hq_admin_in, hq.url, edited(renamed_too), date.today().isoformat())
+        _publish_live(hq_admin_in, hq.url, edited(renamed_too), center_today().isoformat())
         live.restart()  # the next morning: the server starts before the first ticket
         wait_until(lambda: _answers(live.url), 60)
         live.kiosk().get(f"{live.url}/api/v1/catalog", timeout=HTTP_TIMEOUT_S)

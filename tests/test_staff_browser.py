@@ -5,13 +5,13 @@ broken one word per line, no sideways scrolling, no script error, no axe-core vi
 screenshots in docs/screenshots/, named <page>-<state>-<lang>.png."""
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from server.office.demo import DEMO_LOGINS
 from tests.accessibility import keep_screen
-from tests.conftest import wait_until
+from tests.conftest import center_today, wait_until
 from tests.layout import layout_problems
 from tests.live import start_live_center
 
@@ -70,11 +70,11 @@ def test_manager_and_admin_pages(browser, center, language):
     page = signed_in(browser, center, "admin", language, "/manager/")
     assert wait_until(lambda: page.text_content("#waiting") == "4", timeout=10)
     check_layout(page, f"manager-floor-{language}", "#counters tr")
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = center_today() - timedelta(days=1)
     first = yesterday - timedelta(days=13)
     page.goto(f"{center.url}/manager/report?from={first}&to={yesterday}")
     check_layout(page, f"manager-report-{language}", "svg.chart")
-    weekday = date.today() + timedelta(days=1)
+    weekday = center_today() + timedelta(days=1)
     while weekday.weekday() >= 5:  # the history has working days only: a weekday to plan
         weekday += timedelta(days=1)
     page.goto(f"{center.url}/manager/planner?day={weekday}&add=2&from=9&to=12")
