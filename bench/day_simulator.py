@@ -18,7 +18,7 @@ import math
 import random
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -178,7 +178,15 @@ def simulate(scenario: str, seed: int, work: Path) -> Day:
     return day
 
 
-def _free(center, counter, now, rng, targets, mean_target, later) -> None:  # type: ignore[no-untyped-def]
+def _free(
+    center: Center,
+    counter: Counter,
+    now: float,
+    rng: random.Random,
+    targets: dict[str, int],
+    mean_target: float,
+    later: Callable[[float, str, Any], None],
+) -> None:
     """A desk with nobody at it: a break if one is due, else the next call, else idle."""
     if counter.breaks and now >= counter.breaks[0]:
         counter.breaks.pop(0)

@@ -12,6 +12,7 @@ lines, each counter open for its hours.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import sqlite3
@@ -93,8 +94,6 @@ def forecast_day(
 
 def current_plan(conn: sqlite3.Connection, hours: tuple[int, int]) -> list[PlannedCounter]:
     """Return the center's counters as they stand, each open all day."""
-    import json
-
     weights: dict[int, dict[int, float]] = {}
     for counter_id, service_id, weight in conn.execute(
         "SELECT cs.counter_id, cs.service_id, cs.weight FROM counter_services cs "
