@@ -182,3 +182,54 @@ def test_visits_issued_since_the_last_replay_are_placed_as_the_replay_places_the
     assert appended.call_at.keys() == replayed.call_at.keys()
     assert all(abs(appended.call_at[i] - replayed.call_at[i]) <= 6 for i in replayed.call_at)
     assert appended.ahead == replayed.ahead
+
+
+def test_a_planned_break_wave_takes_the_desk_away_once_its_visit_is_done():
+    # Desk 1 goes on a 30-minute break at +5 min; its visit runs to +10, so the break runs to
+    # +40. Visits 3 and 4 go to desk 2 one after the other instead of sharing the two desks.
+    desks = [
+        Desk(CounterPolicy(1, {1: 1.0}), NOW, 0, None, ((NOW + 5 * MIN, 30 * MIN),)),
+        desk_serving(2, 1),
+    ]
+    found = replay(hall(desks, [visit(n, 1, 10 - n) for n in range(1, 5)]))
+    assert found.call_at == {1: NOW, 2: NOW, 3: NOW + 10 * MIN, 4: NOW + 20 * MIN}
+    # An idle desk goes at the wave's start, not when the next visitor comes.
+    later = WaitingTicket(5, 1, "general", NOW + 10 * MIN)
+    alone = [Desk(CounterPolicy(1, {1: 1.0}), NOW, 0, None, ((NOW + 5 * MIN, 30 * MIN),))]
+    assert replay(hall(alone, [later])).call_at == {5: NOW + 35 * MIN}
+
+
+def test_the_center_s_break_waves_feed_the_wait_until_the_clerk_has_taken_the_break(center, clock):
+    from server.office.accounts import authenticate
+    from server.queue import forecast as forecasts
+    from server.queue.breaks import save_break_wave
+    from server.queue.ticket_views import hall_forecast
+
+    # T0 is 06:13 in Baku: a wave at 06:20, half an hour, for Masa 1.
+    with center.store.write() as conn:
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
+        save_break_wave(conn, None, "06:20", 30, [1])
+        pace = forecasts.minutes_per_call(conn, center.day(clock()))
+        service_id = conn.execute("SELECT id FROM services WHERE code = '6'").fetchone()[0]
+    desk.sign_in(center, 1, clerk)
+    visits.issue_ticket(center, "6", device=None)
+    calls.call_next(center, 1, clerk)
+    second, _ = visits.issue_ticket(center, "6", device=None)
+    visit_end = clock() + pace[service_id] * 60
+    assert visit_end > clock() + 7 * 60  # the visit runs past the wave's start
+    with center.store.read() as conn:
+        hall = hall_forecast(conn, center.day(clock()), clock())
+    assert hall.call_at[second["id"]] == visit_end + 30 * 60
+    # Past 06:20, still open since before it: the break is still to come.
+    clock.advance(10 * 60)
+    with center.store.read() as conn:
+        hall = hall_forecast(conn, center.day(clock()), clock())
+    assert hall.call_at[second["id"]] >= visit_end + 30 * 60
+    # Taken (away 06:23-06:33, back open since): the desk calls once free.
+    desk.mark_no_show(center, 1, clerk)
+    desk.set_status(center, 1, clerk, "break", "nahar", 10)
+    clock.advance(10 * 60)
+    desk.set_status(center, 1, clerk, "open")
+    with center.store.read() as conn:
+        hall = hall_forecast(conn, center.day(clock()), clock())
+    assert hall.call_at[second["id"]] == clock()

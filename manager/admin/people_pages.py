@@ -22,6 +22,8 @@ from manager.admin.forms import (
 )
 from server.live.printing import check_printer
 from server.office import accounts, admin
+from server.queue import breaks
+from server.queue.desk import BREAK_MINUTES
 from server.queue.errors import Invalid
 from server.queue.facts import DeviceRevoked, SessionsEnded
 from server.web.auth import user_required
@@ -35,7 +37,8 @@ def counters() -> str:
     """Show each counter, its hall, the services it serves with weights, and its categories."""
     with center().store.read() as conn:
         page = admin.counters_page(conn)
-    return render_template("manager/admin_counters.html", **page)
+        page["waves"] = breaks.break_waves(conn)
+    return render_template("manager/admin_counters.html", **page, break_minutes=BREAK_MINUTES)
 
 
 @bp.post("/counters")
@@ -63,6 +66,28 @@ def update_counter(counter_id: int) -> str:
         admin.set_counter(conn, counter_id, request.form.get("zone", ""), counter_weights(conn),
                           categories, whole_number("number") if number else None)  # fmt: skip
     return text("done.counter_saved")
+
+
+@bp.post("/break-waves")
+@change("admin.counters")
+def save_break_wave() -> str:
+    """Add a break wave, or change the one at ``position``: when, how long, which counters."""
+    position = request.form.get("position", "")
+    counters = [int(c) for c in request.form.getlist("counter") if c.isdigit()]
+    with audited("break_wave_saved", form_fields()) as conn:
+        wave = breaks.save_break_wave(conn, whole_number("position") if position else None,
+                                      request.form.get("starts", ""), whole_number("minutes"),
+                                      counters)  # fmt: skip
+    return text("done.break_wave_saved", starts=wave.starts.strftime("%H:%M"))
+
+
+@bp.post("/break-waves/remove")
+@change("admin.counters")
+def remove_break_wave() -> str:
+    """Remove a break wave."""
+    with audited("break_wave_removed", form_fields()) as conn:
+        wave = breaks.remove_break_wave(conn, whole_number("position"))
+    return text("done.break_wave_removed", starts=wave.starts.strftime("%H:%M"))
 
 
 # ---- staff and devices -----------------------------------------------------------------------

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 from server.queue.actors import Device, User
+from server.queue.breaks import break_waves, windows_by_counter
 from server.queue.center import Center
 from server.queue.errors import NotFound
 from server.queue.facts import AssistanceRequested, AssistanceResolved, Fact, PrinterStatusChanged
@@ -196,6 +198,7 @@ def floor_view(
             )
         ]
         assistance = open_assistance(conn)
+        planned = windows_by_counter(break_waves(conn), date.fromisoformat(day), center.timezone)
         alerts = wait_alerts(conn, snapshot["waiting"]) + idle_counter_alerts(conn, day, now)
     for line in snapshot["waiting"]:
         area = areas.get(line["letter"])
@@ -204,7 +207,10 @@ def floor_view(
         area["waiting"] += line["waiting"]
         area["priority"] += line["priority"] or 0
         area["longest_wait_s"] = max(area["longest_wait_s"] or 0, line["longest_wait_s"])
-    counters = snapshot["counters"]
+    counters = [
+        {**c, "break_planned": _next_break(planned.get(c["id"], ()), c["status"], now)}
+        for c in snapshot["counters"]
+    ]
     return {
         "at": now,
         "day": day,
@@ -228,3 +234,16 @@ def floor_view(
         "hq": hq_sync,
         "sockets": sockets,
     }
+
+
+def _next_break(
+    windows: tuple[tuple[float, float], ...], status: str, now: float
+) -> list[float] | None:
+    """Return a counter's next planned break as [start, end], or None.
+
+    One begun already counts until its end, unless the counter is on a break now (that one).
+    """
+    for start, length in windows:
+        if start > now or (start + length > now and status != "break"):
+            return [start, start + length]
+    return None

@@ -20,7 +20,10 @@ import math
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
+from zoneinfo import ZoneInfo
 
+from server.queue.breaks import break_waves, windows_by_counter
 from server.queue.engine import (
     GENERAL,
     CounterPolicy,
@@ -53,6 +56,9 @@ class Desk:
     free_at: float  # when it calls next: now, after its current visit, after its break
     priority_streak: int = 0
     until: float | None = None  # calls no more from then (a planned counter's hours)
+    # Planned breaks ahead, (start, length) in epoch seconds, in order: taken on coming free
+    # after the start, the visit at the desk finished first.
+    breaks: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,7 @@ def replay(hall: Hall) -> Forecast:
             heads[line[0][2]] = key
 
     streaks = [d.priority_streak for d in hall.desks]
+    next_break = [0] * len(hall.desks)
     free = [(max(hall.now, d.free_at), n) for n, d in enumerate(hall.desks)]
     heapq.heapify(free)
     call_at: dict[int, float] = {}
@@ -174,11 +181,17 @@ def replay(hall: Hall) -> Forecast:
         desk = hall.desks[n]
         if desk.until is not None and at >= desk.until:
             continue  # its hours are over
+        pending = desk.breaks[next_break[n]] if next_break[n] < len(desk.breaks) else None
+        if pending is not None and at >= pending[0]:
+            next_break[n] += 1
+            heapq.heappush(free, (at + pending[1], n))
+            continue
         admit(at)
         chosen = choose_next((by_id[i] for i in heads), desk.policy, hall.fairness, streaks[n], at)
         if chosen is None:  # nobody it may serve now: wait for whoever comes next, if anyone
             if admitted < len(coming):
-                heapq.heappush(free, (coming[admitted].arrived_at, n))
+                wake = coming[admitted].arrived_at
+                heapq.heappush(free, (min(wake, pending[0]) if pending else wake, n))
             else:
                 desk_free_at[desk.policy.counter_id] = at
             continue
@@ -231,9 +244,12 @@ def minutes_per_call(conn: sqlite3.Connection, day: str) -> dict[int, float]:
     return paces
 
 
-def load_hall(conn: sqlite3.Connection, day: str, now: float, fairness: Fairness) -> Hall:
+def load_hall(
+    conn: sqlite3.Connection, day: str, now: float, fairness: Fairness, timezone: ZoneInfo
+) -> Hall:
     """Read the hall as the replay starts from it: who waits, which desks call, how fast."""
     paces = minutes_per_call(conn, day)
+    planned = windows_by_counter(break_waves(conn), date.fromisoformat(day), timezone)
     waiting = [
         _waiting(r)
         for r in conn.execute(
@@ -260,8 +276,25 @@ def load_hall(conn: sqlite3.Connection, day: str, now: float, fairness: Fairness
         categories = json.loads(c["categories"]) if c["categories"] else None
         policy = CounterPolicy(c["id"], weights.get(c["id"], {}),
                                frozenset(categories) if categories else None)  # fmt: skip
-        desks.append(Desk(policy, _free_at(c, paces, now), c["priority_streak"]))
+        breaks = _breaks_ahead(c, planned.get(c["id"], ()), now)
+        desks.append(Desk(policy, _free_at(c, paces, now), c["priority_streak"], None, breaks))
     return Hall(now, waiting, desks, paces, fairness)
+
+
+def _breaks_ahead(
+    counter: sqlite3.Row, windows: tuple[tuple[float, float], ...], now: float
+) -> tuple[tuple[float, float], ...]:
+    """Return the planned breaks a desk has still to take.
+
+    Those to come, and one already begun that the clerk has not yet taken: the desk has been
+    open since before it started (one on a break now is taking it).
+    """
+    since = counter["status_since"] or 0.0
+    return tuple(
+        (start, length)
+        for start, length in windows
+        if start > now or (now < start + length and counter["status"] == "open" and since < start)
+    )
 
 
 def _free_at(counter: sqlite3.Row, paces: Mapping[int, float], now: float) -> float:
@@ -286,7 +319,9 @@ REPLAY_EVERY_S = 15
 _last: dict[str, tuple[tuple[object, ...], Forecast]] = {}
 
 
-def forecast(conn: sqlite3.Connection, day: str, now: float, fairness: Fairness) -> Forecast:
+def forecast(
+    conn: sqlite3.Connection, day: str, now: float, fairness: Fairness, timezone: ZoneInfo
+) -> Forecast:
     """Return the replay of ``day``'s hall from ``now``.
 
     The last one while the order did not change, with the visits issued since appended:
@@ -299,13 +334,14 @@ def forecast(conn: sqlite3.Connection, day: str, now: float, fairness: Fairness)
         "SELECT (SELECT id FROM ticket_events WHERE action NOT IN ('issue', 'reprint', "
         "'print_printed', 'print_failed') ORDER BY id DESC LIMIT 1), (SELECT group_concat(id "
         "|| status || coalesce(status_since, '') || coalesce(break_until, '') || "
-        "priority_streak) FROM counters), (SELECT max(id) FROM tickets)"
+        "priority_streak) FROM counters), (SELECT max(id) FROM tickets), "
+        "(SELECT value FROM settings WHERE key = 'break_waves')"
     ).fetchone()
-    key = (day, state[0], state[1], int(now // REPLAY_EVERY_S))
+    key = (day, state[0], state[1], state[3], int(now // REPLAY_EVERY_S))
     cached = _last.get(path)
     # A visit it placed whose transaction then rolled back: its number may come again.
     if cached is None or cached[0] != key or cached[1].last_ticket_id > (state[2] or 0):
-        cached = (key, replay(load_hall(conn, day, now, fairness)))
+        cached = (key, replay(load_hall(conn, day, now, fairness, timezone)))
     found = cached[1]
     newer = [_waiting(r) for r in conn.execute(
         "SELECT id, service_id, category, arrived_at, target_counter_id, slot_at, transfers "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from server.queue.center import Center
 from server.queue.engine import State
@@ -18,6 +19,7 @@ from server.queue.feedback import feedback_of
 from server.queue.forecast import Forecast, band, forecast
 from server.queue.localized import names
 from server.queue.storage import get_setting
+from server.settings import TIMEZONE
 
 # States of a visit still in the queue (an unconfirmed ticket still holds its place).
 QUEUED = (State.ISSUED.value, State.WAITING.value)
@@ -57,13 +59,17 @@ TICKET_COLUMNS = (
 )
 
 
-def hall_forecast(conn: sqlite3.Connection, day: str, now: float | None = None) -> Forecast:
+def hall_forecast(
+    conn: sqlite3.Connection, day: str, now: float | None = None, timezone: ZoneInfo | None = None
+) -> Forecast:
     """Return the replay of ``day``'s hall (server/queue/forecast.py) from ``now``.
 
-    ``now`` defaults to the wall clock, the center's own (a simulated day passes its clock's).
+    ``now`` defaults to the wall clock, the center's own (a simulated day passes its clock's);
+    ``timezone`` (the break waves' clock) to the center's default.
     """
     fairness = Center.fairness_from(get_setting(conn, "fairness", {}))
-    return forecast(conn, day, time.time() if now is None else now, fairness)
+    zone = timezone or ZoneInfo(TIMEZONE)
+    return forecast(conn, day, time.time() if now is None else now, fairness, zone)
 
 
 def _ticket(conn: sqlite3.Connection, row: sqlite3.Row, hall: Forecast | None) -> dict[str, Any]:

@@ -301,7 +301,7 @@ def not_reached_today(center: Center, conn: sqlite3.Connection, now: float) -> s
     if today is None:
         return set()
     closes = datetime.combine(local.date(), today.closing_time(), center.timezone).timestamp()
-    hall = hall_forecast(conn, center.day(now), now)
+    hall = hall_forecast(conn, center.day(now), now, center.timezone)
     late = set()
     for service_id, code in conn.execute("SELECT id, code FROM services WHERE active = 1"):
         wait = hall.new_visit_minutes(service_id)

@@ -131,7 +131,9 @@
       // A break says when it ends: who is due back when (the wait told counts on it too).
       const back = counter.status === "break" && counter.break_until
         ? ` · ${t("counter.back_at", { time: clock(counter.break_until) })}` : "";
-      cell(row, t(`counter.status.${counter.status}`) + (counter.reason ? ` (${counter.reason})` : "") + back, `status-${counter.status}`);
+      const planned = counter.break_planned  // the wave it goes with (Admin → Counters)
+        ? ` · ${t("counter.break_planned", { from: clock(counter.break_planned[0]), to: clock(counter.break_planned[1]) })}` : "";
+      cell(row, t(`counter.status.${counter.status}`) + (counter.reason ? ` (${counter.reason})` : "") + back + planned, `status-${counter.status}`);
       cell(row, counter.clerk || "–");
       cell(row, counter.ticket ? `${counter.ticket.label} (${t(`ticket.state.${counter.ticket.state}`)})` : "–");
       const actions = cell(row, "");
