@@ -15,6 +15,7 @@ from server.queue.center import Center
 from server.queue.engine import GENERAL
 from server.queue.errors import NotFound
 from server.queue.feedback import SATISFIED
+from server.queue.forecast import band
 from server.queue.localized import names
 from server.queue.ticket_views import QUEUED, hall_forecast, ticket_view
 
@@ -290,7 +291,10 @@ def hall_now(conn: sqlite3.Connection, day: str, now: float | None = None) -> di
 
 
 def not_reached_today(center: Center, conn: sqlite3.Connection, now: float) -> set[str]:
-    """Return the codes of services whose next visitor the hall's replay calls after closing.
+    """Return the codes of services whose next visitor the day may not reach.
+
+    Those the hall's replay may call after closing: the band told with the estimate reaches
+    past it (a call predicted five minutes before closing is as likely missed as made).
 
     The kiosk says so before a ticket is taken ("we may not reach your number today"). With
     no hours set there is no closing time: none.
@@ -305,6 +309,7 @@ def not_reached_today(center: Center, conn: sqlite3.Connection, now: float) -> s
     late = set()
     for service_id, code in conn.execute("SELECT id, code FROM services WHERE active = 1"):
         wait = hall.new_visit_minutes(service_id)
-        if wait is not None and now + wait * 60 > closes:
+        # "May not": the band told (server/queue/forecast.py) reaches past closing.
+        if wait is not None and now + band(wait)[1] * 60 > closes:
             late.add(code)
     return late
