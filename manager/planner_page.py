@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from flask import flash, render_template, request
@@ -32,9 +32,35 @@ def _asked() -> tuple[date, staffing.WhatIf | None]:
         raise Invalid("bad_plan", "Add 0 to 20 counters, for hours within the day.")
     area = request.args.get("area") or None
     pooled, any_category = "pooled" in request.args, "any_category" in request.args
-    if not (counters or pooled or any_category):
+    widened, wave_moved = _widened(), _wave_moved()
+    if not (counters or pooled or any_category or widened or wave_moved):
         return day, None
-    return day, staffing.WhatIf(counters, area, (first, last), pooled, any_category)
+    return day, staffing.WhatIf(counters, area, (first, last), pooled, any_category, widened,
+                                wave_moved)  # fmt: skip
+
+
+def _widened() -> tuple[int, str] | None:
+    """Read "this counter serves that area too" (counter id, area letter), if asked."""
+    counter, area = request.args.get("widen"), request.args.get("widen_area")
+    if not counter or not area:
+        return None
+    if not counter.isdigit():
+        raise Invalid("bad_plan", "Choose a counter and an area.")
+    return int(counter), area
+
+
+def _wave_moved() -> tuple[int, str] | None:
+    """Read "this break wave starts then" (its position, HH:MM), if asked."""
+    wave, starts = request.args.get("wave"), request.args.get("wave_at")
+    if not wave or not starts:
+        return None
+    try:
+        time.fromisoformat(starts)
+    except ValueError as exc:
+        raise Invalid("bad_break_start", "Write the start as HH:MM, e.g. 12:30.") from exc
+    if not wave.isdigit():
+        raise Invalid("bad_plan", "Choose a break wave.")
+    return int(wave), starts
 
 
 def _plan() -> dict[str, Any]:

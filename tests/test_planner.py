@@ -120,7 +120,7 @@ def test_pooling_the_counters_shortens_a_split_hall_s_waits():
     forecast = planner.DayForecast(DAY, ("x",), {**busy, **quiet}, {1: 10.0, 2: 10.0})
     split = [planner.PlannedCounter("A", CounterPolicy(1, {1: 1.0}), (9, 17)),
              planner.PlannedCounter("B", CounterPolicy(2, {2: 1.0}), (9, 17))]  # fmt: skip
-    pooled_plan = WhatIf(pooled=True).applied(split, {1: "A", 2: "B"})
+    pooled_plan = WhatIf(pooled=True).applied(split, {1: "A", 2: "B"}, [])
     assert all(c.policy.service_weights == {1: 1.0, 2: 1.0} for c in pooled_plan)
     before = planner.simulate(forecast, split, (9, 17), BAKU, 20)
     after = planner.simulate(forecast, pooled_plan, (9, 17), BAKU, 20)
@@ -139,3 +139,55 @@ def test_a_past_day_shows_the_forecast_beside_what_came(app_center):
     came = sum(r["came"] for r in page["rows"])
     assert came > 300 and page["error"] is not None
     assert abs(page["error"]["day_percent"]) < 30  # the generated days vary around one profile
+
+
+def test_a_counter_serving_one_more_area_and_a_break_wave_moved_off_the_peak():
+    from datetime import time
+
+    from server.office.staffing import WhatIf
+    from server.queue.breaks import BreakWave
+
+    busy = {(h, 1): 10.0 for h in range(9, 17)}
+    quiet = {(h, 2): 2.0 for h in range(9, 17)}
+    forecast = planner.DayForecast(DAY, ("x",), {**busy, **quiet}, {1: 10.0, 2: 10.0})
+    split = [planner.PlannedCounter("A", CounterPolicy(1, {1: 1.0}), (9, 17)),
+             planner.PlannedCounter("B", CounterPolicy(2, {2: 1.0}), (9, 17))]  # fmt: skip
+    letters = {1: "A", 2: "B"}
+    widened = WhatIf(widened=(2, "A")).applied(split, letters, [])
+    assert widened[1].policy.service_weights == {1: 1.0, 2: 1.0}
+    assert widened[0].policy.service_weights == {1: 1.0}  # the other counter as it was
+    before = planner.simulate(forecast, split, (9, 17), BAKU, 20)
+    after = planner.simulate(forecast, widened, (9, 17), BAKU, 20)
+    assert sum(f.mean_wait_min for f in after) < sum(f.mean_wait_min for f in before)
+
+    # Counter A's hour-long break at 10:00 costs its visitors; moved to 16:00, the morning is
+    # spared and the planned counters carry the wave's breaks.
+    waves = [BreakWave(time(10), 60, frozenset({1}))]
+    with_break = WhatIf(counters=0, wave_moved=(0, "10:00")).applied(split, letters, waves)
+    assert with_break[0].breaks == ((10 * 3600.0, 3600.0),) and with_break[1].breaks == ()
+    moved = WhatIf(wave_moved=(0, "16:00")).applied(split, letters, waves)
+    assert moved[0].breaks == ((16 * 3600.0, 3600.0),)
+    at_ten = planner.simulate(forecast, with_break, (9, 17), BAKU, 20)
+    at_four = planner.simulate(forecast, moved, (9, 17), BAKU, 20)
+    assert at_ten[1].mean_wait_min > at_four[1].mean_wait_min  # 10:00's visitors
+
+
+def test_the_planner_reads_the_center_s_break_waves_and_tries_the_new_what_ifs(app_center):
+    from server.office import history
+    from server.queue.breaks import save_break_wave
+
+    center = app_center.app.extensions["dostq.center"]
+    today = date.fromisoformat(center.day(center.now()))
+    with center.store.write() as conn:
+        history.generate(conn, history.working_days_before(today, 30), 30, center.timezone)
+        save_break_wave(conn, None, "13:00", 30, [1])
+        plan = planner.current_plan(conn, (9, 18))
+    assert plan[0].breaks == ((13 * 3600.0, 1800.0),) and plan[1].breaks == ()
+    client = app_center.app.test_client()
+    login(client, "manager", "floor-boss-secret")
+    page = client.get("/manager/planner?widen=2&widen_area=A&wave=0&wave_at=14:00")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert 'value="14:00"' in body and "13:00" in body
+    bad = client.get("/manager/planner?wave=0&wave_at=2pm")
+    assert bad.status_code == 200 and "SS:DD" in bad.get_data(as_text=True)  # in words

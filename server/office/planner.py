@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from server.queue.breaks import break_waves, day_offsets_by_counter
 from server.queue.engine import GENERAL, CounterPolicy, Fairness, WaitingTicket
 from server.queue.forecast import Desk, Hall, replay
 
@@ -50,6 +51,7 @@ class PlannedCounter:
     name: str
     policy: CounterPolicy
     hours: tuple[int, int]
+    breaks: tuple[tuple[float, float], ...] = ()  # (seconds after midnight, length), in order
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def forecast_day(
 
 
 def current_plan(conn: sqlite3.Connection, hours: tuple[int, int]) -> list[PlannedCounter]:
-    """Return the center's counters as they stand, each open all day."""
+    """Return the center's counters as they stand, each open all day, with its break waves."""
     weights: dict[int, dict[int, float]] = {}
     for counter_id, service_id, weight in conn.execute(
         "SELECT cs.counter_id, cs.service_id, cs.weight FROM counter_services cs "
@@ -101,11 +103,12 @@ def current_plan(conn: sqlite3.Connection, hours: tuple[int, int]) -> list[Plann
     ):
         weights.setdefault(counter_id, {})[service_id] = weight
     plan = []
+    breaks = day_offsets_by_counter(break_waves(conn))
     for row in conn.execute("SELECT id, name, categories FROM counters ORDER BY id"):
         categories = json.loads(row["categories"]) if row["categories"] else None
         policy = CounterPolicy(row["id"], weights.get(row["id"], {}),
                                frozenset(categories) if categories else None)  # fmt: skip
-        plan.append(PlannedCounter(row["name"], policy, hours))
+        plan.append(PlannedCounter(row["name"], policy, hours, breaks.get(row["id"], ())))
     return plan
 
 
@@ -149,6 +152,7 @@ def simulate(
                 start + c.hours[0] * 3600,
                 0,
                 start + c.hours[1] * 3600,
+                tuple((start + offset, length) for offset, length in c.breaks),
             )  # fmt: skip
             for n, c in enumerate(plan, start=1)
         ]

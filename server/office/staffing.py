@@ -10,7 +10,7 @@ import sqlite3
 import statistics
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from server.office.planner import (
     simulate,
 )
 from server.office.reports import service_level
+from server.queue.breaks import BreakWave, break_waves, day_offsets_by_counter
 from server.queue.center import Center
 from server.queue.engine import CounterPolicy
 
@@ -36,7 +37,9 @@ class WhatIf:
 
     ``counters`` more from ``hours[0]`` to ``hours[1]``, serving ``area``'s services (every
     service when None); ``pooled``: every counter serves every service; ``any_category``: no
-    counter is kept for some visitor categories (a priority-only desk serves everyone).
+    counter is kept for some visitor categories (a priority-only desk serves everyone);
+    ``widened``: (counter id, area letter), that counter serves the area too; ``wave_moved``:
+    (position, "HH:MM"), that break wave starts then.
     """
 
     counters: int = 0
@@ -44,22 +47,43 @@ class WhatIf:
     hours: tuple[int, int] = (0, 24)
     pooled: bool = False
     any_category: bool = False
+    widened: tuple[int, str] | None = None
+    wave_moved: tuple[int, str] | None = None
 
-    def applied(self, plan: list[PlannedCounter], letters: dict[int, str]) -> list[PlannedCounter]:
+    def applied(
+        self, plan: list[PlannedCounter], letters: dict[int, str], waves: list[BreakWave]
+    ) -> list[PlannedCounter]:
         """Return ``plan`` with this change made."""
         every = dict.fromkeys(letters, 1.0)
+        breaks = day_offsets_by_counter(self._waves(waves))
+
+        def serves(counter: PlannedCounter) -> dict[int, float]:
+            if self.pooled:
+                return every
+            if self.widened and self.widened[0] == counter.policy.counter_id:
+                more = {sid: 1.0 for sid, letter in letters.items() if letter == self.widened[1]}
+                return {**more, **counter.policy.service_weights}
+            return dict(counter.policy.service_weights)
+
         changed = [
             replace(c, policy=replace(
                 c.policy,
-                service_weights=every if self.pooled else c.policy.service_weights,
+                service_weights=serves(c),
                 categories=None if self.any_category else c.policy.categories,
-            ))
+            ), breaks=breaks.get(c.policy.counter_id, ()))
             for c in plan
         ]  # fmt: skip
         skill = {sid: 1.0 for sid, letter in letters.items() if self.area in (None, letter)}
         extra = [PlannedCounter(f"what-if {n}", CounterPolicy(0, skill), self.hours)
                  for n in range(self.counters)]  # fmt: skip
         return [*changed, *extra]
+
+    def _waves(self, waves: list[BreakWave]) -> list[BreakWave]:
+        if self.wave_moved is None or not 0 <= self.wave_moved[0] < len(waves):
+            return waves
+        position, starts = self.wave_moved
+        moved = replace(waves[position], starts=time.fromisoformat(starts))
+        return [moved if n == position else w for n, w in enumerate(waves)]
 
 
 def day_plan(
@@ -83,8 +107,9 @@ def day_plan(
         conn.execute("SELECT s.id, a.letter FROM services s JOIN areas a ON a.id = s.area_id")
     )
     tried = None
+    waves = break_waves(conn)
     if what_if is not None:
-        tried_plan = what_if.applied(plan, letters)
+        tried_plan = what_if.applied(plan, letters, waves)
         tried = simulate(forecast, tried_plan, hours, center.timezone, goal, fairness)
     mean_minutes = _mean_minutes(forecast)
     came = _arrivals_on(conn, day, center.timezone)  # a past day: the forecast beside it
@@ -104,7 +129,9 @@ def day_plan(
     error = _forecast_error(planned, came) if came else None
     return {"day": day, "hours": hours, "forecast": forecast, "rows": rows, "error": error,
             "goal_min": level.target_minutes, "goal_percent": level.goal_percent,
-            "areas": sorted(set(letters.values())), "what_if": what_if}  # fmt: skip
+            "areas": sorted(set(letters.values())), "what_if": what_if,
+            "counters": [(c.policy.counter_id, c.name) for c in plan],
+            "waves": waves}  # fmt: skip
 
 
 def _arrivals_on(conn: sqlite3.Connection, day: date, timezone: ZoneInfo) -> Counter[int]:
