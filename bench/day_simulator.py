@@ -4,7 +4,7 @@ The engine's own operations (``issue_ticket``, ``call_next``, ``start_service``,
 ``mark_no_show``, ``set_status`` for breaks) run on a real ``Center`` over SQLite on disk with
 a simulated clock: the shipped catalog, counters split by skill (one area each, in proportion
 to its demand), arrivals peaking 10:00-12:00, service times lognormal around each service's
-catalog target, no-shows, priority visitors and two staggered 15-minute breaks a counter.
+catalog target, no-shows, priority visitors and two 15-minute breaks a counter in planned waves.
 Each walk-in's ``estimated_wait_min`` at issue is set against the wait it then had.
 
     python -m bench.day_simulator            # every scenario and seed, figures as JSON
@@ -33,6 +33,7 @@ from server.office.catalog import (
 from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue import calls, desk, visits
 from server.queue.actors import User
+from server.queue.breaks import save_break_wave
 from server.queue.center import Center
 from server.queue.errors import QueueError
 from server.queue.forecast import load_hall, replay
@@ -53,7 +54,10 @@ SERVICE_SIGMA = 0.45  # lognormal spread of one service's times
 WALK_UP_S = (20, 60)  # from the call to the visitor at the desk
 NO_SHOW_SHARE, NO_SHOW_AFTER_S = 0.05, 120
 PRIORITY_SHARE = 0.08
-BREAKS = ((11, 15), (14, 30))  # two breaks a counter, staggered over the hour from these
+# Two breaks a counter, in waves a quarter of the counters each, planned as a center plans
+# them (server/queue/breaks.py): the wait told counts on them.
+BREAKS = ((11, 15), (14, 30))
+WAVES, WAVE_STEP_MIN = 4, 15
 BREAK_S = 15 * 60
 HOURS = {"opens": "09:00", "last_ticket": "17:30", "closes": "18:30", "weekdays": [0, 1, 2, 3, 4]}
 
@@ -236,7 +240,7 @@ def _replay_ms(center: Center, now: float) -> float:
     """Time one replay of the hall as an issue does it (the cached one is not reused)."""
     with center.store.read() as conn:
         started = time.perf_counter()
-        replay(load_hall(conn, center.day(now), now, center.fairness(conn)))
+        replay(load_hall(conn, center.day(now), now, center.fairness(conn), center.timezone))
         return (time.perf_counter() - started) * 1000
 
 
@@ -276,9 +280,15 @@ def _staff(store: Store, skills: list[str], services: dict[str, list[str]],
                 "VALUES (?, ?, '!', 'clerk', 0) RETURNING id",
                 (f"clerk{n}", f"Clerk {n}"),
             ).fetchone()[0]
-            wave = [at(h, m) + rng.uniform(0, 3600) for h, m in BREAKS]
+            offset = (n % WAVES) * WAVE_STEP_MIN
+            wave = [at(h, m) + offset * 60 for h, m in BREAKS]
             counters.append(Counter(counter_id, area, User(user_id, f"clerk{n}", f"Clerk {n}",
                                                            "clerk", 0), breaks=wave))  # fmt: skip
+        for h, m in BREAKS:
+            for group in range(WAVES):
+                starts = datetime.fromtimestamp(at(h, m) + group * WAVE_STEP_MIN * 60, BAKU)
+                members = [c.id for n, c in enumerate(counters, 1) if n % WAVES == group]
+                save_break_wave(conn, None, starts.strftime("%H:%M"), BREAK_S // 60, members)
     return counters
 
 
