@@ -41,7 +41,7 @@ def test_the_newest_hall_is_kept_and_shown_and_an_older_one_changes_nothing(hq_c
     assert post_now(hq_client, hall(now, waiting=3)).get_json() == {"kept": True}
     assert post_now(hq_client, hall(now - 60, waiting=9)).get_json() == {"kept": False}
     page = hq_client.get("/hq/waits", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "Labour and employment" in page and "3 waiting" in page and "up to ~12 min" in page
+    assert "Labour and employment" in page and "3 waiting" in page and "about 12 min (7–17)" in page
     assert "no wait" in page and "9 waiting" not in page
     assert "open_counters" not in page and "2 counters" not in page  # not a public figure
 

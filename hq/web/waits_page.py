@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, render_template
 
 from hq import storage
 from hq.web.context import store
+from server.queue.forecast import band
 
 waits_page = Blueprint("waits", __name__, url_prefix="/hq")
 
@@ -28,6 +29,7 @@ def waits() -> str:
         "hq/waits.html",
         centers=centers,
         clock=_clock,
+        band=band,  # the band the ticket itself is printed with
         now=now,
         refresh_s=current_app.config["HQ_WAITS_REFRESH_S"],
     )
