@@ -240,6 +240,30 @@ HQ_SHARED_LIMITS = """
         CREATE INDEX rate_events_key ON rate_events (bucket, key, at);
 """
 
+# The waits told against the waits had (centers from 0.2 send them), so HQ compares how
+# honest each center's estimates are: read from the records already held.
+HQ_HONESTY = """
+        ALTER TABLE day_records ADD COLUMN told INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN told_within_5min INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE day_records ADD COLUMN told_5min_longer INTEGER NOT NULL DEFAULT 0;
+        UPDATE day_records SET
+            told = coalesce(json_extract(payload, '$.totals.told'), 0),
+            told_within_5min = coalesce(json_extract(payload, '$.totals.told_within_5min'), 0),
+            told_5min_longer = coalesce(json_extract(payload, '$.totals.told_5min_longer'), 0);
+"""
+HQ_POSTGRES_HONESTY = """
+        ALTER TABLE day_records ADD COLUMN told integer NOT NULL DEFAULT 0,
+            ADD COLUMN told_within_5min integer NOT NULL DEFAULT 0,
+            ADD COLUMN told_5min_longer integer NOT NULL DEFAULT 0;
+        UPDATE day_records SET
+            told = coalesce((payload::jsonb #>> '{totals,told}')::integer, 0),
+            told_within_5min
+                = coalesce((payload::jsonb #>> '{totals,told_within_5min}')::integer, 0),
+            told_5min_longer
+                = coalesce((payload::jsonb #>> '{totals,told_5min_longer}')::integer, 0)
+        WHERE payload LIKE '%"told"%';
+"""
+
 HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_SCHEMA + USERS_TABLE + AUDIT_LOG_TABLE,
     HQ_USERS_LANGUAGE,
@@ -251,6 +275,7 @@ HQ_MIGRATIONS: tuple[str, ...] = (
     HQ_BOOKINGS,
     HQ_BOOKINGS_BY_PHONE,
     HQ_SHARED_LIMITS,
+    HQ_HONESTY,
 )
 
 # The same tables on PostgreSQL, which starts at SQLite's newest design; a later change adds
@@ -321,4 +346,5 @@ HQ_POSTGRES_MIGRATIONS: tuple[str, ...] = (
     HQ_BOOKINGS,
     HQ_BOOKINGS_BY_PHONE,
     HQ_SHARED_LIMITS,
+    HQ_POSTGRES_HONESTY,
 )

@@ -55,7 +55,8 @@ def remember_signature(conn: SqlConnection, signature: str, now: float, window_s
 RECORD_COLUMNS = (
     "center", "day", "revision", "final", "visits", "served", "no_show", "transferred",
     "priority", "called", "within_target", "wait_sum_s", "service_sum_s", "rated", "satisfied",
-    "rating_sum", "payload", "received_at", *ARRIVED_BY_HOUR,
+    "rating_sum", "told", "told_within_5min", "told_5min_longer", "payload", "received_at",
+    *ARRIVED_BY_HOUR,
 )  # fmt: skip
 DAYS_PER_QUERY = 200  # a batch holds at most MAX_RECORDS (hq/batches.py) days
 # The newest revision wins inside the statement: an older or equal one changes no row.
@@ -93,6 +94,10 @@ def _record_row(center: str, record: dict[str, Any], now: float) -> tuple[Any, .
         totals.get("rated", 0),
         totals.get("satisfied", 0),
         (totals.get("rating_mean") or 0) * totals.get("rated", 0),
+        # A center older than 0.2 tells no honesty figures: none counted.
+        totals.get("told", 0),
+        totals.get("told_within_5min", 0),
+        totals.get("told_5min_longer", 0),
         orjson.dumps(record).decode(),  # 10x json.dumps on a 46 KB record
         now,
         *_arrived_by_hour(record["hours"]),
@@ -139,6 +144,7 @@ def apply_records(
 
 def _figures(row: Any) -> dict[str, Any]:
     called, visits, rated = row["called"] or 0, row["visits"] or 0, row["rated"] or 0
+    told = row["told"] or 0
     return {
         "visits": visits,
         "served": row["served"] or 0,
@@ -154,6 +160,13 @@ def _figures(row: Any) -> dict[str, Any]:
         "rated": rated,
         "satisfied_percent": round(100 * row["satisfied"] / rated, 1) if rated else None,
         "rating_mean": round(row["rating_sum"] / rated, 2) if rated else None,
+        "told": told,
+        "told_within_5min_percent": (
+            round(100 * row["told_within_5min"] / told, 1) if told else None
+        ),
+        "told_5min_longer_percent": (
+            round(100 * row["told_5min_longer"] / told, 1) if told else None
+        ),
     }
 
 
@@ -162,7 +175,8 @@ SUMS = (
     "sum(r.transferred) AS transferred, sum(r.priority) AS priority, sum(r.called) AS called, "
     "sum(r.within_target) AS within_target, sum(r.wait_sum_s) AS wait_sum_s, "
     "sum(r.service_sum_s) AS service_sum_s, sum(r.rated) AS rated, "
-    "sum(r.satisfied) AS satisfied, sum(r.rating_sum) AS rating_sum"
+    "sum(r.satisfied) AS satisfied, sum(r.rating_sum) AS rating_sum, sum(r.told) AS told, "
+    "sum(r.told_within_5min) AS told_within_5min, sum(r.told_5min_longer) AS told_5min_longer"
 )
 HOUR_SUMS = ", ".join(f"sum(r.{column}) AS {column}" for column in ARRIVED_BY_HOUR)
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from server.hq_link import sync
-from server.office import history
+from server.office import history, reports
 from server.office.catalog import import_catalog
 from server.office.catalog_files import default_catalog_path, load_catalog
 from server.queue.center import Center
@@ -42,7 +42,7 @@ def synced(tmp_path_factory, request):
     )
     hq = start_hq(work / "hq", database=database)
     hq.create_user("analyst", "hq-reader-secret")
-    own_totals, own_satisfaction = {}, {}
+    own_totals, own_satisfaction, own_honesty = {}, {}, {}
     for seed, (code, name) in enumerate(CENTERS.items(), start=1):
         key = hq.add_center(code, name)
         center = Center(Store(work / code / "dostq.db"))
@@ -56,12 +56,15 @@ def synced(tmp_path_factory, request):
                 "SELECT count(*), sum(rating >= 4) FROM feedback"
             ).fetchone()
             own_satisfaction[code] = round(100 * satisfied / rated, 1)
+            totals = reports.report(conn, first.isoformat(), center_today().isoformat(),
+                                    center.timezone)["totals"]  # fmt: skip
+            own_honesty[code] = totals["told_within_5min_percent"]
         link = sync.HqLink(hq.url, code, key)
         session = requests.Session()
         while sync.send_batch(center, link, session, batch_days=7):
             pass
         center.store.close()
-    yield hq, own_totals, first, own_satisfaction
+    yield hq, own_totals, first, own_satisfaction, own_honesty
     hq.stop()
 
 
@@ -82,7 +85,7 @@ def analyst_page(browser, hq, path, language=None):
 
 
 def test_all_centers_side_by_side_match_their_own_figures(browser, synced):
-    hq, own_totals, first, own_satisfaction = synced
+    hq, own_totals, first, own_satisfaction, own_honesty = synced
     last = center_today().isoformat()
     page = analyst_page(browser, hq, f"/hq/?from={first}&to={last}", language="en")
     page.wait_for_selector("#centers tbody tr")
@@ -103,6 +106,9 @@ def test_all_centers_side_by_side_match_their_own_figures(browser, synced):
         ".map(r => [r.dataset.center, +r.querySelector('.satisfied').dataset.value]))"
     )
     assert shown == own_satisfaction
+    # How honest each center's waits were: the share called within ±5 min of the wait told.
+    assert {row["code"]: float(row["told_within_5min_percent"]) for row in rows} == own_honesty
+    assert len(set(own_honesty.values())) > 1 and page.locator("#centers td.told").count() == 10
     # By service, over every center: the national codes' sums are the centers' own totals.
     page.goto(f"{hq.url}/hq/services?from={first}&to={last}")
     by_service = page.evaluate(
@@ -127,7 +133,7 @@ def test_one_centers_trend_over_weeks(browser, synced):
 @pytest.mark.parametrize("synced", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("language", ["az", "ru", "en"])
 def test_hq_pages_in_each_language_lay_out_cleanly(browser, synced, language):
-    hq, _, first, _ = synced
+    hq, _, first, *_ = synced
     page = analyst_page(browser, hq, f"/hq/?from={first}&to={center_today()}", language=language)
     check_layout(page, f"hq-centers-{language}", "#centers tbody tr")
     page.goto(f"{hq.url}/hq/centers/ganja")

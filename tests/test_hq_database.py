@@ -220,3 +220,32 @@ def test_a_backup_of_an_unreachable_database_keeps_nothing_and_says_why(tmp_path
     )  # fmt: skip
     assert made.returncode == 1 and "No backup was kept: pg_dump of 127.0.0.1:1/hq" in made.stderr
     assert list((tmp_path / "saved").iterdir()) == []
+
+
+def test_days_held_before_the_honesty_columns_get_their_figures(tmp_path, hq_database):
+    from hq.database import PostgresDatabase
+
+    older = (
+        PostgresDatabase(hq_database, schema.HQ_POSTGRES_MIGRATIONS[:-1])
+        if hq_database
+        else Store(tmp_path / "hq.db", schema.HQ_MIGRATIONS[:-1])
+    )
+    with older.write() as conn:
+        storage.add_center(conn, "baku-1", "Bakı 1", "sealed-key", 1.0)
+        told = '{"totals": {"told": 40, "told_within_5min": 30, "told_5min_longer": 6}}'
+        for day, payload in ((DAY, told), ("2026-11-29", "{}")):  # the second from before 0.2
+            conn.execute(
+                "INSERT INTO day_records (center, day, revision, final, visits, served, no_show, "
+                "transferred, priority, called, within_target, wait_sum_s, service_sum_s, "
+                "payload, received_at) VALUES ('baku-1', ?, 1, 1, 50, 40, 1, 0, 0, 45, 40, 0, 0, "
+                "?, 1)",
+                (day, payload),
+            )
+    older.close()
+    database = open_database(tmp_path, hq_database)  # migrated: read from the records held
+    with database.read() as conn:
+        (row,) = storage.side_by_side(conn, "2026-11-29", DAY)
+    database.close()
+    assert (row["told"], row["told_within_5min_percent"], row["told_5min_longer_percent"]) == (
+        40, 75.0, 15.0,
+    )  # fmt: skip

@@ -115,6 +115,8 @@ def filled_hq(path):
                 "'+994501234567', 'booked', 1.0, 'web')"
             )
             conn.execute("INSERT INTO partners (name, key, created_at) VALUES ('e-social', 'k', 1)")
+        conn.execute("INSERT INTO signin_failures (key, count, last_at) VALUES ('analyst', 2, 1)")
+        conn.execute("INSERT INTO rate_events (bucket, key, at) VALUES ('book', '10.0.0.9', 1)")
     store.close()
     return path
 

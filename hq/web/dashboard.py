@@ -104,7 +104,8 @@ def center_trend(code: str) -> str:
 EXPORT_COLUMNS = (
     "code", "name", "days", "visits", "served", "no_show", "no_show_percent", "transfer_percent",
     "priority_percent", "within_target_percent", "wait_mean_s", "service_mean_s", "busiest_hour",
-    "rated", "satisfied_percent", "rating_mean", "last_sync_at", "pending", "version",
+    "rated", "satisfied_percent", "rating_mean", "told", "told_within_5min_percent",
+    "told_5min_longer_percent", "last_sync_at", "pending", "version",
     "catalog_version",
 )  # fmt: skip
 

@@ -42,6 +42,8 @@ UTILISATION = 0.7  # a manager opens desks for the peak, not for the day's avera
 RATED_SHARE = 0.3
 RATING_WEIGHTS = (0.01, 0.01, 0.03, 0.15, 0.80)
 LONG_WAIT_RATING_WEIGHTS = (0.05, 0.08, 0.17, 0.30, 0.40)
+# The wait told at issue against the wait had: the day simulator's normal day (bench/).
+TOLD_BIAS_MIN, TOLD_SPREAD_MIN = -0.5, 4.0
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,9 @@ def _day(
     free_at = [(opening, index) for index in range(desks)]
     heapq.heapify(free_at)
     numbers: dict[str, int] = {}
+    # The wait each visitor was told at issue, off the wait had by a few minutes: drawn from a
+    # generator of its own, so the day's other figures stay those of the same seed as before.
+    told_rng = random.Random(day.toordinal())
     rows: list[dict[str, Any]] = []
     ratings: list[tuple[str, int, str]] = []  # (token, rating, reasons) of the rated visits
     for arrived, service in zip(arrivals, chosen, strict=True):
@@ -215,6 +220,7 @@ def _day(
                 "outcome": "done" if state == "done" else None,
                 "walk_in": int(walk_in),
                 "transfers": int(rng.random() < TRANSFER_SHARE),
+                "told_wait_min": None if walk_in else _told(told_rng, (called - arrived) / 60),
             }
         )
     insert_tickets(conn, rows)
@@ -228,6 +234,11 @@ def _day(
         [(rating, reasons, token) for token, rating, reasons in ratings],
     )
     return len(rows)
+
+
+def _told(rng: random.Random, waited_min: float) -> int:
+    """Return a wait told at issue for a visitor who then waited ``waited_min``."""
+    return max(0, round(waited_min + rng.gauss(TOLD_BIAS_MIN, TOLD_SPREAD_MIN)))
 
 
 def _rating(rng: random.Random, waited_long: bool) -> tuple[int, str]:

@@ -23,7 +23,7 @@ TICKET_COLUMNS = frozenset(
         "token", "day", "letter", "number", "label", "service_id", "category", "device_id",
         "state", "print_status", "arrived_at", "queued_at", "called_at", "first_called_at",
         "started_at", "finished_at", "counter_id", "clerk_user_id", "outcome", "walk_in",
-        "transfers", "language", "slot_at", "booking_code",
+        "transfers", "language", "slot_at", "booking_code", "told_wait_min",
     )
 )  # fmt: skip
 
