@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from typing import Any
 
-from flask import flash, render_template, request
+from flask import flash, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
 from manager import STAFF_ROLES, bp
-from server.office import staffing
+from server.office import next_day, staffing
 from server.queue.errors import Invalid
-from server.web import exports
+from server.web import exports, language
 from server.web.auth import user_required
 from server.web.charts import bar_chart
 from server.web.language import refusal, text
@@ -86,6 +86,15 @@ def staffing_planner() -> str:
                        [round(r["what_if"].mean_wait_min or 0) for r in plan["rows"]]))  # fmt: skip
     labels = [f"{r['plan'].hour:02d}" for r in plan["rows"]]
     return render_template("manager/planner.html", plan=plan, chart=bar_chart(labels, series))
+
+
+@bp.get("/floor/next-day.json")
+@user_required(*STAFF_ROLES)
+def next_day_json() -> Response:
+    """Return the advice for the next open day once today's last ticket is out (else null)."""
+    c = center()
+    advice = next_day.next_day_advice(c, c.now())
+    return jsonify({"advice": advice and {**advice, "day_label": language.day(advice["day"])}})
 
 
 @bp.get("/planner.csv")

@@ -191,3 +191,31 @@ def test_the_planner_reads_the_center_s_break_waves_and_tries_the_new_what_ifs(a
     assert 'value="14:00"' in body and "13:00" in body
     bad = client.get("/manager/planner?wave=0&wave_at=2pm")
     assert bad.status_code == 200 and "SS:DD" in bad.get_data(as_text=True)  # in words
+
+
+def test_the_floor_gives_the_next_open_day_s_advice_once_the_last_ticket_is_out(app_center):
+    from server.office import history
+    from server.office.next_day import _kept
+    from server.queue.storage import put_setting
+
+    center = app_center.app.extensions["dostq.center"]
+    today = date.fromisoformat(center.day(center.now()))  # T0: Monday 06:13 in Baku
+    with center.store.write() as conn:
+        history.generate(conn, history.working_days_before(today, 30), 30, center.timezone)
+        put_setting(conn, "hours", {"opens": "05:00", "last_ticket": "07:00",
+                                    "weekdays": [0, 1, 2, 3, 4]})  # fmt: skip
+    client = app_center.app.test_client()
+    login(client, "manager", "floor-boss-secret")
+    assert client.get("/manager/floor/next-day.json").get_json() == {"advice": None}  # 06:13
+    app_center.clock.advance(50 * 60)  # 07:03: the last ticket is out
+    advice = client.get("/manager/floor/next-day.json").get_json()["advice"]
+    assert advice["day"] == (today + timedelta(days=1)).isoformat()  # Tuesday
+    assert advice["visitors"] > 300 and advice["hours"][0]["hour"] == 5
+    assert advice["peak"]["counters"] == max(h["counters"] for h in advice["hours"])
+    assert advice["day_label"] and advice["counters_now"] == 3
+    # Friday evening: the next open day is Monday.
+    app_center.clock.advance(4 * 86400)
+    _kept.clear()
+    advice = client.get("/manager/floor/next-day.json").get_json()["advice"]
+    assert advice["day"] == (today + timedelta(days=7)).isoformat()
+    assert 'id="next-day"' in client.get("/manager/").get_data(as_text=True)

@@ -222,6 +222,22 @@
     refresh();
   }
 
+  // Once the last ticket is out: the counters the next open day needs, hour by hour.
+  async function nextDay() {
+    const section = $("next-day");
+    const response = await fetch(section.dataset.url, { credentials: "same-origin" }).catch(() => null);
+    const advice = response && response.ok ? (await response.json()).advice : null;
+    section.hidden = !advice;
+    if (!advice) return;
+    const hour = (h) => `${String(h).padStart(2, "0")}:00`;
+    $("next-day-text").textContent = t("floor.next_day_text", {
+      day: advice.day_label, visitors: advice.visitors, peak: advice.peak.counters,
+      hour: hour(advice.peak.hour), now: advice.counters_now, goal: advice.goal_percent,
+      minutes: advice.goal_min });
+    $("next-day-hours").textContent = advice.hours.map((h) => `${hour(h.hour)} ${h.counters}`).join(" · ");
+    $("next-day-link").href = `${section.dataset.planner}?day=${advice.day}`;
+  }
+
   window.dostq.ticketActions.finder($("ticket-finder"), refresh);
 
   const socket = io({ transports: ["websocket"] });
@@ -234,4 +250,6 @@
   // Waits grow while nothing happens: read again every half minute anyway.
   setInterval(refresh, 30000);
   refresh();
+  setInterval(nextDay, 600000);
+  nextDay();
 })();
