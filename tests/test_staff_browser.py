@@ -4,6 +4,7 @@ broken one word per line, no sideways scrolling, no script error, no axe-core vi
 (tests/accessibility.py). The 1280×800 views are the
 screenshots in docs/screenshots/, named <page>-<state>-<lang>.png."""
 
+import json
 import sqlite3
 from datetime import timedelta
 
@@ -29,6 +30,11 @@ def center(tmp_path_factory):
         ).raise_for_status()
     clerk = live.session("clerk1", DEMO_LOGINS["clerk1"])
     clerk.post(f"{live.url}/api/v1/counters/1/session", timeout=10).raise_for_status()
+    with sqlite3.connect(live.data_dir / "dostq.db") as db:  # lunch in two waves
+        waves = [{"starts": "12:30", "minutes": 30, "counters": [1, 3]},
+                 {"starts": "13:00", "minutes": 30, "counters": [2, 4]}]  # fmt: skip
+        db.execute("INSERT INTO settings (key, value) VALUES ('break_waves', ?)",
+                   (json.dumps(waves),))  # fmt: skip
     yield live
     live.stop()
 
@@ -70,6 +76,20 @@ def test_manager_and_admin_pages(browser, center, language):
     page = signed_in(browser, center, "admin", language, "/manager/")
     assert wait_until(lambda: page.text_content("#waiting") == "4", timeout=10)
     check_layout(page, f"manager-floor-{language}", "#counters tr")
+    if language == "en":  # once the last ticket is out: the next open day's counters
+        counters = (5, 9, 9, 8, 6, 7, 7, 6, 5, 5)
+        advice = {"day": "2026-12-08", "day_label": "Dec 8, 2026", "visitors": 431,
+                  "counters_now": 5, "goal_percent": 80, "goal_min": 15, "added": 7,
+                  "peak": {"hour": 10, "counters": 9},
+                  "hours": [{"hour": h, "counters": c}
+                            for h, c in zip(range(9, 19), counters, strict=True)]}  # fmt: skip
+        page.route("**/manager/floor/next-day.json",
+                   lambda route: route.fulfill(json={"advice": advice}))  # fmt: skip
+        page.reload()
+        page.wait_for_selector("#next-day:not([hidden])")
+        assert "10:00: 9" in page.text_content("#next-day-text")
+        assert page.get_attribute("#next-day-link", "href").endswith("?day=2026-12-08")
+        check_layout(page, "manager-floor-next-day-en", "#counters tr")
     yesterday = center_today() - timedelta(days=1)
     first = yesterday - timedelta(days=13)
     page.goto(f"{center.url}/manager/report?from={first}&to={yesterday}")
@@ -77,7 +97,9 @@ def test_manager_and_admin_pages(browser, center, language):
     weekday = center_today() + timedelta(days=1)
     while weekday.weekday() >= 5:  # the history has working days only: a weekday to plan
         weekday += timedelta(days=1)
-    page.goto(f"{center.url}/manager/planner?day={weekday}&add=2&from=9&to=12")
+    # Two counters more in the morning, Masa 2 serving area A too, the first lunch wave later.
+    page.goto(f"{center.url}/manager/planner?day={weekday}&add=2&from=9&to=12&widen=2"
+              "&widen_area=A&wave=0&wave_at=13:30")  # fmt: skip
     check_layout(page, f"manager-planner-{language}", "#plan")
     for part in ("catalog", "counters", "people", "rules", "lines"):
         page.goto(f"{center.url}/manager/admin/{part}")

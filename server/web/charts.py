@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 40
+LEGEND_CHAR_PX = 7  # a 12 px axis letter's width, rounded up (Latin and Cyrillic alike)
 
 
 def _nice_ceiling(value: int) -> int:
@@ -68,11 +69,13 @@ def bar_chart(labels: list[str], series: list[tuple[str, str, list[int]]]) -> Ma
                 f'<text class="axis" x="{LEFT + (index + 0.5) * slot:.1f}" '
                 f'y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{escape(label)}</text>'
             )
-    for number, (css, title, _) in enumerate(series):
-        x = LEFT + 200 * number
+    x = LEFT
+    for css, title, _ in series:
         parts.append(
             f'<rect class="{escape(css)}" x="{x}" y="{HEIGHT - 18}" width="12" height="12"/>'
             f'<text class="axis" x="{x + 18}" y="{HEIGHT - 8}">{escape(title)}</text>'
         )
+        # An SVG cannot measure its text: the next entry goes past this one's widest guess.
+        x += 18 + LEGEND_CHAR_PX * len(title) + 24
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text above is escaped)
