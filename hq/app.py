@@ -12,7 +12,15 @@ from werkzeug.wrappers import Response
 from hq.database import open_database
 from hq.keys import CenterKeys
 from hq.shared_limits import DatabaseFailures, health_probe
-from hq.web import booking_pages, catalog_pages, dashboard, signed_api, signin, waits_page
+from hq.web import (
+    booking_pages,
+    catalog_pages,
+    dashboard,
+    signed_api,
+    signin,
+    ticket_page,
+    waits_page,
+)
 from hq.web.context import identify
 from hq.web.metrics import HqMetrics
 from server import settings
@@ -49,6 +57,7 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
         catalog_pages.catalog_pages,
         waits_page.waits_page,
         booking_pages.bp,
+        ticket_page.ticket_page,
     ):
         app.register_blueprint(blueprint)
 

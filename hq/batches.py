@@ -132,7 +132,7 @@ def check_batch(batch: Any, center: str) -> dict[str, Any]:
         error = None
     except fastjsonschema.JsonSchemaException:
         error = next(iter(_validator.iter_errors(batch)), None)
-    _refuse_unless_from(center, batch, error, "bad_batch")
+    refuse_unless_from(center, batch, error, "bad_batch")
     days: set[str] = set()
     for index, record in enumerate(batch["records"]):
         where = f"records/{index}"
@@ -196,14 +196,12 @@ _now_validator = Draft202012Validator(NOW_SCHEMA)
 
 def check_now(message: Any, center: str) -> dict[str, Any]:
     """Return a center's hall now if it is one, else raise Invalid naming where."""
-    _refuse_unless_from(center, message, next(iter(_now_validator.iter_errors(message)), None),
+    refuse_unless_from(center, message, next(iter(_now_validator.iter_errors(message)), None),
                         "bad_now")  # fmt: skip
     return dict(message)
 
 
-def _refuse_unless_from(
-    center: str, message: Any, error: ValidationError | None, code: str
-) -> None:
+def refuse_unless_from(center: str, message: Any, error: ValidationError | None, code: str) -> None:
     """Refuse a message that failed its schema (naming where), or that names another center."""
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "body"
@@ -234,7 +232,7 @@ _catalog_ask_validator = Draft202012Validator(CATALOG_ASK_SCHEMA)
 def check_catalog_ask(message: Any, center: str) -> dict[str, Any]:
     """Return a center's question for a newer catalog if it is one, else raise Invalid."""
     error = next(iter(_catalog_ask_validator.iter_errors(message)), None)
-    _refuse_unless_from(center, message, error, "bad_catalog_ask")
+    refuse_unless_from(center, message, error, "bad_catalog_ask")
     return dict(message)
 
 
@@ -327,7 +325,7 @@ _appointments_validator = Draft202012Validator(APPOINTMENTS_SCHEMA)
 def check_appointments(message: Any, center: str) -> dict[str, Any]:
     """Return a center's slots and outcomes if they are that, else raise Invalid naming where."""
     error = next(iter(_appointments_validator.iter_errors(message)), None)
-    _refuse_unless_from(center, message, error, "bad_appointments")
+    refuse_unless_from(center, message, error, "bad_appointments")
     return dict(message)
 
 

@@ -20,6 +20,7 @@ from manager import bp as manager_bp
 from manager.admin import bp as admin_bp
 from reception import bp as reception_bp
 from server import settings
+from server.hq_link.phones import PhoneRelay
 from server.hq_link.worker import SyncWorker
 from server.live.catalog_day import CatalogAtDayStart
 from server.live.closing import DayCloser
@@ -35,19 +36,22 @@ from server.live.sockets import Sockets
 from server.office import floor
 from server.queue.appointments import CheckInWindow
 from server.queue.center import Center
-from server.queue.facts import ScreenOnline
+from server.queue.facts import (
+    Called,
+    CounterFreed,
+    QueueChanged,
+    ScreenOnline,
+    VisitFinished,
+    VisitRated,
+)
 from server.queue.storage import Store, put_setting
 from server.web import auth, health, language, logs, security
 from server.web.api import bp as api_bp
 from server.web.center_metrics import CenterMetrics
 from server.web.counter_api import counter_api
 from server.web.pages import bp as pages_bp
+from server.web.pages import ticket_page_url
 from server.web.shell import behind_proxies, build_app
-
-
-def _status_url(token: str) -> str:
-    """Return a ticket's public status page, where its QR code points."""
-    return url_for("pages.ticket_status", token=token, _external=True)
 
 
 def health_probe(conn: sqlite3.Connection) -> None:
@@ -125,7 +129,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         publisher,
         values["CENTER_NAME"],
         data_dir,
-        status_url=_status_url,
+        status_url=ticket_page_url,
         give_up_after_s=float(values["PRINT_GIVE_UP_S"]),
     )
     national_catalog = CatalogAtDayStart(center, publisher)
@@ -140,7 +144,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # A version that takes effect today, fetched before today's first ticket, applies now.
         on_catalog=national_catalog.wake,
         window=check_in_window(values),
+        relay=PhoneRelay(center, publisher.publish) if values["HQ_PUBLIC_URL"] else None,
+        phones_every_s=float(values["HQ_PHONES_EVERY_S"]),
     )
+    for moved in (QueueChanged, Called, CounterFreed, VisitFinished, VisitRated):
+        publisher.subscribe(moved, hq_sync.queue_moved)
     closer = DayCloser(center, publisher)
     nightly = NightlyBackup(
         center,

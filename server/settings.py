@@ -69,6 +69,13 @@ CENTER_SETTINGS = (
     Setting("HQ_SYNC_BATCH_DAYS", 30, "days per request to HQ (a day is about 45 KB)"),
     Setting("HQ_NOW_EVERY_S", 60, "how often the hall's waits go to HQ's public page"),
     Setting("HQ_CATALOG_EVERY_S", 300, "how often the center asks HQ for a newer catalog"),
+    Setting(
+        "HQ_PUBLIC_URL",
+        "",
+        "HQ's address on the internet: set, a linked center's ticket QR codes open the ticket's "
+        "page there (phones on mobile data reach it); empty, the center's own page",
+    ),
+    Setting("HQ_PHONES_EVERY_S", 5, "the longest a ticket's changed status waits to go to HQ"),
     Setting("BACKUP_DIR", "", "folder of nightly backups (a second disk); empty: DATA_DIR/backups"),
     Setting("BACKUP_HOUR", 21, "the local hour after which the server takes the night's backup"),
     Setting("BACKUP_KEEP_DAILY", 14, "nightly backups kept: the newest of each of these last days"),
@@ -116,6 +123,8 @@ HQ_SETTINGS = (
     ),
     Setting("HQ_LOOKUPS_PER_MINUTE", 60, "bookings one address may look up by code in a minute"),
     Setting("HQ_BOOK_BEFORE_MIN", 15, "a slot can be booked until this long before it starts"),
+    Setting("HQ_PHONE_REQUESTS_PER_MINUTE", 10, "leavings and ratings from one address a minute"),
+    Setting("HQ_PHONE_NEAR_AHEAD", 3, 'a relayed ticket page says "your turn is near" from here'),
     Setting("TLS", False, "serving HTTPS: Secure, __Host- cookies"),
     *SIGN_IN_SETTINGS,
     *OPERATIONS_SETTINGS,

@@ -225,10 +225,12 @@ def test_a_backup_of_an_unreachable_database_keeps_nothing_and_says_why(tmp_path
 def test_days_held_before_the_honesty_columns_get_their_figures(tmp_path, hq_database):
     from hq.database import PostgresDatabase
 
+    before_pg = schema.HQ_POSTGRES_MIGRATIONS.index(schema.HQ_POSTGRES_HONESTY)
+    before = schema.HQ_MIGRATIONS.index(schema.HQ_HONESTY)
     older = (
-        PostgresDatabase(hq_database, schema.HQ_POSTGRES_MIGRATIONS[:-1])
+        PostgresDatabase(hq_database, schema.HQ_POSTGRES_MIGRATIONS[:before_pg])
         if hq_database
-        else Store(tmp_path / "hq.db", schema.HQ_MIGRATIONS[:-1])
+        else Store(tmp_path / "hq.db", schema.HQ_MIGRATIONS[:before])
     )
     with older.write() as conn:
         storage.add_center(conn, "baku-1", "Bakı 1", "sealed-key", 1.0)

@@ -117,6 +117,16 @@ def filled_hq(path):
             conn.execute("INSERT INTO partners (name, key, created_at) VALUES ('e-social', 'k', 1)")
         conn.execute("INSERT INTO signin_failures (key, count, last_at) VALUES ('analyst', 2, 1)")
         conn.execute("INSERT INTO rate_events (bucket, key, at) VALUES ('book', '10.0.0.9', 1)")
+        conn.execute(
+            "INSERT INTO public_tickets (id, center, day, status, at, received_at) "
+            "VALUES (?, 'baku-1', '2026-03-03', '{}', 1, 1)",
+            ("a" * 64,),
+        )
+        conn.execute(
+            "INSERT INTO ticket_requests (ticket, center, kind, detail, made_at) "
+            "VALUES (?, 'baku-1', 'cancel', '{}', 1)",
+            ("a" * 64,),
+        )
     store.close()
     return path
 

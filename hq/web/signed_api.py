@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from hq import bookings, catalog, storage
+from hq import bookings, catalog, phones, storage
 from hq.batches import (
     check_appointments,
     check_batch,
@@ -111,6 +111,20 @@ def receive_now() -> Response:
         center, message = signed_message(conn, now)
         kept = storage.store_now(conn, center, check_now(message, center), now)
     return jsonify({"kept": kept})
+
+
+@api.post("/tickets")
+def relay_tickets() -> Response:
+    """Keep the statuses of a center's tickets for their pages here.
+
+    The answer carries the visitors' requests made on them, signed: the center acts on it.
+    """
+    now = time.time()
+    with store().write() as conn:
+        center, message = signed_message(conn, now)
+        key = center_key(conn, center)
+        requests_due = phones.exchange(conn, center, phones.check_tickets(message, center), now)
+    return signed_answer(jsonify({"requests": requests_due}), key, center, now)
 
 
 @api.post("/catalog")

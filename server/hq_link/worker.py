@@ -4,7 +4,9 @@ One sends the days (server/hq_link/sync.py) while there are any, backing off whi
 away, and once no backlog is left (a batch that was not full) asks for a newer national
 catalog (server/hq_link/catalog.py) every ``catalog_every_s``. The other tells HQ how the
 hall stands and exchanges slots and bookings (server/hq_link/bookings.py) every
-``now_every_s``.
+``now_every_s``. A third, when the tickets' pages are relayed through HQ
+(server/hq_link/phones.py), sends their changed statuses whenever the queue moves, and at
+least every ``phones_every_s``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import requests
 from server.hq_link import sync
 from server.hq_link.bookings import exchange_bookings
 from server.hq_link.catalog import fetch_catalog
+from server.hq_link.phones import PhoneRelay, relay_once
 from server.queue.appointments import CheckInWindow
 from server.queue.center import Center
 
@@ -29,6 +32,7 @@ RETRY_FIRST_S = 2.0
 RETRY_MAX_S = 300.0
 NOW_EVERY_S = 60.0
 CATALOG_EVERY_S = 300.0
+PHONES_EVERY_S = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,13 @@ class SyncWorker:
         catalog_every_s: float = CATALOG_EVERY_S,
         on_catalog: Callable[[], None] = lambda: None,
         window: CheckInWindow | None = None,
+        relay: PhoneRelay | None = None,
+        phones_every_s: float = PHONES_EVERY_S,
     ) -> None:
         self.center = center
+        self.relay = relay
+        self.phones_every_s = phones_every_s
+        self._phones_wake = threading.Event()
         self.window = window or CheckInWindow()
         self.catalog_every_s = catalog_every_s
         self.on_catalog = on_catalog
@@ -84,10 +93,29 @@ class SyncWorker:
             self._started = True
         threading.Thread(target=self.run, name="hq-sync", daemon=True).start()
         threading.Thread(target=self.run_now, name="hq-now", daemon=True).start()
+        if self.relay is not None:
+            threading.Thread(target=self.run_phones, name="hq-phones", daemon=True).start()
+
+    def queue_moved(self, _fact: object = None) -> None:
+        """Send the tickets' statuses now (a subscriber to the facts that change them)."""
+        self._phones_wake.set()
+
+    def run_phones(self) -> None:
+        """Relay the tickets' statuses and the visitors' requests made at HQ; retry on failure."""
+        session = requests.Session()
+        while self.relay is not None and not self._stop.is_set():
+            self._phones_wake.wait(self.phones_every_s)
+            self._phones_wake.clear()
+            if self._stop.is_set():
+                return
+            with self.center.store.read() as conn:
+                hq = sync.link(conn, self.data_dir)
+            relay_once(self.relay, hq, session)
 
     def stop(self) -> None:
-        """Ask the thread to finish."""
+        """Ask the threads to finish."""
         self._stop.set()
+        self._phones_wake.set()
 
     def run_now(self) -> None:
         """Tell HQ how the hall stands and trade bookings, every ``now_every_s``.

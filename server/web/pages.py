@@ -10,6 +10,8 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from werkzeug.wrappers import Response
 
 from hardware.printers import VirtualPrinter
+from server.hq_link.phones import hq_ticket_url
+from server.hq_link.sync import link
 from server.live.printing import printer_for
 from server.office.accounts import device_by_name
 from server.queue.errors import NotFound
@@ -27,12 +29,26 @@ bp = Blueprint("pages", __name__)
 SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
+def ticket_page_url(token: str) -> str:
+    """Return where a ticket's QR code points: HQ's page when relayed, else the center's own.
+
+    Relayed when HQ_PUBLIC_URL is set and the center is linked to HQ (server/hq_link/phones.py):
+    a phone on mobile data reaches HQ, not the center's LAN address.
+    """
+    public = current_app.config["HQ_PUBLIC_URL"]
+    if public:
+        with center().store.read() as conn:
+            if link(conn, current_app.config["DATA_DIR"]) is not None:
+                return hq_ticket_url(public, token)
+    return url_for("pages.ticket_status", token=token, _external=True)
+
+
 @bp.get("/t/<token>/qr.svg")
 def ticket_qr(token: str) -> Response:
     """Return the QR code of a ticket's status page, as SVG (for the kiosk screen)."""
     _ticket_status(token)
     image = qrcode.make(
-        url_for("pages.ticket_status", token=token, _external=True),
+        ticket_page_url(token),
         image_factory=qrcode.image.svg.SvgPathImage,
         border=2,
     )
@@ -48,10 +64,14 @@ def ticket_status(token: str) -> str:
     ticket = _ticket_status(token)
     chosen = request.args.get("lang", "")
     shown = chosen if chosen in LANGUAGES else str(ticket["language"])
+    api = f"/api/v1/tickets/status/{token}"
     return render_template(
         "ticket_status.html",
         ticket=ticket,
         token=token,
+        center_name=current_app.config["CENTER_NAME"],
+        chime_url=url_for("display.chime"),
+        urls={"status": api, "cancel": f"{api}/cancel", "feedback": f"{api}/feedback"},
         shown=shown,
         near_ahead=int(current_app.config["PHONE_NEAR_AHEAD"]),
         reasons=REASONS,

@@ -1,5 +1,6 @@
 // The visitor's phone page (the ticket's QR code): kept current over Socket.IO in the ticket's
-// own room (the token is the key), or by asking every 15 s where sockets do not get through.
+// own room (the token is the key) at the center, over server-sent events at HQ (which relays
+// the center's word, and says how old it is), or by asking every 15 s where neither gets through.
 // A call vibrates and chimes where the phone allows; "your turn is near" shows a few places
 // before; the visitor can leave the queue, after saying so twice. Once the visit is done, one
 // tap on a face rates it; reasons and a comment may follow, changeable for 30 minutes.
@@ -7,12 +8,14 @@
 (() => {
   const { el, send, t } = window.dostq;
   const root = document.getElementById("phone");
-  const token = root.dataset.token;
+  const urls = root.dataset;
   const near = Number(root.dataset.near);
   const box = document.getElementById("status");
   const cancel = document.getElementById("cancel");
   const confirm = document.getElementById("cancel-confirm");
-  const chime = new Audio(root.dataset.chimeUrl);
+  const chime = root.dataset.chimeUrl ? new Audio(root.dataset.chimeUrl) : null;
+  const asked = document.getElementById("asked");
+  const heard = document.getElementById("heard");
   const LEAVABLE = ["issued", "waiting", "on_hold"];
   let shown = null;
 
@@ -34,13 +37,43 @@
     const nowNear = queued && status.people_ahead <= near && !(shown && shown.people_ahead <= near);
     if (calledAgain || (shown && nowNear)) {
       if (navigator.vibrate) navigator.vibrate(calledAgain ? [400, 200, 400, 200, 400] : [300]);
-      if (calledAgain) chime.play().catch(() => {}); // a phone may refuse sound without a tap
+      if (calledAgain && chime) chime.play().catch(() => {}); // a phone may refuse sound without a tap
     }
     if (status.state === "done" && (!shown || shown.state !== "done")) showFeedback(status.feedback);
+    else if (status.feedback && shown && !shown.feedback) {  // a rating made at HQ, now done
+      applyGiven(status.feedback);
+      note.textContent = t("feedback.thanks");
+      asked.textContent = "";
+    }
     cancel.hidden = !LEAVABLE.includes(status.state);
     if (cancel.hidden) confirm.hidden = true;
+    if (shown && shown.state !== status.state) asked.textContent = "";  // the center did it
     root.dataset.state = status.state;
     shown = status;
+  }
+
+  // At HQ: the center's word and when it was said; past a minute and a half the center is
+  // not being heard (offline, or HQ is), and the page says since when.
+  const STALE_MS = 90000;
+  let saidAt = Number(urls.heardAt) * 1000 || null;
+  function showAge() {
+    heard.hidden = !saidAt || Date.now() - saidAt < STALE_MS;
+    if (!heard.hidden) heard.textContent = t("phone.heard_at", { time: window.dostq.clock(saidAt / 1000) });
+  }
+  function relayed(word) {
+    saidAt = word.at * 1000;
+    render(word.status);
+    showAge();
+  }
+  // A request taken at HQ (202) is the center's to do: the page changes once it has.
+  async function answered(response, onStatus) {
+    const answer = await response.json().catch(() => ({}));
+    if (response.status === 202) {
+      asked.textContent = t("phone.asked");
+      return null;
+    }
+    if (response.ok) onStatus(answer);
+    return answer;
   }
 
   // ---- the rating, after the visit ------------------------------------------------------
@@ -70,7 +103,11 @@
     note.textContent = t("feedback.given", { rating });
   }
   async function rate(body) {
-    const response = await send("POST", `/api/v1/tickets/status/${encodeURIComponent(token)}/feedback`, body);
+    const response = await send("POST", urls.feedbackUrl, body);
+    if (response.status === 202) {
+      await answered(response, () => {});
+      return;
+    }
     const answer = await response.json().catch(() => ({}));
     if (response.ok) {
       applyGiven(answer);
@@ -102,12 +139,24 @@
     });
   }
 
-  const socket = io({ auth: { ticket_token: token } });
-  socket.on("ticket_status", render);
+  let live = () => false;
+  if (urls.eventsUrl) {
+    const source = new EventSource(urls.eventsUrl);
+    source.addEventListener("message", (event) => relayed(JSON.parse(event.data)));
+    live = () => source.readyState === EventSource.OPEN;
+    setInterval(showAge, 10000);
+    showAge();
+  } else {
+    const socket = io({ auth: { ticket_token: urls.socketToken } });
+    socket.on("ticket_status", render);
+    live = () => socket.connected;
+  }
   setInterval(async () => {
-    if (socket.connected) return;
-    const response = await fetch(`/api/v1/tickets/status/${encodeURIComponent(token)}`);
-    if (response.ok) render(await response.json());
+    if (live()) return;
+    const response = await fetch(urls.statusUrl).catch(() => null);
+    if (!response || !response.ok) return;
+    const word = await response.json();
+    if (urls.eventsUrl) relayed(word); else render(word);
   }, 15000);
 
   document.getElementById("cancel-ask").addEventListener("click", () => {
@@ -116,8 +165,9 @@
   });
   document.getElementById("cancel-no").addEventListener("click", () => { confirm.hidden = true; });
   document.getElementById("cancel-yes").addEventListener("click", async () => {
-    const response = await send("POST", `/api/v1/tickets/status/${encodeURIComponent(token)}/cancel`);
-    if (response.ok) render(await response.json());
+    const response = await send("POST", urls.cancelUrl);
+    const answer = await answered(response, render);
+    if (answer && answer.error) asked.textContent = t(`error.${answer.error.code}`);
     confirm.hidden = true;
   });
 })();

@@ -1,0 +1,167 @@
+"""A ticket's page at HQ, for the phone off the premises: public, the token in the address.
+
+The center relays the status (hq/phones.py); this page shows it with the same template and
+script as the center's own (server/web/templates/ticket_status.html, phone.js), kept current
+over server-sent events: each stream reads its one row once a second, so it works behind a
+balancer whichever HQ process took the center's message. Leaving the queue and rating are
+taken here (202) and done by the center at its next exchange, with the same checks and, per
+address, the same limits as its own page.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+)
+from flask.sansio.blueprints import BlueprintSetupState
+
+from hq import phones
+from hq.shared_limits import DatabaseRateLimit
+from hq.web.context import store
+from server.queue.errors import NotFound, QueueError
+from server.queue.feedback import COMMENT_MAX, REASONS, checked_rating, checked_reasons
+from server.web.language import LANGUAGES, catalog, translate
+
+ticket_page = Blueprint("ticket", __name__, url_prefix="/hq/t")
+
+EVENTS_POLL_S = 1.0  # how often a stream reads its ticket's row
+EVENTS_FOR_S = 600.0  # a stream ends after this long; the browser opens the next by itself
+
+
+class TooManyRequests(QueueError):
+    """One address leaves or rates more than a visitor would."""
+
+    status = 429
+
+
+@ticket_page.record_once
+def _limit_requests(state: BlueprintSetupState) -> None:
+    # Counted in the database: every HQ process behind a balancer counts the same.
+    hq_store = state.app.extensions["dostq.hq_store"]
+    per_minute = int(state.app.config["HQ_PHONE_REQUESTS_PER_MINUTE"])
+    state.app.extensions["dostq.phone_limit"] = DatabaseRateLimit(hq_store, "phone", per_minute,
+                                                                  60)  # fmt: skip
+
+
+def _relayed(token: str) -> dict[str, Any]:
+    """Return the ticket as HQ last heard it, or refuse (404) a token HQ does not know."""
+    with store().read() as conn:
+        found = phones.ticket(conn, token[:100])
+    if found is None:
+        raise NotFound("unknown_ticket", "No ticket with this code.", "token")
+    return found
+
+
+@ticket_page.get("/<token>")
+def ticket(token: str) -> str:
+    """Show the visitor where the ticket stands, in its language or the one switched to."""
+    found = _relayed(token)
+    status = found["status"]
+    chosen = request.args.get("lang", "")
+    shown = chosen if chosen in LANGUAGES else str(status["language"])
+    base = f"/hq/t/{token}"
+    return render_template(
+        "ticket_status.html",
+        ticket=status,
+        token=token,
+        center_name=found["center_name"],
+        chime_url=None,
+        urls={
+            "status": f"{base}/status",
+            "cancel": f"{base}/cancel",
+            "feedback": f"{base}/feedback",
+            "events": f"{base}/events",
+        },  # fmt: skip
+        heard_at=found["at"],
+        shown=shown,
+        near_ahead=int(current_app.config["HQ_PHONE_NEAR_AHEAD"]),
+        reasons=REASONS,
+        comment_max=COMMENT_MAX,
+        tr=lambda key, **values: translate(shown, key, **values),
+        phone_texts={
+            k: v
+            for k, v in catalog(shown).items()
+            if k.startswith(("phone.", "feedback.", "error."))
+        },  # fmt: skip
+    )
+
+
+def _word(found: dict[str, Any]) -> dict[str, Any]:
+    """Return what the page's script reads: the status, and when the center said it."""
+    return {"status": found["status"], "at": found["at"]}
+
+
+@ticket_page.get("/<token>/status")
+def status(token: str) -> Response:
+    """Return the ticket's status as HQ last heard it, and when the center said it."""
+    return jsonify(_word(_relayed(token)))
+
+
+@ticket_page.get("/<token>/events")
+def events(token: str) -> Response:
+    """Stream the ticket's status each time the center's word on it changes."""
+    _relayed(token)
+
+    def stream() -> Iterator[str]:
+        said = None
+        ends = time.monotonic() + EVENTS_FOR_S
+        while time.monotonic() < ends:
+            with store().read() as conn:
+                found = phones.ticket(conn, token[:100])
+            if found is None:
+                return  # the day is over at the center: nothing more will come
+            if found["at"] != said:
+                said = found["at"]
+                yield f"data: {json.dumps(_word(found), ensure_ascii=False)}\n\n"
+            time.sleep(EVENTS_POLL_S)
+
+    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy passes each event at once
+    return response
+
+
+def _within_limit() -> None:
+    wait_s = current_app.extensions["dostq.phone_limit"].allow(request.remote_addr)
+    if wait_s:
+        raise TooManyRequests("too_many_requests", f"Too many from here: wait {wait_s:.0f} s.")
+
+
+def _ask(token: str, kind: str, detail: dict[str, Any]) -> tuple[Response, int]:
+    with store().write() as conn:
+        if not phones.ask(conn, token[:100], kind, detail, time.time()):
+            raise NotFound("unknown_ticket", "No ticket with this code.", "token")
+    return jsonify({"asked": kind}), 202
+
+
+@ticket_page.post("/<token>/cancel")
+def cancel(token: str) -> tuple[Response, int]:
+    """Ask the center to take the visitor out of the queue (a visit still waiting only)."""
+    _within_limit()
+    if _relayed(token)["status"]["state"] not in phones.WAITING:
+        raise QueueError("not_waiting", "Only a visit still waiting can leave the queue.")
+    return _ask(token, "cancel", {})
+
+
+@ticket_page.post("/<token>/feedback")
+def rate(token: str) -> tuple[Response, int]:
+    """Pass the visitor's rating of a finished visit to the center (no comment: see below)."""
+    _within_limit()
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    # A free-text comment may name a person: it is given on the center's own page only.
+    rating, reasons = checked_rating(body.get("rating")), checked_reasons(body.get("reasons"))
+    if _relayed(token)["status"]["state"] != "done":
+        raise QueueError("not_done", "Only a finished visit can be rated.")
+    return _ask(token, "feedback", {"rating": rating, "reasons": reasons})
