@@ -12,6 +12,8 @@ from werkzeug.wrappers import Response
 from hq.database import open_database
 from hq.keys import CenterKeys
 from hq.shared_limits import DatabaseFailures, health_probe
+from hq.sms import sender_from as sms_sender_from
+from hq.sms_outbox import SmsWorker
 from hq.web import (
     booking_pages,
     catalog_pages,
@@ -46,6 +48,9 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     with hq_store.write() as conn:
         center_keys.seal_plain_keys(conn)
     app.extensions["dostq.hq_store"] = hq_store
+    sender = sms_sender_from(values)
+    if sender is not None:  # SMS to visitors who leave a number on a relayed ticket's page
+        app.extensions["dostq.sms_worker"] = SmsWorker(hq_store, sender)  # started by `hq serve`
     app.extensions["dostq.hq_keys"] = center_keys
     app.before_request(identify)
     app.before_request(security.protect_from_csrf)

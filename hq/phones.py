@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from hq import sms_outbox
 from hq.batches import refuse_unless_from
 from server.office.catalog_files import MAX_TEXT
 from server.queue.storage import SqlConnection
@@ -131,14 +132,17 @@ def check_tickets(message: Any, center: str) -> dict[str, Any]:
 
 
 def exchange(
-    conn: SqlConnection, center: str, message: dict[str, Any], now: float
+    conn: SqlConnection, center: str, message: dict[str, Any], now: float, near_ahead: int
 ) -> list[dict[str, Any]]:
     """Keep the statuses sent, forget the acknowledged requests; return the requests to send.
 
-    A newer status wins (the center's clock, ``at``); a past day's tickets are forgotten.
+    A newer status wins (the center's clock, ``at``); a past day's tickets are forgotten, and
+    the numbers left on them. The messages the statuses call for are owed
+    (hq/sms_outbox.py).
     """
     conn.execute("DELETE FROM public_tickets WHERE center = ? AND day < ?",
                  (center, message["day"]))  # fmt: skip
+    sms_outbox.forget_past(conn, center, message["day"])
     conn.executemany(
         "INSERT INTO public_tickets (id, center, day, status, at, received_at) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
@@ -147,6 +151,7 @@ def exchange(
         [(t["id"], center, message["day"], json.dumps(t["status"], ensure_ascii=False),
           message["at"], now) for t in message["tickets"]],
     )  # fmt: skip
+    sms_outbox.enqueue(conn, center, message["tickets"], near_ahead, now)
     conn.executemany("DELETE FROM ticket_requests WHERE center = ? AND id = ?",
                      [(center, done) for done in message["done"]])  # fmt: skip
     # Requests whose ticket is gone (a past day) go with it.

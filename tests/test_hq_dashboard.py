@@ -109,6 +109,7 @@ def test_all_centers_side_by_side_match_their_own_figures(browser, synced):
     # How honest each center's waits were: the share called within ±5 min of the wait told.
     assert {row["code"]: float(row["told_within_5min_percent"]) for row in rows} == own_honesty
     assert len(set(own_honesty.values())) > 1 and page.locator("#centers td.told").count() == 10
+    assert {row["code"]: int(row["sms_sent"]) for row in rows} == dict.fromkeys(own_totals, 0)
     # By service, over every center: the national codes' sums are the centers' own totals.
     page.goto(f"{hq.url}/hq/services?from={first}&to={last}")
     by_service = page.evaluate(

@@ -14,6 +14,7 @@ from server.office.demo import DEMO_LOGINS
 from tests.conftest import center_today, wait_until
 from tests.live import start_hq, start_live_center
 from tests.test_phone_browser import issue, keep_phone, rating
+from tests.test_sms import Smsc
 from tests.test_staff_browser import LANGUAGES
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
@@ -23,7 +24,9 @@ pytestmark = [pytest.mark.live, pytest.mark.browser]
 def linked(tmp_path_factory):
     """A real HQ and a real center linked to it, relaying its tickets' pages there."""
     work = tmp_path_factory.mktemp("relay")
-    hq = start_hq(work / "hq")
+    smsc = Smsc()
+    hq = start_hq(work / "hq", serve=False)
+    hq.start_with({"HQ_SMPP_URL": f"smpp://dostq:secret@127.0.0.1:{smsc.port}"})
     key = hq.add_center("baku-1", "Bakı 1 saylı DOST mərkəzi")
 
     def link(store):
@@ -32,6 +35,7 @@ def linked(tmp_path_factory):
 
     relayed = {"HQ_PUBLIC_URL": hq.url, "HQ_PHONES_EVERY_S": "1"}
     center = start_live_center(work / "center", prepare=link, settings=relayed)
+    hq.smsc = smsc
     yield hq, center, key
     center.stop()
     hq.stop()
@@ -56,6 +60,11 @@ def test_a_phone_that_reaches_only_hq_follows_its_visit_and_rates_it(browser, li
     page = off_premises(browser, center, hq, mine["token"])
     page.wait_for_selector("#ahead")
     keep_phone(page, "hq-waiting", language)
+    # An SMS when the turn is near and when called: the number typed as a visitor would.
+    page.fill("#sms input[name=phone]", "050 123 45 67")
+    page.click("#sms-send")
+    page.wait_for_selector("#sms-note:has-text('67')")
+    keep_phone(page, "hq-sms", language)
     clerk = center.session("clerk1", DEMO_LOGINS["clerk1"])
     base = f"{center.url}/api/v1/counters/1"
     clerk.post(f"{base}/session", timeout=10)
@@ -68,6 +77,10 @@ def test_a_phone_that_reaches_only_hq_follows_its_visit_and_rates_it(browser, li
     page.wait_for_selector("#phone[data-state=called]", timeout=10_000)  # pushed, no reload
     assert "Masa 1" in page.text_content(".state.called")
     keep_phone(page, "hq-called", language)
+    label = mine["label"]
+    assert wait_until(lambda: any(label in t and "Masa 1" in t for t in hq.smsc.texts()), 15)
+    near = [t for t in hq.smsc.texts() if label in t and "Masa 1" not in t]
+    assert len(near) == 1  # told near once, however often the center said it
     clerk.post(f"{base}/start", timeout=10).raise_for_status()
     clerk.post(f"{base}/finish", json={"delivered": []}, timeout=10).raise_for_status()
     page.wait_for_selector("#feedback:not([hidden])", timeout=10_000)

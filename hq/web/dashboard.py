@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
-from hq import booking_report, catalog, storage
+from hq import booking_report, catalog, sms_outbox, storage
 from hq.web.context import analyst_required, store, today
 from server.office import reports
 from server.queue.errors import NotFound
+from server.queue.storage import SqlConnection
 from server.web import exports, language
 from server.web.charts import bar_chart
 from server.web.language import text
@@ -45,8 +46,19 @@ def centers() -> str:
     """All centers side by side for a range (the last seven days by default)."""
     first, last = _range()
     with store().read() as conn:
-        rows = storage.side_by_side(conn, first, last)
+        rows = _with_sms(conn, storage.side_by_side(conn, first, last), first, last)
     return render_template("hq/centers.html", rows=rows, first=first, last=last, now=time.time())
+
+
+def _with_sms(
+    conn: SqlConnection, rows: list[dict[str, Any]], first: str, last: str
+) -> list[dict[str, Any]]:
+    """Add the SMS each center's visitors were sent in the range (HQ's local days)."""
+    zone = ZoneInfo(current_app.config["HQ_TIMEZONE"])
+    start = datetime.combine(date.fromisoformat(first), datetime.min.time(), zone)
+    end = datetime.combine(date.fromisoformat(last) + timedelta(days=1), datetime.min.time(), zone)
+    sent = sms_outbox.sent_by_center(conn, start.timestamp(), end.timestamp())
+    return [{**row, "sms_sent": sent.get(row["code"], 0)} for row in rows]
 
 
 @dashboard.get("/appointments")
@@ -105,7 +117,7 @@ EXPORT_COLUMNS = (
     "code", "name", "days", "visits", "served", "no_show", "no_show_percent", "transfer_percent",
     "priority_percent", "within_target_percent", "wait_mean_s", "service_mean_s", "busiest_hour",
     "rated", "satisfied_percent", "rating_mean", "told", "told_within_5min_percent",
-    "told_5min_longer_percent", "last_sync_at", "pending", "version",
+    "told_5min_longer_percent", "sms_sent", "last_sync_at", "pending", "version",
     "catalog_version",
 )  # fmt: skip
 
@@ -119,7 +131,7 @@ def centers_export(kind: str) -> Response:
     with store().read() as conn:
         rows = [
             [_exported(c, row[c], zone) for c in EXPORT_COLUMNS]
-            for row in storage.side_by_side(conn, first, last)
+            for row in _with_sms(conn, storage.side_by_side(conn, first, last), first, last)
         ]
     write = exports.table_csv if kind == "csv" else exports.table_xlsx
     return exports.attachment(write(EXPORT_COLUMNS, rows), f"dostq-hq-{first}-{last}.{kind}")

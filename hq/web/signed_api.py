@@ -123,7 +123,9 @@ def relay_tickets() -> Response:
     with store().write() as conn:
         center, message = signed_message(conn, now)
         key = center_key(conn, center)
-        requests_due = phones.exchange(conn, center, phones.check_tickets(message, center), now)
+        near_ahead = int(current_app.config["HQ_PHONE_NEAR_AHEAD"])
+        checked = phones.check_tickets(message, center)
+        requests_due = phones.exchange(conn, center, checked, now, near_ahead)
     return signed_answer(jsonify({"requests": requests_due}), key, center, now)
 
 

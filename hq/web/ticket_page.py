@@ -26,8 +26,9 @@ from flask import (
 )
 from flask.sansio.blueprints import BlueprintSetupState
 
-from hq import phones
+from hq import phones, sms_outbox
 from hq.shared_limits import DatabaseRateLimit
+from hq.sms import mobile_number
 from hq.web.context import store
 from server.queue.errors import NotFound, QueueError
 from server.queue.feedback import COMMENT_MAX, REASONS, checked_rating, checked_reasons
@@ -82,8 +83,10 @@ def ticket(token: str) -> str:
             "cancel": f"{base}/cancel",
             "feedback": f"{base}/feedback",
             "events": f"{base}/events",
+            "sms": f"{base}/sms",
         },  # fmt: skip
         heard_at=found["at"],
+        sms=current_app.extensions.get("dostq.sms_worker") is not None,
         shown=shown,
         near_ahead=int(current_app.config["HQ_PHONE_NEAR_AHEAD"]),
         reasons=REASONS,
@@ -152,6 +155,27 @@ def cancel(token: str) -> tuple[Response, int]:
     if _relayed(token)["status"]["state"] not in phones.WAITING:
         raise QueueError("not_waiting", "Only a visit still waiting can leave the queue.")
     return _ask(token, "cancel", {})
+
+
+@ticket_page.post("/<token>/sms")
+def leave_number(token: str) -> tuple[Response, int]:
+    """Keep the visitor's mobile number for an SMS when three are ahead and when called."""
+    _within_limit()
+    if current_app.extensions.get("dostq.sms_worker") is None:
+        raise NotFound("no_sms", "This service sends no SMS.")
+    body = request.get_json(silent=True)
+    phone = mobile_number(body.get("phone", "") if isinstance(body, dict) else "")
+    found = _relayed(token)
+    if found["status"]["state"] not in phones.WAITING:
+        raise QueueError("not_waiting", "Only a visit still waiting can be told by SMS.")
+    language = str(body.get("language") or found["status"]["language"])  # type: ignore[union-attr]
+    with store().write() as conn:
+        known = language if language in LANGUAGES else "az"
+        near = int(current_app.config["HQ_PHONE_NEAR_AHEAD"])
+        ticket_id = phones.public_id(token[:100])
+        if not sms_outbox.subscribe(conn, ticket_id, phone, known, time.time(), near):
+            raise QueueError("too_many_numbers", "This number follows enough tickets today.")
+    return jsonify({"sms_to": "••• " + phone[-2:]}), 202
 
 
 @ticket_page.post("/<token>/feedback")

@@ -116,7 +116,14 @@ def hq_serve(
     config = {"HQ_DATA_DIR": str(data_dir), "HQ_DATABASE": database, "TLS": tls}
     if log_format:
         config["LOG_FORMAT"] = log_format
-    chosen_format = start_logging(resolve(HQ_SETTINGS, config)["LOG_FORMAT"])
+    from hq.sms import sender_from as sms_sender_from
+
+    settings = resolve(HQ_SETTINGS, config)
+    try:  # here, not in the worker: a wrong SMPP address there would be a restart loop
+        sms_sender_from(settings)
+    except QueueError as exc:
+        raise click.ClickException(exc.message) from exc
+    chosen_format = start_logging(settings["LOG_FORMAT"])
     logging.getLogger("dostq").info("HQ at %s://%s:%s/hq/", "https" if tls else "http", host, port)
     options = gunicorn_options(
         host,
@@ -134,7 +141,13 @@ def _build_hq(config: dict[str, object]) -> Flask:
     # Imported in the worker, after gevent patched the standard library (as the center's).
     from hq.app import create_hq_app
 
-    return create_hq_app(config)
+    app = create_hq_app(config)
+    # The SMS sender starts in the serving worker only: a command or a test that builds the
+    # app sends nothing behind its back.
+    sms_worker = app.extensions.get("dostq.sms_worker")
+    if sms_worker is not None:
+        sms_worker.start()
+    return app
 
 
 @hq_group.command("add-center")

@@ -139,6 +139,19 @@
     });
   }
 
+  const smsForm = document.getElementById("sms");
+  if (smsForm) {
+    smsForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const response = await send("POST", urls.smsUrl, { phone: smsForm.elements.phone.value, language: urls.language });
+      const answer = await response.json().catch(() => ({}));
+      const code = answer.error && answer.error.code;
+      document.getElementById("sms-note").textContent = response.ok
+        ? t("phone.sms_set", { to: answer.sms_to }) : code ? t(`error.${code}`) : t("phone.offline");
+      if (response.ok) smsForm.hidden = true;
+    });
+  }
+
   let live = () => false;
   if (urls.eventsUrl) {
     const source = new EventSource(urls.eventsUrl);

@@ -1,0 +1,177 @@
+"""SMS from HQ through a real SMSC (smpp34's server, started here on a free port): the PDUs
+(UCS-2 for Azerbaijani and Russian, GSM for English, at most two segments, the destination),
+one message per ticket and kind however often the center repeats its word, nothing twice
+after a restart, and the number gone with its day."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+import smpp34
+
+from hq.app import create_hq_app
+from hq.sms import SmppSender, compose, mobile_number, segments
+from hq.storage import add_center
+from server.queue.errors import Invalid
+from tests.conftest import KEY
+from tests.live import free_port
+from tests.test_phone_relay import DAY, TOKEN, public_id, relay, status
+
+
+class Smsc:
+    """An SMSC on this machine that accepts every bind and keeps every submit_sm."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.submitted: list[dict] = []
+        self.refuse = False
+        ready = threading.Event()
+        threading.Thread(target=lambda: asyncio.run(self._serve(ready)), daemon=True).start()
+        assert ready.wait(10)
+
+    async def _serve(self, ready: threading.Event) -> None:
+        server = smpp34.Server(host="127.0.0.1", port=self.port, system_id="TestSMSC")
+        await server.start()
+        ready.set()
+        while True:
+            event = await server.next()
+            if isinstance(event, smpp34.SubmitSmEvent):
+                if self.refuse:
+                    event.reject(smpp34.ESME_RMSGQFUL)
+                    continue
+                self.submitted.append({
+                    "to": event.destination_addr, "source": event.source_addr,
+                    "coding": event.data_coding, "esm_class": event.esm_class,
+                    "body": bytes(event.short_message),
+                })  # fmt: skip
+                event.accept(message_id=f"m{len(self.submitted)}")
+
+    def texts(self) -> list[str]:
+        """The messages as the phone shows them: parts joined, UDH stripped."""
+        joined: list[str] = []
+        for pdu in self.submitted:
+            body = pdu["body"][6:] if pdu["esm_class"] & 0x40 else pdu["body"]
+            text = body.decode("utf-16-be") if pdu["coding"] == 8 else body.decode("ascii")
+            if pdu["esm_class"] & 0x40 and pdu["body"][5] > 1:  # a later part of a message
+                joined[-1] += text
+            else:
+                joined.append(text)
+        return joined
+
+
+@pytest.fixture(scope="module")
+def smsc():
+    return Smsc()
+
+
+def test_numbers_are_written_as_visitors_write_them_and_others_refused():
+    for given in ("+994 50 123 45 67", "050-123-45-67", "994551234567", "(070) 123 45 67"):
+        assert mobile_number(given).startswith("994") and len(mobile_number(given)) == 12
+    for wrong in ("+994 12 123 45 67", "12345", "+7 912 123 45 67", "", "0501234567890"):
+        with pytest.raises(Invalid):
+            mobile_number(wrong)
+
+
+def test_every_message_fits_two_segments_in_each_language():
+    long_name = "Sumqayıt şəhəri üzrə 2 saylı Dayanıqlı və Operativ Sosial Təminat mərkəzi"
+    for language in ("az", "ru", "en"):
+        for kind in ("near", "called"):
+            text = compose(kind, language, long_name, "D-103", "Zal 2 · Masa 14")
+            assert segments(text) <= 2 and "D-103" in text
+
+
+def test_the_smpp_sender_submits_ucs2_for_azerbaijani_and_gsm_for_english(smsc):
+    sender = SmppSender("127.0.0.1", smsc.port, "dostq", "secret", "DOST")
+    before = len(smsc.submitted)
+    az = compose("near", "az", "Bakı 1 saylı DOST mərkəzi", "B-007", None)
+    ids = sender.send("994501234567", az)
+    sent = smsc.submitted[before:]
+    assert len(ids) == len(sent) == 2  # ə in UCS-2: over 70 letters, two parts with their UDH
+    assert {p["coding"] for p in sent} == {8} and all(p["esm_class"] & 0x40 for p in sent)
+    assert {p["to"] for p in sent} == {"994501234567"} and sent[0]["source"] == "DOST"
+    assert smsc.texts()[-1] == az
+    sender.send("994501234567", compose("called", "en", "Baku 1", "B-007", "Masa 3"))
+    assert smsc.submitted[-1]["coding"] == 0 and smsc.texts()[-1].endswith("Masa 3.")
+
+
+def hq_with_smsc(tmp_path, smsc):
+    app = create_hq_app({"HQ_DATA_DIR": str(tmp_path / "hq"), "TESTING": True,
+                         "HQ_SMPP_URL": f"smpp://dostq:secret@127.0.0.1:{smsc.port}"})  # fmt: skip
+    store = app.extensions["dostq.hq_store"]
+    with store.write() as conn:
+        if conn.execute("SELECT 1 FROM centers").fetchone() is None:
+            add_center(conn, "baku-1", "Bakı 1 saylı DOST mərkəzi",
+                       app.extensions["dostq.hq_keys"].seal(KEY), time.time())  # fmt: skip
+    return app  # its sender not started (`dostq hq serve` starts it): the test sends
+
+
+def test_a_visitor_is_told_near_and_called_once_each_and_never_twice(tmp_path, smsc):
+    app = hq_with_smsc(tmp_path, smsc)
+    client, worker = app.test_client(), app.extensions["dostq.sms_worker"]
+    relay(client, [{"id": public_id(TOKEN), "status": status(language="az")}])
+    left = client.post(f"/hq/t/{TOKEN}/sms", json={"phone": "050 123 45 67"})
+    assert left.status_code == 202 and left.get_json() == {"sms_to": "••• 67"}
+    assert client.post(f"/hq/t/{TOKEN}/sms", json={"phone": "12"}).status_code == 422
+    before = len(smsc.texts())
+    near = [{"id": public_id(TOKEN), "status": status(language="az", people_ahead=3)}]
+    for _ in range(3):  # the center says it again and again
+        relay(client, near)
+    while worker.send_one(time.time()):
+        pass
+    assert len(smsc.texts()) == before + 1 and "B007" in smsc.texts()[-1]
+    called = status(state="called", language="az", counter="Masa 3", people_ahead=0)
+    relay(client, [{"id": public_id(TOKEN), "status": called}])
+    # HQ restarts with the message owed and another one claimed when it stopped: the owed one
+    # goes, the claimed one does not (it may have gone: never twice).
+    store = app.extensions["dostq.hq_store"]
+    with store.write() as conn:
+        conn.execute(
+            "INSERT INTO sms_outbox (center, ticket, kind, phone, text, made_at, claimed_at) "
+            "VALUES ('baku-1', 'x', 'near', '994501234567', 'lost', 1, 1)"
+        )
+    store.close()
+    again = hq_with_smsc(tmp_path, smsc)
+    while again.extensions["dostq.sms_worker"].send_one(time.time()):
+        pass
+    assert smsc.texts()[before + 1 :] == [smsc.texts()[-1]] and "Masa 3" in smsc.texts()[-1]
+    with again.extensions["dostq.hq_store"].read() as conn:
+        phones = [r[0] for r in conn.execute("SELECT phone FROM sms_outbox WHERE sent_at > 0")]
+    assert phones == ["", ""]  # blanked once sent
+    # The next day's first word: the number is gone.
+    relay(again.test_client(), [], day="2026-12-09")
+    with again.extensions["dostq.hq_store"].read() as conn:
+        assert conn.execute("SELECT count(*) FROM sms_numbers").fetchone()[0] == 0
+        left_over = conn.execute("SELECT phone FROM sms_outbox WHERE phone <> ''").fetchall()
+    assert left_over == []
+    again.extensions["dostq.hq_store"].close()
+    assert DAY < "2026-12-09"
+
+
+def test_an_smsc_that_refuses_is_tried_again_then_given_up(tmp_path, smsc):
+    app = hq_with_smsc(tmp_path, smsc)
+    client, worker = app.test_client(), app.extensions["dostq.sms_worker"]
+    relay(client, [{"id": public_id(TOKEN), "status": status()}])
+    client.post(f"/hq/t/{TOKEN}/sms", json={"phone": "+994 55 765 43 21"})
+    relay(client, [{"id": public_id(TOKEN), "status": status(people_ahead=1)}])
+    smsc.refuse = True
+    try:
+        for _ in range(5):
+            worker.send_one(time.time())
+    finally:
+        smsc.refuse = False
+    with app.extensions["dostq.hq_store"].read() as conn:
+        tries, sent = conn.execute("SELECT tries, sent_at FROM sms_outbox").fetchone()
+    assert (tries, sent) == (3, None)
+    assert worker.send_one(time.time()) is False  # given up: HQ's log says why
+    app.extensions["dostq.hq_store"].close()
+
+
+def test_hq_serve_refuses_an_smpp_address_it_cannot_use(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    monkeypatch.setenv("DOSTQ_HQ_SMPP_URL", "http://operator.example/smpp")
+    result = CliRunner().invoke(main, ["hq", "serve", "--data-dir", str(tmp_path / "hq")])
+    assert result.exit_code != 0 and "smpp://SYSTEM_ID:PASSWORD@HOST:PORT" in result.output
