@@ -50,7 +50,9 @@ def create_hq_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["dostq.hq_store"] = hq_store
     sender = sms_sender_from(values)
     if sender is not None:  # SMS to visitors who leave a number on a relayed ticket's page
-        app.extensions["dostq.sms_worker"] = SmsWorker(hq_store, sender)  # started by `hq serve`
+        app.extensions["dostq.sms_worker"] = SmsWorker(
+            hq_store, sender, timezone
+        )  # `hq serve` starts it
     app.extensions["dostq.hq_keys"] = center_keys
     app.before_request(identify)
     app.before_request(security.protect_from_csrf)

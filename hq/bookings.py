@@ -206,6 +206,7 @@ def book(
     now: float,
     made_by: str = "web",
     lead_s: float = BOOK_BEFORE_S,
+    language: str = "az",
 ) -> str:
     """Take a seat of the slot and return the booking's code; refuse a full or past slot.
 
@@ -238,8 +239,8 @@ def book(
     code = normalise(make_code(key, center, slot_at, seat[0], seat[1]))
     conn.execute(
         "INSERT INTO bookings (code, center, service, service_id, slot_at, phone, state, "
-        "made_at, made_by) VALUES (?, ?, ?, ?, ?, ?, 'booked', ?, ?)",
-        (code, center, service, seat[0], slot_at, phone, now, made_by),
+        "made_at, made_by, language) VALUES (?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?)",
+        (code, center, service, seat[0], slot_at, phone, now, made_by, language),
     )
     return code
 
@@ -305,12 +306,14 @@ def move(
     The new seat is taken first, so a full slot leaves the booking as it was.
     """
     found = booking(conn, code)
-    phone = conn.execute("SELECT phone FROM bookings WHERE code = ?", (found["code"],)).fetchone()
+    phone = conn.execute("SELECT phone, language FROM bookings WHERE code = ?",
+                         (found["code"],)).fetchone()  # fmt: skip
     if found["state"] != "booked" or found["slot_at"] <= now:
         raise QueueError(
             "not_cancellable", "Only a booking whose time is still ahead can be moved.", "code"
         )
-    new_code = book(conn, key, found["center"], found["service"], slot_at, phone[0], now, made_by)
+    new_code = book(conn, key, found["center"], found["service"], slot_at, phone[0], now, made_by,
+                    lead_s, phone[1])  # fmt: skip
     cancel(conn, found["code"], now)
     return new_code
 

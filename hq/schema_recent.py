@@ -90,7 +90,8 @@ _SMS = """
             id {key},
             center {text} NOT NULL,
             ticket {text} NOT NULL,
-            kind {text} NOT NULL CHECK (kind IN ('near', 'called')),
+            kind {text} NOT NULL
+                CHECK (kind IN ('near', 'called', 'booked', 'cancelled', 'day_before', 'soon')),
             phone {text} NOT NULL,
             text {text} NOT NULL,
             made_at {real} NOT NULL,
@@ -102,6 +103,9 @@ _SMS = """
         );
         CREATE INDEX sms_outbox_due ON sms_outbox (sent_at, claimed_at, id);
         CREATE INDEX sms_outbox_sent ON sms_outbox (center, sent_at);
+        -- The booking page's language: its confirmation and reminders are written in it.
+        ALTER TABLE bookings ADD COLUMN language {text} NOT NULL DEFAULT 'az';
+        CREATE INDEX bookings_made ON bookings (made_at);
 """
 HQ_SMS = _SMS.format(text="TEXT", real="REAL", key="INTEGER PRIMARY KEY")
 HQ_POSTGRES_SMS = _SMS.format(

@@ -68,6 +68,16 @@ def compose(kind: str, language: str, center_name: str, label: str, counter: str
         name = name[: max(8, len(name) - 8)].rstrip() + "…"
 
 
+def booking_text(kind: str, language: str, center_name: str, when: str, code: str) -> str:
+    """Return a booking's message ("booked", "cancelled", "day_before", "soon")."""
+    name = center_name
+    while True:
+        text = translate(language, f"sms.{kind}", center=name, when=when, code=code)
+        if segments(text) <= MAX_SEGMENTS or len(name) <= 8:
+            return text
+        name = name[: max(8, len(name) - 8)].rstrip() + "…"
+
+
 class SmsSender(Protocol):
     """Sends texts to numbers; returns the operator's ids of the parts."""
 

@@ -14,9 +14,13 @@ import json
 import logging
 import threading
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from hq.sms import SmsSender, compose
+from hq.sms import SmsSender, booking_text, compose, mobile_number
+from server.queue.booking_codes import pretty
+from server.queue.errors import Invalid
 from server.queue.storage import Database, SqlConnection
 
 MAX_TRIES = 3
@@ -96,6 +100,66 @@ def enqueue(
     return int(conn.execute("SELECT count(*) FROM sms_outbox").fetchone()[0] - before)
 
 
+# Reminders before a booked slot: the day before (booked more than a day ahead) and two hours
+# before (booked more than two hours ahead); a confirmation at once for each booking made or
+# cancelled (a move is told once: the new booking, its old one cancelled in the same moment).
+DAY_BEFORE_S, SOON_S = 24 * 3600, 2 * 3600
+CONFIRM_WITHIN_S = 3600  # a booking older than this when first seen is not confirmed late
+
+
+def owe_bookings(conn: SqlConnection, now: float, zone: ZoneInfo) -> int:
+    """Owe the confirmations and reminders of bookings with a mobile number; return how many."""
+    rows = conn.execute(
+        "SELECT b.code, b.center, c.name, b.slot_at, b.phone, b.language, b.state, b.made_at, "
+        "b.changed_at, EXISTS (SELECT 1 FROM bookings n WHERE n.phone = b.phone AND "
+        "n.center = b.center AND n.service = b.service AND n.made_at = b.changed_at) AS moved "
+        "FROM bookings b JOIN centers c ON c.code = b.center WHERE b.phone <> '' AND "
+        "((b.state = 'booked' AND b.slot_at > ? AND b.slot_at <= ?) OR b.made_at > ? "
+        "OR b.changed_at > ?)",
+        (now, now + DAY_BEFORE_S, now - CONFIRM_WITHIN_S, now - CONFIRM_WITHIN_S),
+    ).fetchall()
+    owed = []
+    for row in rows:
+        try:
+            phone = mobile_number(row["phone"])
+        except Invalid:
+            continue  # a landline books too: it gets no SMS
+        ahead = row["slot_at"] - now
+        kinds = []
+        if row["state"] == "booked" and row["made_at"] > now - CONFIRM_WITHIN_S:
+            kinds.append("booked")
+        if (
+            row["state"] == "cancelled"
+            and row["changed_at"]
+            and not row["moved"]
+            and (row["changed_at"] > now - CONFIRM_WITHIN_S)
+        ):
+            kinds.append("cancelled")
+        if (
+            row["state"] == "booked"
+            and 0 < ahead <= SOON_S
+            and row["slot_at"] - row["made_at"] > SOON_S
+        ):
+            kinds.append("soon")
+        elif (
+            row["state"] == "booked"
+            and SOON_S < ahead <= DAY_BEFORE_S
+            and (row["slot_at"] - row["made_at"] > DAY_BEFORE_S)
+        ):
+            kinds.append("day_before")
+        when = datetime.fromtimestamp(row["slot_at"], zone).strftime("%d.%m %H:%M")
+        for kind in kinds:
+            text = booking_text(kind, row["language"], row["name"], when, pretty(row["code"]))
+            owed.append((row["center"], f"booking:{row['code']}", kind, phone, text, now))
+    before = conn.execute("SELECT count(*) FROM sms_outbox").fetchone()[0]
+    conn.executemany(
+        "INSERT INTO sms_outbox (center, ticket, kind, phone, text, made_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ticket, kind) DO NOTHING",
+        owed,
+    )
+    return int(conn.execute("SELECT count(*) FROM sms_outbox").fetchone()[0] - before)
+
+
 def forget_past(conn: SqlConnection, center: str, day: str) -> None:
     """Delete the numbers of the center's days before ``day``, and blank them on messages."""
     conn.execute("DELETE FROM sms_numbers WHERE center = ? AND day < ?", (center, day))
@@ -121,9 +185,12 @@ def sent_by_center(conn: SqlConnection, since: float, until: float) -> dict[str,
 class SmsWorker:
     """Sends the messages owed, one at a time, in a thread of each HQ process."""
 
-    def __init__(self, store: Database, sender: SmsSender, every_s: float = SEND_EVERY_S) -> None:
+    def __init__(
+        self, store: Database, sender: SmsSender, zone: ZoneInfo, every_s: float = SEND_EVERY_S
+    ) -> None:
         self.store = store
         self.sender = sender
+        self.zone = zone
         self.every_s = every_s
         self._stop = threading.Event()
 
@@ -138,8 +205,14 @@ class SmsWorker:
     def run(self) -> None:
         """Send while anything is owed; look again every ``every_s``."""
         while not self._stop.is_set():
-            if not self.send_one(time.time()):
-                self._stop.wait(self.every_s)
+            try:
+                with self.store.write() as conn:
+                    owe_bookings(conn, time.time(), self.zone)
+            except Exception:  # noqa: BLE001 (the database away: the next look tries again)
+                log.exception("The bookings' SMS could not be worked out now")
+            while self.send_one(time.time()):
+                pass
+            self._stop.wait(self.every_s)
 
     def send_one(self, now: float) -> bool:
         """Claim the oldest message owed and submit it; False when none is owed."""

@@ -13,8 +13,8 @@ from server.hq_link.phones import TICKETS_PATH, public_id
 from server.office.demo import DEMO_LOGINS
 from tests.conftest import center_today, wait_until
 from tests.live import start_hq, start_live_center
+from tests.smsc import Smsc
 from tests.test_phone_browser import issue, keep_phone, rating
-from tests.test_sms import Smsc
 from tests.test_staff_browser import LANGUAGES
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]

@@ -3,61 +3,17 @@
 one message per ticket and kind however often the center repeats its word, nothing twice
 after a restart, and the number gone with its day."""
 
-import asyncio
-import threading
 import time
 
 import pytest
-import smpp34
 
 from hq.app import create_hq_app
 from hq.sms import SmppSender, compose, mobile_number, segments
 from hq.storage import add_center
 from server.queue.errors import Invalid
 from tests.conftest import KEY
-from tests.live import free_port
+from tests.smsc import Smsc
 from tests.test_phone_relay import DAY, TOKEN, public_id, relay, status
-
-
-class Smsc:
-    """An SMSC on this machine that accepts every bind and keeps every submit_sm."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.submitted: list[dict] = []
-        self.refuse = False
-        ready = threading.Event()
-        threading.Thread(target=lambda: asyncio.run(self._serve(ready)), daemon=True).start()
-        assert ready.wait(10)
-
-    async def _serve(self, ready: threading.Event) -> None:
-        server = smpp34.Server(host="127.0.0.1", port=self.port, system_id="TestSMSC")
-        await server.start()
-        ready.set()
-        while True:
-            event = await server.next()
-            if isinstance(event, smpp34.SubmitSmEvent):
-                if self.refuse:
-                    event.reject(smpp34.ESME_RMSGQFUL)
-                    continue
-                self.submitted.append({
-                    "to": event.destination_addr, "source": event.source_addr,
-                    "coding": event.data_coding, "esm_class": event.esm_class,
-                    "body": bytes(event.short_message),
-                })  # fmt: skip
-                event.accept(message_id=f"m{len(self.submitted)}")
-
-    def texts(self) -> list[str]:
-        """The messages as the phone shows them: parts joined, UDH stripped."""
-        joined: list[str] = []
-        for pdu in self.submitted:
-            body = pdu["body"][6:] if pdu["esm_class"] & 0x40 else pdu["body"]
-            text = body.decode("utf-16-be") if pdu["coding"] == 8 else body.decode("ascii")
-            if pdu["esm_class"] & 0x40 and pdu["body"][5] > 1:  # a later part of a message
-                joined[-1] += text
-            else:
-                joined.append(text)
-        return joined
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +131,51 @@ def test_hq_serve_refuses_an_smpp_address_it_cannot_use(tmp_path, monkeypatch):
     monkeypatch.setenv("DOSTQ_HQ_SMPP_URL", "http://operator.example/smpp")
     result = CliRunner().invoke(main, ["hq", "serve", "--data-dir", str(tmp_path / "hq")])
     assert result.exit_code != 0 and "smpp://SYSTEM_ID:PASSWORD@HOST:PORT" in result.output
+
+
+def test_bookings_are_confirmed_and_reminded_once_each_in_their_language(tmp_path, smsc):
+    from zoneinfo import ZoneInfo
+
+    from hq.sms_outbox import owe_bookings
+
+    app = hq_with_smsc(tmp_path, smsc)
+    store, worker = app.extensions["dostq.hq_store"], app.extensions["dostq.sms_worker"]
+    now = 1_800_000_000.0
+    day = 86400
+    rows = [  # code, slot in, phone, state, made, changed, language
+        ("AAAABBBBCCCCDDDDEEEE", 3 * day, "+994501112233", "booked", now, None, "ru"),
+        ("DDDDEEEEFFFFGGGGHHHH", 3 * day, "+994124445566", "booked", now, None, "az"),  # a landline
+        ("GGGGHHHHJJJJKKKKMMMM", 2 * day, "+994557778899", "cancelled", now - 9 * day, now, "az"),
+        ("KKKKMMMMNNNNPPPPQQQQ", 2 * day, "+994709990011", "cancelled", now - 9 * day, now, "en"),
+        ("PPPPQQQQRRRRSSSSTTTT", 4 * day, "+994709990011", "booked", now, None, "en"),  # moved here
+    ]
+    with store.write() as conn:
+        for code, slot_in, phone, state, made, changed, language in rows:
+            conn.execute(
+                "INSERT INTO bookings (code, center, service, service_id, slot_at, phone, state, "
+                "made_at, made_by, changed_at, language) VALUES (?, 'baku-1', '2.1', 7, ?, ?, ?, "
+                "?, 'web', ?, ?)",
+                (code, int(now + slot_in), phone, state, made, changed, language),
+            )
+    zone = ZoneInfo("Asia/Baku")
+    before = len(smsc.texts())
+
+    def owe_and_send(at):
+        with store.write() as conn:
+            owe_bookings(conn, at, zone)
+        while worker.send_one(at):
+            pass
+        return smsc.texts()[before:]
+
+    sent = owe_and_send(now)
+    assert len(sent) == 3 and "AAAA-BBBB-CCCC-DDDD-EEEE" in sent[0] and "приём" in sent[0]
+    assert any("GGGG-HHHH" in t and "ləğv" in t for t in sent)  # cancelled, in Azerbaijani
+    assert any("PPPP-QQQQ" in t for t in sent)  # moved here: told once, as booked
+    assert not any("KKKK-MMMM-NNNN" in t for t in sent)
+    assert owe_and_send(now + 60) == sent  # nothing twice
+    tomorrow = owe_and_send(now + 2 * day + 3600)  # the day before AAAA's slot
+    assert len(tomorrow) == 4 and "завтра" in tomorrow[-1]
+    soon = owe_and_send(now + 3 * day - 3600)
+    assert len(soon) == 5 and "сегодня" in soon[-1]
+    assert smsc.submitted[-1]["coding"] == 8 and smsc.submitted[-1]["to"] == "994501112233"
+    store.close()

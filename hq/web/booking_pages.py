@@ -26,6 +26,7 @@ from hq.shared_limits import DatabaseRateLimit
 from hq.web.context import center_key, store
 from server.queue.booking_codes import pretty
 from server.queue.errors import QueueError
+from server.web.language import current as current_language
 from server.web.language import refusal
 from server.web.security import require_csrf_token
 
@@ -136,7 +137,7 @@ def make() -> Response:
             bookings.center_name(conn, center)
             code = bookings.book(
                 conn, center_key(conn, center), center, service, slot_at,
-                form.get("phone", ""), time.time(), lead_s=_lead_s(),
+                form.get("phone", ""), time.time(), lead_s=_lead_s(), language=current_language(),
             )  # fmt: skip
     except QueueError as error:
         flash(refusal(error), "error")
