@@ -10,6 +10,7 @@ for an SMS; the clerk calls it; the delay is from the call's answer to the event
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from pathlib import Path
@@ -82,7 +83,8 @@ def _measure(center: Any, hq_url: str, smsc: Smsc) -> dict[str, Any]:
         stream = f"{hq_url}/hq/t/{token}/events"
         reader = threading.Thread(target=_called_at, args=(stream, seen, token, done), daemon=True)
         reader.start()
-        time.sleep(0.2)  # the stream is open and has said "waiting"
+        # The stream is open and has said "waiting"; the call comes at any moment after.
+        time.sleep(0.2 + random.random())
         clerk.post(f"{base}/call-next", timeout=10).raise_for_status()
         called = time.perf_counter()
         while token not in seen and time.perf_counter() - called < 15:

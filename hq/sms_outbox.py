@@ -18,9 +18,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hq.sms import SmsSender, booking_text, compose, mobile_number
+from hq.sms import SmsSender, booking_text, compose
 from server.queue.booking_codes import pretty
 from server.queue.errors import Invalid
+from server.queue.mobile import mobile_number
 from server.queue.storage import Database, SqlConnection
 
 MAX_TRIES = 3
@@ -193,6 +194,7 @@ class SmsWorker:
         self.zone = zone
         self.every_s = every_s
         self._stop = threading.Event()
+        self._wake = threading.Event()
 
     def start(self) -> None:
         """Start sending in the background."""
@@ -201,6 +203,11 @@ class SmsWorker:
     def stop(self) -> None:
         """Ask the thread to finish."""
         self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Look for messages owed now (a center's word was just stored)."""
+        self._wake.set()
 
     def run(self) -> None:
         """Send while anything is owed; look again every ``every_s``."""
@@ -212,7 +219,8 @@ class SmsWorker:
                 log.exception("The bookings' SMS could not be worked out now")
             while self.send_one(time.time()):
                 pass
-            self._stop.wait(self.every_s)
+            self._wake.wait(self.every_s)
+            self._wake.clear()
 
     def send_one(self, now: float) -> bool:
         """Claim the oldest message owed and submit it; False when none is owed."""

@@ -23,6 +23,7 @@ from hq.batches import (
     check_now,
     check_partner_request,
 )
+from hq.web import ticket_page
 from hq.web.context import center_key, partner_key, store
 from hq.web.openapi import openapi_document
 from server.hq_link import signing
@@ -126,6 +127,9 @@ def relay_tickets() -> Response:
         near_ahead = int(current_app.config["HQ_PHONE_NEAR_AHEAD"])
         checked = phones.check_tickets(message, center)
         requests_due = phones.exchange(conn, center, checked, now, near_ahead)
+    ticket_page.wakeups.wake(t["id"] for t in checked["tickets"])  # once committed
+    if sms_worker := current_app.extensions.get("dostq.sms_worker"):
+        sms_worker.wake()
     return signed_answer(jsonify({"requests": requests_due}), key, center, now)
 
 

@@ -11,8 +11,9 @@ address, the same limits as its own page.
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import (
@@ -28,16 +29,53 @@ from flask.sansio.blueprints import BlueprintSetupState
 
 from hq import phones, sms_outbox
 from hq.shared_limits import DatabaseRateLimit
-from hq.sms import mobile_number
 from hq.web.context import store
 from server.queue.errors import NotFound, QueueError
 from server.queue.feedback import COMMENT_MAX, REASONS, checked_rating, checked_reasons
+from server.queue.mobile import mobile_number
 from server.web.language import LANGUAGES, catalog, translate
 
 ticket_page = Blueprint("ticket", __name__, url_prefix="/hq/t")
 
-EVENTS_POLL_S = 1.0  # how often a stream reads its ticket's row
+EVENTS_POLL_S = 1.0  # how often a stream reads its ticket's row when not woken
 EVENTS_FOR_S = 600.0  # a stream ends after this long; the browser opens the next by itself
+
+
+class Wakeups:
+    """The open streams of this process, by ticket: a center's word wakes them at once.
+
+    A stream still reads its row every EVENTS_POLL_S: the word may have reached another HQ
+    process behind the balancer.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, set[threading.Event]] = {}
+
+    def listen(self, ticket_id: str) -> threading.Event:
+        """Return an event set when this ticket's word comes to this process."""
+        event = threading.Event()
+        with self._lock:
+            self._waiting.setdefault(ticket_id, set()).add(event)
+        return event
+
+    def forget(self, ticket_id: str, event: threading.Event) -> None:
+        """Stop waking a stream that ended."""
+        with self._lock:
+            waiting = self._waiting.get(ticket_id, set())
+            waiting.discard(event)
+            if not waiting:
+                self._waiting.pop(ticket_id, None)
+
+    def wake(self, ticket_ids: Iterable[str]) -> None:
+        """Wake the streams of these tickets (their word was just stored)."""
+        with self._lock:
+            events = [e for t in ticket_ids for e in self._waiting.get(t, ())]
+        for event in events:
+            event.set()
+
+
+wakeups = Wakeups()
 
 
 class TooManyRequests(QueueError):
@@ -119,15 +157,21 @@ def events(token: str) -> Response:
     def stream() -> Iterator[str]:
         said = None
         ends = time.monotonic() + EVENTS_FOR_S
-        while time.monotonic() < ends:
-            with store().read() as conn:
-                found = phones.ticket(conn, token[:100])
-            if found is None:
-                return  # the day is over at the center: nothing more will come
-            if found["at"] != said:
-                said = found["at"]
-                yield f"data: {json.dumps(_word(found), ensure_ascii=False)}\n\n"
-            time.sleep(EVENTS_POLL_S)
+        ticket_id = phones.public_id(token[:100])
+        woken = wakeups.listen(ticket_id)
+        try:
+            while time.monotonic() < ends:
+                woken.clear()
+                with store().read() as conn:
+                    found = phones.ticket(conn, token[:100])
+                if found is None:
+                    return  # the day is over at the center: nothing more will come
+                if found["at"] != said:
+                    said = found["at"]
+                    yield f"data: {json.dumps(_word(found), ensure_ascii=False)}\n\n"
+                woken.wait(EVENTS_POLL_S)
+        finally:
+            wakeups.forget(ticket_id, woken)
 
     response = Response(stream_with_context(stream()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
