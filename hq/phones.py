@@ -114,6 +114,21 @@ TICKETS_SCHEMA = {
             "maxItems": 1000,
             "items": {"type": "integer", "minimum": 1, "maximum": 2**62},
         },  # fmt: skip
+        # Numbers visitors left at the kiosk for an SMS (absent from centers before 0.3).
+        "sms": {
+            "type": "array",
+            "maxItems": MAX_TICKETS,
+            "items": {
+                "type": "object",
+                "required": ["id", "phone", "language"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "phone": {"type": "string", "pattern": "^994[0-9]{9}$"},
+                    "language": {"enum": ["az", "ru", "en"]},
+                },
+            },
+        },
     },
 }
 _validator = Draft202012Validator(TICKETS_SCHEMA)
@@ -151,6 +166,8 @@ def exchange(
         [(t["id"], center, message["day"], json.dumps(t["status"], ensure_ascii=False),
           message["at"], now) for t in message["tickets"]],
     )  # fmt: skip
+    for left in message.get("sms", []):
+        sms_outbox.subscribe(conn, left["id"], left["phone"], left["language"], now, near_ahead)
     sms_outbox.enqueue(conn, center, message["tickets"], near_ahead, now)
     conn.executemany("DELETE FROM ticket_requests WHERE center = ? AND id = ?",
                      [(center, done) for done in message["done"]])  # fmt: skip

@@ -13,7 +13,6 @@ at the center's first word of the next day, and blanked on its messages once the
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,24 +28,8 @@ from server.queue.errors import Invalid
 from server.web.language import translate
 
 MAX_SEGMENTS = 2
-# Azerbaijan's mobile prefixes after +994 (Azercell 50, 51, 10; Bakcell 55, 99; Nar 70, 77;
-# Naxtel 60).
-MOBILE = re.compile(r"^994(10|50|51|55|60|70|77|99)\d{7}$")
 
 log = logging.getLogger(__name__)
-
-
-def mobile_number(text: str) -> str:
-    """Return an Azerbaijani mobile number as 994XXXXXXXXX, or refuse it naming the field.
-
-    Written as a visitor would: +994 50 123 45 67, 050 123 45 67, 994501234567.
-    """
-    digits = re.sub(r"[\s()+.-]", "", str(text or ""))[:20]
-    if digits.startswith("0") and len(digits) == 10:
-        digits = "994" + digits[1:]
-    if not MOBILE.match(digits):
-        raise Invalid("bad_phone", "A mobile number is written +994 50 123 45 67.", "phone")
-    return digits
 
 
 def segments(text: str) -> int:

@@ -18,10 +18,12 @@ from werkzeug.wrappers import Response
 
 from hardware.voice import VoiceUnavailable, speech_wav
 from kiosk.speech import MAX_PHRASE, may_speak, plain, spoken_ticket
+from server.hq_link.phones import HQ_SENDS_SMS
 from server.hq_link.sync import link
 from server.office import appointments, holidays
 from server.office.catalog import read_catalog, service_availability, service_use
 from server.queue.errors import NotFound
+from server.queue.storage import get_setting
 from server.queue.ticket_views import find_ticket
 from server.queue.views import not_reached_today
 from server.queue.visits import issuing_opens_at
@@ -70,9 +72,11 @@ def state() -> Response:
         opens = issuing_opens_at(c, c.opening_hours(conn), now)
         today = c.day(now)
         holiday = holidays.closed_for(conn, today)
-        takes_bookings = bool(
-            appointments.rules(conn) and link(conn, current_app.config["DATA_DIR"])
-        )
+        linked = link(conn, current_app.config["DATA_DIR"]) is not None
+        takes_bookings = bool(appointments.rules(conn) and linked)
+        # Its page relayed through HQ, and HQ said at the last exchange that it sends SMS.
+        offers_sms = bool(linked and current_app.config["HQ_PUBLIC_URL"]
+                          and get_setting(conn, HQ_SENDS_SMS, False))  # fmt: skip
     for area in catalog["areas"]:
         for service in area["services"]:
             service.update(availability.get(service["code"], {"counters": 0, "open": 0}))
@@ -86,6 +90,7 @@ def state() -> Response:
     catalog["holiday"] = holiday
     # "I have a booking" shows where bookings can exist: HQ is linked and hours are set.
     catalog["bookings"] = takes_bookings
+    catalog["sms"] = offers_sms
     return jsonify(catalog)
 
 

@@ -12,5 +12,5 @@ from __future__ import annotations
 # and HQ's own counter leave them after the release's migrations.
 SCHEMAS: dict[str, tuple[int, int, int]] = {
     "0.2.0": (20, 10, 6),
-    "0.3.0": (20, 13, 9),
+    "0.3.0": (21, 13, 9),
 }

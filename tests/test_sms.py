@@ -8,12 +8,13 @@ import time
 import pytest
 
 from hq.app import create_hq_app
-from hq.sms import SmppSender, compose, mobile_number, segments
+from hq.sms import SmppSender, compose, segments
 from hq.storage import add_center
 from server.queue.errors import Invalid
+from server.queue.mobile import mobile_number
 from tests.conftest import KEY
 from tests.smsc import Smsc
-from tests.test_phone_relay import DAY, TOKEN, public_id, relay, status
+from tests.test_phone_relay import DAY, TOKEN, post, public_id, relay, status
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +180,19 @@ def test_bookings_are_confirmed_and_reminded_once_each_in_their_language(tmp_pat
     assert len(soon) == 5 and "сегодня" in soon[-1]
     assert smsc.submitted[-1]["coding"] == 8 and smsc.submitted[-1]["to"] == "994501112233"
     store.close()
+
+
+def test_a_number_left_at_the_kiosk_comes_with_the_relay_and_is_told_near(tmp_path, smsc):
+    app = hq_with_smsc(tmp_path, smsc)
+    client, worker = app.test_client(), app.extensions["dostq.sms_worker"]
+    near = [{"id": public_id(TOKEN), "status": status(language="ru", people_ahead=2)}]
+    left = [{"id": public_id(TOKEN), "phone": "994701234567", "language": "ru"}]
+    answer = post(client, {"center": "baku-1", "day": DAY, "at": time.time(), "tickets": near,
+                           "done": [], "sms": left})  # fmt: skip
+    assert answer.get_json()["sms"] is True  # the kiosk may offer it
+    before = len(smsc.texts())
+    while worker.send_one(time.time()):
+        pass
+    assert len(smsc.texts()) == before + 1 and "B007" in smsc.texts()[-1]
+    assert smsc.submitted[-1]["to"] == "994701234567" and smsc.submitted[-1]["coding"] == 8
+    app.extensions["dostq.hq_store"].close()

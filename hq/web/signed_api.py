@@ -130,7 +130,8 @@ def relay_tickets() -> Response:
     ticket_page.wakeups.wake(t["id"] for t in checked["tickets"])  # once committed
     if sms_worker := current_app.extensions.get("dostq.sms_worker"):
         sms_worker.wake()
-    return signed_answer(jsonify({"requests": requests_due}), key, center, now)
+    sends_sms = current_app.extensions.get("dostq.sms_worker") is not None
+    return signed_answer(jsonify({"requests": requests_due, "sms": sends_sms}), key, center, now)
 
 
 @api.post("/catalog")

@@ -21,13 +21,16 @@ from typing import Any
 import requests
 
 from server.hq_link.sync import HqLink, SyncRefused, check_answer, post_signed
-from server.queue import feedback, visits
+from server.queue import feedback, sms_numbers, visits
 from server.queue.center import Center
 from server.queue.errors import QueueError
 from server.queue.facts import Fact
+from server.queue.storage import get_setting, put_setting
 from server.queue.ticket_views import public_statuses
 
 TICKETS_PATH = "/hq/api/v1/tickets"
+# HQ said, at the last exchange, that it sends SMS: the kiosk then offers one.
+HQ_SENDS_SMS = "hq_sends_sms"
 # A status HQ holds is sent again this often even unchanged: HQ tells the phone how old it is.
 RESEND_S = 60.0
 
@@ -65,6 +68,7 @@ class PhoneRelay:
                                 (day,))  # fmt: skip
             tokens = [row[0] for row in rows]
             statuses = public_statuses(conn, tokens, now)
+            numbers = sms_numbers.pending(conn, day)
         by_id = {public_id(token): token for token in tokens}
         changed = []
         for token, status in statuses.items():
@@ -79,10 +83,23 @@ class PhoneRelay:
             "at": now,
             "tickets": [{"id": ticket_id, "status": status} for ticket_id, status, _ in changed],
             "done": self._applied,
+            # Numbers left at the kiosk for an SMS: HQ sends it; the center then forgets them.
+            "sms": [
+                {
+                    "id": public_id(n["token"]),
+                    "phone": n["phone"],
+                    "language": n["language"] or "az",
+                }
+                for n in numbers
+            ],  # fmt: skip
         }
         response = post_signed(self.center, hq, session, TICKETS_PATH, message, timeout)
         check_answer(hq, TICKETS_PATH, response, "tickets")  # the center acts on what it says
         answer = response.json()
+        with self.center.store.write() as conn:
+            sms_numbers.forget(conn, [n["ticket_id"] for n in numbers], day)
+            if bool(answer.get("sms")) != get_setting(conn, HQ_SENDS_SMS, False):
+                put_setting(conn, HQ_SENDS_SMS, bool(answer.get("sms")))
         self._applied = []
         self._sent = {k: v for k, v in self._sent.items() if k in by_id}  # a new day: forget
         self._sent.update({ticket_id: (text, now) for ticket_id, _, text in changed})

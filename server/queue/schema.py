@@ -11,6 +11,7 @@ from server.queue.schema_recent import (
     BREAK_UNTIL,
     CALIBRATED_TEXT,
     COUNTER_NUMBER,
+    SMS_NUMBERS,
     TOLD_WAIT,
 )
 
@@ -367,4 +368,5 @@ MIGRATIONS: tuple[str, ...] = (
     CALIBRATED_TEXT,
     TOLD_WAIT,
     BREAK_UNTIL,
+    SMS_NUMBERS,
 )

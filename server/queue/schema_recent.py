@@ -58,3 +58,13 @@ TOLD_WAIT = """
 BREAK_UNTIL = """
         ALTER TABLE counters ADD COLUMN break_until REAL;
 """
+
+# A mobile number a visitor typed at the kiosk for an SMS (near, called), kept only until the
+# relay hands it to HQ, which sends it (server/hq_link/phones.py); a past day's goes anyway.
+SMS_NUMBERS = """
+        CREATE TABLE sms_numbers (
+            ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+            phone TEXT NOT NULL,
+            made_at REAL NOT NULL
+        );
+"""

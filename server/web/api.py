@@ -11,16 +11,18 @@ from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
 from server.hq_link.bookings import refresh_before_check_in
+from server.hq_link.phones import HQ_SENDS_SMS
 from server.hq_link.sync import link
 from server.office import floor
 from server.office.accounts import reception_printer
 from server.office.catalog import read_catalog
 from server.office.search import search
-from server.queue import appointments, feedback, ticket_views, views, visits
+from server.queue import appointments, feedback, sms_numbers, ticket_views, views, visits
 from server.queue.appointments import CenterKey
 from server.queue.engine import GENERAL
-from server.queue.errors import QueueError
+from server.queue.errors import NotFound, QueueError
 from server.queue.facts import Done
+from server.queue.storage import get_setting
 from server.settings import LANGUAGES
 from server.web.auth import (
     Unauthorized,
@@ -250,6 +252,19 @@ def cancel_ticket(ticket_id: int) -> Response:
     """Cancel a visit that is not being served."""
     body = json_body("Reason")
     return answer(visits.cancel_ticket(center(), ticket_id, g.user, body["reason"]))
+
+
+@bp.post(f"/tickets/{TICKET_ID}/sms")
+@device_required("kiosk")
+def leave_sms_number(ticket_id: int) -> tuple[Response, int]:
+    """Keep a mobile number for the SMS of a ticket this kiosk just issued (HQ sends it)."""
+    with center().store.read() as conn:
+        offered = get_setting(conn, HQ_SENDS_SMS, False)
+    if not (offered and current_app.config["HQ_PUBLIC_URL"]):
+        raise NotFound("no_sms", "This center sends no SMS.")
+    body = json_body("SmsNumber")
+    done = sms_numbers.leave_number(center(), ticket_id, g.device.id, body["phone"])
+    return answer(done), 201
 
 
 @bp.post(f"/tickets/{TICKET_ID}/reprint")

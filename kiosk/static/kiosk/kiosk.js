@@ -308,12 +308,47 @@
       status,
       el("figure", {}, el("img", { src: `/t/${ticket.token}/qr.svg`, alt: "QR" }),
         el("figcaption", { text: t("scan_qr") })),
+      // Through HQ, which sends it: one SMS when three are ahead, one when called.
+      ticket.sms_to ? el("p", { class: "sms-set", id: "sms-set", text: t("sms_set", { to: ticket.sms_to }) })
+        : catalog.sms && !ticket.appointment ? button(t("sms_ask"), () => showSms(ticket, service, ""), "tile sms") : null,
       button(t("done"), home, "tile done")), false);
     say(ticket.appointment
       ? t("booking_spoken", { label: ticket.label, time: ticket.appointment.slot })
       : t("ticket_spoken", { label: ticket.label, n: ticket.people_ahead }), true);
     restartIdle(printerProblem ? 3 * idleMs : idleMs);
     if (printResults.has(ticket.id)) showPrintResult(printResults.get(ticket.id));
+  }
+
+  // A mobile number for the ticket's SMS, typed on the screen's own keys.
+  function showSms(ticket, service, number, refusal) {
+    current = { screen: "sms", ticket, service, number };
+    const field = el("output", { class: "query code", id: "sms-number", text: number || "+994 …" });
+    const keys = el("div", { class: "keyboard" }, ...["123", "456", "789"].map((row) =>
+      el("div", { class: "row" }, ...Array.from(row).map((key) =>
+        button(key, () => showSms(ticket, service, (number + key).slice(0, 13)), "key")))),
+      el("div", { class: "row" },
+        button("⌫", () => showSms(ticket, service, number.slice(0, -1)), "key"),
+        button("0", () => showSms(ticket, service, (number + "0").slice(0, 13)), "key"),
+        button(t("sms_send"), () => leaveNumber(ticket, service, number), "key check-in")));
+    const why = refusal ? el("p", { class: "refusal", role: "alert", id: "sms-refusal", text: refusal }) : null;
+    chrome(t("sms_title"), el("div", {}, el("p", { text: t("sms_kept") }), why, field, keys,
+      button(t("back"), () => showTicket(ticket, service), "tile")), false);
+    restartIdle(idleMs);
+  }
+
+  async function leaveNumber(ticket, service, number) {
+    let response;
+    try {
+      response = await send("POST", `/api/v1/tickets/${ticket.id}/sms`, { phone: number });
+    } catch (error) {
+      return showSms(ticket, service, number, t("error"));
+    }
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const code = answer.error && answer.error.code;
+      return showSms(ticket, service, number, t(code === "bad_phone" ? "sms_bad" : "error"));
+    }
+    showTicket({ ...ticket, sms_to: answer.sms_to }, service);
   }
 
   function showMessage(text) {
