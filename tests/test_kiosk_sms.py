@@ -31,6 +31,7 @@ def test_the_kiosk_offers_an_sms_only_when_hq_sends_them_and_hands_the_number_on
     tmp_path, monkeypatch
 ):
     app = center_app(tmp_path, HQ_PUBLIC_URL="https://hq.dost.example")
+    app.extensions["dostq.hq_sync"].stop()  # the test relays by hand
     c = app.extensions["dostq.center"]
     seed(c.store)
     with c.store.write() as conn:
@@ -62,3 +63,15 @@ def test_the_kiosk_offers_an_sms_only_when_hq_sends_them_and_hands_the_number_on
     with c.store.read() as conn:
         assert conn.execute("SELECT count(*) FROM sms_numbers").fetchone()[0] == 0
     c.store.close()
+
+
+def test_a_number_of_a_past_day_is_deleted_unsent(center):
+    from server.queue import sms_numbers, visits
+
+    ticket, _ = visits.issue_ticket(center, "2.1", device=None)
+    with center.store.write() as conn:
+        conn.execute("INSERT INTO sms_numbers (ticket_id, phone, made_at) VALUES (?, ?, 1)",
+                     (ticket["id"], "994501234567"))  # fmt: skip
+        assert len(sms_numbers.pending(conn, ticket["day"])) == 1
+        sms_numbers.forget(conn, [], "2999-01-01")  # the next day's exchange
+        assert conn.execute("SELECT count(*) FROM sms_numbers").fetchone()[0] == 0

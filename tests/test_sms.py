@@ -196,3 +196,52 @@ def test_a_number_left_at_the_kiosk_comes_with_the_relay_and_is_told_near(tmp_pa
     assert len(smsc.texts()) == before + 1 and "B007" in smsc.texts()[-1]
     assert smsc.submitted[-1]["to"] == "994701234567" and smsc.submitted[-1]["coding"] == 8
     app.extensions["dostq.hq_store"].close()
+
+
+def test_the_http_gateway_gets_the_message_with_its_token(tmp_path):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from hq.sms import HttpGatewaySender, sender_from
+
+    heard = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            heard.append((self.headers["Authorization"], json.loads(body)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"id": "gw-1"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/send"
+    config = {"HQ_SMPP_URL": "", "HQ_SMS_HTTP_URL": url, "HQ_SMS_HTTP_TOKEN": "t0ken",
+              "HQ_SMS_SOURCE": "DOST"}  # fmt: skip
+    sender = sender_from(config)
+    assert isinstance(sender, HttpGatewaySender)
+    assert sender.send("994501234567", "Bakı 1: B-007 çağırılır") == ["gw-1"]
+    assert heard == [("Bearer t0ken", {"to": "994501234567", "text": "Bakı 1: B-007 çağırılır",
+                                       "from": "DOST"})]  # fmt: skip
+    server.shutdown()
+    server.server_close()
+
+
+def test_hq_counts_the_sms_each_center_s_visitors_were_sent(tmp_path, smsc):
+    from hq.sms_outbox import sent_by_center
+
+    app = hq_with_smsc(tmp_path, smsc)
+    client, worker = app.test_client(), app.extensions["dostq.sms_worker"]
+    relay(client, [{"id": public_id(TOKEN), "status": status(people_ahead=1)}])
+    client.post(f"/hq/t/{TOKEN}/sms", json={"phone": "0551234567"})
+    while worker.send_one(time.time()):
+        pass
+    with app.extensions["dostq.hq_store"].read() as conn:
+        assert sent_by_center(conn, time.time() - 60, time.time() + 60) == {"baku-1": 1}
+    app.extensions["dostq.hq_store"].close()
