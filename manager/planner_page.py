@@ -28,8 +28,8 @@ def _asked() -> tuple[date, staffing.WhatIf | None]:
         first, last = int(request.args.get("from") or 0), int(request.args.get("to") or 24)
     except ValueError as exc:
         raise Invalid("bad_plan", "A day is YYYY-MM-DD; counters and hours are numbers.") from exc
-    if not 0 <= counters <= 20 or not 0 <= first < last <= 24:
-        raise Invalid("bad_plan", "Add 0 to 20 counters, for hours within the day.")
+    if not -20 <= counters <= 20 or not 0 <= first < last <= 24:
+        raise Invalid("bad_plan", "Add or take away up to 20 counters, for hours within the day.")
     area = request.args.get("area") or None
     pooled, any_category = "pooled" in request.args, "any_category" in request.args
     widened, wave_moved = _widened(), _wave_moved()

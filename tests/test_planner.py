@@ -219,3 +219,16 @@ def test_the_floor_gives_the_next_open_day_s_advice_once_the_last_ticket_is_out(
     advice = client.get("/manager/floor/next-day.json").get_json()["advice"]
     assert advice["day"] == (today + timedelta(days=7)).isoformat()
     assert 'id="next-day"' in client.get("/manager/").get_data(as_text=True)
+
+
+def test_a_what_if_taking_counters_away_for_some_hours_lengthens_those_hours_waits():
+    from server.office.staffing import WhatIf
+
+    forecast = flat_day(36, 10)
+    plan = pooled(8)
+    fewer = WhatIf(counters=-3, hours=(10, 12)).applied(plan, {SERVICE: "A"}, [])
+    assert [c.breaks for c in fewer[-3:]] == [((36000.0, 7200.0),)] * 3 and fewer[0].breaks == ()
+    base = planner.simulate(forecast, plan, (9, 17), BAKU, 20)
+    tried = planner.simulate(forecast, fewer, (9, 17), BAKU, 20)
+    assert tried[1].mean_wait_min > base[1].mean_wait_min  # 10:00
+    assert tried[0].mean_wait_min == base[0].mean_wait_min  # 09:00: as it was

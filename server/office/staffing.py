@@ -36,7 +36,8 @@ class WhatIf:
     """A change tried on the plan.
 
     ``counters`` more from ``hours[0]`` to ``hours[1]``, serving ``area``'s services (every
-    service when None); ``pooled``: every counter serves every service; ``any_category``: no
+    service when None); fewer when negative (the last planned counters serving that area are
+    away those hours); ``pooled``: every counter serves every service; ``any_category``: no
     counter is kept for some visitor categories (a priority-only desk serves everyone);
     ``widened``: (counter id, area letter), that counter serves the area too; ``wave_moved``:
     (position, "HH:MM"), that break wave starts then.
@@ -74,9 +75,22 @@ class WhatIf:
             for c in plan
         ]  # fmt: skip
         skill = {sid: 1.0 for sid, letter in letters.items() if self.area in (None, letter)}
+        if self.counters < 0:
+            return self._without(changed, skill)
         extra = [PlannedCounter(f"what-if {n}", CounterPolicy(0, skill), self.hours)
                  for n in range(self.counters)]  # fmt: skip
         return [*changed, *extra]
+
+    def _without(self, plan: list[PlannedCounter], skill: dict[int, float]) -> list[PlannedCounter]:
+        """Return ``plan`` with its last counters serving ``skill``'s services away those hours.
+
+        Away as on a break that long: one busy when it starts finishes its visit first.
+        """
+        away = (self.hours[0] * 3600.0, (self.hours[1] - self.hours[0]) * 3600.0)
+        serving = [n for n, c in enumerate(plan) if set(c.policy.service_weights) & set(skill)]
+        gone = set(serving[len(serving) + self.counters :]) if serving else set()
+        return [replace(c, breaks=tuple(sorted((*c.breaks, away)))) if n in gone else c
+                for n, c in enumerate(plan)]  # fmt: skip
 
     def _waves(self, waves: list[BreakWave]) -> list[BreakWave]:
         if self.wave_moved is None or not 0 <= self.wave_moved[0] < len(waves):
