@@ -391,9 +391,20 @@ def test_a_physical_keyboard_types_into_the_search(kiosk):
     kiosk.wait_for_selector(".service")  # found, as if typed on the screen's keys
 
 
-def test_the_wait_is_told_with_its_band_and_a_day_too_short_is_said_first(kiosk, kiosk_center):
-    # Four visits of 4.4 ahead at Masa 1, the only desk serving it, and the center closing in
-    # ten minutes: the kiosk warns before the ticket, and tells the wait with its band.
+@pytest.mark.parametrize("language", ["az", "ru"])
+def test_a_day_too_short_is_said_in_each_language(kiosk, kiosk_center, language):
+    button, area, service, _ = LANGUAGES[language]
+    too_short_a_day(kiosk_center)
+    kiosk.reload()
+    kiosk.click(f"button.lang:text-is('{button}')")
+    kiosk.click(f".area:has-text('{area}')")
+    kiosk.click(f".service:has-text('{service}')")
+    kiosk.wait_for_selector("#not-today")
+    keep_screen(kiosk, f"kiosk-not-today-{language}")
+
+
+def too_short_a_day(kiosk_center):
+    """Four visits of 4.4 ahead at Masa 1, the only desk serving it; closing in ten minutes."""
     now = datetime.now(ZoneInfo("Asia/Baku"))
     if now.hour == 23 and now.minute >= 45:
         pytest.skip("the closing time would fall on the next day")
@@ -405,6 +416,12 @@ def test_the_wait_is_told_with_its_band_and_a_day_too_short_is_said_first(kiosk,
     for _ in range(4):
         api.post(f"{kiosk_center.url}/api/v1/tickets", json={"service": "4.4", "print": False},
                  timeout=10).raise_for_status()  # fmt: skip
+
+
+def test_the_wait_is_told_with_its_band_and_a_day_too_short_is_said_first(kiosk, kiosk_center):
+    # The center closing in ten minutes with four ahead: the kiosk warns before the ticket,
+    # and tells the wait with its band.
+    too_short_a_day(kiosk_center)
     kiosk.reload()
     kiosk.click("button.lang:text-is('EN')")
     kiosk.click(".area:has-text('Employment services')")

@@ -124,6 +124,13 @@ def test_counter_page_serving(browser, center, language):
     check_layout(page, f"counter-serving-{language}", "#current-label")
     page.keyboard.press("n")  # let the next language's clerk call again
     page.wait_for_selector(".call-next")
+    # A break says how long: the wait told to visitors counts the counter back then.
+    words = json.loads(page.text_content("#staff-text"))
+    page.click(f"button:text-is('{words['counter.break_start']}')")
+    page.check("#form-break input[name=minutes][value='30']")
+    check_layout(page, f"counter-break-{language}", "#form-break")
+    page.click(f"#form-break button:text-is('{words['common.cancel']}')")
+    page.wait_for_selector("#form-break", state="detached")
     page.click(
         "text="
         + page.evaluate(
