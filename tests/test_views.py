@@ -48,7 +48,7 @@ def test_each_operation_returns_the_facts_it_caused(center):
     counter, facts = desk.sign_in(center, 1, clerk)
     assert facts == (CounterChanged(counter), QueueChanged())
     call, facts = calls.call_next(center, 1, clerk, idempotency_key="k1")
-    assert facts == (Called(call["call"]), QueueChanged())
+    assert facts == (Called(call["call"], call["ticket"]["token"]), QueueChanged())
     replay, facts = calls.call_next(center, 1, clerk, idempotency_key="k1")
     assert replay == call and facts == ()  # the first request published the call already
 

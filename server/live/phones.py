@@ -132,13 +132,8 @@ class Phones:
 
     def _on_called(self, fact: Called) -> None:
         # The called visitor hears it at once; everyone else's place moves with the next pass.
-        with self.center.store.read() as conn:
-            row = conn.execute(
-                "SELECT token FROM tickets WHERE day = ? AND label = ?",
-                (self.center.day(self.center.now()), fact.call["label"]),
-            ).fetchone()
-        if row is not None and row["token"] in self.followed():
-            self.push(row["token"])
+        if fact.token is not None and fact.token in self.followed():
+            self.push(fact.token)
         self._changed.set()
 
     def stop(self) -> None:

@@ -114,7 +114,7 @@ def _call(
 
 
 def _called(answer: dict[str, Any]) -> Done[dict[str, Any]]:
-    return Done(answer, (Called(answer["call"]), QueueChanged()))
+    return Done(answer, (Called(answer["call"], answer["ticket"]["token"]), QueueChanged()))
 
 
 def call_next(

@@ -23,9 +23,14 @@ class QueueChanged:
 
 @dataclass(frozen=True)
 class Called:
-    """A visitor was called (or called again) to a counter; ``call`` is what displays show."""
+    """A visitor was called (or called again) to a counter; ``call`` is what displays show.
+
+    ``token``: the called ticket's, so its phone is told without looking the label up (a walk
+    over the day's tickets); never sent to a display.
+    """
 
     call: dict[str, Any]
+    token: str | None = None
 
 
 @dataclass(frozen=True)
