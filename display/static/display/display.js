@@ -62,10 +62,23 @@
   }
 
   function play(url) {
+    return played(prepared(url));
+  }
+
+  // An Audio element whose file starts loading now, to be played later: the spoken call is
+  // fetched while the chime plays, and starts the moment the chime ends.
+  function prepared(url) {
+    const audio = new Audio(url);
+    audio.preload = "auto";
+    audio.addEventListener("error", () => { audio.failed = true; });
+    return audio;
+  }
+
+  function played(audio) {
     return new Promise((resolve) => {
-      const audio = new Audio(url);
+      if (audio.failed || audio.error) return resolve(); // no voice on the server: the chime alone
       audio.addEventListener("ended", resolve);
-      audio.addEventListener("error", resolve); // no voice on the server: the chime alone
+      audio.addEventListener("error", resolve);
       audio.play().catch(resolve);
     });
   }
@@ -75,11 +88,10 @@
     playing = true;
     const call = queue.shift();
     if (!muted) {
+      const voices = languages.map((lang) => prepared(`${root.dataset.voiceUrl}?${
+        new URLSearchParams({ label: call.label, counter: call.counter_id, lang })}`));
       await play(root.dataset.chimeUrl);
-      for (const lang of languages) {
-        const query = new URLSearchParams({ label: call.label, counter: call.counter_id, lang });
-        await play(`${root.dataset.voiceUrl}?${query}`);
-      }
+      for (const voice of voices) await played(voice);
     }
     playing = false;
     playNext();
