@@ -2,6 +2,7 @@
 
 import json
 import logging
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -95,3 +96,32 @@ def test_hostile_socket_packets_cost_a_line_each_and_socket_answers_carry_header
     assert answered.ok
     log = (live_center.data_dir / "server.log").read_text()
     assert "Traceback" not in log
+
+
+def test_a_call_reads_the_queue_journal_once(center):
+    from server.live import queue_log
+    from server.live.publisher import Publisher
+    from server.office.accounts import authenticate
+    from server.queue import calls, desk, visits
+
+    class Silent:  # a Socket.IO server with nobody connected
+        server = SimpleNamespace(manager=SimpleNamespace(get_participants=lambda *a: iter(())))
+
+        def emit(self, *args, **kwargs):
+            pass
+
+    class Counting(queue_log.QueueLog):
+        reads = 0
+
+        def catch_up(self, _fact=None):
+            Counting.reads += 1
+
+    publisher = Publisher(center, Silent())
+    Counting(center, publisher)
+    with center.store.write() as conn:
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
+    desk.sign_in(center, 1, clerk)
+    visits.issue_ticket(center, "6", device=None)
+    _, facts = calls.call_next(center, 1, clerk)
+    publisher.publish(facts)
+    assert Counting.reads == 1  # the Called and the QueueChanged of one call: one read

@@ -35,9 +35,9 @@ class QueueLog:
         with center.store.read() as conn:
             self.last = conn.execute("SELECT coalesce(max(id), 0) FROM ticket_events").fetchone()[0]
         self._lock = threading.Lock()
-        # Every queue action publishes one of these after its commit.
+        # Every queue action publishes this after its commit (a call with its Called): one
+        # read of the journal a publish (a call read it twice, the second finding nothing).
         publisher.subscribe(f.QueueChanged, self.catch_up)
-        publisher.subscribe(f.Called, self.catch_up)
 
     def catch_up(self, _fact: Any = None) -> None:
         """Log the events written since the last call."""
