@@ -18,12 +18,11 @@ from werkzeug.wrappers import Response
 
 from hardware.voice import VoiceUnavailable, speech_wav
 from kiosk.speech import MAX_PHRASE, may_speak, plain, spoken_ticket
-from server.hq_link.phones import HQ_SENDS_SMS
+from server.hq_link.phones import sms_offered
 from server.hq_link.sync import link
 from server.office import appointments, holidays
 from server.office.catalog import read_catalog, service_availability, service_use
 from server.queue.errors import NotFound
-from server.queue.storage import get_setting
 from server.queue.ticket_views import find_ticket
 from server.queue.views import not_reached_today
 from server.queue.visits import issuing_opens_at
@@ -74,9 +73,8 @@ def state() -> Response:
         holiday = holidays.closed_for(conn, today)
         linked = link(conn, current_app.config["DATA_DIR"]) is not None
         takes_bookings = bool(appointments.rules(conn) and linked)
-        # Its page relayed through HQ, and HQ said at the last exchange that it sends SMS.
-        offers_sms = bool(linked and current_app.config["HQ_PUBLIC_URL"]
-                          and get_setting(conn, HQ_SENDS_SMS, False))  # fmt: skip
+        offers_sms = sms_offered(conn, current_app.config["DATA_DIR"],
+                                 current_app.config["HQ_PUBLIC_URL"])  # fmt: skip
     for area in catalog["areas"]:
         for service in area["services"]:
             service.update(availability.get(service["code"], {"counters": 0, "open": 0}))

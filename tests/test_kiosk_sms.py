@@ -6,7 +6,7 @@ import json
 import requests
 
 from server.hq_link import phones, sync
-from server.hq_link.phones import PhoneRelay, public_id
+from server.hq_link.phones import PER_MESSAGE, PhoneRelay, public_id
 from server.hq_link.sync import HqLink
 from server.office import accounts
 from tests.conftest import KEY, center_app, seed
@@ -75,3 +75,26 @@ def test_a_number_of_a_past_day_is_deleted_unsent(center):
         assert len(sms_numbers.pending(conn, ticket["day"])) == 1
         sms_numbers.forget(conn, [], "2999-01-01")  # the next day's exchange
         assert conn.execute("SELECT count(*) FROM sms_numbers").fetchone()[0] == 0
+
+
+def test_a_record_day_s_statuses_go_to_hq_in_several_messages(tmp_path, monkeypatch):
+    # The first exchange of a morning after a restart carries every ticket of the day: HQ
+    # takes at most 2,000 a message, so 1,646 and more go in parts, each sent at once.
+    from server.queue import visits
+
+    app = center_app(tmp_path, HQ_PUBLIC_URL="https://hq.dost.example")
+    app.extensions["dostq.hq_sync"].stop()
+    c = app.extensions["dostq.center"]
+    seed(c.store)
+    for _ in range(PER_MESSAGE * 2 + 7):
+        visits.issue_ticket(c, "2.1", device=None)
+    monkeypatch.setattr(phones, "check_answer", lambda *args: None)
+    hq, relay = FakeHq(), PhoneRelay(c, lambda facts: None)
+    link = HqLink("https://10.1.1.1:8443", "baku-1", KEY, None)
+    sent = [relay.exchange(link, hq)]
+    while relay.more:
+        sent.append(relay.exchange(link, hq))
+    assert sent == [PER_MESSAGE, PER_MESSAGE, 7]
+    assert len({t["id"] for message in hq.sent for t in message["tickets"]}) == PER_MESSAGE * 2 + 7
+    assert relay.exchange(link, hq) == 0  # nothing changed since
+    c.store.close()

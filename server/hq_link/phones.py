@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import requests
 
-from server.hq_link.sync import HqLink, SyncRefused, check_answer, post_signed
+from server.hq_link.sync import HqLink, SyncRefused, check_answer, link, post_signed
 from server.queue import feedback, sms_numbers, visits
 from server.queue.center import Center
 from server.queue.errors import QueueError
@@ -29,12 +31,23 @@ from server.queue.storage import get_setting, put_setting
 from server.queue.ticket_views import public_statuses
 
 TICKETS_PATH = "/hq/api/v1/tickets"
+PER_MESSAGE = 500  # statuses (and numbers) a message carries; HQ takes up to 2,000
 # HQ said, at the last exchange, that it sends SMS: the kiosk then offers one.
 HQ_SENDS_SMS = "hq_sends_sms"
 # A status HQ holds is sent again this often even unchanged: HQ tells the phone how old it is.
 RESEND_S = 60.0
 
 log = logging.getLogger(__name__)
+
+
+def sms_offered(conn: sqlite3.Connection, data_dir: Path, public_url: str) -> bool:
+    """Say whether a visitor may leave a number for an SMS here: the kiosk and its API ask.
+
+    Only when the tickets' pages are relayed (HQ_PUBLIC_URL, and linked) and HQ said, at the
+    last exchange, that it sends SMS: nothing else would ever send it.
+    """
+    return bool(public_url and get_setting(conn, HQ_SENDS_SMS, False)
+                and link(conn, data_dir) is not None)  # fmt: skip
 
 
 def public_id(token: str) -> str:
@@ -55,6 +68,7 @@ class PhoneRelay:
         self.publish = publish
         self._sent: dict[str, tuple[str, float]] = {}  # public id -> (status JSON, sent at)
         self._applied: list[int] = []
+        self.more = False  # the last exchange left changed statuses for the next
 
     def exchange(self, hq: HqLink, session: requests.Session, timeout: float = 10) -> int:
         """Send the changed statuses of today's tickets, apply HQ's requests; return how many.
@@ -77,6 +91,10 @@ class PhoneRelay:
             last = self._sent.get(public_id(token))
             if last is None or last[0] != text or now - last[1] >= RESEND_S:
                 changed.append((public_id(token), status, text))
+        # A record day's tickets all changed at once (a restart, the first exchange) go in
+        # several messages: HQ refuses one longer than its schema's MAX_TICKETS.
+        self.more = len(changed) > PER_MESSAGE or len(numbers) > PER_MESSAGE
+        changed, numbers = changed[:PER_MESSAGE], numbers[:PER_MESSAGE]
         message = {
             "center": hq.center,
             "day": day,

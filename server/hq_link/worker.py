@@ -110,7 +110,8 @@ class SyncWorker:
                 return
             with self.center.store.read() as conn:
                 hq = sync.link(conn, self.data_dir)
-            relay_once(self.relay, hq, session)
+            if relay_once(self.relay, hq, session) is not None and self.relay.more:
+                self._phones_wake.set()  # the rest of a record day's statuses, at once
 
     def stop(self) -> None:
         """Ask the threads to finish."""

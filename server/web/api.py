@@ -11,7 +11,7 @@ from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
 from server.hq_link.bookings import refresh_before_check_in
-from server.hq_link.phones import HQ_SENDS_SMS
+from server.hq_link.phones import sms_offered
 from server.hq_link.sync import link
 from server.office import floor
 from server.office.accounts import reception_printer
@@ -22,7 +22,6 @@ from server.queue.appointments import CenterKey
 from server.queue.engine import GENERAL
 from server.queue.errors import NotFound, QueueError
 from server.queue.facts import Done
-from server.queue.storage import get_setting
 from server.settings import LANGUAGES
 from server.web.auth import (
     Unauthorized,
@@ -259,8 +258,9 @@ def cancel_ticket(ticket_id: int) -> Response:
 def leave_sms_number(ticket_id: int) -> tuple[Response, int]:
     """Keep a mobile number for the SMS of a ticket this kiosk just issued (HQ sends it)."""
     with center().store.read() as conn:
-        offered = get_setting(conn, HQ_SENDS_SMS, False)
-    if not (offered and current_app.config["HQ_PUBLIC_URL"]):
+        offered = sms_offered(conn, current_app.config["DATA_DIR"],
+                              current_app.config["HQ_PUBLIC_URL"])  # fmt: skip
+    if not offered:
         raise NotFound("no_sms", "This center sends no SMS.")
     body = json_body("SmsNumber")
     done = sms_numbers.leave_number(center(), ticket_id, g.device.id, body["phone"])
