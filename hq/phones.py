@@ -10,7 +10,6 @@ center's first exchange of the next day.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -18,6 +17,7 @@ from jsonschema import Draft202012Validator
 
 from hq import sms_outbox
 from hq.batches import refuse_unless_from
+from server.hq_link.phones import public_id
 from server.office.catalog_files import MAX_TEXT
 from server.queue.storage import SqlConnection
 
@@ -134,11 +134,6 @@ TICKETS_SCHEMA = {
 _validator = Draft202012Validator(TICKETS_SCHEMA)
 
 
-def public_id(token: str) -> str:
-    """Return the name a ticket is kept by: the SHA-256 of its token, in hex."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def check_tickets(message: Any, center: str) -> dict[str, Any]:
     """Return a center's tickets message if it is one, else raise Invalid naming where."""
     refuse_unless_from(center, message, next(iter(_validator.iter_errors(message)), None),
@@ -167,7 +162,8 @@ def exchange(
           message["at"], now) for t in message["tickets"]],
     )  # fmt: skip
     for left in message.get("sms", []):
-        sms_outbox.subscribe(conn, left["id"], left["phone"], left["language"], now, near_ahead)
+        sms_outbox.subscribe(conn, left["id"], left["phone"], left["language"], now, near_ahead,
+                             center)  # fmt: skip
     sms_outbox.enqueue(conn, center, message["tickets"], near_ahead, now)
     conn.executemany("DELETE FROM ticket_requests WHERE center = ? AND id = ?",
                      [(center, done) for done in message["done"]])  # fmt: skip

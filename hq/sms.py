@@ -38,24 +38,16 @@ def segments(text: str) -> int:
     return len(parts)
 
 
-def compose(kind: str, language: str, center_name: str, label: str, counter: str | None) -> str:
-    """Return the message of ``kind`` ("near", "called"), within MAX_SEGMENTS.
+def compose(kind: str, language: str, center_name: str, **values: str) -> str:
+    """Return the message of ``kind`` with its values, within MAX_SEGMENTS.
 
-    A long center name is shortened to fit; the ticket and the counter never are.
+    Tickets: "near", "called" (``label``, ``counter``); bookings: "booked", "cancelled",
+    "day_before", "soon" (``when``, ``code``). A long center name is shortened to fit; the
+    ticket, the counter, the time and the code never are.
     """
     name = center_name
     while True:
-        text = translate(language, f"sms.{kind}", center=name, label=label, counter=counter or "")
-        if segments(text) <= MAX_SEGMENTS or len(name) <= 8:
-            return text
-        name = name[: max(8, len(name) - 8)].rstrip() + "…"
-
-
-def booking_text(kind: str, language: str, center_name: str, when: str, code: str) -> str:
-    """Return a booking's message ("booked", "cancelled", "day_before", "soon")."""
-    name = center_name
-    while True:
-        text = translate(language, f"sms.{kind}", center=name, when=when, code=code)
+        text = translate(language, f"sms.{kind}", center=name, **values)
         if segments(text) <= MAX_SEGMENTS or len(name) <= 8:
             return text
         name = name[: max(8, len(name) - 8)].rstrip() + "…"

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hq.sms import SmsSender, booking_text, compose
+from hq.sms import SmsSender, compose
 from server.queue.booking_codes import pretty
 from server.queue.errors import Invalid
 from server.queue.mobile import mobile_number
@@ -33,7 +33,13 @@ log = logging.getLogger(__name__)
 
 
 def subscribe(
-    conn: SqlConnection, ticket_id: str, phone: str, language: str, now: float, near_ahead: int
+    conn: SqlConnection,
+    ticket_id: str,
+    phone: str,
+    language: str,
+    now: float,
+    near_ahead: int,
+    center: str | None = None,
 ) -> bool:
     """Keep ``phone`` for the ticket's messages; False when that number follows enough today.
 
@@ -41,8 +47,8 @@ def subscribe(
     """
     row = conn.execute("SELECT center, day, status FROM public_tickets WHERE id = ?",
                        (ticket_id,)).fetchone()  # fmt: skip
-    if row is None:
-        return False
+    if row is None or center not in (None, row["center"]):
+        return False  # unknown here, or another center's ticket (a center names its own)
     count = conn.execute(
         "SELECT count(*) FROM sms_numbers WHERE phone = ? AND day = ? AND ticket <> ?",
         (phone, row["day"], ticket_id),
@@ -90,15 +96,10 @@ def enqueue(
         if kind is None:
             continue
         phone, language = numbers[ticket["id"]]
-        text = compose(kind, language, name, status["label"], status.get("counter"))
+        text = compose(kind, language, name, label=status["label"],
+                       counter=status.get("counter") or "")  # fmt: skip
         owed.append((center, ticket["id"], kind, phone, text, now))
-    before = conn.execute("SELECT count(*) FROM sms_outbox").fetchone()[0]
-    conn.executemany(
-        "INSERT INTO sms_outbox (center, ticket, kind, phone, text, made_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ticket, kind) DO NOTHING",
-        owed,
-    )
-    return int(conn.execute("SELECT count(*) FROM sms_outbox").fetchone()[0] - before)
+    return _owe(conn, owed)
 
 
 # Reminders before a booked slot: the day before (booked more than a day ahead) and two hours
@@ -150,8 +151,13 @@ def owe_bookings(conn: SqlConnection, now: float, zone: ZoneInfo) -> int:
             kinds.append("day_before")
         when = datetime.fromtimestamp(row["slot_at"], zone).strftime("%d.%m %H:%M")
         for kind in kinds:
-            text = booking_text(kind, row["language"], row["name"], when, pretty(row["code"]))
+            text = compose(kind, row["language"], row["name"], when=when, code=pretty(row["code"]))
             owed.append((row["center"], f"booking:{row['code']}", kind, phone, text, now))
+    return _owe(conn, owed)
+
+
+def _owe(conn: SqlConnection, owed: list[tuple[Any, ...]]) -> int:
+    """Owe these messages, each once per ticket (or booking) and kind; return how many new."""
     before = conn.execute("SELECT count(*) FROM sms_outbox").fetchone()[0]
     conn.executemany(
         "INSERT INTO sms_outbox (center, ticket, kind, phone, text, made_at) "

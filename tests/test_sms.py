@@ -34,21 +34,25 @@ def test_every_message_fits_two_segments_in_each_language():
     long_name = "Sumqayıt şəhəri üzrə 2 saylı Dayanıqlı və Operativ Sosial Təminat mərkəzi"
     for language in ("az", "ru", "en"):
         for kind in ("near", "called"):
-            text = compose(kind, language, long_name, "D-103", "Zal 2 · Masa 14")
+            text = compose(kind, language, long_name, label="D-103", counter="Zal 2 · Masa 14")
             assert segments(text) <= 2 and "D-103" in text
+        for kind in ("booked", "cancelled", "day_before", "soon"):  # the longest texts
+            code = "ABCD-EFGH-JKLM-NPQR-STUV"
+            text = compose(kind, language, long_name, when="08.12 10:30", code=code)
+            assert segments(text) <= 2 and code in text and "10:30" in text
 
 
 def test_the_smpp_sender_submits_ucs2_for_azerbaijani_and_gsm_for_english(smsc):
     sender = SmppSender("127.0.0.1", smsc.port, "dostq", "secret", "DOST")
     before = len(smsc.submitted)
-    az = compose("near", "az", "Bakı 1 saylı DOST mərkəzi", "B-007", None)
+    az = compose("near", "az", "Bakı 1 saylı DOST mərkəzi", label="B-007", counter="")
     ids = sender.send("994501234567", az)
     sent = smsc.submitted[before:]
     assert len(ids) == len(sent) == 2  # ə in UCS-2: over 70 letters, two parts with their UDH
     assert {p["coding"] for p in sent} == {8} and all(p["esm_class"] & 0x40 for p in sent)
     assert {p["to"] for p in sent} == {"994501234567"} and sent[0]["source"] == "DOST"
     assert smsc.texts()[-1] == az
-    sender.send("994501234567", compose("called", "en", "Baku 1", "B-007", "Masa 3"))
+    sender.send("994501234567", compose("called", "en", "Baku 1", label="B-007", counter="Masa 3"))
     assert smsc.submitted[-1]["coding"] == 0 and smsc.texts()[-1].endswith("Masa 3.")
 
 

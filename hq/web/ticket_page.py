@@ -21,7 +21,6 @@ from flask import (
     Response,
     current_app,
     jsonify,
-    render_template,
     request,
     stream_with_context,
 )
@@ -30,10 +29,12 @@ from flask.sansio.blueprints import BlueprintSetupState
 from hq import phones, sms_outbox
 from hq.shared_limits import DatabaseRateLimit
 from hq.web.context import store
+from server.hq_link.phones import public_id
 from server.queue.errors import NotFound, QueueError
-from server.queue.feedback import COMMENT_MAX, REASONS, checked_rating, checked_reasons
-from server.queue.mobile import mobile_number
-from server.web.language import LANGUAGES, catalog, translate
+from server.queue.feedback import checked_rating, checked_reasons
+from server.queue.mobile import masked, mobile_number
+from server.web.language import LANGUAGES
+from server.web.phone_page import render_phone_page
 
 ticket_page = Blueprint("ticket", __name__, url_prefix="/hq/t")
 
@@ -106,35 +107,17 @@ def _relayed(token: str) -> dict[str, Any]:
 def ticket(token: str) -> str:
     """Show the visitor where the ticket stands, in its language or the one switched to."""
     found = _relayed(token)
-    status = found["status"]
-    chosen = request.args.get("lang", "")
-    shown = chosen if chosen in LANGUAGES else str(status["language"])
     base = f"/hq/t/{token}"
-    return render_template(
-        "ticket_status.html",
-        ticket=status,
-        token=token,
-        center_name=found["center_name"],
+    urls = {name: f"{base}/{name}" for name in ("status", "cancel", "feedback", "events", "sms")}
+    return render_phone_page(
+        found["status"],
+        token,
+        found["center_name"],
+        urls,
+        int(current_app.config["HQ_PHONE_NEAR_AHEAD"]),
         chime_url=None,
-        urls={
-            "status": f"{base}/status",
-            "cancel": f"{base}/cancel",
-            "feedback": f"{base}/feedback",
-            "events": f"{base}/events",
-            "sms": f"{base}/sms",
-        },  # fmt: skip
         heard_at=found["at"],
         sms=current_app.extensions.get("dostq.sms_worker") is not None,
-        shown=shown,
-        near_ahead=int(current_app.config["HQ_PHONE_NEAR_AHEAD"]),
-        reasons=REASONS,
-        comment_max=COMMENT_MAX,
-        tr=lambda key, **values: translate(shown, key, **values),
-        phone_texts={
-            k: v
-            for k, v in catalog(shown).items()
-            if k.startswith(("phone.", "feedback.", "error."))
-        },  # fmt: skip
     )
 
 
@@ -157,7 +140,7 @@ def events(token: str) -> Response:
     def stream() -> Iterator[str]:
         said = None
         ends = time.monotonic() + EVENTS_FOR_S
-        ticket_id = phones.public_id(token[:100])
+        ticket_id = public_id(token[:100])
         woken = wakeups.listen(ticket_id)
         try:
             while time.monotonic() < ends:
@@ -216,10 +199,10 @@ def leave_number(token: str) -> tuple[Response, int]:
     with store().write() as conn:
         known = language if language in LANGUAGES else "az"
         near = int(current_app.config["HQ_PHONE_NEAR_AHEAD"])
-        ticket_id = phones.public_id(token[:100])
+        ticket_id = public_id(token[:100])
         if not sms_outbox.subscribe(conn, ticket_id, phone, known, time.time(), near):
             raise QueueError("too_many_numbers", "This number follows enough tickets today.")
-    return jsonify({"sms_to": "••• " + phone[-2:]}), 202
+    return jsonify({"sms_to": masked(phone)}), 202
 
 
 @ticket_page.post("/<token>/feedback")

@@ -22,3 +22,8 @@ def mobile_number(text: str) -> str:
     if not MOBILE.match(digits):
         raise Invalid("bad_phone", "A mobile number is written +994 50 123 45 67.", "phone")
     return digits
+
+
+def masked(number: str) -> str:
+    """Say a number back as a page may show it: its last two digits ("••• 67")."""
+    return "••• " + number[-2:]

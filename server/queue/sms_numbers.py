@@ -13,9 +13,8 @@ from typing import Any
 from server.queue.center import Center
 from server.queue.errors import NotFound, QueueError
 from server.queue.facts import Done, QueueChanged
-from server.queue.mobile import mobile_number
-
-WAITING = ("issued", "waiting")
+from server.queue.mobile import masked, mobile_number
+from server.queue.ticket_views import QUEUED
 
 
 def leave_number(
@@ -28,7 +27,7 @@ def leave_number(
                            (ticket_id, center.day(now))).fetchone()  # fmt: skip
         if row is None or row["device_id"] != device_id:
             raise NotFound("unknown_ticket", f"No ticket {ticket_id} from this kiosk today.")
-        if row["state"] not in WAITING:
+        if row["state"] not in QUEUED:
             raise QueueError("not_waiting", "Only a visit still waiting can be told by SMS.")
         conn.execute(
             "INSERT INTO sms_numbers (ticket_id, phone, made_at) VALUES (?, ?, ?) "
@@ -36,7 +35,7 @@ def leave_number(
             (ticket_id, number, now),
         )
     # The relay's next message carries it: a queue change sends one at once.
-    return Done({"sms_to": "••• " + number[-2:]}, (QueueChanged(),))
+    return Done({"sms_to": masked(number)}, (QueueChanged(),))
 
 
 def pending(conn: sqlite3.Connection, day: str) -> list[dict[str, Any]]:

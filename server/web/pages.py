@@ -6,7 +6,7 @@ import re
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, render_template, send_file, url_for
 from werkzeug.wrappers import Response
 
 from hardware.printers import VirtualPrinter
@@ -15,10 +15,9 @@ from server.hq_link.sync import link
 from server.live.printing import printer_for
 from server.office.accounts import device_by_name
 from server.queue.errors import NotFound
-from server.queue.feedback import COMMENT_MAX, REASONS
 from server.queue.ticket_views import public_status
 from server.web.auth import user_required
-from server.web.language import LANGUAGES, catalog, translate
+from server.web.phone_page import render_phone_page
 from server.web.wiring import center
 
 bp = Blueprint("pages", __name__)
@@ -61,28 +60,14 @@ def ticket_status(token: str) -> str:
 
     In the ticket's language (the one chosen at the kiosk), or the one the visitor switches to.
     """
-    ticket = _ticket_status(token)
-    chosen = request.args.get("lang", "")
-    shown = chosen if chosen in LANGUAGES else str(ticket["language"])
     api = f"/api/v1/tickets/status/{token}"
-    return render_template(
-        "ticket_status.html",
-        ticket=ticket,
-        token=token,
-        center_name=current_app.config["CENTER_NAME"],
+    return render_phone_page(
+        _ticket_status(token),
+        token,
+        current_app.config["CENTER_NAME"],
+        {"status": api, "cancel": f"{api}/cancel", "feedback": f"{api}/feedback"},
+        int(current_app.config["PHONE_NEAR_AHEAD"]),
         chime_url=url_for("display.chime"),
-        urls={"status": api, "cancel": f"{api}/cancel", "feedback": f"{api}/feedback"},
-        shown=shown,
-        near_ahead=int(current_app.config["PHONE_NEAR_AHEAD"]),
-        reasons=REASONS,
-        comment_max=COMMENT_MAX,
-        tr=lambda key, **values: translate(shown, key, **values),
-        # The page's script words later changes with these (window.dostq.t).
-        phone_texts={
-            k: v
-            for k, v in catalog(shown).items()
-            if k.startswith(("phone.", "feedback.", "error."))
-        },
     )
 
 
