@@ -3,6 +3,7 @@ ticket the center relays through a whole visit, rates it, leaves the queue with 
 down and back; a center not heard for an hour. Screenshots: phone-hq-<state>-<lang>.png."""
 
 import json
+import sqlite3
 import time
 
 import pytest
@@ -136,3 +137,28 @@ def state_at_center(center, ticket):
     return requests.get(f"{center.url}/api/v1/tickets/status/{ticket['token']}", timeout=10).json()[
         "state"
     ]
+
+
+def test_a_number_left_at_the_kiosk_reaches_the_visitor_by_sms_through_hq(linked):
+    # The whole way: HQ told the center it sends SMS, the kiosk takes the number, the relay
+    # hands it to HQ, the center forgets it, and the SMSC gets the "called" message.
+    hq, center, _ = linked
+    kiosk = center.kiosk()
+    assert wait_until(lambda: kiosk.get(f"{center.url}/kiosk/state", timeout=10).json()["sms"], 15)
+    ticket = issue(center, "en")
+    left = kiosk.post(f"{center.url}/api/v1/tickets/{ticket['id']}/sms",
+                      json={"phone": "+994 70 765 43 21"}, timeout=10)  # fmt: skip
+    assert left.status_code == 201 and left.json() == {"sms_to": "••• 21"}
+    clerk = center.session("clerk1", DEMO_LOGINS["clerk1"])
+    base = f"{center.url}/api/v1/counters/1"
+    clerk.post(f"{base}/session", timeout=10)
+    clerk.post(f"{base}/no-show", timeout=10)  # whoever an earlier test left at the desk
+    while state_at_center(center, ticket) != "called":
+        clerk.post(f"{base}/call-next", timeout=10).raise_for_status()
+        if state_at_center(center, ticket) != "called":
+            clerk.post(f"{base}/no-show", timeout=10).raise_for_status()
+    sent = lambda: [p for p in hq.smsc.submitted if p["to"] == "994707654321"]  # noqa: E731
+    assert wait_until(lambda: any(ticket["label"] in t and "Masa 1" in t
+                                  for t in hq.smsc.texts()) and sent(), 15)  # fmt: skip
+    with sqlite3.connect(center.data_dir / "dostq.db") as db:
+        assert db.execute("SELECT count(*) FROM sms_numbers").fetchone()[0] == 0
