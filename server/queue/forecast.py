@@ -316,7 +316,42 @@ def _free_at(counter: sqlite3.Row, paces: Mapping[int, float], now: float) -> fl
 # services and every ticket view between two queue changes share one replay. Estimates move
 # with the clock too, so it is redone at least every REPLAY_EVERY_S.
 REPLAY_EVERY_S = 15
-_last: dict[str, tuple[tuple[object, ...], Forecast]] = {}
+# The newest event that can change the order (issuing appends, printing changes nothing).
+_ORDER_EVENT_SINCE = (
+    "SELECT max(id) FROM ticket_events WHERE id > ? "
+    "AND action NOT IN ('issue', 'reprint', 'print_printed', 'print_failed')"
+)
+_ORDER_EVENT = (
+    "SELECT id FROM ticket_events "
+    "WHERE action NOT IN ('issue', 'reprint', 'print_printed', 'print_failed') "
+    "ORDER BY id DESC LIMIT 1"
+)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    key: tuple[object, ...]
+    found: Forecast
+    order_event: int  # the newest event that could change the order
+    checked_event: int  # the newest event looked at: later ones are all it reads next time
+
+
+_last: dict[str, _Kept] = {}
+
+
+def _newest_order_event(conn: sqlite3.Connection, kept: _Kept | None) -> tuple[int, int]:
+    """Return the newest event that can change the order, and the newest event of all.
+
+    Only the events since the last look are read (a morning of issuing alone is thousands of
+    rows to walk back over); a newest event below the last look means a transaction rolled
+    back, so the walk starts again from the end.
+    """
+    newest = conn.execute("SELECT max(id) FROM ticket_events").fetchone()[0] or 0
+    if kept is not None and kept.checked_event <= newest:
+        row = conn.execute(_ORDER_EVENT_SINCE, (kept.checked_event,)).fetchone()
+        return (row[0] or kept.order_event), newest
+    row = conn.execute(_ORDER_EVENT).fetchone()
+    return (row[0] if row else 0), newest
 
 
 def forecast(
@@ -328,29 +363,29 @@ def forecast(
     issuing alone never replays the queue.
     """
     path = conn.execute("PRAGMA database_list").fetchone()[2]
+    kept = _last.get(path)
+    order_event, newest_event = _newest_order_event(conn, kept)
     state = conn.execute(
-        # The newest event that can change the order (issuing and printing cannot), and the
-        # counters' states; both read backwards from the end, a few rows.
-        "SELECT (SELECT id FROM ticket_events WHERE action NOT IN ('issue', 'reprint', "
-        "'print_printed', 'print_failed') ORDER BY id DESC LIMIT 1), (SELECT group_concat(id "
-        "|| status || coalesce(status_since, '') || coalesce(break_until, '') || "
-        "priority_streak) FROM counters), (SELECT max(id) FROM tickets), "
-        "(SELECT value FROM settings WHERE key = 'break_waves')"
+        # The counters' states, the newest ticket and the planned breaks: a few rows.
+        "SELECT (SELECT group_concat(id || status || coalesce(status_since, '') || "
+        "coalesce(break_until, '') || priority_streak) FROM counters), "
+        "(SELECT max(id) FROM tickets), (SELECT value FROM settings WHERE key = 'break_waves')"
     ).fetchone()
-    key = (day, state[0], state[1], state[3], int(now // REPLAY_EVERY_S))
-    cached = _last.get(path)
+    key = (day, order_event, state[0], state[2], int(now // REPLAY_EVERY_S))
     # A visit it placed whose transaction then rolled back: its number may come again.
-    if cached is None or cached[0] != key or cached[1].last_ticket_id > (state[2] or 0):
-        cached = (key, replay(load_hall(conn, day, now, fairness, timezone)))
-    found = cached[1]
+    if kept is None or kept.key != key or kept.found.last_ticket_id > (state[1] or 0):
+        found = replay(load_hall(conn, day, now, fairness, timezone))
+    else:
+        found = kept.found
+    # The rowid range alone: an index on the day would walk every open visit of the day.
     newer = [_waiting(r) for r in conn.execute(
         "SELECT id, service_id, category, arrived_at, target_counter_id, slot_at, transfers "
-        "FROM tickets WHERE id > ? AND day = ? AND state IN ('issued', 'waiting')",
+        "FROM tickets WHERE id > ? AND +day = ? AND +state IN ('issued', 'waiting')",
         (found.last_ticket_id, day),
     )]  # fmt: skip
     if newer:
         found = found.appended(newer)
-    _last[path] = (key, found)
+    _last[path] = _Kept(key, found, order_event, newest_event)
     return found
 
 
