@@ -105,10 +105,11 @@ class Phones:
         tokens = self.followed()
         sent = 0
         halls: dict[str, Forecast] = {}  # one replay of the hall for the whole pass
+        lines: dict[str, dict[int, int]] = {}  # and one read of the lines no desk serves
         for first in range(0, len(tokens), STATUSES_PER_READ):
             with self.center.store.read() as conn:
                 chunk = tokens[first : first + STATUSES_PER_READ]
-                statuses = public_statuses(conn, chunk, halls=halls)
+                statuses = public_statuses(conn, chunk, halls=halls, lines=lines)
             for token, status in statuses.items():
                 if self._send(token, status):
                     sent += 1

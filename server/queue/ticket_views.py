@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +44,20 @@ def people_ahead(conn: sqlite3.Connection, ticket: sqlite3.Row) -> int:
     return int(row[0])
 
 
+def people_ahead_in_lines(conn: sqlite3.Connection, day: str) -> dict[int, int]:
+    """Return ``people_ahead`` for every queued visit of ``day`` in one read of the queue."""
+    ahead: dict[int, int] = {}
+    in_line: Counter[int] = Counter()
+    for ticket_id, service_id in conn.execute(
+        "SELECT id, service_id FROM tickets WHERE day = ? AND state IN (?, ?) "
+        "ORDER BY arrived_at, id",
+        (day, *QUEUED),
+    ):
+        ahead[ticket_id] = in_line[service_id]
+        in_line[service_id] += 1
+    return ahead
+
+
 def called_today(conn: sqlite3.Connection, day: str, label: str) -> bool:
     """Tell whether the ticket ``label`` of ``day`` has been called (a display may speak it)."""
     row = conn.execute(
@@ -72,15 +88,28 @@ def hall_forecast(
     return forecast(conn, day, time.time() if now is None else now, fairness, zone)
 
 
-def _ticket(conn: sqlite3.Connection, row: sqlite3.Row, hall: Forecast | None) -> dict[str, Any]:
-    """Shape a ticket row; ``hall`` (the replay) matters only while it is queued."""
+def _ticket(
+    conn: sqlite3.Connection,
+    row: sqlite3.Row,
+    hall: Forecast | None,
+    lines: Mapping[int, int] | None = None,
+) -> dict[str, Any]:
+    """Shape a ticket row; ``hall`` (the replay) matters only while it is queued.
+
+    ``lines``: ``people_ahead_in_lines`` of its day, when many tickets are shaped at once.
+    """
     queued = row["state"] in QUEUED and hall is not None
     wait = hall.wait_minutes(row["id"]) if queued and hall is not None else None
     ahead = 0
     if queued and hall is not None:
         # Everyone the hall will call first, whatever their service (the desks are shared);
         # with no open desk serving it, those of its own service before it.
-        ahead = hall.ahead[row["id"]] if row["id"] in hall.ahead else people_ahead(conn, row)
+        if row["id"] in hall.ahead:
+            ahead = hall.ahead[row["id"]]
+        elif lines is not None:
+            ahead = lines.get(row["id"], 0)
+        else:
+            ahead = people_ahead(conn, row)
     return {
         "id": row["id"],
         "label": row["label"],
@@ -134,6 +163,7 @@ def public_statuses(
     tokens: list[str],
     now: float | None = None,
     halls: dict[str, Forecast] | None = None,
+    lines: dict[str, dict[int, int]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Return what each ticket's page shows (no personal data), by token; unknown ones left out.
 
@@ -141,7 +171,9 @@ def public_statuses(
     until the queue changes: server/queue/forecast.py), however many tickets are asked: the
     phones' pass asks this for every followed ticket each second (bench/realtime.py).
     ``halls``: the replays already made, by day; the pass hands the same dict to each of its
-    reads, so calls landing mid-pass do not replay the hall once a read.
+    reads, so calls landing mid-pass do not replay the hall once a read; ``lines`` the same
+    for the places in line of visits no open desk serves (one read of the queue, not one a
+    ticket).
     """
     rows: list[sqlite3.Row] = []
     for first in range(0, len(tokens), TOKENS_PER_QUERY):
@@ -153,9 +185,14 @@ def public_statuses(
     halls = {} if halls is None else halls
     for day in {row["day"] for row in rows if row["state"] in QUEUED} - halls.keys():
         halls[day] = hall_forecast(conn, day, now)
+    lines = {} if lines is None else lines
+    for row in rows:
+        day = row["day"]
+        if row["state"] in QUEUED and row["id"] not in halls[day].ahead and day not in lines:
+            lines[day] = people_ahead_in_lines(conn, day)
     statuses = {}
     for row in rows:
-        view = _ticket(conn, row, halls.get(row["day"]))
+        view = _ticket(conn, row, halls.get(row["day"]), lines.get(row["day"]))
         statuses[row["token"]] = {
             # A done visit carries the rating given on it (None until the visitor gives one).
             "feedback": feedback_of(conn, row["id"]) if view["state"] == "done" else None,
