@@ -233,3 +233,38 @@ def test_the_center_s_break_waves_feed_the_wait_until_the_clerk_has_taken_the_br
     with center.store.read() as conn:
         hall = hall_forecast(conn, center.day(clock()), clock())
     assert hall.call_at[second["id"]] == clock()
+
+
+def test_a_call_after_a_morning_of_issuing_is_seen_by_the_next_look(center, clock):
+    # The replay is kept while only issuing happened, found out from the events since the
+    # last look: the call after them must still replace it.
+    from server.office.accounts import authenticate
+    from server.queue.ticket_views import hall_forecast
+
+    with center.store.write() as conn:
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
+    desk.sign_in(center, 1, clerk)
+    issued = []
+    for _ in range(5):
+        issued.append(visits.issue_ticket(center, "2.1", device=None)[0]["id"])
+        with center.store.read() as conn:
+            assert issued[-1] in hall_forecast(conn, center.day(clock()), clock()).call_at
+    calls.call_next(center, 1, clerk)
+    with center.store.read() as conn:
+        after = hall_forecast(conn, center.day(clock()), clock())
+    assert issued[0] not in after.call_at and after.ahead[issued[1]] == 0
+
+
+def test_places_in_line_read_at_once_are_those_read_one_by_one(center, clock):
+    # No desk open serves them: each is told those of its own service before it.
+    from server.queue.ticket_views import people_ahead, people_ahead_in_lines
+
+    for service in ("2.1", "6", "2.1", "2.2", "6", "2.1"):
+        visits.issue_ticket(center, service, device=None)
+        clock.advance(1)
+    day = center.day(clock())
+    with center.store.read() as conn:
+        at_once = people_ahead_in_lines(conn, day)
+        rows = conn.execute("SELECT * FROM tickets WHERE day = ?", (day,)).fetchall()
+        one_by_one = {row["id"]: people_ahead(conn, row) for row in rows}
+    assert at_once == one_by_one and sorted(at_once.values()) == [0, 0, 0, 1, 1, 2]
