@@ -39,6 +39,9 @@ from server.queue.center import Center
 from server.queue.facts import (
     Called,
     CounterFreed,
+    DeviceChanged,
+    DeviceRevoked,
+    PrintingChanged,
     QueueChanged,
     ScreenOnline,
     VisitFinished,
@@ -49,6 +52,7 @@ from server.web import auth, health, language, logs, security
 from server.web.api import bp as api_bp
 from server.web.center_metrics import CenterMetrics
 from server.web.counter_api import counter_api
+from server.web.device_tokens import DeviceTokens
 from server.web.pages import bp as pages_bp
 from server.web.pages import ticket_page_url
 from server.web.shell import behind_proxies, build_app
@@ -113,6 +117,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     publisher = Publisher(center, socketio)
     QueueLog(center, publisher)
+    device_tokens = DeviceTokens(center.store)
+    for changed in (DeviceRevoked, DeviceChanged, PrintingChanged):
+        publisher.subscribe(changed, device_tokens.forget)
     # A display's or kiosk's last sign of life: the floor alerts one that was on and went away.
     publisher.subscribe(ScreenOnline, lambda fact: floor.screen_seen(center, fact.device))
     phones = Phones(publisher)
@@ -171,6 +178,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "dostq.hq_sync": hq_sync,
             "dostq.nightly_backup": nightly,
             "dostq.phones": phones,
+            "dostq.device_tokens": device_tokens,
             "dostq.strangers": strangers,
             "dostq.check_in_window": check_in_window(values),
             "dostq.kiosk_limit": RateLimit(int(values["KIOSK_TICKETS_PER_MINUTE"]), 60),

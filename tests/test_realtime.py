@@ -4,6 +4,7 @@ import queue
 import threading
 
 import pytest
+import requests
 import socketio
 
 CLERK = ("clerk1", "demo-counter-1")
@@ -144,10 +145,22 @@ def device_id(live, name):
     return found
 
 
+def snapshot_status(live, token):
+    """Ask for the hall's snapshot over REST as a display; return the HTTP status."""
+    answer = requests.get(
+        f"{live.url}/api/v1/snapshot", headers={"Authorization": f"Device {token}"}, timeout=10
+    )
+    return answer.status_code
+
+
 @pytest.mark.parametrize("revoke", ["deactivate", "new_token"])
 def test_a_revoked_display_loses_its_open_socket_at_once(live_center, revoke):
-    display = Screen(live_center.url, auth={"device_token": live_center.tokens["display-1"]})
+    # The server keeps which device a token names between requests (server/web/
+    # device_tokens.py): the revocation must still be refused on the very next request.
+    token = live_center.tokens["display-1"]
+    display = Screen(live_center.url, auth={"device_token": token})
     display.next("snapshot")
+    assert snapshot_status(live_center, token) == 200
     admin = live_center.session("admin", "demo-head-office")
     base = f"{live_center.url}/manager/admin/devices/{device_id(live_center, 'display-1')}"
     if revoke == "deactivate":  # "active" unticked
@@ -155,6 +168,7 @@ def test_a_revoked_display_loses_its_open_socket_at_once(live_center, revoke):
     else:
         answer = admin.post(f"{base}/token", timeout=10)
     assert answer.ok
+    assert snapshot_status(live_center, token) == 401
     assert closes(display)
 
 
@@ -178,8 +192,10 @@ def test_a_clerk_whose_rights_change_loses_the_open_socket_at_once(live_center, 
 
 
 def test_a_display_revoked_by_another_process_is_closed_at_its_next_word(live_center):
-    display = Screen(live_center.url, auth={"device_token": live_center.tokens["display-1"]})
+    token = live_center.tokens["display-1"]
+    display = Screen(live_center.url, auth={"device_token": token})
     display.next("snapshot")
+    assert snapshot_status(live_center, token) == 200  # now kept in the server's memory
     from server.queue.storage import Store
 
     store = Store(live_center.data_dir / "dostq.db")  # as the dostq command would
@@ -188,6 +204,7 @@ def test_a_display_revoked_by_another_process_is_closed_at_its_next_word(live_ce
     store.close()
     display.client.emit("request_snapshot", {})  # its next word: the server checks again
     assert closes(display)
+    assert snapshot_status(live_center, token) == 401  # another connection committed
 
 
 def test_a_hall_display_sees_only_its_own_hall_whatever_it_asks(live_center):

@@ -21,7 +21,7 @@ from server.queue.actors import User
 from server.queue.counter_release import release, released_facts
 from server.queue.engine import Fairness
 from server.queue.errors import Forbidden, Invalid, NotFound
-from server.queue.facts import DeviceRevoked, Fact, SessionsEnded
+from server.queue.facts import DeviceChanged, DeviceRevoked, Fact, SessionsEnded
 from server.queue.plain_text import plain_text
 from server.queue.storage import get_setting, put_setting
 from server.settings import LANGUAGES
@@ -179,7 +179,7 @@ def update_device(
     """Rename a device, move a display to another hall, or revoke (or restore) its token.
 
     Returns DeviceRevoked when it is revoked or moved, so its open sockets close (a moved
-    display reconnects into its new hall's room).
+    display reconnects into its new hall's room), else DeviceChanged.
     """
     _exists(conn, "devices", "id", device_id, "device")
     if not plain_text(name, "name").strip():
@@ -198,7 +198,7 @@ def update_device(
     )
     if not active or before["zone"] != new_zone:
         return [DeviceRevoked(device_id)]
-    return []
+    return [DeviceChanged(device_id)]
 
 
 def set_priority_category(

@@ -154,6 +154,13 @@ class DeviceRevoked:
     device_id: int
 
 
+@dataclass(frozen=True)
+class DeviceChanged:
+    """A device was renamed or restored: what is kept of it in memory is out of date."""
+
+    device_id: int
+
+
 # Raised by the live layer: what sockets and serial lines tell the center.
 
 
@@ -231,6 +238,7 @@ Fact = (
     | AssistanceResolved
     | SessionsEnded
     | DeviceRevoked
+    | DeviceChanged
     | ScreenOnline
     | SerialLinesChanged
     | AgentConnected

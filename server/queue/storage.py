@@ -304,6 +304,16 @@ class Store:
         finally:
             batch.done.set()
 
+    def changed_elsewhere(self) -> tuple[int, int]:
+        """Return a mark that moves whenever another connection commits to this database.
+
+        This process's own writes leave it alone (SQLite's data_version): what they change
+        the process hears from the facts they return. A new connection is a new mark.
+        """
+        with self._lock:
+            conn = self.db.conn
+            return id(conn), int(conn.execute("PRAGMA data_version").fetchone()[0])
+
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """Give the connection for reading, one consistent snapshot for the block.

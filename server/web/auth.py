@@ -29,7 +29,7 @@ from server.settings import DEVICE_COOKIE, device_cookie, device_token_cookie
 from server.web.language import refusal, text
 from server.web.security import is_local_path
 from server.web.signin_guard import SignInGuard, seconds_text
-from server.web.wiring import center, publish
+from server.web.wiring import center, device_tokens, publish
 
 F = TypeVar("F", bound=Callable[..., Any])
 bp = Blueprint("auth", __name__)
@@ -74,15 +74,13 @@ def identify_request() -> None:
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme == "Device" and token:
-            with center().store.read() as conn:
-                g.device = accounts.device_for_token(conn, token.strip())
+            g.device = device_tokens().device(token.strip())
         return
     cookie_token, g.renew_device_cookie = device_token_cookie(
         request.cookies, bool(current_app.config["TLS"])
     )
     if cookie_token:
-        with center().store.read() as conn:
-            g.device = accounts.device_for_token(conn, cookie_token)
+        g.device = device_tokens().device(cookie_token)
         g.device_by_cookie = g.device is not None
     if "uid" in session:
         with center().store.read() as conn:

@@ -11,6 +11,7 @@ from server.live.publisher import Publisher
 from server.live.sockets import Sockets
 from server.queue.center import Center
 from server.queue.facts import Fact
+from server.web.device_tokens import DeviceTokens
 
 
 def center() -> Center:
@@ -22,6 +23,11 @@ def publish(facts: Iterable[Fact]) -> None:
     """Publish the facts an operation caused (after its transaction committed)."""
     publisher: Publisher = current_app.extensions["dostq.publisher"]
     publisher.publish(facts)
+
+
+def device_tokens() -> DeviceTokens:
+    """Return which device each token names, kept between requests."""
+    return current_app.extensions["dostq.device_tokens"]  # type: ignore[no-any-return]
 
 
 def sockets() -> Sockets:
