@@ -84,6 +84,9 @@ class Forecast:
     desks: list[CounterPolicy] = field(default_factory=list)  # what each open desk serves
     minutes_per_call: Mapping[int, float] = field(default_factory=dict)
     last_ticket_id: int = 0  # the newest visit it placed: later ones are appended
+    # call_at's times in order, made by the first append and carried by the next: a morning's
+    # queue re-sorted for each ticket issued was most of an issue's time at a few thousand.
+    call_times: list[float] | None = field(default=None, compare=False)
 
     def appended(self, tickets: list[WaitingTicket]) -> Forecast:
         """Return this forecast with visits issued since placed after everyone it knows.
@@ -94,7 +97,7 @@ class Forecast:
         the queue: issuing stays cheap however long the queue is.
         """
         call_at, ahead, free = dict(self.call_at), dict(self.ahead), dict(self.desk_free_at)
-        times = sorted(call_at.values())
+        times = sorted(call_at.values()) if self.call_times is None else list(self.call_times)
         for ticket in sorted(tickets, key=lambda t: (t.arrived_at, t.id)):
             desks = [p.counter_id for p in self.desks if p.counter_id in free and p.serves(ticket)]
             if not desks:
@@ -106,7 +109,8 @@ class Forecast:
             bisect.insort(times, at)
         newest = max((t.id for t in tickets), default=self.last_ticket_id)
         return replace(self, call_at=call_at, ahead=ahead, desk_free_at=free,
-                       last_ticket_id=max(newest, self.last_ticket_id))  # fmt: skip
+                       last_ticket_id=max(newest, self.last_ticket_id),
+                       call_times=times)  # fmt: skip
 
     def wait_minutes(self, ticket_id: int) -> int | None:
         """Return the point estimate in whole minutes; 0 is "called soon"; None: no desk."""
