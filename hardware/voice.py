@@ -70,9 +70,13 @@ def _prune(cache_dir: Path, max_cached: int) -> None:
 
 @cache
 def chime_wav() -> bytes:
-    """Return a soft two-note chime (E5 then C5), 0.9 s, as WAV bytes."""
+    """Return a soft two-note chime (E5 then C5), 0.75 s, as WAV bytes.
+
+    The spoken call starts when it ends: each note decays to a few per cent, and the last
+    fifth of a longer chime (0.9 s) was silence the hall waited through before every call.
+    """
     frames = bytearray()
-    for frequency, seconds in ((659.25, 0.35), (523.25, 0.55)):
+    for frequency, seconds in ((659.25, 0.3), (523.25, 0.45)):
         count = int(RATE * seconds)
         for i in range(count):
             envelope = math.exp(-3.5 * i / count)

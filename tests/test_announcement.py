@@ -67,7 +67,8 @@ def test_chime_is_a_short_valid_wav(tmp_path):
     path.write_bytes(chime_wav())
     with wave.open(str(path)) as sound:
         assert (sound.getnchannels(), sound.getframerate()) == (1, 22050)
-        assert 0.5 < sound.getnframes() / sound.getframerate() < 1.5
+        # The voice waits for it: the call is heard within a second (bench/voice.py).
+        assert 0.5 < sound.getnframes() / sound.getframerate() <= 0.75
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
