@@ -73,8 +73,10 @@ _chunks: dict[int, list[bytes]] = {}
 def _year_chunks(source: Path, year: int) -> list[bytes]:
     if year not in _chunks:
         moved = _moved(json.loads(source.read_text()), year)
+        # UTF-8 as the center sends it (server/hq_link/sync.post_signed): escaped to ASCII,
+        # the services' Cyrillic names made a record half again as long to decode.
         _chunks[year] = [
-            json.dumps(moved[start : start + BATCH_DAYS]).encode()
+            json.dumps(moved[start : start + BATCH_DAYS], ensure_ascii=False).encode()
             for start in range(0, len(moved), BATCH_DAYS)
         ]
     return _chunks[year]
