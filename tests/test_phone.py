@@ -133,3 +133,41 @@ def test_a_status_sent_by_a_call_and_by_a_pass_is_heard_once(app_center, issued)
     phones.push(issued[0]["token"])  # the call's own push, of an unchanged status
     assert phones.push_changed() == 0  # the pass after it
     assert heard() == [first]
+
+
+def test_a_pass_reads_only_tickets_with_events_and_moves_the_rest_as_a_read_would(
+    app_center, monkeypatch
+):
+    # A waiting ticket with no event of its own keeps its status but its place in line,
+    # taken from the hall's replay without a read: the phone hears what a read would say.
+    from server.live import phones as phones_module
+    from server.queue.ticket_views import public_statuses
+
+    center = app_center.app.extensions["dostq.center"]
+    phones = app_center.app.extensions["dostq.phones"]
+    phones.stop()  # the passes run here, one at a time
+    app_center.app.extensions["dostq.sockets"].phone_limit = RateLimit(10_000, 60)
+    # Two lines: 2.1 at Masa 1, and 4.4, which no open counter serves once Masa 1 opens.
+    tickets = [visits.issue_ticket(center, s, device=None).answer for s in ["2.1", "4.4"] * 4]
+    heard = [Heard(phone(app_center, ticket["token"])) for ticket in tickets]
+    read: list[str] = []
+
+    def counting(conn, tokens, *args, **kwargs):
+        read.extend(tokens)
+        return public_statuses(conn, tokens, *args, **kwargs)
+
+    monkeypatch.setattr(phones_module, "public_statuses", counting)
+    phones.push_changed()  # the first pass reads every followed ticket
+    assert sorted(read) == sorted(t["token"] for t in tickets)
+    clerk = app_center.app.test_client()
+    csrf = login(clerk, "clerk1", "masa-one-secret")
+    counter = app_center.ids["counter1"]
+    clerk.post(f"/api/v1/counters/{counter}/session", headers=csrf)
+    clerk.post(f"/api/v1/counters/{counter}/call-next", headers=csrf)  # the first 2.1
+    read.clear()
+    phones.push_changed()
+    assert read == [tickets[0]["token"]]  # only the called ticket had an event
+    with center.store.read() as conn:
+        fresh = public_statuses(conn, [t["token"] for t in tickets])
+    assert [h()[-1] for h in heard] == [fresh[t["token"]] for t in tickets]
+    assert [fresh[t["token"]]["people_ahead"] for t in tickets[2::2]] == [0, 1, 2]

@@ -164,6 +164,7 @@ def public_statuses(
     now: float | None = None,
     halls: dict[str, Forecast] | None = None,
     lines: dict[str, dict[int, int]] | None = None,
+    places: dict[str, tuple[int, str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Return what each ticket's page shows (no personal data), by token; unknown ones left out.
 
@@ -173,7 +174,8 @@ def public_statuses(
     ``halls``: the replays already made, by day; the pass hands the same dict to each of its
     reads, so calls landing mid-pass do not replay the hall once a read; ``lines`` the same
     for the places in line of visits no open desk serves (one read of the queue, not one a
-    ticket).
+    ticket). ``places`` is filled with each queued ticket's id and day, by token, so a later
+    pass may move its place in line without reading it again (``moved_place``).
     """
     rows: list[sqlite3.Row] = []
     for first in range(0, len(tokens), TOKENS_PER_QUERY):
@@ -192,6 +194,8 @@ def public_statuses(
             lines[day] = people_ahead_in_lines(conn, day)
     statuses = {}
     for row in rows:
+        if places is not None and row["state"] in QUEUED:
+            places[row["token"]] = (row["id"], row["day"])
         view = _ticket(conn, row, halls.get(row["day"]), lines.get(row["day"]))
         statuses[row["token"]] = {
             # A done visit carries the rating given on it (None until the visitor gives one).
@@ -214,6 +218,40 @@ PUBLIC_KEYS = (
     "arrived_at",
     "called_at",
 )
+
+
+def moved_place(hall: Forecast, lines: Mapping[int, int], ticket_id: int) -> dict[str, Any]:
+    """Return the fields of a queued ticket's status that move with the queue, from the hall.
+
+    The rest of its status (label, service, state) changes only with an event of its own.
+    ``lines``: ``people_ahead_in_lines`` of its day (a visit no open desk serves).
+    """
+    wait = hall.wait_minutes(ticket_id)
+    return {
+        "people_ahead": hall.ahead[ticket_id]
+        if ticket_id in hall.ahead
+        else lines.get(ticket_id, 0),
+        "estimated_wait_min": wait,
+        "estimated_wait_range_min": band(wait) if wait is not None else None,
+    }
+
+
+def touched_since(conn: sqlite3.Connection, event_id: int | None) -> tuple[int, set[int]]:
+    """Return the newest event's id and the tickets with an event after ``event_id``.
+
+    ``event_id`` None: only the newest id (the caller reads every ticket anyway).
+    """
+    if event_id is None:
+        return int(
+            conn.execute("SELECT coalesce(max(id), 0) FROM ticket_events").fetchone()[0]
+        ), set()
+    rows = conn.execute("SELECT id, ticket_id FROM ticket_events WHERE id > ?", (event_id,))
+    touched: set[int] = set()
+    newest = event_id
+    for row_id, ticket_id in rows:
+        newest = max(newest, row_id)
+        touched.add(ticket_id)
+    return newest, touched
 
 
 def public_status(conn: sqlite3.Connection, token: str, now: float | None = None) -> dict[str, Any]:
