@@ -124,6 +124,8 @@ class Phones:
         and a ticket is issued while a thousand phones are being told.
         """
         tokens = self.followed()
+        if not tokens:
+            return 0  # nobody follows a ticket: nothing to read
         halls: dict[str, Forecast] = {}  # one replay of the hall for the whole pass
         lines: dict[str, dict[int, int]] = {}  # and one read of the lines no desk serves
         full = time.monotonic() - self._full_pass_at >= FULL_PASS_EVERY_S
