@@ -241,7 +241,7 @@ def run(work: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "hq_centers": CENTERS,
         "hq_years": YEARS,
-        "hq_record_bytes": round(len(json.dumps(records[-1]).encode())),
+        "hq_record_bytes": round(len(json.dumps(records[-1], ensure_ascii=False).encode())),
     }
     for key, value in postgres.items():
         figures[f"hq_{key}"] = value
