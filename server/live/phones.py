@@ -200,7 +200,9 @@ class Phones:
 
     def _on_called(self, fact: Called) -> None:
         # The called visitor hears it at once; everyone else's place moves with the next pass.
-        if fact.token is not None and fact.token in self.followed():
+        with self._lock:  # asked of the followed set, not of a copy of it (a call each)
+            followed = fact.token is not None and fact.token in self._followed
+        if followed and fact.token is not None:
             self.push(fact.token)
         self._changed.set()
 
