@@ -33,6 +33,7 @@ from server.live.publisher import Publisher
 from server.live.queue_log import QueueLog
 from server.live.ratelimit import RateLimit
 from server.live.sockets import Sockets
+from server.live.whole_frames import WholeFrames
 from server.office import floor
 from server.queue.appointments import CheckInWindow
 from server.queue.center import Center
@@ -115,6 +116,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         lambda: count_sessions(socketio),
         on_handshake=strangers.start,
     )
+    app.wsgi_app = WholeFrames(app.wsgi_app)  # type: ignore[method-assign]
     publisher = Publisher(center, socketio)
     QueueLog(center, publisher)
     device_tokens = DeviceTokens(center.store)

@@ -218,3 +218,52 @@ def test_a_hall_display_sees_only_its_own_hall_whatever_it_asks(live_center):
     assert asked_for_all == asked_for_main == own
     assert not [c for c in own["counters"] if c["zone"] != "hall2"]  # none of main's five
     hall2.close()
+
+
+def test_a_display_that_stops_reading_delays_no_other_and_loses_nothing(live_center):
+    # A TV whose network stalls stops reading: the server's writes to it fill the kernel's
+    # buffers, then wait. Each socket has its own writer, so the other displays keep hearing
+    # every call; the stalled one is sent the rest, in order, when it reads again.
+    import json
+    import socket
+    from pathlib import Path
+
+    import websocket
+
+    token = live_center.tokens["display-1"]
+    stalled = websocket.create_connection(
+        live_center.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+        timeout=30,
+        sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)],
+    )
+    stalled.recv()  # Engine.IO open
+    stalled.send("40" + json.dumps({"device_token": token}))
+    display = Screen(live_center.url, auth={"device_token": token})
+    display.next("snapshot")
+    # More than the largest send buffer the kernel grows a socket to: the server's writer to
+    # the stalled display must block, whatever the machine's settings.
+    most_buffered = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    snapshot_bytes = len(json.dumps(display.client.call("request_snapshot", {}, timeout=10)))
+    asked = 2 * most_buffered // snapshot_bytes + 1
+    for n in range(asked):  # the stalled display asks, and never reads the answers
+        stalled.send(f"42{n}" + json.dumps(["request_snapshot", {}]))
+    issue(live_center)
+    clerk = live_center.session(*CLERK)
+    clerk.post(f"{live_center.url}/api/v1/counters/{COUNTER}/session", timeout=10)
+    base = f"{live_center.url}/api/v1/counters/{COUNTER}"
+    seqs = [clerk.post(f"{base}/call-next", timeout=10).json()["call"]["seq"]]
+    for _ in range(20):  # each recall is a call on every display
+        seqs.append(clerk.post(f"{base}/recall", timeout=10).json()["call"]["seq"])
+    assert [display.next("ticket_called")["seq"] for _ in seqs] == seqs  # every call, heard
+    answers, heard = 0, []
+    while len(heard) < len(seqs):  # the stalled display reads again: nothing lost
+        frame = stalled.recv()
+        if frame == "2":  # Engine.IO ping
+            stalled.send("3")
+        elif frame.startswith("43"):
+            answers += 1
+        elif frame.startswith('42["ticket_called"'):
+            heard.append(json.loads(frame[2:])[1]["seq"])
+    assert heard == seqs and answers == asked
+    stalled.close()
+    display.close()
