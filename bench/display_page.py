@@ -10,12 +10,51 @@ import shutil
 import statistics
 import time
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from bench.realtime import percentile
-from tests.live import CHROMIUM_ARGS, start_live_center
+from tests.live import CHROMIUM_ARGS, LiveCenter, start_live_center
 
 PAGES = 5
 CALLS = 40
+
+
+def calls_waiting(live: LiveCenter, count: int) -> tuple[requests.Session, str]:
+    """Issue ``count`` tickets the demo's Masa 1 serves and sign its clerk in there.
+
+    Returns the clerk's session and the counter's API address (call-next, no-show...).
+    """
+    kiosk = live.kiosk()
+    for _ in range(count):
+        kiosk.post(
+            f"{live.url}/api/v1/tickets", json={"service": "4.4", "print": False}, timeout=10
+        ).raise_for_status()
+    clerk = live.session("clerk1", "demo-counter-1")
+    base = f"{live.url}/api/v1/counters/1"
+    clerk.post(f"{base}/session", timeout=10).raise_for_status()
+    return clerk, base
+
+
+def display_pages(browser: Any, live: LiveCenter, count: int, **context: Any) -> list[Any]:
+    """Open ``count`` pages of the hall display, as the demo's display-1, once connected."""
+    opened = browser.new_context(**context)
+    opened.add_cookies(
+        [{"name": "dostq_device", "value": live.tokens["display-1"], "url": live.url}]
+    )
+    return [opened.new_page() for _ in range(count)]
+
+
+def wait_connected(pages: list[Any]) -> None:
+    """Wait until every display page's socket is connected (20 s at most)."""
+    deadline = time.monotonic() + 20
+    while not all(
+        p.evaluate("!!(window.dostqDisplay && window.dostqDisplay.socket.connected)") for p in pages
+    ):
+        if time.monotonic() > deadline:
+            raise RuntimeError("display pages did not connect")
+        time.sleep(0.05)
 
 
 def run(work_dir: Path) -> dict[str, float]:
@@ -30,34 +69,13 @@ def run(work_dir: Path) -> dict[str, float]:
         work_dir / "display-center", settings={"KIOSK_TICKETS_PER_MINUTE": "1000000"}
     )
     try:
-        kiosk = live.kiosk()
-        for _ in range(CALLS):
-            kiosk.post(
-                f"{live.url}/api/v1/tickets", json={"service": "4.4", "print": False}, timeout=10
-            ).raise_for_status()
-        clerk = live.session("clerk1", "demo-counter-1")
-        base = f"{live.url}/api/v1/counters/1"
-        clerk.post(f"{base}/session", timeout=10).raise_for_status()
+        clerk, base = calls_waiting(live, CALLS)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=executable,
-                args=CHROMIUM_ARGS,
-            )
-            context = browser.new_context(viewport={"width": 1920, "height": 1080})
-            context.add_cookies(
-                [{"name": "dostq_device", "value": live.tokens["display-1"], "url": live.url}]
-            )
-            pages = [context.new_page() for _ in range(PAGES)]
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            pages = display_pages(browser, live, PAGES, viewport={"width": 1920, "height": 1080})
             for page in pages:
                 page.goto(f"{live.url}/display/")
-            deadline = time.monotonic() + 20
-            while not all(
-                p.evaluate("!!(window.dostqDisplay && window.dostqDisplay.socket.connected)")
-                for p in pages
-            ):
-                if time.monotonic() > deadline:
-                    raise RuntimeError("display pages did not connect")
-                time.sleep(0.05)
+            wait_connected(pages)
             sent: dict[int, float] = {}
             for _ in range(CALLS):
                 started = time.time() * 1000

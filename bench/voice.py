@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.display_page import calls_waiting, display_pages, wait_connected
 from bench.realtime import percentile
 from tests.live import CHROMIUM_ARGS, start_live_center
 
@@ -46,32 +47,16 @@ def run(work_dir: Path) -> dict[str, Any]:
 
     live = start_live_center(work_dir / "voice-center")
     try:
-        kiosk = live.kiosk()
-        for _ in range(CALLS):
-            kiosk.post(f"{live.url}/api/v1/tickets", json={"service": "4.4", "print": False},
-                       timeout=10).raise_for_status()  # fmt: skip
-        clerk = live.session("clerk1", "demo-counter-1")
-        base = f"{live.url}/api/v1/counters/1"
-        clerk.post(f"{base}/session", timeout=10).raise_for_status()
+        clerk, base = calls_waiting(live, CALLS)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=executable,
                 args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"],
             )
-            context = browser.new_context()
-            context.add_cookies(
-                [{"name": "dostq_device", "value": live.tokens["display-1"], "url": live.url}]
-            )
-            page = context.new_page()
+            (page,) = display_pages(browser, live, 1)
             page.add_init_script(LOG_PLAYING)
             page.goto(f"{live.url}/display/")
-            deadline = time.monotonic() + 20
-            while not page.evaluate(
-                "!!(window.dostqDisplay && window.dostqDisplay.socket.connected)"
-            ):
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the display page did not connect")
-                time.sleep(0.05)
+            wait_connected([page])
             delays = []
             for _ in range(CALLS):
                 heard = page.evaluate("window.voiceStarts.length")
