@@ -10,6 +10,7 @@ from server.queue.engine import (
     State,
     WaitingTicket,
     choose_next,
+    label_key,
     next_state,
     streak_after,
     ticket_label,
@@ -115,3 +116,11 @@ def test_allowed_transitions(state, action, expected):
 def test_refused_transitions_say_why(state, action):
     with pytest.raises(QueueError, match="Cannot"):
         next_state(state, action)
+
+
+def test_a_printed_label_gives_back_the_key_it_was_made_from():
+    # Tickets are found by (day, letter, number), an index probe; the label has no index.
+    for letter, number in [("A", 1), ("K", 42), ("D", 999), ("B", 1000), ("Z", 12345)]:
+        assert label_key(ticket_label(letter, number)) == (letter, number)
+    for not_a_label in ["", "A", "A-", "AB-001", "A-0x1", "A-١٢", "-001", "A 001"]:
+        assert label_key(not_a_label) is None

@@ -104,3 +104,36 @@ def test_the_waiting_summary_counts_priority_visitors_by_category(center, clock)
         (line,) = waiting_summary(conn, center.day(clock.now), clock.now)
     assert (line["waiting"], line["priority"], line["categories"]) == (3, 2, {"disability": 2})
     assert line["longest_wait_s"] == 60  # the first to arrive, whatever their category
+
+
+def test_tickets_are_found_by_label_through_the_day_letter_number_key(center):
+    # The finder and the displays' voice read a ticket by its label: by (day, letter,
+    # number), one index probe however long the day, never a walk over the day's tickets.
+    from server.queue.ticket_views import called_today, find_ticket
+
+    issued = [visits.issue_ticket(center, "2.1", device=None).answer for _ in range(3)]
+    day = issued[0]["day"]
+    ran: list[str] = []
+    with center.store.read() as conn:
+        conn.set_trace_callback(ran.append)
+        assert find_ticket(conn, day, issued[1]["label"])["id"] == issued[1]["id"]
+        assert not called_today(conn, day, issued[1]["label"])
+        assert not called_today(conn, day, "not a label")
+        conn.set_trace_callback(None)
+        by_label = [sql for sql in ran if "letter =" in sql]
+        plans = [
+            " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql)) for sql in by_label
+        ]
+    assert len(by_label) == 2
+    assert all("(day=? AND letter=? AND number=?)" in plan for plan in plans), plans
+
+
+def test_a_ticket_called_out_of_turn_by_its_label_is_that_ticket(center):
+    from server.office.accounts import authenticate
+
+    with center.store.write() as conn:
+        clerk = authenticate(conn, "clerk1", "masa-one-secret")
+    desk.sign_in(center, 1, clerk)
+    issued = [visits.issue_ticket(center, "2.1", device=None).answer for _ in range(3)]
+    called, _ = calls.call_ticket(center, 1, clerk, issued[2]["label"].lower(), "asked for")
+    assert called["ticket"]["id"] == issued[2]["id"]

@@ -22,6 +22,7 @@ from server.queue.engine import (
     State,
     WaitingTicket,
     choose_next,
+    label_key,
     next_state,
     streak_after,
 )
@@ -152,10 +153,15 @@ def call_ticket(
     with center.transaction() as (conn, now):
         counter = signed_in_counter(conn, counter_id, user)
         require_free(conn, counter)
-        ticket = conn.execute(
-            "SELECT * FROM tickets WHERE day = ? AND label = ?", (center.day(now), label.upper())
-        ).fetchone()
-        if ticket is None:
+        key = label_key(label.upper())
+        ticket = (
+            key
+            and conn.execute(
+                "SELECT * FROM tickets WHERE day = ? AND letter = ? AND number = ?",
+                (center.day(now), *key),
+            ).fetchone()
+        )
+        if not ticket:
             raise NotFound("unknown_ticket", f"No ticket {label} today.", "ticket")
         next_state(State(ticket["state"]), Action.CALL)
         answer = _call(

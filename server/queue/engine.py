@@ -99,6 +99,18 @@ def ticket_label(letter: str, number: int) -> str:
     return f"{letter}-{number:03d}"
 
 
+def label_key(label: str) -> tuple[str, int] | None:
+    """Return a printed label's (letter, number), the key tickets are found by; None if not one.
+
+    A ticket's label has no index of its own: looked up by it, every ticket of the day was
+    read (the displays ask for each call's voice), by (day, letter, number) one index probe.
+    """
+    letter, _, digits = label.partition("-")
+    if len(letter) != 1 or not (digits.isascii() and digits.isdigit()):
+        return None
+    return letter, int(digits)
+
+
 def parse_label(text: str) -> str | None:
     """Read a label as staff type it (``a7``, ``A 07``, ``A-007``); None if it is not one."""
     cleaned = text.strip().upper().replace("-", "").replace(" ", "")

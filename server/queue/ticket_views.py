@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.queue.center import Center
-from server.queue.engine import State
+from server.queue.engine import State, label_key
 from server.queue.errors import NotFound
 from server.queue.feedback import feedback_of
 from server.queue.forecast import Forecast, band, forecast
@@ -60,11 +60,16 @@ def people_ahead_in_lines(conn: sqlite3.Connection, day: str) -> dict[int, int]:
 
 def called_today(conn: sqlite3.Connection, day: str, label: str) -> bool:
     """Tell whether the ticket ``label`` of ``day`` has been called (a display may speak it)."""
-    row = conn.execute(
-        "SELECT 1 FROM tickets WHERE day = ? AND label = ? AND first_called_at IS NOT NULL",
-        (day, label),
-    ).fetchone()
-    return row is not None
+    key = label_key(label)
+    row = (
+        key
+        and conn.execute(
+            "SELECT 1 FROM tickets WHERE day = ? AND letter = ? AND number = ? "
+            "AND first_called_at IS NOT NULL",
+            (day, *key),
+        ).fetchone()
+    )
+    return bool(row)
 
 
 TICKET_COLUMNS = (
@@ -146,10 +151,14 @@ def ticket_view(
 
 def find_ticket(conn: sqlite3.Connection, day: str, label: str) -> dict[str, Any]:
     """Return the ticket ``label`` of ``day`` as staff see it (the label as printed)."""
-    row = conn.execute(
-        "SELECT id FROM tickets WHERE day = ? AND label = ?", (day, label)
-    ).fetchone()
-    if row is None:
+    key = label_key(label)
+    row = (
+        key
+        and conn.execute(
+            "SELECT id FROM tickets WHERE day = ? AND letter = ? AND number = ?", (day, *key)
+        ).fetchone()
+    )
+    if not row:
         raise NotFound("unknown_ticket", f"No ticket {label} today.", "label")
     return ticket_view(conn, row["id"])
 
