@@ -201,8 +201,8 @@ class Phones:
     def _on_called(self, fact: Called) -> None:
         # The called visitor hears it at once; everyone else's place moves with the next pass.
         with self._lock:  # asked of the followed set, not of a copy of it (a call each)
-            followed = fact.token is not None and fact.token in self._followed
-        if followed and fact.token is not None:
+            followed = fact.token in self._followed
+        if followed:
             self.push(fact.token)
         self._changed.set()
 

@@ -30,7 +30,7 @@ class Called:
     """
 
     call: dict[str, Any]
-    token: str | None = None
+    token: str
 
 
 @dataclass(frozen=True)
