@@ -103,18 +103,12 @@ def _ticket(
 
     ``lines``: ``people_ahead_in_lines`` of its day, when many tickets are shaped at once.
     """
-    queued = row["state"] in QUEUED and hall is not None
-    wait = hall.wait_minutes(row["id"]) if queued and hall is not None else None
-    ahead = 0
-    if queued and hall is not None:
-        # Everyone the hall will call first, whatever their service (the desks are shared);
-        # with no open desk serving it, those of its own service before it.
-        if row["id"] in hall.ahead:
-            ahead = hall.ahead[row["id"]]
-        elif lines is not None:
-            ahead = lines.get(row["id"], 0)
-        else:
-            ahead = people_ahead(conn, row)
+    place: dict[str, Any] = {"people_ahead": 0, "estimated_wait_min": None,
+                             "estimated_wait_range_min": None}  # fmt: skip
+    if row["state"] in QUEUED and hall is not None:
+        if lines is None and row["id"] not in hall.ahead:  # one ticket: its line counted
+            lines = {row["id"]: people_ahead(conn, row)}
+        place = moved_place(hall, lines or {}, row["id"])
     return {
         "id": row["id"],
         "label": row["label"],
@@ -131,9 +125,7 @@ def _ticket(
         # A booking checked in: the clerk sees that the visitor booked, and for when.
         "slot_at": row["slot_at"],
         "counter": row["counter_name"],
-        "people_ahead": ahead,
-        "estimated_wait_min": wait,
-        "estimated_wait_range_min": band(wait) if wait is not None else None,
+        **place,
     }
 
 
@@ -232,14 +224,15 @@ PUBLIC_KEYS = (
 def moved_place(hall: Forecast, lines: Mapping[int, int], ticket_id: int) -> dict[str, Any]:
     """Return the fields of a queued ticket's status that move with the queue, from the hall.
 
-    The rest of its status (label, service, state) changes only with an event of its own.
-    ``lines``: ``people_ahead_in_lines`` of its day (a visit no open desk serves).
+    Everyone the hall will call first, whatever their service (the desks are shared); with no
+    open desk serving it, those of its own service before it (``lines``:
+    ``people_ahead_in_lines`` of its day). The rest of its status (label, service, state)
+    changes only with an event of its own.
     """
     wait = hall.wait_minutes(ticket_id)
+    ahead = hall.ahead[ticket_id] if ticket_id in hall.ahead else lines.get(ticket_id, 0)
     return {
-        "people_ahead": hall.ahead[ticket_id]
-        if ticket_id in hall.ahead
-        else lines.get(ticket_id, 0),
+        "people_ahead": ahead,
         "estimated_wait_min": wait,
         "estimated_wait_range_min": band(wait) if wait is not None else None,
     }
