@@ -200,7 +200,8 @@ def end_sessions(conn: SqlConnection, user_id: int) -> None:
     conn.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?", (user_id,))
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """Return what is stored of a device's token (its SHA-256, in hex)."""
     # Tokens are 256 random bits, so a fast hash is enough; only the hash is stored.
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -249,7 +250,7 @@ def enrol_device(
                 name,
                 kind,
                 zone,
-                _token_hash(token),
+                token_hash(token),
                 int(kind != "feedback" and (prints or printer is not None)),
                 printer,
                 "raster",
@@ -272,7 +273,7 @@ def replace_device_token(conn: sqlite3.Connection, device_id: int) -> tuple[str,
     token = secrets.token_urlsafe(32)
     row = conn.execute(
         "UPDATE devices SET token_hash = ? WHERE id = ? RETURNING name",
-        (_token_hash(token), device_id),
+        (token_hash(token), device_id),
     ).fetchone()
     if row is None:
         raise NotFound("unknown_device", f"No device {device_id}.", "device")
@@ -313,7 +314,7 @@ def device_by_name(conn: sqlite3.Connection, name: str) -> Device | None:
 def device_for_token(conn: sqlite3.Connection, token: str) -> Device | None:
     """Return the active device holding ``token``, or None."""
     row = conn.execute(
-        "SELECT * FROM devices WHERE token_hash = ? AND active = 1", (_token_hash(token),)
+        "SELECT * FROM devices WHERE token_hash = ? AND active = 1", (token_hash(token),)
     ).fetchone()
     if row is None:
         return None

@@ -12,7 +12,6 @@ Unknown tokens are never kept, so guessing cannot fill it; it holds at most the 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 
 from server.office import accounts
@@ -25,13 +24,13 @@ class DeviceTokens:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._devices: dict[bytes, Device] = {}  # by the token's digest, never the token
+        self._devices: dict[str, Device] = {}  # by the token's stored hash, never the token
         self._mark: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
     def device(self, token: str) -> Device | None:
         """Return the active device holding ``token``, or None."""
-        digest = hashlib.sha256(token.encode()).digest()
+        digest = accounts.token_hash(token)
         mark = self.store.changed_elsewhere()
         with self._lock:
             if mark != self._mark:
