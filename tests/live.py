@@ -72,6 +72,10 @@ class LiveCenter:
     def session(self, username: str, password: str) -> requests.Session:
         """Return a requests session signed in as a member of staff, CSRF header set."""
         http = requests.Session()
+        if self.tls:  # as a browser on the center's own certificate: trusted, same-origin
+            http.verify = str(self.data_dir / "tls" / "cert.pem")
+            http.trust_env = False  # REQUESTS_CA_BUNDLE would replace it
+            http.headers["Referer"] = f"{self.url}/"
         csrf = http.get(f"{self.url}/api/v1/session", timeout=HTTP_TIMEOUT_S).json()["csrf_token"]
         http.headers["X-CSRFToken"] = csrf
         response = http.post(

@@ -7,6 +7,8 @@ import pytest
 import requests
 import socketio
 
+from tests.live import start_live_center
+
 CLERK = ("clerk1", "demo-counter-1")
 COUNTER = 1  # demo "Masa 1": services 1.0, 4.1, 4.4, 4.7
 
@@ -220,50 +222,82 @@ def test_a_hall_display_sees_only_its_own_hall_whatever_it_asks(live_center):
     hall2.close()
 
 
-def test_a_display_that_stops_reading_delays_no_other_and_loses_nothing(live_center):
-    # A TV whose network stalls stops reading: the server's writes to it fill the kernel's
-    # buffers, then wait. Each socket has its own writer, so the other displays keep hearing
-    # every call; the stalled one is sent the rest, in order, when it reads again.
+def raw_display(live, rcvbuf=None):
+    """A display's socket spoken by hand (websocket-client), over HTTPS with the center's
+    certificate when it has one; ``rcvbuf``: a small receive window, a stalled link's."""
     import json
     import socket
-    from pathlib import Path
+    import ssl
 
     import websocket
 
-    token = live_center.tokens["display-1"]
-    stalled = websocket.create_connection(
-        live_center.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+    options = {}
+    if live.url.startswith("https"):
+        options["sslopt"] = {"cert_reqs": ssl.CERT_REQUIRED,
+                             "ca_certs": str(live.data_dir / "tls" / "cert.pem")}  # fmt: skip
+    if rcvbuf:
+        options["sockopt"] = [(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)]
+    ws = websocket.create_connection(
+        live.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
         timeout=30,
-        sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)],
+        **options,
     )
-    stalled.recv()  # Engine.IO open
-    stalled.send("40" + json.dumps({"device_token": token}))
-    display = Screen(live_center.url, auth={"device_token": token})
-    display.next("snapshot")
-    # More than the largest send buffer the kernel grows a socket to: the server's writer to
-    # the stalled display must block, whatever the machine's settings.
-    most_buffered = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
-    snapshot_bytes = len(json.dumps(display.client.call("request_snapshot", {}, timeout=10)))
-    asked = 2 * most_buffered // snapshot_bytes + 1
-    for n in range(asked):  # the stalled display asks, and never reads the answers
-        stalled.send(f"42{n}" + json.dumps(["request_snapshot", {}]))
-    issue(live_center)
-    clerk = live_center.session(*CLERK)
-    clerk.post(f"{live_center.url}/api/v1/counters/{COUNTER}/session", timeout=10)
-    base = f"{live_center.url}/api/v1/counters/{COUNTER}"
-    seqs = [clerk.post(f"{base}/call-next", timeout=10).json()["call"]["seq"]]
-    for _ in range(20):  # each recall is a call on every display
-        seqs.append(clerk.post(f"{base}/recall", timeout=10).json()["call"]["seq"])
-    assert [display.next("ticket_called")["seq"] for _ in seqs] == seqs  # every call, heard
-    answers, heard = 0, []
-    while len(heard) < len(seqs):  # the stalled display reads again: nothing lost
-        frame = stalled.recv()
+    ws.recv()  # Engine.IO open
+    ws.send("40" + json.dumps({"device_token": live.tokens["display-1"]}))
+    return ws
+
+
+def next_frame(ws, prefix):
+    """Read frames (answering pings) until one starts with ``prefix``; return it."""
+    while True:
+        frame = ws.recv()
         if frame == "2":  # Engine.IO ping
-            stalled.send("3")
-        elif frame.startswith("43"):
-            answers += 1
-        elif frame.startswith('42["ticket_called"'):
-            heard.append(json.loads(frame[2:])[1]["seq"])
-    assert heard == seqs and answers == asked
-    stalled.close()
-    display.close()
+            ws.send("3")
+        elif frame.startswith(prefix):
+            return frame
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_a_display_that_stops_reading_delays_no_other_and_loses_nothing(tmp_path, tls):
+    # A TV whose network stalls stops reading: the server's writes to it fill the kernel's
+    # buffers, then wait. Each socket has its own writer, so the other displays keep hearing
+    # every call; the stalled one is sent the rest, in order, when it reads again. Over
+    # HTTPS too, as a center with its own certificate serves its TVs.
+    import json
+    from pathlib import Path
+
+    live = start_live_center(tmp_path / "center", tls=tls)
+    try:
+        stalled = raw_display(live, rcvbuf=1024)
+        display = raw_display(live)
+        snapshot = next_frame(display, '42["snapshot"')
+        # More than the largest send buffer the kernel grows a socket to: the server's
+        # writer to the stalled display must block, whatever the machine's settings.
+        most_buffered = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+        asked = 2 * most_buffered // len(snapshot) + 1
+        for n in range(asked):  # the stalled display asks, and never reads the answers
+            stalled.send(f"42{n}" + json.dumps(["request_snapshot", {}]))
+        issue(live)
+        clerk = live.session(*CLERK)
+        base = f"{live.url}/api/v1/counters/{COUNTER}"
+        clerk.post(f"{base}/session", timeout=10).raise_for_status()
+        seqs = [clerk.post(f"{base}/call-next", timeout=10).json()["call"]["seq"]]
+        for _ in range(20):  # each recall is a call on every display
+            seqs.append(clerk.post(f"{base}/recall", timeout=10).json()["call"]["seq"])
+        heard_by_display = [
+            json.loads(next_frame(display, '42["ticket_called"')[2:])[1]["seq"] for _ in seqs
+        ]
+        assert heard_by_display == seqs  # every call, while the other one stalls
+        answers, heard = 0, []
+        while len(heard) < len(seqs):  # the stalled display reads again: nothing lost
+            frame = next_frame(stalled, "4")
+            if frame.startswith("43"):
+                answers += 1
+            elif frame.startswith('42["ticket_called"'):
+                heard.append(json.loads(frame[2:])[1]["seq"])
+        assert heard == seqs and answers == asked
+        stalled.close()
+        display.close()
+    finally:
+        live.stop()
