@@ -7,7 +7,9 @@ this one: the screen's stream is corrupt from there (found by
 ``tests/test_realtime.py::test_a_display_that_stops_reading_delays_no_other_and_loses_nothing``;
 reported upstream as miguelgrinberg/simple-websocket#45, fixed after 1.1.0). Until a fixed
 release, the socket it is given sends everything (``sendall``), one frame at a time: under
-gevent only that socket's writer waits, every other screen goes on.
+gevent only that socket's writer waits, every other screen goes on. Over HTTPS the TLS socket
+already wrote each record whole (the same test passes there without this); over plain HTTP,
+as a center's LAN may run, it did not.
 """
 
 from __future__ import annotations
